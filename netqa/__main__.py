@@ -1,0 +1,5 @@
+import sys
+
+from netqa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,25 @@
+"""propagation — radio propagation models and numba raster kernels.
+
+Pure physics: numpy and numba only.  This package never imports ``netqa``,
+geopandas, rasterio or matplotlib.  Every public model takes scalars or
+broadcastable numpy arrays, returns float64, and accepts ``strict=True``
+(raise outside the model's validity range) or ``strict=False`` (extrapolate
+with a :class:`ValidityRangeWarning`).  Losses are positive dB.
+"""
+
+from propagation._validity import ValidityRangeWarning
+from propagation.units import (
+    THERMAL_NOISE_DBM_PER_HZ,
+    db_from_linear,
+    dbm_from_mw,
+    linear_from_db,
+    mean_dbm,
+    mw_from_dbm,
+)
+
+# --- closed-form path loss (pathloss.py, tr38901.py) ---
+# --- diffraction and clutter (diffraction.py, p2108.py) ---
+# --- antennas and throughput (antenna.py, throughput.py) ---
+# --- raster engine (engine/) ---
+
+__version__ = "0.1.0"
