@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_overwrite, not_built
+import json
+import logging
+
+from netqa.commands import add_overwrite
 
 NAME = "demo"
 HELP = "the whole chain on the embedded test world"
+DESCRIPTION = (
+    "Ingest the test world's drive logs, compute KPIs, predict coverage, compare and calibrate, "
+    "score the regions and draw maps and a report, all into one folder with a manifest."
+)
 EXAMPLE = """
-netqa demo --out demo-output
+netqa demo --out demo-output --overwrite
 """
+
+log = logging.getLogger("netqa")
 
 
 def add_arguments(parser) -> None:
@@ -17,4 +26,16 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    return not_built(NAME, 2)
+    from netqa.demo import run_demo
+
+    manifest_path = run_demo(args.out, overwrite=args.overwrite)
+    manifest = json.loads(manifest_path.read_text())
+    for stage in manifest["stages"]:
+        line = f"  {stage['name']:<10} {stage['status']}"
+        if stage["outputs"]:
+            line += ": " + ", ".join(stage["outputs"])
+        elif stage["message"] and stage["status"] != "done":
+            line += f" ({stage['message']})"
+        log.info(line)
+    log.info("demo outputs are in %s (see manifest.json)", manifest_path.parent.resolve())
+    return 0

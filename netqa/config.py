@@ -1,0 +1,303 @@
+"""Project files: TOML loaded into frozen, validated configuration objects.
+
+A project file describes one run of the whole chain (``netqa run PROJECT.toml``)::
+
+    [project]
+    name = "Test world"
+    out = "runs/testworld"            # run folder, relative to this file
+
+    [inputs]
+    cells = "testdata/cells.csv"
+    dem = "testdata/dem.tif"
+    clutter = "testdata/clutter.tif"
+    clutter_table = "testdata/clutter_classes.csv"
+    logs = ["testdata/drives/*.csv"]  # files, folders or glob patterns
+    regions = "testdata/regions.gpkg"
+    complaints = "testdata/complaints.csv"
+
+    [predict]
+    model = "hata"
+    terrain = "none"
+    resolution_m = 30.0
+    radius_km = 15.0
+
+Every section and key is optional except ``[inputs]`` entries that the enabled
+stages need.  Unknown sections or keys, missing files and impossible values are
+rejected with a :class:`~netqa.errors.ConfigError` naming the file, the
+``[section] key`` and the reason.  Relative paths are resolved against the
+folder holding the project file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from netqa.errors import ConfigError
+
+MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
+TERRAIN_METHODS = ("none", "delta-bullington")
+LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey")
+MAP_FORMATS = ("png", "kmz", "html")
+
+
+def _meta(*, choices=None, lo=None, hi=None, kind=None, unit="", help=""):
+    return {"choices": choices, "lo": lo, "hi": hi, "kind": kind, "unit": unit, "help": help}
+
+
+@dataclass(frozen=True)
+class ProjectSection:
+    """``[project]``: the run's name and output folder."""
+
+    name: str = field(default="netqa project", metadata=_meta(kind="str"))
+    out: Path | None = field(default=None, metadata=_meta(kind="outpath"))
+
+
+@dataclass(frozen=True)
+class InputsSection:
+    """``[inputs]``: the files the chain reads (paths relative to the project file)."""
+
+    cells: Path | None = field(default=None, metadata=_meta(kind="path"))
+    dem: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths"))
+    clutter: Path | None = field(default=None, metadata=_meta(kind="path"))
+    clutter_table: Path | None = field(default=None, metadata=_meta(kind="path"))
+    logs: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths"))
+    regions: Path | None = field(default=None, metadata=_meta(kind="path"))
+    complaints: Path | None = field(default=None, metadata=_meta(kind="path"))
+    truth: Path | None = field(default=None, metadata=_meta(kind="path", help="test-world truth JSON"))
+
+
+@dataclass(frozen=True)
+class PredictSection:
+    """``[predict]``: coverage prediction settings (see ``netqa predict --help``)."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    model: str = field(default="hata", metadata=_meta(kind="str", choices=MODELS))
+    terrain: str = field(default="none", metadata=_meta(kind="str", choices=TERRAIN_METHODS))
+    model_file: Path | None = field(default=None, metadata=_meta(kind="path"))
+    resolution_m: float = field(default=30.0, metadata=_meta(kind="float", lo=1.0, hi=10_000.0, unit="m"))
+    radius_km: float = field(default=15.0, metadata=_meta(kind="float", lo=0.1, hi=200.0, unit="km"))
+    rx_height_m: float = field(default=1.5, metadata=_meta(kind="float", lo=0.5, hi=50.0, unit="m"))
+    noise_figure_db: float = field(default=7.0, metadata=_meta(kind="float", lo=0.0, hi=20.0, unit="dB"))
+    cell_load: float = field(default=1.0, metadata=_meta(kind="float", lo=0.0, hi=1.0, unit="1"))
+
+
+@dataclass(frozen=True)
+class IngestSection:
+    """``[ingest]``: drive-test log reading (see ``netqa ingest --help``)."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    format: str = field(default="auto", metadata=_meta(kind="str"))
+    tz: str | None = field(default=None, metadata=_meta(kind="str"))
+
+
+@dataclass(frozen=True)
+class KpiSection:
+    """``[kpi]``: measured KPIs (see ``netqa kpi --help``)."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    profile: str = field(default="lte", metadata=_meta(kind="str"))
+
+
+@dataclass(frozen=True)
+class StageSection:
+    """A stage that only needs switching on or off (``[compare]``, ``[calibrate]``)."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+
+
+@dataclass(frozen=True)
+class ScoreSection:
+    """``[score]``: regional scorecards (see ``netqa score --help``)."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    scheduler: str | None = field(default=None, metadata=_meta(kind="str"))
+    scheme: Path | None = field(default=None, metadata=_meta(kind="path"))
+
+
+@dataclass(frozen=True)
+class MapSection:
+    """``[map]``: which maps the run draws."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    bands: tuple[str, ...] = field(default=("rsrp_dbm", "sinr_db", "dl_mbps"), metadata=_meta(kind="strs"))
+    formats: tuple[str, ...] = field(default=MAP_FORMATS, metadata=_meta(kind="strs", choices=MAP_FORMATS))
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A whole project file, validated.  Build it with :func:`load_project`."""
+
+    source: Path | None
+    project: ProjectSection = ProjectSection()
+    inputs: InputsSection = InputsSection()
+    ingest: IngestSection = IngestSection()
+    kpi: KpiSection = KpiSection()
+    predict: PredictSection = PredictSection()
+    compare: StageSection = StageSection()
+    calibrate: StageSection = StageSection()
+    score: ScoreSection = ScoreSection()
+    map: MapSection = MapSection()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict of every setting (paths as strings), for manifests."""
+
+        def conv(v):
+            if isinstance(v, Path):
+                return str(v)
+            if isinstance(v, tuple):
+                return [conv(x) for x in v]
+            return v
+
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "source":
+                continue
+            sec = getattr(self, f.name)
+            out[f.name] = {sf.name: conv(getattr(sec, sf.name)) for sf in fields(sec)}
+        return out
+
+
+_SECTIONS = {
+    "project": ProjectSection,
+    "inputs": InputsSection,
+    "ingest": IngestSection,
+    "kpi": KpiSection,
+    "predict": PredictSection,
+    "compare": StageSection,
+    "calibrate": StageSection,
+    "score": ScoreSection,
+    "map": MapSection,
+}
+
+
+def load_project(path: str | Path) -> ProjectConfig:
+    """Read and validate a project TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The project file.
+
+    Returns
+    -------
+    ProjectConfig
+        Frozen configuration; relative paths resolved against the file's folder.
+
+    Raises
+    ------
+    ConfigError
+        Unreadable TOML, an unknown section or key, a missing input file, a
+        value of the wrong type or outside its range; the message names the
+        file and the ``[section] key``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: project file not found")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    return project_from_dict(data, base_dir=p.resolve().parent, source=p)
+
+
+def project_from_dict(data: dict[str, Any], base_dir: Path, source: Path | None = None) -> ProjectConfig:
+    """Validate an already-parsed project mapping (see :func:`load_project`)."""
+    where = str(source) if source else "project"
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown section [{unknown[0]}]; valid sections: {', '.join(_SECTIONS)}"
+        )
+    built = {}
+    for name, cls in _SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table, got {type(table).__name__}")
+        built[name] = _build_section(cls, table, name, base_dir, where)
+    return ProjectConfig(source=source, **built)
+
+
+def _build_section(cls, table: dict[str, Any], section: str, base_dir: Path, where: str):
+    valid = {f.name: f for f in fields(cls)}
+    for key in table:
+        if key not in valid:
+            raise ConfigError(
+                f"{where}: [{section}] unknown key '{key}'; valid keys: {', '.join(valid)}"
+            )
+    kwargs = {}
+    for key, value in table.items():
+        f = valid[key]
+        kwargs[key] = _coerce(value, f.metadata, f"{where}: [{section}] {key}", base_dir)
+    return cls(**kwargs)
+
+
+def _coerce(value, meta, label: str, base_dir: Path):
+    kind = meta["kind"]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} must be true or false, got {value!r}")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"{label} must be a string, got {value!r}")
+        if meta["choices"] and value not in meta["choices"]:
+            raise ConfigError(f"{label} = {value!r} is not one of {', '.join(meta['choices'])}")
+        return value
+    if kind == "strs":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"{label} must be a list of strings, got {value!r}")
+        if meta["choices"]:
+            for v in items:
+                if v not in meta["choices"]:
+                    raise ConfigError(f"{label}: {v!r} is not one of {', '.join(meta['choices'])}")
+        return tuple(items)
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{label} must be a number [{meta['unit']}], got {value!r}")
+        v = float(value)
+        lo, hi = meta["lo"], meta["hi"]
+        if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise ConfigError(f"{label} = {value!r} is outside {lo:g}..{hi:g} {meta['unit']}".rstrip())
+        return v
+    if kind == "outpath":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{label} must be a path string, got {value!r}")
+        return (base_dir / value).resolve()
+    if kind == "path":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{label} must be a path string, got {value!r}")
+        path = (base_dir / value).resolve()
+        if not path.exists():
+            raise ConfigError(f"{label}: file not found: {path}")
+        return path
+    if kind == "paths":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+            raise ConfigError(f"{label} must be a path or a list of paths, got {value!r}")
+        out: list[Path] = []
+        for item in items:
+            pattern = str(base_dir / item)
+            if glob.has_magic(item):
+                matches = sorted(Path(m).resolve() for m in glob.glob(pattern))
+                if not matches:
+                    raise ConfigError(f"{label}: no file matches {item!r} (looked in {base_dir})")
+                out.extend(matches)
+            else:
+                path = Path(pattern).resolve()
+                if not path.exists():
+                    raise ConfigError(f"{label}: file not found: {path}")
+                out.append(path)
+        return tuple(out)
+    raise AssertionError(f"unknown field kind {kind!r}")  # pragma: no cover
+
+
+def replace(config, **changes):
+    """``dataclasses.replace`` re-exported for frozen configs."""
+    return dataclasses.replace(config, **changes)

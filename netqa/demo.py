@@ -1,0 +1,41 @@
+"""``netqa demo``: the whole chain on the embedded synthetic test world."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from netqa.config import ProjectConfig, project_from_dict
+from netqa.pipeline import prepare_run_dir, run_project
+
+log = logging.getLogger(__name__)
+
+#: The repository's committed test world (present in a source checkout).
+REPO_TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
+
+
+def demo_config(testdata: Path) -> ProjectConfig:
+    """The demo project (``netqa/data/demo_project.toml``) resolved against ``testdata``."""
+    text = resources.files("netqa").joinpath("data/demo_project.toml").read_text(encoding="utf-8")
+    return project_from_dict(tomllib.loads(text), base_dir=testdata, source=None)
+
+
+def find_testdata(out_dir: Path) -> Path:
+    """The test world: the repository's ``testdata/`` or, outside a checkout, one generated into ``out_dir``."""
+    if (REPO_TESTDATA / "cells.csv").is_file():
+        return REPO_TESTDATA
+    from netqa import testworld
+
+    target = out_dir / "testworld"
+    log.info("no committed test world found; generating one into %s", target)
+    testworld.generate(target, seed=7)
+    return target
+
+
+def run_demo(out_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """Run the demo chain into ``out_dir``; returns the manifest path."""
+    out = prepare_run_dir(Path(out_dir), overwrite)
+    config = demo_config(find_testdata(out))
+    return run_project(config, out, overwrite=True)
