@@ -1,0 +1,1 @@
+"""Readers and writers: cell tables, antenna patterns, rasters (DEM, clutter), vectors."""
