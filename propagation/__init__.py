@@ -19,6 +19,7 @@ from propagation.units import (
 
 # --- closed-form path loss (pathloss.py, tr38901.py) ---
 # --- diffraction and clutter (diffraction.py, p2108.py) ---
+from propagation.diffraction import delta_bullington_loss_db, knife_edge_loss_db
 # --- antennas and throughput (antenna.py, throughput.py) ---
 # --- raster engine (engine/) ---
 
