@@ -34,6 +34,7 @@ from propagation.tr38901 import Tr38901Scenario, tr38901_loss_db
 from propagation.diffraction import delta_bullington_loss_db, knife_edge_loss_db
 from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 # --- antennas and throughput (antenna.py, throughput.py) ---
+from propagation.antenna import SECTOR_DEFAULTS, sector_gain_db, wrap_az_deg
 # --- raster engine (engine/) ---
 
 __version__ = "0.1.0"
