@@ -109,16 +109,23 @@ def p2108_height_gain_db(freq_mhz, h_rx_m, clutter_type, clutter_height_m=None, 
 
 
 def _q_inverse(q):
-    """Inverse complementary standard normal CDF, Q^-1(q), 0 < q < 1 (bisection on erfc)."""
+    """Inverse complementary standard normal CDF, Q^-1(q), 0 < q < 1.
+
+    Bisection on Q(x) = erfc(x / sqrt 2) / 2 over the lower tail (q <= 0.5),
+    mirrored for q > 0.5; accurate to ~1e-12 (tested against scipy).
+    """
+    q = np.asarray(q, dtype=np.float64)
+    tail = np.minimum(q, 1.0 - q)
     erfc = np.vectorize(math.erfc, otypes=[np.float64])
-    lo = np.full(np.shape(q), -40.0)
-    hi = np.full(np.shape(q), 40.0)
-    for _ in range(64):  # halves an 80-wide bracket to ~4e-18
+    lo = np.zeros(q.shape)
+    hi = np.full(q.shape, 40.0)
+    for _ in range(60):  # halves a 40-wide bracket to ~3e-17
         mid = 0.5 * (lo + hi)
-        upper = 0.5 * erfc(mid / math.sqrt(2.0)) > q  # Q(mid) > q -> root lies above mid
-        lo = np.where(upper, mid, lo)
-        hi = np.where(upper, hi, mid)
-    return 0.5 * (lo + hi)
+        above = 0.5 * erfc(mid / math.sqrt(2.0)) > tail  # Q(mid) > q -> root lies above mid
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    x = 0.5 * (lo + hi)
+    return np.where(q > 0.5, -x, x)
 
 
 def p2108_clutter_loss_db(freq_mhz, dist_km, location_pct=50.0, *, strict=True):
