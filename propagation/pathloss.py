@@ -44,7 +44,11 @@ HATA_MAX_FREQ_MHZ = 1500.0
 
 
 class HataEnv(IntEnum):
-    """Okumura-Hata environment (integer id passed to the numba cores)."""
+    """Okumura-Hata environment (integer id passed to the numba cores).
+
+    >>> HataEnv["SUBURBAN"].value
+    1
+    """
 
     URBAN = 0
     SUBURBAN = 1
@@ -52,7 +56,11 @@ class HataEnv(IntEnum):
 
 
 class HataCity(IntEnum):
-    """City size selecting the mobile-antenna correction a(h_rx)."""
+    """City size selecting the mobile-antenna correction a(h_rx).
+
+    >>> int(HataCity.LARGE)
+    1
+    """
 
     MEDIUM = 0  # small/medium city (also used for suburban/open in Hata 1980)
     LARGE = 1  # large city (COST-231: metropolitan centre, C_M = 3 dB)
@@ -462,7 +470,11 @@ class SpmCoefficients(NamedTuple):
         return {key: float(val) for key, val in zip(_SPM_KEYS, self) if val is not None}
 
     def validated(self) -> "SpmCoefficients":
-        """Return a copy with float fields; raise ``ValueError`` naming a bad field."""
+        """Return a copy with float fields; raise ``ValueError`` naming a bad field.
+
+        >>> SpmCoefficients(1, 2, 3, 4, 5, 6, 7).validated().k7
+        7.0
+        """
         values = []
         for key, val in zip(_SPM_KEYS, self):
             if val is None and key in ("f_ref_mhz", "k_freq_db_per_decade"):

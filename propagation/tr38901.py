@@ -27,6 +27,7 @@ import numpy as np
 
 from propagation._jit import jit
 from propagation._validity import as_float, check_range, require_positive, result
+from propagation.pathloss import _flat
 
 __all__ = ["Tr38901Scenario", "tr38901_loss_db"]
 
@@ -36,7 +37,11 @@ H_E_M = 1.0
 
 
 class Tr38901Scenario(IntEnum):
-    """TR 38.901 scenario (integer id passed to the numba core)."""
+    """TR 38.901 scenario (integer id passed to the numba core).
+
+    >>> int(Tr38901Scenario.RMA)
+    2
+    """
 
     UMA = 0
     UMI = 1  # street canyon
@@ -264,8 +269,3 @@ def tr38901_loss_db(
         check_range("dist_2d_km", d[los_f == 0], lo, RMA_NLOS_MAX_KM, unit, model + " NLOS", strict)
     out = _tr38901_loop(int(sid), f, d, hbs, hut, los_f.astype(np.int64), hb, w)
     return result(out.reshape(shape))
-
-
-def _flat(*arrays):
-    bcast = np.broadcast_arrays(*arrays)
-    return bcast[0].shape, [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in bcast]
