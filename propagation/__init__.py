@@ -34,7 +34,8 @@ from propagation.tr38901 import Tr38901Scenario, tr38901_loss_db
 from propagation.diffraction import delta_bullington_loss_db, knife_edge_loss_db
 from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 # --- antennas and throughput (antenna.py, throughput.py) ---
-from propagation.antenna import SECTOR_DEFAULTS, sector_gain_db, wrap_az_deg
+from propagation.antenna import SECTOR_DEFAULTS, AntennaPattern, PatternMethod, sector_gain_db, wrap_az_deg
+from propagation.throughput import SHANNON_DL, SHANNON_UL, ShannonParams, shannon_sinr_max_db, truncated_shannon_bps_hz
 # --- raster engine (engine/) ---
 
 __version__ = "0.1.0"
