@@ -73,7 +73,7 @@ class HataCity(IntEnum):
 
 @jit
 def _fspl_db(freq_mhz, dist_km):
-    """ITU-R P.525-4 eq. (6): 32.4478 + 20 log f[MHz] + 20 log d[km]."""
+    """ITU-R P.525-4 §2.2: 32.4478 + 20 log f[MHz] + 20 log d[km]."""
     return FSPL_CONST_MHZ_KM_DB + 20.0 * math.log10(freq_mhz) + 20.0 * math.log10(dist_km)
 
 
@@ -90,7 +90,7 @@ def _hata_a_hrx_db(freq_mhz, h_rx_m, city_id):
 
 @jit
 def _hata_db(freq_mhz, dist_km, h_tx_m, h_rx_m, env_id, city_id):
-    """Okumura-Hata median loss (Hata 1980 eqs. (13)-(15)). [dB]"""
+    """Okumura-Hata median loss (Hata 1980, urban/suburban/open formulas). [dB]"""
     log_f = math.log10(freq_mhz)
     log_ht = math.log10(h_tx_m)
     urban = (
@@ -109,7 +109,7 @@ def _hata_db(freq_mhz, dist_km, h_tx_m, h_rx_m, env_id, city_id):
 
 @jit
 def _cost231_db(freq_mhz, dist_km, h_tx_m, h_rx_m, city_id):
-    """COST-231 Hata median loss (COST 231 Final Report §4.4.1); Hata urban at exactly 1500 MHz. [dB]"""
+    """COST-231 Hata median loss (COST 231 Final Report §4.4); Hata urban at exactly 1500 MHz. [dB]"""
     if freq_mhz == HATA_MAX_FREQ_MHZ:
         return _hata_db(freq_mhz, dist_km, h_tx_m, h_rx_m, 0, city_id)
     log_ht = math.log10(h_tx_m)
@@ -244,7 +244,7 @@ def free_space_loss_db(freq_mhz, dist_km, *, strict=True):
     -----
     .. math:: L = 32.4478 + 20\log_{10} f_{\mathrm{MHz}} + 20\log_{10} d_{\mathrm{km}}
 
-    ITU-R P.525-4 (08/2019), eq. (6), with :math:`32.4478 = 20\log_{10}(4\pi\,10^9/c)`
+    ITU-R P.525-4 (08/2019), §2.2 (basic transmission loss), with :math:`32.4478 = 20\log_{10}(4\pi\,10^9/c)`
     and c = 299 792 458 m/s.  Valid at any frequency and distance in the far field.
 
     Examples
@@ -267,7 +267,7 @@ HATA_RANGES = {
     "h_tx_m": (30.0, 200.0, "m"),
     "h_rx_m": (1.0, 10.0, "m"),
 }
-#: COST-231 Hata validity ranges, COST 231 Final Report (1999) §4.4.1.
+#: COST-231 Hata validity ranges, COST 231 Final Report (1999) §4.4.
 COST231_RANGES = {
     "freq_mhz": (1500.0, 2000.0, "MHz"),
     "dist_km": (1.0, 20.0, "km"),
@@ -315,7 +315,7 @@ def hata_loss_db(freq_mhz, dist_km, h_tx_m, h_rx_m, env="urban", city="medium", 
 
     Notes
     -----
-    Urban (Hata 1980, eq. (13)):
+    Urban (Hata 1980):
 
     .. math:: L_u = 69.55 + 26.16\log f - 13.82\log h_{tx} - a(h_{rx})
               + (44.9 - 6.55\log h_{tx})\log d
@@ -323,8 +323,8 @@ def hata_loss_db(freq_mhz, dist_km, h_tx_m, h_rx_m, env="urban", city="medium", 
     with :math:`a(h) = (1.1\log f - 0.7)h - (1.56\log f - 0.8)` for a medium/small
     city, and for a large city :math:`8.29(\log 1.54h)^2 - 1.1` (f <= 300 MHz) or
     :math:`3.2(\log 11.75h)^2 - 4.97` (f > 300 MHz; Hata gives it for f >= 400 MHz).
-    Suburban (eq. (14)): :math:`L_u - 2(\log(f/28))^2 - 5.4`.
-    Open (eq. (15)): :math:`L_u - 4.78(\log f)^2 + 18.33\log f - 40.94`.
+    Suburban: :math:`L_u - 2(\log(f/28))^2 - 5.4`.
+    Open: :math:`L_u - 4.78(\log f)^2 + 18.33\log f - 40.94`.
 
     Validity: f 150-1500 MHz, d 1-20 km, h_tx 30-200 m, h_rx 1-10 m.
 
@@ -381,7 +381,7 @@ def cost231_hata_loss_db(freq_mhz, dist_km, h_tx_m, h_rx_m, city="medium", *, st
     Validity: f 1500-2000 MHz, d 1-20 km, h_tx 30-200 m, h_rx 1-10 m.
 
     Reference: COST Action 231, "Digital mobile radio towards future generation
-    systems", Final Report, EUR 18957 (1999), §4.4.1.
+    systems", Final Report, EUR 18957 (1999), §4.4.
 
     Examples
     --------

@@ -9,11 +9,11 @@ Conventions (Table 7.4.1-1 and its notes):
 
 * f_c in GHz inside the formulas, MHz at the API; distances in m inside, km at
   the API; d_3D = sqrt(d_2D^2 + (h_BS - h_UT)^2).
-* UMa and UMi use the breakpoint d'_BP = 4 h'_BS h'_UT f_c / c (note 1) with
+* UMa and UMi use the breakpoint d'_BP = 4 h'_BS h'_UT f_c / c (table note on the breakpoint) with
   effective heights h' = h - h_E and h_E = 1 m.  For UMi the table fixes
-  h_E = 1 m; for UMa h_E is random for h_UT > 13 m (note 1) and is taken as
+  h_E = 1 m; for UMa h_E is random for h_UT > 13 m (same note) and is taken as
   1 m here, the usual deterministic median choice.
-* RMa uses d_BP = 2 pi h_BS h_UT f_c / c with actual heights (note 5).
+* RMa uses d_BP = 2 pi h_BS h_UT f_c / c with actual heights (RMa breakpoint note).
 * NLOS is max(PL_LOS, PL'_NLOS) evaluated at the same d_2D.
 * c = 299 792 458 m/s.
 """
