@@ -1,0 +1,319 @@
+"""Rasters: the DEM, the clutter map and its class table, and the GeoTIFF writer.
+
+Every raster comes back as a :class:`Raster` on a metric, square-pixel
+:class:`~netqa.grid.Grid` with an explicit ``nodata_mask``; voids and gaps are
+reported, never read as zero.
+
+Public names
+------------
+:class:`Raster`, :func:`read_dem`, :func:`resample_to_grid`,
+:func:`read_clutter` + :class:`ClutterTable`, :func:`write_raster`,
+:func:`read_raster`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from netqa.grid import Grid
+>>> g = Grid.from_bounds("EPSG:32629", (0, 0, 300, 200), 100)
+>>> r = Raster(np.zeros(g.shape), g, np.zeros(g.shape, bool), name="elev_m", unit="m")
+>>> r.grid.shape, r.n_nodata
+((2, 3), 0)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import rasterio
+
+from netqa.errors import RasterError
+from netqa.fileio import atomic_path, check_output
+from netqa.grid import Grid
+from netqa.io._dem import HGT_VOID, open_source, read_dem
+from netqa.io._rasterbase import RESAMPLING, Raster, resample_to_grid, to_metric_raster
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Raster",
+    "read_dem",
+    "resample_to_grid",
+    "ClutterTable",
+    "read_clutter_table",
+    "read_clutter",
+    "write_raster",
+    "read_raster",
+    "RESAMPLING",
+    "HGT_VOID",
+]
+
+#: Columns of a clutter class table CSV.
+CLUTTER_TABLE_COLUMNS = ("code", "name", "loss_db", "height_m")
+
+
+@dataclass(frozen=True, eq=False)
+class ClutterTable:
+    """Clutter classes: integer code -> name, loss [dB] (>= 0) and height [m] (>= 0).
+
+    ``frame`` holds the table indexed by ``code`` (extra CSV columns are kept).
+    """
+
+    frame: pd.DataFrame
+    path: str = ""
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.frame.index.to_numpy(dtype=np.int64)
+
+    def _lookup(self, column: str, codes) -> np.ndarray:
+        codes = np.asarray(codes)
+        table_codes = self.codes
+        order = np.argsort(table_codes)
+        pos = np.searchsorted(table_codes[order], codes)
+        pos = np.clip(pos, 0, len(order) - 1)
+        idx = order[pos]
+        found = table_codes[idx] == codes
+        if not np.all(found):
+            missing = np.unique(codes[~found])
+            raise RasterError(f"clutter codes {missing.tolist()} are not in the class table {self.path or ''}".rstrip())
+        return self.frame[column].to_numpy(dtype=np.float64)[idx]
+
+    def loss_db(self, codes) -> np.ndarray:
+        """Clutter loss of each code. [dB]"""
+        return self._lookup("loss_db", codes)
+
+    def height_m(self, codes) -> np.ndarray:
+        """Clutter height of each code. [m]"""
+        return self._lookup("height_m", codes)
+
+
+def read_clutter_table(path) -> ClutterTable:
+    """Read and validate a clutter class CSV with columns ``code, name, loss_db, height_m``.
+
+    Raises :class:`~netqa.errors.RasterError` naming the file, the 1-based data
+    row, the field and the value: missing columns, non-numeric or non-integer
+    codes, duplicate codes, ``loss_db < 0`` or ``height_m < 0``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise RasterError(f"{p}: clutter class table not found")
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True, comment="#")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise RasterError(f"{p}: not a readable CSV ({exc})") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in CLUTTER_TABLE_COLUMNS if c not in df.columns]
+    if missing:
+        raise RasterError(
+            f"{p}: clutter class table lacks column(s) {', '.join(missing)}; "
+            f"expected {', '.join(CLUTTER_TABLE_COLUMNS)} (found {', '.join(df.columns)})"
+        )
+    if df.empty:
+        raise RasterError(f"{p}: clutter class table has no rows")
+    out = {"name": df["name"].str.strip()}
+    for col, lo in (("code", None), ("loss_db", 0.0), ("height_m", 0.0)):
+        raw = df[col].str.strip()
+        num = pd.to_numeric(raw, errors="coerce")
+        for i in np.flatnonzero(num.isna().to_numpy() | ~np.isfinite(num.to_numpy(dtype=float))):
+            raise RasterError(f"{p}: row {i + 1}: field '{col}' = {raw.iloc[i]!r} is not a number")
+        if col == "code":
+            for i in np.flatnonzero(num.to_numpy() != np.round(num.to_numpy())):
+                raise RasterError(f"{p}: row {i + 1}: field 'code' = {raw.iloc[i]!r} is not an integer class code")
+            num = num.astype(np.int64)
+        else:
+            for i in np.flatnonzero(num.to_numpy() < lo):
+                raise RasterError(f"{p}: row {i + 1}: field '{col}' = {raw.iloc[i]} must be >= {lo:g}")
+        out[col] = num
+    frame = pd.DataFrame(out)
+    dup = frame["code"].duplicated(keep=False)
+    if dup.any():
+        rows = (np.flatnonzero(dup.to_numpy()) + 1).tolist()
+        codes = sorted(set(frame.loc[dup, "code"].tolist()))
+        raise RasterError(f"{p}: duplicate clutter code(s) {codes} on rows {rows}; each code must appear once")
+    extras = [c for c in df.columns if c not in CLUTTER_TABLE_COLUMNS]
+    for c in extras:
+        frame[c] = df[c]
+    return ClutterTable(frame.set_index("code"), str(p))
+
+
+def read_clutter(raster_path, table_path, *, grid: Grid | None = None) -> tuple[Raster, ClutterTable]:
+    """Read a clutter class raster and its class table, checking every code is known.
+
+    Parameters
+    ----------
+    raster_path : path
+        Single-band integer raster of class codes (GeoTIFF or any GDAL
+        format, any CRS; a geographic one is reprojected by nearest neighbour
+        onto the local UTM zone).
+    table_path : path
+        CSV with columns ``code, name, loss_db, height_m`` (see :func:`read_clutter_table`).
+    grid : Grid, optional
+        Resample onto this grid (``nearest``) after reading.
+
+    Returns
+    -------
+    (Raster, ClutterTable)
+        Raster ``name="clutter_code"`` of int32 codes, nodata masked.
+
+    Raises
+    ------
+    netqa.errors.RasterError
+        A code present in the raster is missing from the table (the message
+        names each code and how many pixels carry it), or the files are malformed.
+    """
+    table = read_clutter_table(table_path)
+    src = open_source(raster_path)
+    if src.kind != "gdal":
+        raise RasterError(f"{src.path}: a clutter map must be a GeoTIFF (or another GDAL raster), not {src.path.suffix}")
+    with rasterio.open(src.path) as ds:
+        if not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
+            raise RasterError(f"{src.path}: clutter raster has {ds.dtypes[0]} values; class codes must be integers")
+        arr = ds.read(1, masked=True)
+    mask = np.ma.getmaskarray(arr)
+    values = np.ma.filled(arr, 0).astype(np.int32)
+    raster = to_metric_raster(values, mask, src.transform, src.crs, name="clutter_code", unit="", resampling="nearest")
+    if grid is not None:
+        raster = resample_to_grid(raster, grid, "nearest")
+    valid = raster.values[~raster.nodata_mask]
+    present, counts = np.unique(valid, return_counts=True)
+    unknown = ~np.isin(present, table.codes)
+    if unknown.any():
+        detail = ", ".join(f"code {int(c)} ({int(n)} pixels)" for c, n in zip(present[unknown], counts[unknown]))
+        raise RasterError(
+            f"{src.path}: {detail} not in the class table {table.path} "
+            f"(codes {', '.join(str(int(c)) for c in table.codes)}); add a row for each code"
+        )
+    return raster, table
+
+
+def write_raster(
+    path,
+    bands: dict,
+    grid: Grid,
+    *,
+    nodata: float = -9999.0,
+    dtype: str = "float32",
+    descriptions: dict | None = None,
+    units: dict | None = None,
+    metadata: dict | None = None,
+    overwrite: bool = False,
+    block_px: int = 256,
+) -> Path:
+    """Write bands to a tiled, deflate-compressed GeoTIFF, atomically.
+
+    Parameters
+    ----------
+    path : path
+        Output ``.tif``.  Refused when it exists unless ``overwrite``.
+    bands : dict[str, numpy.ndarray]
+        Band name -> ``(rows, cols)`` array on ``grid``, in order.  NaN values
+        are written as ``nodata``.
+    grid : Grid
+        Georeferencing (CRS and transform).
+    nodata : float
+        Nodata value set on the file (every band).
+    dtype : str
+        Storage type, ``float32`` by default.
+    descriptions : dict, optional
+        Band name -> description (default: the band name, e.g. ``rsrp_dbm``).
+    units : dict, optional
+        Band name -> unit, stored as the GDAL band unit and a ``unit`` tag.
+    metadata : dict, optional
+        Dataset tags; values that are not strings are stored as JSON
+        (e.g. ``{"best_cell": ["A1", "A2"]}``).
+    overwrite : bool
+        Replace an existing file.
+    block_px : int
+        Tile size (multiple of 16).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    p = check_output(path, overwrite)
+    if not bands:
+        raise RasterError(f"{p}: no bands to write")
+    descriptions = dict(descriptions or {})
+    units = dict(units or {})
+    arrays = []
+    for name, arr in bands.items():
+        a = np.asarray(arr)
+        if a.shape != grid.shape:
+            raise RasterError(f"{p}: band {name!r} has shape {a.shape}, the grid is {grid.shape}")
+        a = a.astype(np.float64) if np.issubdtype(a.dtype, np.floating) else a
+        if np.issubdtype(a.dtype, np.floating):
+            a = np.where(np.isfinite(a), a, nodata)
+        arrays.append(a.astype(dtype))
+    is_float = np.issubdtype(np.dtype(dtype), np.floating)
+    profile = dict(
+        driver="GTiff", width=grid.width, height=grid.height, count=len(arrays), dtype=dtype,
+        crs=grid.crs, transform=grid.transform, nodata=nodata,
+        tiled=True, blockxsize=block_px, blockysize=block_px,
+        compress="deflate", predictor=3 if is_float else 2, zlevel=6, BIGTIFF="IF_SAFER",
+    )
+    with atomic_path(p) as tmp, rasterio.open(tmp, "w", **profile) as ds:
+        for i, (name, arr) in enumerate(zip(bands, arrays), start=1):
+            ds.write(arr, i)
+            ds.set_band_description(i, str(descriptions.get(name, name)))
+            unit = units.get(name)
+            if unit is not None:
+                ds.set_band_unit(i, str(unit))
+                ds.update_tags(i, unit=str(unit), name=str(name))
+            else:
+                ds.update_tags(i, name=str(name))
+        if metadata:
+            ds.update_tags(**{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
+    log.info("wrote %s (%d bands, %s)", p, len(arrays), grid)
+    return p
+
+
+def read_raster(path, band: int | str = 1, *, name: str | None = None, unit: str | None = None) -> Raster:
+    """Read one band of a GeoTIFF (e.g. a coverage raster) as a :class:`Raster`.
+
+    ``band`` is a 1-based index or a band description/``name`` tag (``"rsrp_dbm"``).
+    Name and unit default to the band's ``name``/description and ``unit`` tags.
+    Rasters in a non-metric CRS are reprojected onto the local UTM zone.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise RasterError(f"{p}: file not found")
+    with rasterio.open(p) as ds:
+        if ds.crs is None:
+            raise RasterError(f"{p}: the raster has no CRS")
+        idx = _band_index(ds, band, p)
+        tags = ds.tags(idx)
+        arr = ds.read(idx, masked=True)
+        transform, crs = ds.transform, ds.crs
+        desc = ds.descriptions[idx - 1]
+        is_int = np.issubdtype(np.dtype(ds.dtypes[idx - 1]), np.integer)
+    mask = np.ma.getmaskarray(arr)
+    if is_int:
+        values = np.ma.filled(arr, 0)
+    else:
+        values = np.ma.filled(arr.astype(np.float64), np.nan)
+        mask |= ~np.isfinite(values)
+    return to_metric_raster(
+        values, mask, transform, crs,
+        name=name or tags.get("name") or desc or f"band{idx}",
+        unit=unit if unit is not None else tags.get("unit", ""),
+        resampling="nearest" if is_int else "bilinear",
+    )
+
+
+def _band_index(ds, band, p: Path) -> int:
+    if isinstance(band, (int, np.integer)):
+        if not 1 <= band <= ds.count:
+            raise RasterError(f"{p}: band {band} does not exist (the file has {ds.count} band(s))")
+        return int(band)
+    names = [ds.tags(i).get("name") or ds.descriptions[i - 1] for i in range(1, ds.count + 1)]
+    for i, n in enumerate(names, start=1):
+        if n == band or ds.descriptions[i - 1] == band:
+            return i
+    raise RasterError(f"{p}: no band named {band!r}; bands are {', '.join(str(n) for n in names)}")
+
+
