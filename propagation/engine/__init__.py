@@ -1,0 +1,42 @@
+"""The raster engine: cells x grid x terrain -> received power, best server, SINR, throughput.
+
+numpy + numba only.  Public, typed functions validate and call private
+numba kernels:
+
+* :func:`predict_coverage` / :func:`iter_coverage_tiles` -- the coverage
+  raster (closed-form model + terrain method + antenna + clutter, best server,
+  SINR, throughput), tile by tile;
+* :func:`predict_points` -- the same physics at arbitrary points;
+* :func:`terrain_loss_sweep` -- the radial-sweep delta-Bullington kernel, and
+  :func:`terrain_loss_reference`, its slow per-pixel reference.
+"""
+
+from propagation.engine._common import CELL_FIELDS, MODEL_IDS, TERRAIN_IDS, PathLossModel, TerrainMethod
+from propagation.engine.raster import (
+    BANDS,
+    Coverage,
+    EngineConfig,
+    GridSpec,
+    cell_matrix,
+    iter_coverage_tiles,
+    predict_coverage,
+)
+from propagation.engine.terrain import default_n_rays, terrain_loss_reference, terrain_loss_sweep
+
+__all__ = [
+    "BANDS",
+    "CELL_FIELDS",
+    "MODEL_IDS",
+    "TERRAIN_IDS",
+    "Coverage",
+    "EngineConfig",
+    "GridSpec",
+    "PathLossModel",
+    "TerrainMethod",
+    "cell_matrix",
+    "default_n_rays",
+    "iter_coverage_tiles",
+    "predict_coverage",
+    "terrain_loss_reference",
+    "terrain_loss_sweep",
+]

@@ -1,0 +1,190 @@
+r"""Closed-form received-power kernel: path loss, antenna gain, clutter, accumulation.
+
+For one *path group* (co-sited cells with the same antenna height, frequency
+and radius, which share one path-loss computation) the kernel evaluates, at
+every pixel of a window within the radius,
+
+    rsrp_dbm = rs_power_dbm + gain_dbi - feeder_loss_db + A(phi, theta)
+               - L_model(d) - k_diff L_terrain - L_clutter
+
+and folds each cell's value into the running best server and the load-weighted
+co-channel power sums (see :mod:`propagation.engine.combine`).
+
+Geometry (per pixel, shared by the cells of the group): horizontal distance d
+from the mast to the pixel centre (clamped to ``min_dist_km``), bearing phi from
+north clockwise, and the elevation angle theta = atan2(z_px + h_rx - z_site -
+h_tx, d) from the real terrain heights.  The loss is never below free space
+over d (a guard for the empirical models near the mast).
+
+Path-loss models (cores from :mod:`propagation.pathloss` / ``tr38901``):
+Hata, COST-231 and free space are affine in log10(d), so the kernel takes
+L = a + b log10(d) with a, b computed once per group from the model cores (exact
+to rounding).  SPM is evaluated per pixel with the effective antenna height
+h_eff = max(z_site + h_tx - z_px, 1 m) ("height above the receiver's ground");
+its diffraction term is K4 x terrain loss.  TR 38.901 is evaluated per pixel,
+LOS where the terrain method finds a clear path (diffraction loss 0), else
+NLOS; without terrain every pixel is NLOS.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from propagation._jit import jit, jit_parallel, prange
+from propagation.antenna import _pattern_gain_db, _sector_gain_db
+from propagation.engine._common import (
+    C_AM,
+    C_AZ,
+    C_ETILT,
+    C_FEEDER,
+    C_FREQ_INDEX,
+    C_GAIN,
+    C_HPBW_H,
+    C_HPBW_V,
+    C_LOAD,
+    C_MTILT,
+    C_PATTERN,
+    C_RS,
+    C_SLA_V,
+    MP_CITY,
+    MP_ENV,
+    MP_H_BUILDING,
+    MP_K1,
+    MP_K_DIFF,
+    MP_MIN_DIST_KM,
+    MP_RX_HEIGHT,
+    MP_STREET_WIDTH,
+    PATTERN_OMNI,
+    PATTERN_SECTOR,
+    PathLossModel,
+)
+from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db, _spm_db
+from propagation.tr38901 import _tr38901_db
+
+_RAD2DEG = 180.0 / math.pi
+_LN10_10 = math.log(10.0) / 10.0
+
+
+def affine_loss_coefficients(model_id, freq_mhz, h_tx_m, mp):
+    """(a, b) with L = a + b log10(d_km) for the models affine in log10(d); (0, 0) otherwise.
+
+    Computed from the model cores at 1 and 10 km, so the kernel reproduces
+    them to rounding.
+    """
+    h_rx = mp[MP_RX_HEIGHT]
+    env, city = int(mp[MP_ENV]), int(mp[MP_CITY])
+    if model_id == PathLossModel.FSPL:
+        f = lambda d: _fspl_db(freq_mhz, d)  # noqa: E731
+    elif model_id == PathLossModel.HATA:
+        f = lambda d: _hata_db(freq_mhz, d, h_tx_m, h_rx, env, city)  # noqa: E731
+    elif model_id == PathLossModel.COST231:
+        f = lambda d: _cost231_db(freq_mhz, d, h_tx_m, h_rx, city)  # noqa: E731
+    else:
+        return 0.0, 0.0
+    a = float(f(1.0))
+    return a, float(f(10.0)) - a
+
+
+@jit
+def _model_loss_db(model_id, a_db, b_db, freq_mhz, dist_km, log_d, h_tx_m, h_tx_eff_m, diff_db, terrain_on, mp):
+    """Median path loss of the group's model at one pixel, terrain term included. [dB]"""
+    if model_id <= 2:  # FSPL, Hata, COST-231: affine in log10(d)
+        loss = a_db + b_db * log_d + mp[MP_K_DIFF] * diff_db
+    elif model_id == 3:  # SPM; k1 already moved to the group frequency
+        loss = _spm_db(
+            mp[MP_K1], mp[MP_K1 + 1], mp[MP_K1 + 2], mp[MP_K1 + 3], mp[MP_K1 + 4], mp[MP_K1 + 5], mp[MP_K1 + 6],
+            dist_km, h_tx_eff_m, mp[MP_RX_HEIGHT], diff_db, 0.0,
+        )  # fmt: skip
+    else:
+        los = 1 if (terrain_on and diff_db <= 0.0) else 0
+        loss = _tr38901_db(
+            model_id - 4, freq_mhz, dist_km, h_tx_m, mp[MP_RX_HEIGHT], los, mp[MP_H_BUILDING], mp[MP_STREET_WIDTH]
+        ) + diff_db
+    return loss
+
+
+@jit
+def _antenna_gain_db(cells, i, patterns, az_off_deg, elev_deg):
+    """Pattern gain relative to the peak for cell ``i`` (<= 0). [dB]
+
+    Omni: 0.  Sector: 3GPP parametric pattern with downtilt = mechanical +
+    electrical.  Measured: ``patterns[k]`` holds the horizontal cut and the
+    beam-frame vertical cut (:meth:`propagation.antenna.AntennaPattern.kernel_cuts`),
+    weighted bilinear 3-D reconstruction with the cell's mechanical and
+    (total) electrical tilt.
+    """
+    pid = cells[i, C_PATTERN]
+    if pid == PATTERN_OMNI:
+        return 0.0
+    if pid == PATTERN_SECTOR:
+        return _sector_gain_db(
+            az_off_deg, elev_deg, cells[i, C_MTILT] + cells[i, C_ETILT],
+            cells[i, C_HPBW_H], cells[i, C_HPBW_V], cells[i, C_SLA_V], cells[i, C_AM],
+        )  # fmt: skip
+    k = int(pid)
+    return _pattern_gain_db(patterns[k, 0], patterns[k, 1], az_off_deg, elev_deg, cells[i, C_MTILT], cells[i, C_ETILT], 0)
+
+
+@jit_parallel
+def _accumulate_group(
+    cells, members, patterns, elev_m, clutter_db, x0_m, y0_m, pixel_m,
+    win, tile, excess_db, model_id, a_db, b_db, mp, best_rsrp, best_idx, pow_sum, per_cell,
+):  # fmt: skip
+    """Fold the cells ``members`` (one path group) into the tile accumulators.
+
+    ``win`` = (row0, row1, col0, col1) in full-grid pixels; ``tile`` = (row0,
+    col0) of the accumulators in the full grid; ``excess_db`` the terrain loss
+    over the window (float32, shape of the window) or a (0, 0) array for none.
+    ``per_cell`` is (n_cells, tile rows, tile cols) or (0, 0, 0).
+    """
+    c0 = members[0]
+    xs = cells[c0, 0]
+    ys = cells[c0, 1]
+    z_tx = cells[c0, 2] + cells[c0, 3]
+    h_tx = cells[c0, 3]
+    freq = cells[c0, 7]
+    radius_m = cells[c0, 13] * 1000.0
+    h_rx = mp[MP_RX_HEIGHT]
+    min_d_km = mp[MP_MIN_DIST_KM]
+    fspl_a = FSPL_CONST_MHZ_KM_DB + 20.0 * math.log10(freq)
+    has_excess = excess_db.shape[0] > 0
+    has_clutter = clutter_db.shape[0] > 0
+    write_per_cell = per_cell.shape[0] > 0
+    r0, r1, cc0, cc1 = win[0], win[1], win[2], win[3]
+    tr0, tc0 = tile[0], tile[1]
+    n_mem = members.size
+    for r in prange(r0, r1):
+        dy = (y0_m - (r + 0.5) * pixel_m) - ys
+        for c in range(cc0, cc1):
+            dx = (x0_m + (c + 0.5) * pixel_m) - xs
+            d2 = dx * dx + dy * dy
+            if d2 > radius_m * radius_m:
+                continue
+            dist_m = math.sqrt(d2)
+            dist_km = max(dist_m * 1e-3, min_d_km)
+            log_d = math.log10(dist_km)
+            z_px = elev_m[r, c]
+            diff = 0.0
+            if has_excess:
+                diff = excess_db[r - r0, c - cc0]
+            h_eff = max(z_tx - z_px, 1.0)
+            loss = _model_loss_db(model_id, a_db, b_db, freq, dist_km, log_d, h_tx, h_eff, diff, has_excess, mp)
+            loss = max(loss, fspl_a + 20.0 * log_d)
+            if has_clutter:
+                loss += clutter_db[r, c]
+            elev_deg = math.atan2(z_px + h_rx - z_tx, max(dist_m, 1e-3)) * _RAD2DEG
+            bearing = math.atan2(dx, dy) * _RAD2DEG
+            tr = r - tr0
+            tc = c - tc0
+            for m in range(n_mem):
+                i = members[m]
+                g = _antenna_gain_db(cells, i, patterns, bearing - cells[i, C_AZ], elev_deg)
+                rsrp = cells[i, C_RS] + cells[i, C_GAIN] - cells[i, C_FEEDER] + g - loss
+                if rsrp > best_rsrp[tr, tc]:
+                    best_rsrp[tr, tc] = rsrp
+                    best_idx[tr, tc] = i
+                pow_sum[int(cells[i, C_FREQ_INDEX]), tr, tc] += cells[i, C_LOAD] * math.exp(rsrp * _LN10_10)
+                if write_per_cell:
+                    per_cell[i, tr, tc] = rsrp

@@ -1,0 +1,440 @@
+"""Typed array-level API of the raster engine: cells x grid x terrain -> coverage arrays.
+
+Usage::
+
+    cells = cell_matrix(x_m=..., y_m=..., height_m=..., ...)   # (n, N_CELL_FIELDS) float64
+    grid = GridSpec(x0_m, y0_m, pixel_m, n_rows, n_cols)
+    cov = predict_coverage(cells, elev_m, grid, EngineConfig(model="hata"))
+    cov.rsrp_dbm, cov.best_cell, cov.sinr_db, cov.dl_mbps, cov.ul_mbps
+
+The work is split in square tiles (``EngineConfig.tile_px``); each tile is
+independent (its own accumulators, the cells whose radius reaches it), so the
+memory held is one tile's accumulators plus one path group's terrain window,
+whatever the area, and tiles could run on different machines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS
+from propagation.engine._common import (
+    C_FREQ,
+    C_FREQ_INDEX,
+    C_GROUND,
+    C_HEIGHT,
+    C_RADIUS,
+    C_X,
+    C_Y,
+    CELL_FIELDS,
+    MODEL_IDS,
+    MP_CITY,
+    MP_ENV,
+    MP_H_BUILDING,
+    MP_K1,
+    MP_K_DIFF,
+    MP_MIN_DIST_KM,
+    MP_RX_HEIGHT,
+    MP_STREET_WIDTH,
+    N_CELL_FIELDS,
+    N_MP,
+    PATTERN_OMNI,
+    PATTERN_SECTOR,
+    TERRAIN_IDS,
+    PathLossModel,
+    TerrainMethod,
+    _bilinear_many,
+)
+from propagation.engine.closed_form import _accumulate_group, affine_loss_coefficients
+from propagation.engine.combine import SHANNON_DL_PARAMS, SHANNON_UL_PARAMS, _combine
+from propagation.engine.terrain import _sweep_window, default_n_rays
+from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
+from propagation.units import THERMAL_NOISE_DBM_PER_HZ
+
+#: Bands of the coverage result, in order (DESIGN.md "Coverage raster").
+BANDS = ("rsrp_dbm", "best_cell", "sinr_db", "dl_mbps", "ul_mbps")
+#: Resource-element spacing (LTE/NR 15 kHz numerology). [Hz]
+SUBCARRIER_HZ = 15_000.0
+
+_HATA_ENVS = {"urban": 0, "suburban": 1, "open": 2}
+_HATA_CITIES = {"medium": 0, "large": 1}
+
+#: Defaults of the optional cell-matrix columns.
+CELL_DEFAULTS = {
+    "ground_m": np.nan,  # NaN: bilinear from the grid's terrain
+    "mech_tilt_deg": 0.0,
+    "elec_tilt_deg": 0.0,
+    "gain_dbi": 17.0,
+    "feeder_loss_db": 0.0,
+    "load": 1.0,
+    "radius_km": 15.0,
+    "hpbw_h_deg": 65.0,
+    "hpbw_v_deg": 10.0,
+    "sla_v_db": 20.0,
+    "am_db": 25.0,
+    "pattern_id": float(PATTERN_SECTOR),
+}
+_REQUIRED = ("x_m", "y_m", "height_m", "azimuth_deg", "freq_mhz", "rs_power_dbm", "bandwidth_mhz")
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A north-up grid of square pixels in a projected CRS.
+
+    ``x0_m``/``y0_m`` are the left and top edges; pixel (r, c) has its centre at
+    (x0 + (c + 0.5) p, y0 - (r + 0.5) p).
+    """
+
+    x0_m: float
+    y0_m: float
+    pixel_m: float
+    n_rows: int
+    n_cols: int
+
+    def __post_init__(self):
+        if not (math.isfinite(self.pixel_m) and self.pixel_m > 0):
+            raise ValueError(f"pixel_m must be > 0 m, got {self.pixel_m!r}")
+        if self.n_rows < 1 or self.n_cols < 1:
+            raise ValueError(f"grid must have at least one row and column, got {self.n_rows} x {self.n_cols}")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n_rows, self.n_cols)
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the pixel centres, each (rows, cols). [m]"""
+        x = self.x0_m + (np.arange(self.n_cols) + 0.5) * self.pixel_m
+        y = self.y0_m - (np.arange(self.n_rows) + 0.5) * self.pixel_m
+        return np.meshgrid(x, y)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Physics and computation settings of the raster engine (all validated).
+
+    Attributes: ``model`` and ``terrain`` (names of DESIGN.md), ``rx_height_m``
+    [m], Hata ``hata_env``/``hata_city``, SPM coefficients ``spm_k``, TR 38.901
+    ``h_building_m``/``street_width_m`` [m], ``k_factor`` (effective earth
+    radius), ``polarization``, ``min_dist_km`` (distances are clamped to it)
+    [km], UE and base-station noise figures [dB], UE power [dBm], uplink
+    interference margin [dB], ``tile_px`` (tile side) and ``rays_per_pixel``
+    (rays per pixel width at the outer radius of a sweep).
+    """
+
+    model: str = "hata"
+    terrain: str = "none"
+    rx_height_m: float = 1.5
+    hata_env: str = "urban"
+    hata_city: str = "medium"
+    spm_k: SpmCoefficients = SPM_DEFAULT_K
+    h_building_m: float = 5.0
+    street_width_m: float = 20.0
+    k_factor: float = 4.0 / 3.0
+    polarization: str = "horizontal"
+    min_dist_km: float = 0.01
+    noise_figure_db: float = 7.0
+    bs_noise_figure_db: float = 5.0
+    ue_power_dbm: float = 23.0
+    ul_margin_db: float = 3.0
+    tile_px: int = 1024
+    rays_per_pixel: float = 2.0
+
+    def __post_init__(self):
+        for name, table in (("model", MODEL_IDS), ("terrain", TERRAIN_IDS), ("hata_env", _HATA_ENVS),
+                            ("hata_city", _HATA_CITIES), ("polarization", POLARIZATIONS)):  # fmt: skip
+            if getattr(self, name) not in table:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, table))}; got {getattr(self, name)!r}")
+        for name in ("rx_height_m", "k_factor", "min_dist_km", "h_building_m", "street_width_m", "rays_per_pixel"):
+            val = getattr(self, name)
+            if not (math.isfinite(val) and val > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {val!r}")
+        for name in ("noise_figure_db", "bs_noise_figure_db", "ue_power_dbm", "ul_margin_db"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
+        if int(self.tile_px) < 16:
+            raise ValueError(f"tile_px must be >= 16, got {self.tile_px!r}")
+
+    @property
+    def model_id(self) -> int:
+        return int(MODEL_IDS[self.model])
+
+    @property
+    def terrain_id(self) -> int:
+        return int(TERRAIN_IDS[self.terrain])
+
+    def model_params(self, freq_mhz: float) -> np.ndarray:
+        """The float64 parameter vector the kernels read (SPM K1 moved to ``freq_mhz``)."""
+        mp = np.zeros(N_MP)
+        mp[MP_ENV] = _HATA_ENVS[self.hata_env]
+        mp[MP_CITY] = _HATA_CITIES[self.hata_city]
+        mp[MP_RX_HEIGHT] = self.rx_height_m
+        mp[MP_MIN_DIST_KM] = self.min_dist_km
+        mp[MP_H_BUILDING] = self.h_building_m
+        mp[MP_STREET_WIDTH] = self.street_width_m
+        mp[MP_K_DIFF] = 1.0
+        k = self.spm_k
+        mp[MP_K1 : MP_K1 + 7] = (float(spm_k1_at(k, freq_mhz)), k.k2, k.k3, k.k4, k.k5, k.k6, k.k7)
+        return mp
+
+
+class Coverage(NamedTuple):
+    """Coverage arrays on a grid (float32, NaN where no cell reaches).
+
+    ``best_cell`` holds the row index of the best server in the cell matrix
+    (float32 so that all bands share one type; NaN where none).
+    ``per_cell`` is (n_cells, rows, cols) RSRP [dBm] or None.
+    """
+
+    rsrp_dbm: np.ndarray
+    best_cell: np.ndarray
+    sinr_db: np.ndarray
+    dl_mbps: np.ndarray
+    ul_mbps: np.ndarray
+    per_cell: np.ndarray | None = None
+
+    def bands(self) -> np.ndarray:
+        """The five bands stacked, (5, rows, cols) float32, in :data:`BANDS` order."""
+        return np.stack([self.rsrp_dbm, self.best_cell, self.sinr_db, self.dl_mbps, self.ul_mbps])
+
+
+def cell_matrix(**columns) -> np.ndarray:
+    """Build and check the (n_cells, N_CELL_FIELDS) float64 cell matrix from named 1-D arrays.
+
+    Required: ``x_m``, ``y_m``, ``height_m`` [m above ground], ``azimuth_deg``,
+    ``freq_mhz``, ``rs_power_dbm`` (per resource element), ``bandwidth_mhz``.
+    Optional (defaults in :data:`CELL_DEFAULTS`): ``ground_m`` (NaN: from the
+    grid), tilts, ``gain_dbi``, ``feeder_loss_db``, ``load`` (0..1),
+    ``radius_km``, 3GPP sector parameters, ``pattern_id`` (-1 sector, -2 omni,
+    >= 0 a measured pattern).  ``freq_index`` is assigned here (co-channel =
+    same frequency).
+
+    >>> m = cell_matrix(x_m=[0.0], y_m=[0.0], height_m=[30.0], azimuth_deg=[0.0],
+    ...                 freq_mhz=[900.0], rs_power_dbm=[15.0], bandwidth_mhz=[10.0])
+    >>> m.shape == (1, len(CELL_FIELDS))
+    True
+    """
+    unknown = sorted(set(columns) - set(CELL_FIELDS) - {"freq_index"})
+    if unknown:
+        raise ValueError(f"unknown cell column(s) {', '.join(unknown)}; valid: {', '.join(CELL_FIELDS[:-1])}")
+    missing = [name for name in _REQUIRED if name not in columns]
+    if missing:
+        raise ValueError(f"cell column(s) {', '.join(missing)} are required")
+    n = np.asarray(columns["x_m"]).size
+    if n == 0:
+        raise ValueError("at least one cell is required")
+    m = np.empty((n, N_CELL_FIELDS))
+    for j, name in enumerate(CELL_FIELDS[:-1]):
+        val = np.asarray(columns.get(name, CELL_DEFAULTS.get(name)), dtype=np.float64)
+        try:
+            m[:, j] = np.broadcast_to(val, (n,))
+        except ValueError as exc:
+            raise ValueError(f"cell column {name} has {val.size} values for {n} cells") from exc
+        finite = np.isfinite(m[:, j])
+        if name != "ground_m" and not finite.all():
+            raise ValueError(f"cell column {name} must be finite, got {m[~finite, j][0]!r} for cell {int(np.argmax(~finite))}")
+    _positive = {"height_m": "m", "freq_mhz": "MHz", "bandwidth_mhz": "MHz", "radius_km": "km",
+                 "hpbw_h_deg": "deg", "hpbw_v_deg": "deg"}  # fmt: skip
+    for name, unit in _positive.items():
+        col = m[:, CELL_FIELDS.index(name)]
+        if np.any(col <= 0):
+            i = int(np.argmax(col <= 0))
+            raise ValueError(f"cell {i}: {name} must be > 0 {unit}, got {col[i]:g}")
+    load = m[:, CELL_FIELDS.index("load")]
+    if np.any((load < 0) | (load > 1)):
+        i = int(np.argmax((load < 0) | (load > 1)))
+        raise ValueError(f"cell {i}: load must lie in [0, 1], got {load[i]:g}")
+    _, m[:, C_FREQ_INDEX] = np.unique(m[:, C_FREQ], return_inverse=True)
+    return m
+
+
+def _path_groups(cells: np.ndarray) -> list[np.ndarray]:
+    """Rows of cells that share one path-loss computation (same mast, height, frequency, radius)."""
+    key = cells[:, [C_X, C_Y, C_GROUND, C_HEIGHT, C_FREQ, C_RADIUS]]
+    _, inverse = np.unique(key, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    return [np.flatnonzero(inverse == g).astype(np.int64) for g in range(inverse.max() + 1)]
+
+
+def _check_inputs(cells, elev_m, grid, clutter_db, patterns):
+    cells = np.ascontiguousarray(cells, dtype=np.float64)
+    if cells.ndim != 2 or cells.shape[1] != N_CELL_FIELDS:
+        raise ValueError(f"cells must be a (n, {N_CELL_FIELDS}) matrix from cell_matrix(), got shape {cells.shape}")
+    elev = np.ascontiguousarray(elev_m, dtype=np.float32)
+    if elev.shape != grid.shape:
+        raise ValueError(f"elev_m has shape {elev.shape}, the grid is {grid.shape}")
+    if not np.isfinite(elev).all():
+        raise ValueError("elev_m has NaN/inf pixels (DEM voids); fill or crop them before predicting")
+    if clutter_db is None:
+        clutter = np.zeros((0, 0), np.float32)
+    else:
+        clutter = np.ascontiguousarray(clutter_db, dtype=np.float32)
+        if clutter.shape != grid.shape:
+            raise ValueError(f"clutter_db has shape {clutter.shape}, the grid is {grid.shape}")
+        if not np.isfinite(clutter).all():
+            raise ValueError("clutter_db must be finite everywhere (0 where there is no clutter loss)")
+    if patterns is None:
+        patterns = np.zeros((0, 2, 360))
+    patterns = np.ascontiguousarray(patterns, dtype=np.float64)
+    if patterns.ndim != 3 or patterns.shape[1:] != (2, 360):
+        raise ValueError(f"patterns must be (n_patterns, 2, 360) attenuations [dB], got shape {patterns.shape}")
+    pid = cells[:, CELL_FIELDS.index("pattern_id")]
+    bad = (pid >= patterns.shape[0]) | ((pid < 0) & (pid != PATTERN_SECTOR) & (pid != PATTERN_OMNI))
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise ValueError(f"cell {i}: pattern_id {pid[i]:g} is neither -1, -2 nor a row of patterns ({patterns.shape[0]})")
+    ground = cells[:, C_GROUND]
+    if np.isnan(ground).any():
+        cells = cells.copy()
+        nan = np.isnan(ground)
+        cells[nan, C_GROUND] = _bilinear_many(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[nan, C_X], cells[nan, C_Y])
+    return cells, elev, clutter, patterns
+
+
+def iter_coverage_tiles(
+    cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
+    clutter_db=None, patterns=None, per_cell: bool = False,
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:  # fmt: skip
+    """Yield ``(row0, col0, bands, per_cell)`` tile by tile (bounded memory).
+
+    ``bands`` is (5, tile rows, tile cols) float32 in :data:`BANDS` order (NaN
+    where no cell reaches); ``per_cell`` (n_cells, tile rows, tile cols)
+    float32 RSRP [dBm] when requested, else None.  Arguments as
+    :func:`predict_coverage`.
+    """
+    cells, elev, clutter, patterns = _check_inputs(cells, elev_m, grid, clutter_db, patterns)
+    groups = _path_groups(cells)
+    n_freq = int(cells[:, C_FREQ_INDEX].max()) + 1
+    noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
+    n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
+    ul_offset = config.ue_power_dbm - 10.0 * np.log10(n_sc) - cells[:, CELL_FIELDS.index("rs_power_dbm")]
+    sh = np.array(SHANNON_DL_PARAMS + SHANNON_UL_PARAMS)
+    ae_km = EARTH_RADIUS_KM * config.k_factor
+    pol_id = POLARIZATIONS[config.polarization]
+    model_id = config.model_id
+    # per-group constants
+    gconst = []
+    for members in groups:
+        c0 = members[0]
+        freq, h_tx = cells[c0, C_FREQ], cells[c0, C_HEIGHT]
+        mp = config.model_params(freq)
+        a_db, b_db = affine_loss_coefficients(model_id, freq, h_tx, mp)
+        radius_m = cells[c0, C_RADIUS] * 1000.0
+        x, y = cells[c0, C_X], cells[c0, C_Y]
+        p = grid.pixel_m
+        bbox = (
+            max(0, int(math.floor((grid.y0_m - (y + radius_m)) / p))),
+            min(grid.n_rows, int(math.ceil((grid.y0_m - (y - radius_m)) / p))),
+            max(0, int(math.floor((x - radius_m - grid.x0_m) / p))),
+            min(grid.n_cols, int(math.ceil((x + radius_m - grid.x0_m) / p))),
+        )
+        n_rays = default_n_rays(radius_m, p, config.rays_per_pixel)
+        gconst.append((members, mp, a_db, b_db, radius_m, bbox, n_rays))
+    tp = int(config.tile_px)
+    for tr0 in range(0, grid.n_rows, tp):
+        for tc0 in range(0, grid.n_cols, tp):
+            tr1, tc1 = min(tr0 + tp, grid.n_rows), min(tc0 + tp, grid.n_cols)
+            shape = (tr1 - tr0, tc1 - tc0)
+            best_rsrp = np.full(shape, -np.inf)
+            best_idx = np.full(shape, -1, np.int32)
+            pow_sum = np.zeros((n_freq,) + shape)
+            pc = np.full((cells.shape[0],) + shape, np.nan, np.float32) if per_cell else np.zeros((0, 0, 0), np.float32)
+            tile = np.array([tr0, tc0], np.int64)
+            for members, mp, a_db, b_db, radius_m, bbox, n_rays in gconst:
+                win = np.array([max(bbox[0], tr0), min(bbox[1], tr1), max(bbox[2], tc0), min(bbox[3], tc1)], np.int64)
+                if win[0] >= win[1] or win[2] >= win[3]:
+                    continue
+                c0 = members[0]
+                if config.terrain_id == TerrainMethod.DELTA_BULLINGTON:
+                    excess = _sweep_window(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X], cells[c0, C_Y],
+                                           cells[c0, C_GROUND], cells[c0, C_HEIGHT], config.rx_height_m,
+                                           cells[c0, C_FREQ], radius_m, win, ae_km, pol_id, n_rays)  # fmt: skip
+                else:
+                    excess = np.zeros((0, 0), np.float32)
+                _accumulate_group(cells, members, patterns, elev, clutter, grid.x0_m, grid.y0_m, grid.pixel_m,
+                                  win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx, pow_sum, pc)  # fmt: skip
+            bands = np.empty((5,) + shape, np.float32)
+            _combine(cells, ul_offset, best_rsrp, best_idx, pow_sum, noise_re_dbm + config.noise_figure_db,
+                     noise_re_dbm + config.bs_noise_figure_db, config.ul_margin_db, sh, bands)  # fmt: skip
+            yield tr0, tc0, bands, (pc if per_cell else None)
+
+
+def predict_coverage(
+    cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
+    clutter_db=None, patterns=None, per_cell: bool = False,
+    on_tile: Callable[[int, int], None] | None = None,
+) -> Coverage:  # fmt: skip
+    """Best-server RSRP, best cell, SINR and DL/UL throughput over a grid.
+
+    Parameters
+    ----------
+    cells : numpy.ndarray
+        Cell matrix from :func:`cell_matrix` (coordinates in the grid's CRS).
+    elev_m : numpy.ndarray, (rows, cols)
+        Terrain height above sea level at the pixel centres, no voids. [m]
+    grid : GridSpec
+    config : EngineConfig
+    clutter_db : numpy.ndarray, optional
+        Clutter loss added at each pixel, (rows, cols). [dB]
+    patterns : numpy.ndarray, optional
+        Measured antenna patterns (n, 2, 360): horizontal and vertical attenuation. [dB]
+    per_cell : bool
+        Also return each cell's RSRP, (n_cells, rows, cols).
+    on_tile : callable, optional
+        Called as ``on_tile(done, total)`` after each tile (progress).
+
+    Returns
+    -------
+    Coverage
+        float32 arrays, NaN where no cell's radius reaches.
+
+    Examples
+    --------
+    >>> cells = cell_matrix(x_m=[0.0], y_m=[0.0], height_m=[30.0], azimuth_deg=[0.0], freq_mhz=[900.0],
+    ...                     rs_power_dbm=[15.0], bandwidth_mhz=[10.0], pattern_id=[-2], gain_dbi=[0.0])
+    >>> grid = GridSpec(-1500.0, 1500.0, 100.0, 30, 30)
+    >>> cov = predict_coverage(cells, np.zeros(grid.shape), grid)
+    >>> round(float(cov.rsrp_dbm[0, 15]), 1)   # 1.45 km north: 15 dBm - Hata(900 MHz, 30 m, 1.5 m)
+    -117.1
+    """
+    rows, cols = grid.shape
+    out = np.empty((5, rows, cols), np.float32)
+    pcs = None
+    n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
+    for done, (r0, c0, bands, pc) in enumerate(
+        iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell),
+        start=1,
+    ):
+        out[:, r0 : r0 + bands.shape[1], c0 : c0 + bands.shape[2]] = bands
+        if pc is not None:
+            if pcs is None:
+                pcs = np.empty((pc.shape[0], rows, cols), np.float32)
+            pcs[:, r0 : r0 + pc.shape[1], c0 : c0 + pc.shape[2]] = pc
+        if on_tile is not None:
+            on_tile(done, n_tiles)
+    return Coverage(out[0], out[1], out[2], out[3], out[4], pcs)
+
+
+def _n_prb(bandwidth_mhz: float) -> int:
+    """Resource blocks of an LTE/NR (15 kHz) carrier: 6 at 1.4 MHz, else 5 per MHz (TS 36.101 Table 5.6-1)."""
+    if bandwidth_mhz < 3.0:
+        return 6
+    return int(round(5.0 * bandwidth_mhz))
+
+
+__all__ = [
+    "BANDS",
+    "CELL_DEFAULTS",
+    "Coverage",
+    "EngineConfig",
+    "GridSpec",
+    "PathLossModel",
+    "TerrainMethod",
+    "cell_matrix",
+    "iter_coverage_tiles",
+    "predict_coverage",
+]
