@@ -283,9 +283,9 @@ def _antenna_frame(az_off_deg, elev_deg, mech_tilt_deg):
 def _pattern_gain_db(h_att_db, v_att_db, az_off_deg, elev_deg, mech_tilt_deg, elec_tilt_deg, method_id):
     """Gain (<= 0 dB) of a measured pattern in a direction; see :meth:`AntennaPattern.gain_db`.
 
-    ``v_att_db`` is the vertical cut in the beam frame (electrical tilt removed,
-    :meth:`AntennaPattern.kernel_cuts`) and ``elec_tilt_deg`` the total
-    electrical tilt to apply; ``method_id`` a :class:`PatternMethod`.
+    ``h_att_db`` and ``v_att_db`` are the cuts as stored (:meth:`AntennaPattern.kernel_cuts`);
+    ``elec_tilt_deg`` is the electrical tilt to ADD to them: the total wanted
+    minus :attr:`AntennaPattern.elec_tilt_deg`; ``method_id`` a :class:`PatternMethod`.
     """
     a, e = _antenna_frame(az_off_deg, elev_deg, mech_tilt_deg)
     eb = min(90.0, max(-90.0, e + elec_tilt_deg))  # electrical tilt: elevation shift (cone)
@@ -309,14 +309,19 @@ def _pattern_gain_db(h_att_db, v_att_db, az_off_deg, elev_deg, mech_tilt_deg, el
     t2 = 90.0 - t1  # distance to the pole
     wp = (p1 + p2) * t1 * t2 / (t1 + t2) ** 2  # weight of the azimuthal interpolation
     wt = (t1 + t2) * p1 * p2 / (p1 + p2) ** 2  # weight of the elevation interpolation
-    den = wp + wt
-    if den == 0.0:
-        att = pole if t2 == 0.0 else h_val  # a pole, or where the two cuts cross
+    if t2 == 0.0:  # a pole
+        att = pole
+    elif t1 == 0.0:  # on the horizontal cut (also where it crosses the vertical one)
+        att = h_val
+    elif p1 == 0.0:  # on the front half of the vertical cut
+        att = v_front
+    elif p2 == 0.0:  # on the back half
+        att = v_back
     else:
         num = (p1 * v_back + p2 * v_front) * t1 * t2 / (t1 + t2) ** 2 + (
             t1 * pole + t2 * h_val
         ) * p1 * p2 / (p1 + p2) ** 2
-        att = max(num / den, 0.0)
+        att = max(num / (wp + wt), 0.0)
     return 0.0 - att
 
 
@@ -327,27 +332,6 @@ def _pattern_loop(h_att_db, v_att_db, az_off_deg, elev_deg, mech_tilt_deg, elec_
         out[i] = _pattern_gain_db(
             h_att_db, v_att_db, az_off_deg[i], elev_deg[i], mech_tilt_deg[i], elec_tilt_deg[i], method_id
         )
-    return out
-
-
-@jit
-def _untilt_cut(v_att_db, tilt_deg):
-    """Vertical cut seen in the beam frame: the cut of an antenna whose electrical tilt tilt_deg is removed.
-
-    Each half of the cut (front, back) is shifted in elevation by tilt_deg
-    (clamped at the poles), the inverse of the elevation shift applied by
-    :func:`_pattern_gain_db`.
-    """
-    out = np.empty(360)
-    for k in range(360):
-        if k <= 90:
-            back, eb = False, -float(k)
-        elif k >= 270:
-            back, eb = False, 360.0 - k
-        else:
-            back, eb = True, k - 180.0
-        ef = min(90.0, max(-90.0, eb - tilt_deg))
-        out[k] = _cut_at(v_att_db, _v_angle(back, ef))
     return out
 
 
@@ -363,7 +347,7 @@ def _cut_array(name: str, values) -> np.ndarray:
     if np.any(bad):
         k = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name}[{k}] = {arr[k]!r}: attenuations must be finite and >= 0 dB "
+            f"{name}[{k}] = {float(arr[k])!r}: attenuations must be finite and >= 0 dB "
             "(relative to the peak; MSI files store them without the minus sign)"
         )
     arr.setflags(write=False)
@@ -487,17 +471,15 @@ class AntennaPattern:
         )  # fmt: skip
 
     def kernel_cuts(self):
-        """The two float64 arrays the numba core :func:`_pattern_gain_db` takes.
+        """The two contiguous float64 arrays the numba core :func:`_pattern_gain_db` takes.
 
-        Returns ``(h_att_db, v_beam_att_db)``: the horizontal cut and the
-        vertical cut with the pattern's own electrical tilt removed (beam
-        frame).  Pass the TOTAL electrical tilt wanted to the core.
+        Returns ``(h_att_db, v_att_db)`` as stored; pass the core the electrical
+        tilt to add, ``total_elec_tilt_deg - self.elec_tilt_deg``.
         """
-        h = np.ascontiguousarray(self.h_att_db, dtype=np.float64)
-        v = np.ascontiguousarray(self.v_att_db, dtype=np.float64)
-        if self.elec_tilt_deg == 0.0:
-            return h, v
-        return h, _untilt_cut(v, self.elec_tilt_deg)
+        return (
+            np.ascontiguousarray(self.h_att_db, dtype=np.float64),
+            np.ascontiguousarray(self.v_att_db, dtype=np.float64),
+        )
 
     def gain_db(self, az_off_deg, elev_deg, mech_tilt_deg=0.0, elec_tilt_deg=None, *, method="weighted", strict=True):
         r"""Gain relative to the peak in any direction, with mechanical and electrical tilt.
@@ -535,13 +517,15 @@ class AntennaPattern:
            antenna frame, :math:`x' = x\cos t - z\sin t`, :math:`z' = x\sin t + z\cos t`
            (the back lobe rises by t while the front beam falls by t; at
            +/-90 deg azimuth the tilt has no effect).
-        2. Electrical tilt T: an elevation shift :math:`e_b = e' + T` of the
+        2. Electrical tilt: only the difference :math:`\Delta = T - T_{file}`
+           between the wanted total tilt T and the tilt already in the cuts
+           is applied, as an elevation shift :math:`e_b = e' + \Delta` of the
            whole pattern (front and back lobes both move down, as for a
-           phased vertical array; clamped at +/-90 deg).  The stored vertical
-           cut is first brought to the beam frame by removing its own tilt
-           (:meth:`kernel_cuts`), so the horizontal cut is taken to run
-           through the beam; with ``T`` equal to the file's tilt the vertical
-           cut is reproduced.
+           phased vertical array; clamped at +/-90 deg).  The cuts are used
+           as measured: the horizontal cut lies in the antenna's horizontal
+           plane (where MSI files measure it, so that it meets the vertical
+           cut at 0 and 180 deg), and with :math:`\Delta = 0` both cuts are
+           reproduced exactly.
         3. Combination, in dB of attenuation A (gain = -A), with
            :math:`\phi_1 = |a|`, :math:`\phi_2 = 180° - |a|` the angular
            distances to the front and back halves of the vertical cut and
@@ -593,5 +577,5 @@ class AntennaPattern:
             check_range(nm, arr, -90.0, 90.0, "deg", model, strict)
         elev = np.clip(elev, -90.0, 90.0)
         h, v = self.kernel_cuts()
-        shape, (a, e, m, t) = _flat(az, elev, mech, elec)
+        shape, (a, e, m, t) = _flat(az, elev, mech, elec - self.elec_tilt_deg)
         return result(_pattern_loop(h, v, a, e, m, t, method_id).reshape(shape))
