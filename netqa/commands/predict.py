@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_model_flags, add_overwrite, not_built
+from netqa.commands import add_model_flags, add_overwrite
 
 NAME = "predict"
 HELP = "coverage prediction: best-server RSRP, SINR and throughput GeoTIFF"
@@ -23,4 +23,25 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    return not_built(NAME, 4)
+    from netqa.fileio import check_output
+    from netqa.predict import PredictConfig, predict, write_coverage, write_per_cell
+
+    check_output(args.out, args.overwrite)
+    if args.per_cell:
+        check_output(args.per_cell, args.overwrite)
+    config = PredictConfig(
+        model=args.model,
+        terrain=args.terrain,
+        model_file=args.model_file,
+        resolution_m=args.resolution_m,
+        radius_km=args.radius_km,
+        rx_height_m=args.rx_height_m,
+    )
+    result = predict(
+        args.cells, args.dem, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
+        per_cell=bool(args.per_cell),
+    )  # fmt: skip
+    write_coverage(result, args.out, overwrite=args.overwrite)
+    if args.per_cell:
+        write_per_cell(result, args.per_cell, overwrite=args.overwrite)
+    return 0

@@ -111,9 +111,9 @@ def _antenna_gain_db(cells, i, patterns, az_off_deg, elev_deg):
 
     Omni: 0.  Sector: 3GPP parametric pattern with downtilt = mechanical +
     electrical.  Measured: ``patterns[k]`` holds the horizontal cut and the
-    beam-frame vertical cut (:meth:`propagation.antenna.AntennaPattern.kernel_cuts`),
-    weighted bilinear 3-D reconstruction with the cell's mechanical and
-    (total) electrical tilt.
+    vertical cut as stored (:meth:`propagation.antenna.AntennaPattern.kernel_cuts`),
+    weighted bilinear 3-D reconstruction with the cell's mechanical tilt; the
+    cell's ``elec_tilt_deg`` column is the electrical tilt to ADD to the cuts.
     """
     pid = cells[i, C_PATTERN]
     if pid == PATTERN_OMNI:

@@ -1,0 +1,455 @@
+"""Coverage prediction: cells + DEM + clutter + settings -> coverage arrays and GeoTIFF.
+
+The bridge between netqa's domain objects (the Cells table, rasters on a
+:class:`~netqa.grid.Grid`) and the numba raster engine
+(:mod:`propagation.engine`), which only sees float64 arrays.
+
+>>> from netqa.predict import PredictConfig
+>>> PredictConfig(model="cost231", radius_km=5.0).radius_km
+5.0
+
+Python API::
+
+    from netqa.predict import predict, write_coverage
+    result = predict("testdata/cells.csv", "testdata/dem.tif", config=PredictConfig(model="hata"))
+    result.rsrp_dbm, result.transform, result.crs          # arrays on result.grid
+    write_coverage(result, "coverage.tif")
+
+Physics per cell (see :mod:`propagation.engine` for the kernels):
+RSRP = RS power per resource element (``rs_power_dbm``, else total power
+minus 10 log10(12 N_PRB)) + antenna peak gain - feeder loss + pattern gain
+(3GPP parametric sector with mechanical + electrical downtilt, or the measured
+MSI pattern named in the ``antenna`` column, or omni) - path loss (model +
+terrain method) - clutter loss of the pixel's class.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netqa.errors import CellTableError, ConfigError, InputError, RasterError
+from netqa.grid import Grid, study_crs, to_projected
+from netqa.progress import Progress
+from propagation.engine import BANDS, EngineConfig, GridSpec, cell_matrix, predict_coverage
+from propagation.engine.raster import _n_prb
+from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients
+
+log = logging.getLogger(__name__)
+
+MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
+TERRAIN_METHODS = ("none", "delta-bullington")
+
+#: Band descriptions and units written to the coverage GeoTIFF.
+BAND_UNITS = {
+    "rsrp_dbm": "dBm",
+    "best_cell": "index into the best_cell metadata list (cells table order)",
+    "sinr_db": "dB",
+    "dl_mbps": "Mbit/s",
+    "ul_mbps": "Mbit/s",
+}
+NODATA = -9999.0
+
+#: Peak gains used when a cell gives none (``gain_dbi`` column or pattern file). [dBi]
+DEFAULT_SECTOR_GAIN_DBI = 17.0
+DEFAULT_OMNI_GAIN_DBI = 2.0
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """Settings of :func:`predict` (the ``[predict]`` project section and ``netqa predict`` flags).
+
+    ``model``/``terrain``: names of DESIGN.md; ``model_file``: tuned SPM TOML
+    (K1..K7 at top level or under ``[spm]``); ``resolution_m`` pixel size
+    [m]; ``radius_km`` coverage radius of every cell [km]; ``rx_height_m``
+    [m]; ``noise_figure_db`` of the UE [dB]; ``cell_load`` share of resource
+    elements every cell occupies (interference weight, 0..1); ``bounds``
+    (left, bottom, right, top) in ``bounds_crs`` (default: the cells' radius,
+    clipped to the DEM); ``tile_px`` engine tile side.
+    """
+
+    model: str = "hata"
+    terrain: str = "none"
+    model_file: Path | None = None
+    resolution_m: float = 30.0
+    radius_km: float = 15.0
+    rx_height_m: float = 1.5
+    noise_figure_db: float = 7.0
+    cell_load: float = 1.0
+    bounds: tuple[float, float, float, float] | None = None
+    bounds_crs: str | None = None
+    tile_px: int = 1024
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ConfigError(f"--model {self.model!r} is unknown; choose one of {', '.join(MODELS)}")
+        if self.terrain not in TERRAIN_METHODS:
+            raise ConfigError(f"--terrain {self.terrain!r} is unknown; choose one of {', '.join(TERRAIN_METHODS)}")
+        for name, lo, hi, unit in (("resolution_m", 1.0, 10_000.0, "m"), ("radius_km", 0.1, 200.0, "km"),
+                                   ("rx_height_m", 0.5, 50.0, "m"), ("noise_figure_db", 0.0, 20.0, "dB"),
+                                   ("cell_load", 0.0, 1.0, "")):  # fmt: skip
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
+                flag = "--" + name.replace("_", "-")
+                raise ConfigError(f"{flag} = {v!r} is outside {lo:g}..{hi:g} {unit}".rstrip())
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """Coverage arrays on :attr:`grid` (float32, NaN where no cell reaches).
+
+    ``best_cell`` is int32, -1 where none; ``cell_ids[best_cell]`` is the
+    serving cell's id.  ``per_cell`` is (n_cells, rows, cols) RSRP or None.
+    """
+
+    rsrp_dbm: np.ndarray
+    best_cell: np.ndarray
+    sinr_db: np.ndarray
+    dl_mbps: np.ndarray
+    ul_mbps: np.ndarray
+    grid: Grid
+    cell_ids: tuple[str, ...]
+    per_cell: np.ndarray | None = None
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def transform(self):
+        return self.grid.transform
+
+    @property
+    def crs(self):
+        return self.grid.crs
+
+    def band(self, name: str) -> np.ndarray:
+        if name not in BANDS:
+            raise KeyError(f"unknown band {name!r}; bands: {', '.join(BANDS)}")
+        return getattr(self, name)
+
+
+# ----------------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------------
+def _read_cells(cells) -> pd.DataFrame:
+    if isinstance(cells, pd.DataFrame):
+        return cells
+    try:
+        from netqa.io.cells import read_cells  # the foundation's reader (CSV, GeoPackage, OpenCelliD)
+    except ImportError:  # TODO: drop once netqa.io.cells has landed
+        p = Path(cells)
+        if not p.exists():
+            raise CellTableError(f"{p}: cell table not found") from None
+        return pd.read_csv(p, dtype={"cell_id": str, "site_id": str})
+    return read_cells(cells)
+
+
+def _col(df, name, default=np.nan):
+    if name in df.columns:
+        return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
+    return np.full(len(df), default, dtype=np.float64)
+
+
+def _check_cells(df: pd.DataFrame, label: str) -> None:
+    need = ("cell_id", "lat", "lon", "height_m", "azimuth_deg", "tx_power_dbm", "freq_mhz", "bandwidth_mhz")
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise CellTableError(f"{label}: missing column(s) {', '.join(missing)}")
+    if len(df) == 0:
+        raise CellTableError(f"{label}: the cell table is empty")
+    ids = df["cell_id"].astype(str)
+    dup = ids[ids.duplicated()].unique()
+    if len(dup):
+        raise CellTableError(f"{label}: duplicate cell_id {', '.join(map(repr, dup[:5]))}; cell ids must be unique")
+    checks = [
+        ("lat", -90.0, 90.0, "deg"),
+        ("lon", -180.0, 180.0, "deg"),
+        ("height_m", 0.5, 1000.0, "m above ground"),
+        ("tx_power_dbm", -30.0, 80.0, "dBm"),
+        ("freq_mhz", 30.0, 100_000.0, "MHz"),
+        ("bandwidth_mhz", 0.1, 400.0, "MHz"),
+        ("mech_tilt_deg", -90.0, 90.0, "deg"),
+        ("elec_tilt_deg", -90.0, 90.0, "deg"),
+    ]
+    for name, lo, hi, unit in checks:
+        if name not in df.columns:
+            continue
+        v = _col(df, name)
+        if name in ("mech_tilt_deg", "elec_tilt_deg"):
+            v = np.where(np.isnan(v), 0.0, v)
+        bad = ~((v >= lo) & (v <= hi))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise CellTableError(
+                f"{label}: cell {ids.iloc[i]!r}: {name} = {df[name].iloc[i]!r} is impossible; "
+                f"expected {lo:g}..{hi:g} {unit}"
+            )
+
+
+def _spm_from_file(path) -> SpmCoefficients:
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"--model-file {p}: cannot read TOML ({exc})") from exc
+    table = data.get("spm", data)
+    try:
+        return SpmCoefficients.from_mapping({k: v for k, v in table.items() if not isinstance(v, dict)})
+    except ValueError as exc:
+        raise InputError(f"--model-file {p}: {exc}") from exc
+
+
+def _dem_extent(dem_paths, crs):
+    """(left, bottom, right, top) of the union of the DEM files, in ``crs``."""
+    from rasterio.warp import transform_bounds
+
+    from netqa.io._dem import open_source
+
+    ext = None
+    for p in dem_paths:
+        s = open_source(p)
+        t = s.transform
+        b = (t.c, t.f + t.e * s.height, t.c + t.a * s.width, t.f)
+        b = transform_bounds(s.crs, crs, *b, densify_pts=21) if s.crs != crs else b
+        ext = b if ext is None else (min(ext[0], b[0]), min(ext[1], b[1]), max(ext[2], b[2]), max(ext[3], b[3]))
+    return ext, open_source(dem_paths[0]).crs
+
+
+def _patterns(df, label):
+    """pattern_id per cell, the (n, 2, 360) kernel cuts, and the pattern gains/tilts."""
+    n = len(df)
+    pid = np.full(n, -1.0)
+    gains = np.full(n, np.nan)
+    tilts = np.full(n, np.nan)
+    cuts = []
+    if "antenna" not in df.columns:
+        return pid, np.zeros((0, 2, 360)), gains, tilts
+    from netqa.io.antenna import read_msi
+
+    cache: dict[str, int] = {}
+    base = Path(label).parent if label and Path(label).exists() else Path(".")
+    for i, name in enumerate(df["antenna"].tolist()):
+        if name is None or (isinstance(name, float) and math.isnan(name)) or str(name).strip() == "" or pd.isna(name):
+            continue
+        key = str(name).strip()
+        if key.lower() == "omni":
+            pid[i] = -2
+            continue
+        if key.lower() in ("sector", "3gpp"):
+            continue
+        if key not in cache:
+            path = Path(key) if Path(key).is_absolute() else base / key
+            if not path.exists():
+                raise CellTableError(f"{label}: cell {df['cell_id'].iloc[i]!r}: antenna file {key!r} not found (looked at {path})")
+            pat = read_msi(path)
+            cache[key] = len(cuts)
+            cuts.append((np.stack(pat.kernel_cuts()), pat.gain_dbi, pat.elec_tilt_deg))
+        k = cache[key]
+        pid[i] = k
+        gains[i] = cuts[k][1]
+        tilts[i] = cuts[k][2]
+    arr = np.stack([c[0] for c in cuts]) if cuts else np.zeros((0, 2, 360))
+    return pid, arr, gains, tilts
+
+
+# ----------------------------------------------------------------------------------
+# predict
+# ----------------------------------------------------------------------------------
+def predict(
+    cells,
+    dem,
+    *,
+    clutter=None,
+    clutter_table=None,
+    config: PredictConfig = PredictConfig(),
+    grid: Grid | None = None,
+    per_cell: bool = False,
+    show_progress: bool = True,
+) -> CoverageResult:
+    """Predict best-server RSRP, SINR and throughput over an area.
+
+    Parameters
+    ----------
+    cells : path or pandas.DataFrame
+        Cell table (canonical Cells columns, DESIGN.md).
+    dem : path or list of paths
+        DEM GeoTIFF(s) / SRTM .hgt tile(s), any CRS.
+    clutter, clutter_table : path, optional
+        Clutter class raster and its class table (``code,name,loss_db,height_m``).
+    config : PredictConfig
+    grid : netqa.grid.Grid, optional
+        Computation grid (default: every cell's radius, clipped to the DEM, in
+        the DEM's CRS when metric, else the local UTM zone).
+    per_cell : bool
+        Also keep each cell's RSRP.
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    netqa.errors.CellTableError, RasterError, ConfigError, InputError
+        Bad cells (duplicate id, impossible value, outside the DEM), a DEM
+        that does not cover the area or has voids under it (the uncovered
+        extent is named), a clutter code missing from its table, an unreadable
+        model file.
+    """
+    from netqa.io.raster import read_clutter, read_dem, resample_to_grid
+
+    label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
+    df = _read_cells(cells).reset_index(drop=True)
+    _check_cells(df, label)
+    dem_paths = [dem] if isinstance(dem, (str, Path)) else list(dem)
+    lon, lat = _col(df, "lon"), _col(df, "lat")
+    if grid is None:
+        dem_crs = _dem_extent(dem_paths, "EPSG:4326")[1]
+        crs = study_crs(dem_crs, float(np.mean(lon)), float(np.mean(lat)))
+    else:
+        crs = grid.crs
+    x, y = (np.asarray(v, dtype=np.float64) for v in to_projected(lon, lat, crs))
+    dem_ext, _ = _dem_extent(dem_paths, crs)
+    outside = ~((x >= dem_ext[0]) & (x <= dem_ext[2]) & (y >= dem_ext[1]) & (y <= dem_ext[3]))
+    if outside.any():
+        ids = df["cell_id"].astype(str)[outside].tolist()
+        raise CellTableError(
+            f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the DEM {dem_paths[0]} "
+            f"(covers x {dem_ext[0]:.0f}..{dem_ext[2]:.0f}, y {dem_ext[1]:.0f}..{dem_ext[3]:.0f} in {crs.to_string()}); "
+            "add DEM tiles or remove the cells"
+        )
+    radius_m = config.radius_km * 1000.0
+    if grid is None:
+        if config.bounds is not None:
+            from rasterio.warp import transform_bounds
+
+            bcrs = config.bounds_crs or crs
+            b = transform_bounds(bcrs, crs, *config.bounds) if bcrs != crs else config.bounds
+        else:
+            margin = 2.0 * config.resolution_m
+            b = (
+                max(x.min() - radius_m, dem_ext[0] + margin),
+                max(y.min() - radius_m, dem_ext[1] + margin),
+                min(x.max() + radius_m, dem_ext[2] - margin),
+                min(y.max() + radius_m, dem_ext[3] - margin),
+            )
+        grid = Grid.from_bounds(crs, b, config.resolution_m)
+    inside = grid.contains(x, y)
+    if not np.all(inside):
+        ids = df["cell_id"].astype(str)[~np.asarray(inside)].tolist()
+        raise CellTableError(f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the prediction area {tuple(grid.bounds)}")
+    dem_r = read_dem(dem_paths, bounds=tuple(grid.bounds), crs=grid.crs, resolution_m=grid.pixel_size_m)
+    elev_r = resample_to_grid(dem_r, grid, "bilinear")
+    if elev_r.n_nodata:
+        rows, cols = np.nonzero(elev_r.nodata_mask)
+        xs, ys = grid.xy(rows, cols)
+        raise RasterError(
+            f"{dem_paths[0]}: the DEM has {elev_r.n_nodata} void or uncovered pixels under the prediction area, "
+            f"within x {np.min(xs):.0f}..{np.max(xs):.0f}, y {np.min(ys):.0f}..{np.max(ys):.0f} ({grid.crs.to_string()}); "
+            "fill the voids or add DEM tiles"
+        )
+    clutter_db = None
+    if (clutter is None) != (clutter_table is None):
+        raise InputError("--clutter and --clutter-table go together; give both or neither")
+    if clutter is not None:
+        codes, table = read_clutter(clutter, clutter_table, grid=grid)
+        clutter_db = np.where(codes.nodata_mask, 0.0, table.loss_db(np.where(codes.nodata_mask, table.codes[0], codes.values)))
+        if codes.n_nodata:
+            log.warning("%s: %d pixels without a clutter class; no clutter loss there", clutter, codes.n_nodata)
+
+    pid, patterns, pat_gain, pat_tilt = _patterns(df, label)
+    gain = _col(df, "gain_dbi")
+    gain = np.where(np.isfinite(gain), gain, np.where(np.isfinite(pat_gain), pat_gain,
+                    np.where(pid == -2, DEFAULT_OMNI_GAIN_DBI, DEFAULT_SECTOR_GAIN_DBI)))  # fmt: skip
+    # measured patterns: the kernel adds (cell's electrical tilt - the tilt already in the cuts)
+    elec = _col(df, "elec_tilt_deg")
+    measured = pid >= 0
+    elec = np.where(measured, np.where(np.isfinite(elec), elec - np.nan_to_num(pat_tilt), 0.0), np.nan_to_num(elec))
+    bw = _col(df, "bandwidth_mhz")
+    rs = _col(df, "rs_power_dbm")
+    derived = _col(df, "tx_power_dbm") - 10.0 * np.log10(12.0 * np.array([_n_prb(b) for b in bw]))
+    rs = np.where(np.isfinite(rs), rs, derived)
+    matrix = cell_matrix(
+        x_m=x, y_m=y, height_m=_col(df, "height_m"), azimuth_deg=_col(df, "azimuth_deg"),
+        mech_tilt_deg=np.nan_to_num(_col(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
+        freq_mhz=_col(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
+        feeder_loss_db=np.nan_to_num(_col(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
+        load=config.cell_load, radius_km=config.radius_km, pattern_id=pid,
+    )  # fmt: skip
+    spm_k = _spm_from_file(config.model_file) if config.model_file else SPM_DEFAULT_K
+    engine_cfg = EngineConfig(
+        model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=spm_k,
+        noise_figure_db=config.noise_figure_db, tile_px=config.tile_px,
+    )  # fmt: skip
+    spec = GridSpec(grid.transform.c, grid.transform.f, grid.pixel_size_m, grid.height, grid.width)
+    n_tiles = math.ceil(grid.height / config.tile_px) * math.ceil(grid.width / config.tile_px)
+    log.info("predict: %d cells, %r, model %s, terrain %s", len(df), grid, config.model, config.terrain)
+    bar = Progress("predict", total=n_tiles, unit="tiles") if show_progress else None
+    try:
+        cov = predict_coverage(matrix, elev_r.values, spec, engine_cfg, clutter_db=clutter_db, patterns=patterns,
+                               per_cell=per_cell, on_tile=(lambda done, total: bar.update(1)) if bar else None)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    best = np.where(np.isnan(cov.best_cell), -1, cov.best_cell).astype(np.int32)
+    settings = {"model": config.model, "terrain": config.terrain, "resolution_m": grid.pixel_size_m,
+                "radius_km": config.radius_km, "rx_height_m": config.rx_height_m,
+                "noise_figure_db": config.noise_figure_db, "cell_load": config.cell_load}  # fmt: skip
+    _log_validity(config.model, cov.rsrp_dbm, matrix, spec)
+    return CoverageResult(cov.rsrp_dbm, best, cov.sinr_db, cov.dl_mbps, cov.ul_mbps, grid,
+                          tuple(df["cell_id"].astype(str)), cov.per_cell, settings)  # fmt: skip
+
+
+def _log_validity(model, rsrp, matrix, spec):
+    """Log the share of covered pixels nearer than the empirical models' 1 km lower distance bound."""
+    if model not in ("hata", "cost231", "spm"):
+        return
+    covered = np.isfinite(rsrp)
+    if not covered.any():
+        return
+    xx = spec.x0_m + (np.arange(spec.n_cols) + 0.5) * spec.pixel_m
+    yy = spec.y0_m - (np.arange(spec.n_rows) + 0.5) * spec.pixel_m
+    near = np.zeros(spec.shape, bool)
+    for x, y in np.unique(matrix[:, :2], axis=0):
+        near |= ((xx[None, :] - x) ** 2 + (yy[:, None] - y) ** 2) < 1e6
+    share = float((near & covered).sum() / covered.sum())
+    log.info("predict: %.1f %% of covered pixels lie within 1 km of a mast, outside the %s validity range "
+             "(extrapolated)", 100.0 * share, model)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------
+# output
+# ----------------------------------------------------------------------------------
+def write_coverage(result: CoverageResult, path, *, overwrite: bool = False) -> Path:
+    """Write the coverage GeoTIFF of DESIGN.md ("Coverage raster"), atomically.
+
+    Five float32 bands ``rsrp_dbm``, ``best_cell``, ``sinr_db``, ``dl_mbps``,
+    ``ul_mbps`` (descriptions = band names, units set), nodata -9999, tiled and
+    deflate-compressed; dataset metadata ``best_cell`` = JSON list of cell ids
+    (index -> id) and the prediction settings.
+    """
+    from netqa.io.raster import write_raster
+
+    best = np.where(result.best_cell < 0, np.nan, result.best_cell).astype(np.float32)
+    bands = {name: (best if name == "best_cell" else result.band(name)) for name in BANDS}
+    meta = {"best_cell": list(result.cell_ids), "netqa_product": "coverage", **{k: str(v) for k, v in result.settings.items()}}
+    return write_raster(path, bands, result.grid, nodata=NODATA, units=BAND_UNITS, metadata=meta, overwrite=overwrite)
+
+
+def write_per_cell(result: CoverageResult, path, *, overwrite: bool = False) -> Path:
+    """Write one ``rsrp_dbm`` band per cell (description = the cell id), atomically."""
+    from netqa.io.raster import write_raster
+
+    if result.per_cell is None:
+        raise InputError("per-cell RSRP was not computed; call predict(..., per_cell=True)")
+    bands = {cid: result.per_cell[i] for i, cid in enumerate(result.cell_ids)}
+    meta = {"netqa_product": "per_cell_rsrp_dbm", "cell_ids": list(result.cell_ids)}
+    return write_raster(path, bands, result.grid, nodata=NODATA, units={c: "dBm" for c in bands},
+                        descriptions={c: f"rsrp_dbm {c}" for c in bands}, metadata=meta, overwrite=overwrite)  # fmt: skip
+
+
+__all__ = ["PredictConfig", "CoverageResult", "predict", "write_coverage", "write_per_cell", "BAND_UNITS", "NODATA"]

@@ -1,0 +1,156 @@
+"""netqa.predict and ``netqa predict``: inputs to the coverage GeoTIFF, bad-input errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from affine import Affine
+
+from netqa.cli import main
+from netqa.errors import CellTableError, ConfigError, RasterError
+from netqa.grid import to_geographic
+from netqa.predict import BAND_UNITS, NODATA, PredictConfig, predict, write_coverage, write_per_cell
+
+CRS = "EPSG:32614"
+X0, Y0, PX, N = 600_000.0, 3_700_000.0, 60.0, 100  # 6 x 6 km DEM
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    d = tmp_path_factory.mktemp("world")
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:N, 0:N]
+    elev = 300.0 + 40.0 * np.sin(xx / 15.0) * np.cos(yy / 11.0) + rng.normal(0, 1, (N, N))
+    dem = d / "dem.tif"
+    with rasterio.open(dem, "w", driver="GTiff", width=N, height=N, count=1, dtype="float32", crs=CRS,
+                       transform=Affine(PX, 0, X0, 0, -PX, Y0), nodata=-32768) as ds:  # fmt: skip
+        ds.write(elev.astype("float32"), 1)
+    codes = np.where(xx < N // 2, 1, 2).astype("int16")
+    clut = d / "clutter.tif"
+    with rasterio.open(clut, "w", driver="GTiff", width=N, height=N, count=1, dtype="int16", crs=CRS,
+                       transform=Affine(PX, 0, X0, 0, -PX, Y0)) as ds:  # fmt: skip
+        ds.write(codes, 1)
+    table = d / "clutter_classes.csv"
+    table.write_text("code,name,loss_db,height_m\n1,open,0,0\n2,urban,12,15\n")
+    bad_table = d / "clutter_bad.csv"
+    bad_table.write_text("code,name,loss_db,height_m\n1,open,0,0\n")
+    lon, lat = to_geographic(np.array([X0 + 2500.0, X0 + 2500.0, X0 + 4000.0]),
+                             np.array([Y0 - 3000.0, Y0 - 3000.0, Y0 - 2000.0]), CRS)  # fmt: skip
+    cells = pd.DataFrame({
+        "site_id": ["S1", "S1", "S2"], "cell_id": ["S1A", "S1B", "S2A"], "lat": lat, "lon": lon,
+        "height_m": [30.0, 30.0, 25.0], "azimuth_deg": [0.0, 180.0, 90.0], "mech_tilt_deg": [2.0, 2.0, 0.0],
+        "elec_tilt_deg": [4.0, 4.0, 6.0], "tx_power_dbm": [46.0, 46.0, 43.0], "freq_mhz": [1800.0] * 3,
+        "bandwidth_mhz": [20.0] * 3, "tech": ["LTE"] * 3,
+    })  # fmt: skip
+    csv = d / "cells.csv"
+    cells.to_csv(csv, index=False)
+    return {"dir": d, "dem": dem, "clutter": clut, "table": table, "bad_table": bad_table, "cells": cells, "csv": csv}
+
+
+CFG = PredictConfig(model="cost231", radius_km=3.0, resolution_m=60.0)
+
+
+@pytest.fixture(scope="module")
+def result(world):
+    return predict(world["cells"], world["dem"], config=CFG, per_cell=True, show_progress=False)
+
+
+def test_prediction_covers_the_area_with_consistent_bands(result):
+    assert result.rsrp_dbm.shape == result.grid.shape
+    ok = np.isfinite(result.rsrp_dbm)
+    assert ok.mean() > 0.9
+    np.testing.assert_array_equal(result.best_cell[ok], np.argmax(np.nan_to_num(result.per_cell, nan=-np.inf), axis=0)[ok])
+    assert np.all(result.best_cell[~ok] == -1)
+    assert result.crs.to_epsg() == 32614
+
+
+def test_geotiff_reads_back_with_crs_transform_bands_and_nodata(result, tmp_path):
+    path = write_coverage(result, tmp_path / "coverage.tif")
+    with rasterio.open(path) as ds:
+        assert ds.crs.to_epsg() == 32614
+        assert ds.transform == result.transform
+        assert ds.descriptions == tuple(BAND_UNITS)
+        assert ds.units == tuple(BAND_UNITS.values())
+        assert ds.nodata == NODATA
+        assert all(dt == "float32" for dt in ds.dtypes)
+        assert ds.profile["tiled"] and ds.profile["compress"] == "deflate"
+        assert json.loads(ds.tags()["best_cell"]) == ["S1A", "S1B", "S2A"]
+        rsrp = ds.read(1, masked=True)
+        best = ds.read(2, masked=True)
+    np.testing.assert_allclose(rsrp.filled(np.nan), result.rsrp_dbm, equal_nan=True)
+    np.testing.assert_array_equal(best.filled(-1).astype(int), result.best_cell)
+    assert not list(tmp_path.glob(".*part*"))  # atomic write left nothing behind
+
+
+def test_per_cell_file_has_one_band_per_cell(result, tmp_path):
+    path = write_per_cell(result, tmp_path / "percell.tif")
+    with rasterio.open(path) as ds:
+        assert ds.count == 3 and ds.descriptions[0] == "rsrp_dbm S1A"
+
+
+def test_clutter_loss_lowers_rsrp_in_its_class(world, result):
+    cl = predict(world["cells"], world["dem"], clutter=world["clutter"], clutter_table=world["table"], config=CFG,
+                 show_progress=False, per_cell=True)  # fmt: skip
+    diff = result.per_cell - cl.per_cell
+    rows, cols = np.indices(result.grid.shape)
+    xx, _ = result.grid.xy(rows, cols)
+    urban = xx >= X0 + PX * (N // 2)
+    np.testing.assert_allclose(diff[:, urban][np.isfinite(diff[:, urban])], 12.0, atol=1e-3)
+    np.testing.assert_allclose(diff[:, ~urban][np.isfinite(diff[:, ~urban])], 0.0, atol=1e-3)
+
+
+def test_terrain_adds_diffraction_loss(world, result):
+    t = predict(world["cells"], world["dem"], config=PredictConfig(model="cost231", radius_km=3.0, resolution_m=60.0,
+                terrain="delta-bullington"), show_progress=False)  # fmt: skip
+    ok = np.isfinite(t.rsrp_dbm)
+    assert np.all(t.rsrp_dbm[ok] <= result.rsrp_dbm[ok] + 1e-3)
+    assert (t.rsrp_dbm[ok] < result.rsrp_dbm[ok] - 1.0).mean() > 0.05
+
+
+def test_cli_writes_the_coverage_geotiff(world, tmp_path):
+    out = tmp_path / "cov.tif"
+    rc = main(["predict", "--cells", str(world["csv"]), "--dem", str(world["dem"]), "--out", str(out),
+               "--model", "cost231", "--radius-km", "2", "--resolution-m", "60", "--quiet"])  # fmt: skip
+    assert rc == 0 and out.exists()
+    assert main(["predict", "--cells", str(world["csv"]), "--dem", str(world["dem"]), "--out", str(out), "--quiet"]) == 2
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda df: df.assign(cell_id=["A", "A", "B"]), CellTableError, "duplicate cell_id 'A'"),
+        (lambda df: df.assign(height_m=[30.0, -3.0, 25.0]), CellTableError, "cell 'S1B': height_m"),
+        (lambda df: df.assign(mech_tilt_deg=[2.0, 2.0, 120.0]), CellTableError, "cell 'S2A': mech_tilt_deg"),
+        (lambda df: df.assign(tx_power_dbm=[46.0, 146.0, 43.0]), CellTableError, "tx_power_dbm"),
+        (lambda df: df.assign(lon=df.lon + 1.0), CellTableError, "outside the DEM"),
+    ],
+    ids=["duplicate-id", "negative-height", "tilt", "power", "outside-dem"],
+)
+def test_bad_cells_are_named(world, change, error, match):
+    with pytest.raises(error, match=match):
+        predict(change(world["cells"].copy()), world["dem"], config=CFG, show_progress=False)
+
+
+def test_dem_not_covering_the_area_names_the_uncovered_extent(world):
+    cfg = PredictConfig(radius_km=3.0, resolution_m=60.0, bounds=(X0 - 3000, Y0 - 5000, X0 + 5000, Y0 - 1000))
+    with pytest.raises(RasterError, match="uncovered"):
+        predict(world["cells"], world["dem"], config=cfg, show_progress=False)
+
+
+def test_clutter_code_missing_from_the_table_is_named(world):
+    with pytest.raises(RasterError, match="code 2"):
+        predict(world["cells"], world["dem"], clutter=world["clutter"], clutter_table=world["bad_table"], config=CFG,
+                show_progress=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [(dict(model="okumura"), "--model 'okumura'"), (dict(terrain="itm2"), "--terrain"),
+     (dict(radius_km=0.0), "--radius-km"), (dict(cell_load=2.0), "--cell-load")],
+    ids=["model", "terrain", "radius", "load"],
+)
+def test_bad_settings_are_named(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        PredictConfig(**kwargs)
