@@ -1,0 +1,300 @@
+"""Static PNG coverage maps (matplotlib, no pyplot state) and the paletted uint8 GeoTIFF.
+
+The PNG shows one band in the legend's discrete classes (with each class's
+share of the mapped area), over an optional DEM hillshade, with sites and
+sector wedges along their azimuths, optional measured samples drawn as circles
+with a black edge (their own legend entry), a scale bar, a north arrow turned
+by the grid convergence of the map CRS, and a note of the CRS and pixel size.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle, Wedge
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
+
+from netqa.errors import CRSError, RasterError
+from netqa.fileio import atomic_path, check_output
+from netqa.grid import to_geographic, to_projected
+from netqa.maps.layers import CoverageBand, cell_half_width_deg
+from netqa.maps.legend import Legend
+
+log = logging.getLogger(__name__)
+
+__all__ = ["render_png", "write_paletted_geotiff", "hillshade", "legend_png_bytes", "NODATA_CLASS"]
+
+#: Class code of nodata / unclassified pixels in the paletted GeoTIFF.
+NODATA_CLASS = 255
+#: Most class rows in a PNG legend (best-server maps of large networks list the first ones).
+_MAX_LEGEND_ROWS = 30
+
+
+def hillshade(elev_m: np.ndarray, pixel_size_m: float, azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> np.ndarray:
+    """Hillshade in 0..1 of an elevation grid (north-up), sun from ``azimuth_deg`` at ``altitude_deg``.
+
+    Standard Lambertian hillshade (Horn-like central differences; Burrough &
+    McDonnell, *Principles of GIS*, 1998, ch. 8).  NaN elevations give NaN.
+
+    Flat ground is lit at cos(zenith) = sin(altitude):
+
+    >>> round(float(hillshade(np.zeros((3, 3)), 30.0)[1, 1]), 4)
+    0.7071
+    """
+    z = np.asarray(elev_m, dtype=np.float64)
+    dz_dy, dz_dx = np.gradient(z, pixel_size_m)  # rows go south: dz_dy is d/d(south)
+    slope = np.arctan(np.hypot(dz_dx, dz_dy))
+    aspect = np.arctan2(-dz_dx, dz_dy)  # direction of steepest descent, clockwise from north
+    zen = math.radians(90.0 - altitude_deg)
+    az = math.radians(azimuth_deg)
+    shade = math.cos(zen) * np.cos(slope) + math.sin(zen) * np.sin(slope) * np.cos(az - aspect)
+    return np.clip(shade, 0.0, 1.0)
+
+
+def _dem_on_band_grid(dem_path, band: CoverageBand) -> np.ndarray:
+    with rasterio.open(dem_path) as ds:
+        if ds.crs is None:
+            raise CRSError(f"{dem_path}: the DEM has no CRS; it cannot be placed under the map")
+        src = ds.read(1, masked=True)
+        src = np.ma.filled(src.astype(np.float64), np.nan)
+        dst = np.full(band.shape, np.nan)
+        reproject(src, dst, src_transform=ds.transform, src_crs=ds.crs, dst_transform=band.transform,
+                  dst_crs=band.crs, src_nodata=np.nan, dst_nodata=np.nan, resampling=Resampling.bilinear)
+    return dst
+
+
+def _metres_per_unit(band: CoverageBand) -> float:
+    if band.crs.is_geographic:
+        lat = 0.5 * (band.bounds[1] + band.bounds[3])
+        return 111_320.0 * math.cos(math.radians(lat))
+    return float(band.crs.linear_units_factor[1]) if band.crs.linear_units_factor else 1.0
+
+
+def _nice_length_m(span_m: float) -> float:
+    target = span_m / 5.0
+    exp = 10.0 ** math.floor(math.log10(target))
+    for m in (5.0, 2.0, 1.0):
+        if m * exp <= target:
+            return m * exp
+    return exp
+
+
+def _convergence_deg(band: CoverageBand) -> float:
+    """Angle of true north from grid north at the map centre, clockwise positive. [deg]"""
+    if band.crs.is_geographic:
+        return 0.0
+    l, b, r, t = band.bounds
+    lon, lat = to_geographic(0.5 * (l + r), 0.5 * (b + t), band.crs)
+    x0, y0 = to_projected(lon, lat, band.crs)
+    x1, y1 = to_projected(lon, lat + 0.01, band.crs)
+    return math.degrees(math.atan2(x1 - x0, y1 - y0))
+
+
+def _crs_note(band: CoverageBand) -> str:
+    name = band.crs.to_string()
+    try:
+        from pyproj import CRS as ProjCRS
+
+        pc = ProjCRS.from_user_input(band.crs.to_wkt())
+        epsg = pc.to_epsg()
+        name = f"{pc.name} (EPSG:{epsg})" if epsg else pc.name
+    except Exception:  # pragma: no cover - pyproj always parses rasterio WKT
+        pass
+    px = band.pixel_size * _metres_per_unit(band)
+    return f"CRS: {name}  ·  pixel {px:.0f} m  ·  {Path(band.path).name or 'coverage'}"
+
+
+def _legend_labels(legend: Legend, band: CoverageBand) -> list[str]:
+    counts = legend.counts(band.values)
+    total = counts.sum()
+    if legend.categorical or total == 0:
+        return [c.label for c in legend.classes]
+    return [f"{c.label}   ({100.0 * n / total:.1f} %)" for c, n in zip(legend.classes, counts)]
+
+
+def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=None, dem=None,
+               title: str | None = None, overwrite: bool = False, dpi: int = 150) -> Path:
+    """Draw ``band`` classified by ``legend`` and write a PNG atomically.
+
+    Parameters
+    ----------
+    path : path
+        Output ``.png``; refused when it exists unless ``overwrite``.
+    band : CoverageBand
+        From :func:`netqa.maps.layers.read_band`.
+    legend : Legend
+        Discrete classes and colours.
+    cells : pandas.DataFrame, optional
+        Canonical cells (:func:`netqa.maps.layers.load_cells`): sites and sector wedges.
+    samples : pandas.DataFrame, optional
+        Measured samples (lat, lon and, when present, the band's column).
+    dem : path, optional
+        DEM GeoTIFF drawn as a hillshade under a semi-transparent coverage.
+    title : str, optional
+        Map title (default: the legend heading).
+    dpi : int
+        Output resolution; the figure is 10 x 8 inches.
+    """
+    out = check_output(path, overwrite)
+    if band.transform.b != 0 or band.transform.d != 0:
+        raise RasterError(f"{band.path}: rotated rasters are not supported; warp it north-up first (gdalwarp)")
+    left, bottom, right, top = band.bounds
+    extent = (left, right, bottom, top)
+    fig = Figure(figsize=(10, 8), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_facecolor("#f4f4f4")
+    alpha = 255
+    if dem is not None:
+        shade = hillshade(_dem_on_band_grid(dem, band), band.pixel_size * _metres_per_unit(band))
+        ax.imshow(np.ma.masked_invalid(shade), cmap="gray", vmin=0, vmax=1, extent=extent, interpolation="nearest")
+        alpha = 170
+    ax.imshow(legend.rgba(band.values, alpha=alpha), extent=extent, interpolation="nearest")
+    counts = legend.counts(band.values)
+    handles = [Patch(facecolor=c.color, edgecolor="0.3", linewidth=0.5, label=lab)
+               for c, lab, n in zip(legend.classes, _legend_labels(legend, band), counts)
+               if n > 0 or not legend.categorical][:_MAX_LEGEND_ROWS]
+    if np.isnan(band.values).any():
+        handles.append(Patch(facecolor=ax.get_facecolor(), edgecolor="0.3", linewidth=0.5, label="no data"))
+    span = max(right - left, top - bottom)
+    if cells is not None and len(cells):
+        _draw_cells(ax, cells, band, span)
+        handles.append(Line2D([], [], marker="^", color="k", linestyle="", markersize=7, label=f"site ({cells['site_id'].nunique()})"))
+        handles.append(Patch(facecolor="white", edgecolor="k", label="sector (azimuth)"))
+    if samples is not None and len(samples):
+        _draw_samples(ax, samples, band, legend)
+        handles.append(Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor="k", linestyle="",
+                              markersize=6, label=f"measured samples ({len(samples)})"))
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.set_aspect("equal")
+    unit_name = "deg" if band.crs.is_geographic else "m"
+    ax.set_xlabel(f"{'Longitude' if band.crs.is_geographic else 'Easting'} [{unit_name}]")
+    ax.set_ylabel(f"{'Latitude' if band.crs.is_geographic else 'Northing'} [{unit_name}]")
+    ax.ticklabel_format(useOffset=False, style="plain")
+    ax.tick_params(labelsize=7)
+    ax.set_title(title or legend.heading, fontsize=13, fontweight="bold")
+    ax.legend(handles=handles, title=legend.heading, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              fontsize=8, title_fontsize=9, frameon=True, borderaxespad=0.0)
+    _scale_bar(ax, band, left, right, bottom, top)
+    _north_arrow(ax, _convergence_deg(band))
+    fig.text(0.01, 0.005, _crs_note(band), fontsize=7, color="0.25", ha="left", va="bottom")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    log.info("wrote %s", out)
+    return out
+
+
+def _draw_cells(ax, cells, band: CoverageBand, span: float) -> None:
+    x, y = to_projected(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float), band.crs)
+    x, y = np.atleast_1d(x), np.atleast_1d(y)
+    radius = 0.035 * span
+    conv = _convergence_deg(band)
+    for i, row in enumerate(cells.itertuples(index=False)):
+        az = getattr(row, "azimuth_deg", float("nan"))
+        if not np.isfinite(az):
+            continue
+        hw = cell_half_width_deg(row._asdict())
+        grid_az = az - conv  # azimuth from grid north
+        ax.add_patch(Wedge((x[i], y[i]), radius, 90.0 - grid_az - hw, 90.0 - grid_az + hw,
+                           facecolor="white", edgecolor="k", linewidth=0.8, alpha=0.85, zorder=4))
+    sites = cells.groupby("site_id", sort=False).agg(lon=("lon", "first"), lat=("lat", "first")).reset_index()
+    sx, sy = to_projected(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), band.crs)
+    ax.plot(sx, sy, "^", color="k", markersize=6, zorder=5)
+    if len(sites) <= 40:
+        for name, xi, yi in zip(sites["site_id"], np.atleast_1d(sx), np.atleast_1d(sy)):
+            ax.annotate(str(name), (xi, yi), xytext=(4, -9), textcoords="offset points", fontsize=7, zorder=6,
+                        bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.7))
+
+
+def _draw_samples(ax, samples, band: CoverageBand, legend: Legend) -> None:
+    x, y = to_projected(samples["lon"].to_numpy(float), samples["lat"].to_numpy(float), band.crs)
+    if band.name in samples.columns and not legend.categorical:
+        colors = legend.rgba(samples[band.name].to_numpy(float)) / 255.0
+        colors[colors[:, 3] == 0] = (1.0, 1.0, 1.0, 1.0)  # unmeasured: white
+    else:
+        colors = "white"
+    ax.scatter(x, y, s=16, c=colors, edgecolors="k", linewidths=0.6, zorder=7)
+
+
+def _scale_bar(ax, band: CoverageBand, left, right, bottom, top) -> None:
+    mpu = _metres_per_unit(band)
+    length_m = _nice_length_m((right - left) * mpu)
+    length = length_m / mpu
+    x0 = left + 0.04 * (right - left)
+    y0 = bottom + 0.04 * (top - bottom)
+    h = 0.008 * (top - bottom)
+    half = length / 2.0
+    ax.add_patch(Rectangle((x0, y0), half, h, facecolor="k", edgecolor="k", zorder=8))
+    ax.add_patch(Rectangle((x0 + half, y0), half, h, facecolor="white", edgecolor="k", zorder=8))
+    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+    ax.text(x0 + length / 2.0, y0 + 2.2 * h, label, ha="center", va="bottom", fontsize=8, zorder=8,
+            bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
+
+
+def _north_arrow(ax, convergence_deg: float) -> None:
+    # Points to true north: rotated by -convergence from grid north (up).
+    a = math.radians(-convergence_deg)
+    cx, cy, r = 0.94, 0.88, 0.06
+    dx, dy = r * math.sin(a), r * math.cos(a)
+    ax.annotate("", xy=(cx + dx / 2, cy + dy / 2), xytext=(cx - dx / 2, cy - dy / 2), xycoords="axes fraction",
+                arrowprops=dict(facecolor="k", edgecolor="k", width=3, headwidth=10, headlength=10), zorder=9)
+    ax.text(cx + 0.62 * dx, cy + 0.62 * dy, "N", transform=ax.transAxes, ha="center", va="bottom",
+            fontsize=11, fontweight="bold", zorder=9)
+
+
+def legend_png_bytes(legend: Legend, labels: list[str] | None = None, dpi: int = 110) -> bytes:
+    """A small PNG of the legend alone (KMZ ScreenOverlay, HTML)."""
+    import io
+
+    labels = labels or [c.label for c in legend.classes]
+    n = len(legend.classes)
+    fig = Figure(figsize=(2.4, 0.35 + 0.24 * n), dpi=dpi)
+    FigureCanvasAgg(fig)
+    handles = [Patch(facecolor=c.color, edgecolor="0.3", label=lab) for c, lab in zip(legend.classes, labels)]
+    fig.legend(handles=handles, title=legend.heading, loc="center", fontsize=8, title_fontsize=9, frameon=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", transparent=False)
+    return buf.getvalue()
+
+
+def write_paletted_geotiff(path, band: CoverageBand, legend: Legend, *, overwrite: bool = False) -> Path:
+    """Write ``band`` as a one-band uint8 GeoTIFF of class codes with a colour table.
+
+    Code ``i`` is ``legend.classes[i]``; 255 is nodata (and unclassified).  The
+    class labels and bounds are stored in the file's tags (``class_<i>`` and a
+    ``legend`` JSON tag) so a GIS user can read what each colour means.
+    """
+    import json
+
+    out = check_output(path, overwrite)
+    idx = legend.classify(band.values)
+    codes = np.where(idx < 0, NODATA_CLASS, idx).astype(np.uint8)
+    rows, cols = band.shape
+    profile = dict(driver="GTiff", width=cols, height=rows, count=1, dtype="uint8", crs=band.crs,
+                   transform=band.transform, nodata=NODATA_CLASS, compress="deflate", photometric="palette")
+    cmap = {i: (*c.rgb, 255) for i, c in enumerate(legend.classes)}
+    cmap[NODATA_CLASS] = (0, 0, 0, 0)
+    tags = {f"class_{i}": f"{c.label} [{c.min_value:g}, {c.max_value:g})" for i, c in enumerate(legend.classes)}
+    tags["legend"] = json.dumps([
+        {"code": i, "label": c.label, "min": c.min_value if np.isfinite(c.min_value) else None,
+         "max": c.max_value if np.isfinite(c.max_value) else None, "color": c.color}
+        for i, c in enumerate(legend.classes)
+    ], ensure_ascii=False)
+    with atomic_path(out) as tmp:
+        with rasterio.open(tmp, "w", **profile) as ds:
+            ds.write(codes, 1)
+            ds.write_colormap(1, cmap)
+            ds.set_band_description(1, f"{band.name}_class")
+            ds.update_tags(1, name=f"{band.name}_class", source_band=band.name)
+            ds.update_tags(**tags)
+    log.info("wrote %s", out)
+    return out

@@ -1,0 +1,287 @@
+"""Coverage maps (issue 8): legends, PNG, paletted GeoTIFF, KMZ, HTML, escaping, CLI.
+
+Every test builds its own small synthetic coverage GeoTIFF (DESIGN.md "Coverage
+raster": float32 bands rsrp_dbm, best_cell, sinr_db, dl_mbps, ul_mbps with
+descriptions, nodata and a best_cell lookup tag, UTM CRS) with rasterio.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from affine import Affine
+from rasterio.warp import transform_bounds
+
+from netqa.errors import ConfigError, CRSError, InputError, NetQAError, OutputExistsError, RasterError
+from netqa.maps import write_map
+from netqa.maps.layers import bin_samples, read_band, sector_wedge_lonlat
+from netqa.maps.legend import default_legend, legend_from_dict, load_legend
+
+EVIL = "<script>alert(1)</script> ]]> & \"q\" 'a'"
+KML_NS = "{http://www.opengis.net/kml/2.2}"
+#: UTM 29N, near Cork: 40 x 50 pixels of 50 m.
+ORIGIN_X, ORIGIN_Y, PIXEL_M, ROWS, COLS = 540_000.0, 5_752_000.0, 50.0, 40, 50
+SITES = [("S1", 541_000.0, 5_751_000.0), ("S2", 542_000.0, 5_750_600.0)]
+
+
+def _cells_df() -> pd.DataFrame:
+    from netqa.grid import to_geographic
+
+    rows = []
+    for site, x, y in SITES:
+        lon, lat = to_geographic(x, y, "EPSG:32629")
+        for k, az in enumerate((0.0, 120.0, 240.0)):
+            rows.append(dict(site_id=site, cell_id=f"{site}-{k + 1}", lat=lat, lon=lon, height_m=30.0,
+                             azimuth_deg=az, mech_tilt_deg=2.0, elec_tilt_deg=4.0, tx_power_dbm=46.0,
+                             freq_mhz=1800.0, bandwidth_mhz=20.0, tech="LTE"))
+    return pd.DataFrame(rows)
+
+
+def _write_coverage(path: Path, *, crs="EPSG:32629", cell_ids=None) -> Path:
+    """A smooth synthetic coverage: RSRP falls with distance to the nearest site."""
+    cols, rows = np.meshgrid(np.arange(COLS), np.arange(ROWS))
+    x = ORIGIN_X + (cols + 0.5) * PIXEL_M
+    y = ORIGIN_Y - (rows + 0.5) * PIXEL_M
+    d = np.stack([np.hypot(x - sx, y - sy) for _, sx, sy in SITES])
+    site = np.argmin(d, axis=0)
+    sx, sy = np.array([s[1] for s in SITES])[site], np.array([s[2] for s in SITES])[site]
+    bearing = np.degrees(np.arctan2(x - sx, y - sy)) % 360.0
+    best = site * 3 + np.round(bearing / 120.0).astype(int) % 3
+    dist_km = np.maximum(d.min(axis=0), 20.0) / 1000.0
+    rsrp = -55.0 - 35.0 * np.log10(dist_km / 0.02)
+    sinr = 25.0 - 10.0 * np.log10(1 + dist_km * 10)
+    dl = np.clip(sinr * 3.0, 0, None)
+    ul = dl / 3.0
+    bands = [rsrp, best.astype(float), sinr, dl, ul]
+    nodata = -9999.0
+    for b in bands:
+        b[:2, :3] = np.nan  # a nodata corner
+    names = ["rsrp_dbm", "best_cell", "sinr_db", "dl_mbps", "ul_mbps"]
+    units = ["dBm", "", "dB", "Mbit/s", "Mbit/s"]
+    profile = dict(driver="GTiff", width=COLS, height=ROWS, count=5, dtype="float32", crs=crs,
+                   transform=Affine(PIXEL_M, 0, ORIGIN_X, 0, -PIXEL_M, ORIGIN_Y), nodata=nodata)
+    ids = cell_ids if cell_ids is not None else [f"{s}-{k}" for s, _, _ in SITES for k in (1, 2, 3)]
+    with rasterio.open(path, "w", **profile) as ds:
+        for i, (name, unit, b) in enumerate(zip(names, units, bands), 1):
+            ds.write(np.where(np.isfinite(b), b, nodata).astype("float32"), i)
+            ds.set_band_description(i, name)
+            ds.update_tags(i, name=name, unit=unit)
+        ds.update_tags(best_cell=json.dumps(ids))
+    return path
+
+
+@pytest.fixture
+def coverage(tmp_path) -> Path:
+    return _write_coverage(tmp_path / "coverage.tif")
+
+
+@pytest.fixture
+def cells() -> pd.DataFrame:
+    return _cells_df()
+
+
+@pytest.fixture
+def samples(coverage) -> pd.DataFrame:
+    from netqa.grid import to_geographic
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(ORIGIN_X + 300, ORIGIN_X + COLS * PIXEL_M - 300, 60)
+    y = np.full(60, ORIGIN_Y - 1000.0) + rng.normal(0, 30, 60)
+    lon, lat = to_geographic(x, y, "EPSG:32629")
+    return pd.DataFrame({"lat": lat, "lon": lon, "rsrp_dbm": rng.uniform(-120, -70, 60),
+                         "sinr_db": rng.uniform(-5, 25, 60), "cell_id": "S1-1"})
+
+
+# --- legends -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        (-80.01, "−90 … −80"),
+        (-79.99, "≥ −80"),
+        (-80.0, "≥ −80"),
+        (-30.0, "≥ −80"),
+        (-90.0, "−90 … −80"),
+        (-100.0, "−100 … −90"),
+        (-105.0, "−105 … −100"),
+        (-105.0001, "−110 … −105"),
+        (-110.0, "−110 … −105"),
+        (-110.0001, "< −110"),
+        (-150.0, "< −110"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_rsrp_class_boundaries_lower_bound_inclusive(value, label):
+    leg = default_legend("rsrp_dbm")
+    assert leg.classes[int(leg.classify([value])[0])].label == label
+
+
+def test_float32_boundary_pixel_falls_in_its_class():
+    leg = default_legend("rsrp_dbm")
+    idx = leg.classify(np.array([-110.0, -105.0, -80.0], dtype=np.float32))
+    assert [leg.classes[i].label for i in idx] == ["−110 … −105", "−105 … −100", "≥ −80"]
+
+
+def test_nan_is_unclassified_and_transparent():
+    leg = default_legend("sinr_db")
+    assert leg.classify([np.nan])[0] == -1
+    assert leg.rgba(np.array([np.nan, 25.0]))[:, 3].tolist() == [0, 255]
+
+
+@pytest.mark.parametrize("band", ["rsrp_dbm", "sinr_db", "rsrq_db", "dl_mbps", "ul_mbps"])
+def test_default_legends_cover_the_real_line(band):
+    leg = default_legend(band)
+    lows = sorted(c.min_value for c in leg.classes)
+    highs = sorted(c.max_value for c in leg.classes)
+    assert lows[0] == -math.inf and highs[-1] == math.inf
+    assert lows[1:] == highs[:-1]
+    assert leg.band == band and leg.unit
+
+
+def _doc(*classes):
+    return {"band": "rsrp_dbm", "title": "RSRP", "unit": "dBm", "class": list(classes)}
+
+
+@pytest.mark.parametrize(
+    ("classes", "match"),
+    [
+        (({"min": -90.0, "color": "#00ff00"}, {"min": -100.0, "max": -85.0, "color": "#ff0000"}), "overlap"),
+        (({"min": -90.0, "color": "#00ff00"}, {"min": -100.0, "max": -95.0, "color": "#ff0000"}), r"gap .*\[-95, -90\)"),
+        (({"max": -90.0, "color": "#00ff00"}, {"max": -100.0, "color": "#ff0000"}), "overlap"),
+        (({"min": -80.0, "max": -90.0, "color": "#00ff00"},), "min = -80 >= max = -90"),
+        (({"min": -80.0, "color": "green"},), "'green' is not #rrggbb"),
+        (({"min": "low", "color": "#0f0"},), "min = 'low' is not a number"),
+        (({"min": -80.0, "colour": "#0f0"},), "unknown key.*colour"),
+        ((), "no \\[\\[class\\]\\] tables"),
+    ],
+    ids=["overlap", "gap", "two-open-below", "min-above-max", "bad-colour", "bad-number", "unknown-key", "empty"],
+)
+def test_bad_legend_is_a_clear_config_error(classes, match):
+    with pytest.raises(ConfigError, match=match):
+        legend_from_dict(_doc(*classes), source="my.toml")
+
+
+def test_legend_toml_round_trip_and_short_colour(tmp_path):
+    p = tmp_path / "leg.toml"
+    p.write_text(
+        'band = "rsrp_dbm"\ntitle = "RSRP"\nunit = "dBm"\n'
+        '[[class]]\nmin = -95.0\ncolor = "#0f0"\n'
+        '[[class]]\nmax = -95.0\ncolor = "#f00"\nlabel = "weak"\n',
+        encoding="utf-8",
+    )
+    leg = load_legend(p)
+    assert [c.label for c in leg.classes] == ["≥ −95", "weak"]
+    assert leg.classes[0].color == "#00ff00"
+    assert leg.classify([-95.0, -95.5]).tolist() == [0, 1]
+
+
+def test_legend_file_with_overlap_names_the_file(tmp_path):
+    p = tmp_path / "overlap.toml"
+    p.write_text('[[class]]\nmin = -90.0\ncolor = "#0f0"\n[[class]]\nmin = -100.0\nmax = -80.0\ncolor = "#f00"\n')
+    with pytest.raises(ConfigError, match=r"overlap\.toml.*overlap"):
+        load_legend(p)
+
+
+# --- reading the coverage raster -----------------------------------------------------------------
+
+
+def test_unknown_band_lists_the_bands(coverage):
+    with pytest.raises(RasterError, match=r"no band named 'rsrq_dbm'; bands are rsrp_dbm, best_cell, sinr_db, dl_mbps, ul_mbps"):
+        read_band(coverage, "rsrq_dbm")
+
+
+def test_raster_without_crs_is_a_clear_error(tmp_path):
+    p = tmp_path / "nocrs.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+                       transform=Affine(1, 0, 0, 0, -1, 4)) as ds:
+        ds.write(np.zeros((4, 4), "float32"), 1)
+    with pytest.raises(CRSError, match=r"nocrs\.tif: the raster has no CRS"):
+        read_band(p, "1")
+
+
+def test_read_band_nodata_and_lookup(coverage):
+    band = read_band(coverage, "best_cell")
+    assert np.isnan(band.values[0, 0]) and np.isfinite(band.values[5, 5])
+    assert band.cell_ids == ["S1-1", "S1-2", "S1-3", "S2-1", "S2-2", "S2-3"]
+    assert band.crs.to_epsg() == 32629
+
+
+# --- PNG -----------------------------------------------------------------------------------------
+
+
+def _png_rgb(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+@pytest.mark.parametrize("band", ["rsrp_dbm", "sinr_db", "dl_mbps", "best_cell"])
+def test_png_map_has_size_and_the_legend_colours(tmp_path, coverage, cells, band):
+    out = write_map(coverage, tmp_path / f"{band}.png", band=band, cells=cells)
+    img = _png_rgb(out)
+    assert img.shape == (1200, 1500, 3)  # 10 x 8 in at 150 dpi
+    leg = read_band(coverage, band)
+    from netqa.maps.layers import band_legend
+
+    legend = band_legend(leg)
+    present = {legend.classes[i].rgb for i in np.unique(legend.classify(leg.values)) if i >= 0}
+    pixels = {tuple(p) for p in img.reshape(-1, 3)[::7]}
+    assert present <= pixels  # every class drawn shows up in the picture
+
+
+def test_png_with_samples_and_hillshade(tmp_path, coverage, cells, samples):
+    dem = tmp_path / "dem.tif"
+    yy, xx = np.mgrid[0:60, 0:70]
+    with rasterio.open(dem, "w", driver="GTiff", width=70, height=60, count=1, dtype="float32", crs="EPSG:32629",
+                       transform=Affine(40, 0, ORIGIN_X - 200, 0, -40, ORIGIN_Y + 200), nodata=-32768) as ds:
+        ds.write((50 + 30 * np.sin(xx / 6.0) * np.cos(yy / 9.0)).astype("float32"), 1)
+    plain = _png_rgb(write_map(coverage, tmp_path / "plain.png", cells=cells))
+    out = write_map(coverage, tmp_path / "full.png", cells=cells, samples=samples, dem=dem)
+    full = _png_rgb(out)
+    assert full.shape == plain.shape
+    assert (full != plain).any(axis=2).mean() > 0.05  # hillshade and samples change the picture
+
+
+def test_png_refuses_to_overwrite(tmp_path, coverage):
+    out = write_map(coverage, tmp_path / "a.png")
+    with pytest.raises(OutputExistsError, match="pass --overwrite"):
+        write_map(coverage, out)
+    assert write_map(coverage, out, overwrite=True) == out
+    assert not list(tmp_path.glob(".a.*part*"))  # no temporary left behind
+
+
+def test_unknown_extension_is_an_input_error(tmp_path, coverage):
+    with pytest.raises(InputError, match=r"unknown map format '\.jpg'"):
+        write_map(coverage, tmp_path / "a.jpg")
+
+
+# --- paletted GeoTIFF ----------------------------------------------------------------------------
+
+
+def test_paletted_geotiff_codes_colours_and_georeference(tmp_path, coverage):
+    out = write_map(coverage, tmp_path / "rsrp_classes.tif")
+    leg = default_legend("rsrp_dbm")
+    src = read_band(coverage, "rsrp_dbm")
+    with rasterio.open(out) as ds:
+        assert ds.dtypes == ("uint8",) and ds.nodata == 255 and ds.count == 1
+        assert ds.crs == src.crs and ds.transform == src.transform
+        codes = ds.read(1)
+        cmap = ds.colormap(1)
+        tags = ds.tags()
+    expected = leg.classify(src.values)
+    assert (codes == np.where(expected < 0, 255, expected)).all()
+    assert codes[0, 0] == 255
+    for i, c in enumerate(leg.classes):
+        assert cmap[i][:3] == c.rgb
+    assert json.loads(tags["legend"])[0]["label"] == "≥ −80"
