@@ -170,6 +170,10 @@ def finalize(df: pd.DataFrame, source: str, *, defaults: dict | None = None, uni
         df["rs_power_dbm"] = rs
     else:
         df["rs_power_dbm"] = df["rs_power_dbm"].fillna(pd.Series(rs, index=df.index))
+    if "flags" in df.columns:  # a table written by write_cells keeps its earlier flags
+        for i, prior in enumerate(df["flags"].astype(object)):
+            names = [] if is_missing(prior) else [n for n in str(prior).removeprefix("defaults:").split(",") if n]
+            flags[i] = names + [n for n in flags[i] if n not in names]
     df["flags"] = pd.array([("defaults:" + ",".join(f)) if f else "" for f in flags], dtype="string")
     return _order(df)
 

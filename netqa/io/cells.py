@@ -171,8 +171,8 @@ def detect_format(path, mapping=None) -> str:
         )
     first = _first_line(p)
     fields = [f.strip().strip('"') for f in next(csv.reader([first]), [])]
-    if all(c in fields for c in CELL_COLUMNS):
-        return "canonical"
+    if all(c in fields for c in ("cell_id", "lat", "lon")):
+        return "canonical"  # finalize names any other missing column
     if fields[:5] == list(OPENCELLID_COLUMNS[:5]):
         return "opencellid"
     if len(fields) == len(OPENCELLID_COLUMNS) and fields[0].upper() in ("GSM", "UMTS", "LTE", "NR", "CDMA"):
