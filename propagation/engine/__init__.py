@@ -21,6 +21,7 @@ from propagation.engine.raster import (
     iter_coverage_tiles,
     predict_coverage,
 )
+from propagation.engine.points import predict_points
 from propagation.engine.terrain import default_n_rays, terrain_loss_reference, terrain_loss_sweep
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "default_n_rays",
     "iter_coverage_tiles",
     "predict_coverage",
+    "predict_points",
     "terrain_loss_reference",
     "terrain_loss_sweep",
 ]
