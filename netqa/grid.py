@@ -210,7 +210,7 @@ class Grid:
             raise CRSError(f"grid transform {tuple(t)[:6]} is rotated; only north-up grids are supported")
         if not (t.a > 0 and t.e < 0 and math.isclose(t.a, -t.e, rel_tol=_REL_TOL)):
             raise CRSError(
-                f"grid pixels are {t.a!r} x {-t.e!r} m; a grid needs square, north-up pixels "
+                f"grid pixels are {t.a:g} x {-t.e:g} m; a grid needs square, north-up pixels "
                 "(transform.a == -transform.e > 0); resample onto Grid.from_bounds(...)"
             )
         for name in ("width", "height"):
@@ -271,8 +271,7 @@ class Grid:
     def xy(self, row, col):
         """Centre of pixel ``(row, col)`` as ``(x, y)``; scalars or arrays (broadcast)."""
         t = self.transform
-        r = np.asarray(row, dtype=np.float64)
-        c = np.asarray(col, dtype=np.float64)
+        r, c = np.broadcast_arrays(np.asarray(row, dtype=np.float64), np.asarray(col, dtype=np.float64))
         return _unwrap((t.c + (c + 0.5) * t.a, t.f + (r + 0.5) * t.e))
 
     def rowcol(self, x, y):
