@@ -262,7 +262,7 @@ def legend_png_bytes(legend: Legend, labels: list[str] | None = None, dpi: int =
     handles = [Patch(facecolor=c.color, edgecolor="0.3", label=lab) for c, lab in zip(legend.classes, labels)]
     fig.legend(handles=handles, title=legend.heading, loc="center", fontsize=8, title_fontsize=9, frameon=True)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", transparent=False)
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.02)
     return buf.getvalue()
 
 

@@ -285,3 +285,96 @@ def test_paletted_geotiff_codes_colours_and_georeference(tmp_path, coverage):
     for i, c in enumerate(leg.classes):
         assert cmap[i][:3] == c.rgb
     assert json.loads(tags["legend"])[0]["label"] == "≥ −80"
+
+
+# --- KMZ -----------------------------------------------------------------------------------------
+
+
+def _kmz(path):
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        root = ET.fromstring(zf.read("doc.kml"))
+        files = {n: zf.read(n) for n in names}
+    return names, root, files
+
+
+def _folder(root, prefix):
+    for f in root.iter(f"{KML_NS}Folder"):
+        if f.findtext(f"{KML_NS}name", "").startswith(prefix):
+            return f
+    raise AssertionError(f"no folder {prefix!r}")
+
+
+def test_kmz_zip_layout_and_namespace(tmp_path, coverage, cells, samples):
+    names, root, files = _kmz(write_map(coverage, tmp_path / "c.kmz", cells=cells, samples=samples))
+    assert names[0] == "doc.kml"
+    assert set(names) == {"doc.kml", "files/overlay.png", "files/legend.png", "files/dot.png", "files/site.png"}
+    assert root.tag == f"{KML_NS}kml"
+    assert files["doc.kml"].startswith(b"<?xml")
+    hrefs = {e.text for e in root.iter(f"{KML_NS}href")}
+    assert hrefs <= set(names)  # every referenced file is inside the archive: nothing from the network
+    folders = [f.findtext(f"{KML_NS}name") for f in root.iter(f"{KML_NS}Folder")]
+    assert [n.split(":")[0].split(" (")[0] for n in folders] == ["Coverage", "Legend", "Sites", "Measured RSRP"]
+
+
+def test_kmz_latlonbox_is_raster_bounds_in_wgs84_within_half_a_pixel(tmp_path, coverage):
+    _, root, files = _kmz(write_map(coverage, tmp_path / "c.kmz"))
+    box = root.find(f".//{KML_NS}GroundOverlay/{KML_NS}LatLonBox")
+    got = {k: float(box.findtext(f"{KML_NS}{k}")) for k in ("west", "south", "east", "north")}
+    with rasterio.open(coverage) as ds:
+        west, south, east, north = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=101)
+    from PIL import Image
+
+    with Image.open(io.BytesIO(files["files/overlay.png"])) as im:
+        w, h = im.size
+        alpha = np.asarray(im)[..., 3]
+    half_px_lon, half_px_lat = 0.5 * (east - west) / w, 0.5 * (north - south) / h
+    assert abs(got["west"] - west) < half_px_lon and abs(got["east"] - east) < half_px_lon
+    assert abs(got["south"] - south) < half_px_lat and abs(got["north"] - north) < half_px_lat
+    # roughly the source resolution, transparent nodata in the top-left corner, opaque inside
+    assert 0.7 * COLS < w < 1.5 * COLS and 0.7 * ROWS < h < 1.5 * ROWS
+    assert alpha[0, 0] == 0 and alpha[h // 2, w // 2] > 0
+
+
+def test_kmz_sites_and_sector_wedges_at_the_cell_coordinates(tmp_path, coverage, cells):
+    _, root, _ = _kmz(write_map(coverage, tmp_path / "c.kmz", cells=cells))
+    sites = _folder(root, "Sites")
+    placemarks = sites.findall(f"{KML_NS}Placemark")
+    by_name = {p.findtext(f"{KML_NS}name"): p for p in placemarks}
+    assert set(by_name) == set(cells["site_id"]) | set(cells["cell_id"])
+    s1 = cells[cells.site_id == "S1"].iloc[0]
+    lon, lat, _ = map(float, by_name["S1"].findtext(f".//{KML_NS}coordinates").split(","))
+    assert lon == pytest.approx(s1.lon, abs=1e-6) and lat == pytest.approx(s1.lat, abs=1e-6)
+    ring = [tuple(map(float, c.split(",")[:2])) for c in by_name["S1-2"].findtext(f".//{KML_NS}coordinates").split()]
+    assert ring[0] == ring[-1] == pytest.approx((s1.lon, s1.lat), abs=1e-6)
+    # the wedge's middle arc point lies along the sector azimuth (120 deg: east-south-east)
+    mid_lon, mid_lat = ring[len(ring) // 2]
+    bearing = math.degrees(math.atan2((mid_lon - s1.lon) * math.cos(math.radians(s1.lat)), mid_lat - s1.lat)) % 360
+    assert bearing == pytest.approx(120.0, abs=0.5)
+    balloon = by_name["S1-2"].findtext(f"{KML_NS}description")
+    assert "azimuth_deg" in balloon and "1800" in balloon and "LTE" in balloon
+
+
+def test_kmz_measured_bins_coloured_by_class(tmp_path, coverage, samples):
+    _, root, _ = _kmz(write_map(coverage, tmp_path / "c.kmz", samples=samples))
+    measured = _folder(root, "Measured")
+    pms = measured.findall(f"{KML_NS}Placemark")
+    bins = bin_samples(samples, "rsrp_dbm", "EPSG:32629", PIXEL_M)
+    assert len(pms) == len(bins) and sum(int(b) for b in bins["n"]) == len(samples)
+    leg = default_legend("rsrp_dbm")
+    styles = {f"#bin{i}" for i in leg.classify(bins["value"].to_numpy())}
+    assert {p.findtext(f"{KML_NS}styleUrl") for p in pms} == styles
+    style = root.find(f".//{KML_NS}Style[@id='bin0']")
+    assert style.findtext(f".//{KML_NS}color") == "ff2c6d00"  # #006d2c as aabbggrr
+
+
+def test_bin_mean_of_dbm_is_linear_domain():
+    df = pd.DataFrame({"lon": [-8.40, -8.40], "lat": [51.91, 51.91], "rsrp_dbm": [-70.0, -100.0]})
+    b = bin_samples(df, "rsrp_dbm", "EPSG:32629", 50.0)
+    assert len(b) == 1 and b["n"][0] == 2
+    assert b["value"][0] == pytest.approx(10 * math.log10((1e-7 + 1e-10) / 2), abs=1e-9)  # -73.0 dBm, not -85
+
+
+def test_sector_wedge_points_along_azimuth():
+    ring = sector_wedge_lonlat(0.0, 0.0, 90.0, 1000.0, half_width_deg=10.0, n_arc=2)
+    assert ring[2] == pytest.approx((1000.0 / 111_320.0, 0.0), abs=1e-9)
