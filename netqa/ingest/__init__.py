@@ -1,0 +1,35 @@
+"""Drive-test ingest: readers, validation and quarantine, normalisation, GeoParquet writer.
+
+``ingest_logs`` is the stage function behind ``netqa ingest``; ``read_log``
+loads one log in memory; ``detect_format`` and the ready mappings in
+``netqa/data/log_mappings/`` cover G-NetTrack Pro, Network Survey and netqa's
+own CSV; any other delimited log is read through a mapping TOML
+(:mod:`netqa.ingest.mapping`).  The checks and their reject/clear choices are
+listed in :mod:`netqa.ingest.validate`.
+"""
+
+from netqa.ingest.core import (
+    IngestResult,
+    events_path_for,
+    ingest_logs,
+    load_events,
+    load_samples,
+    read_log,
+    rejects_path_for,
+)
+from netqa.ingest.mapping import LogMapping, builtin_mapping, load_mapping
+from netqa.ingest.reader import detect_format
+
+__all__ = [
+    "IngestResult",
+    "LogMapping",
+    "builtin_mapping",
+    "detect_format",
+    "events_path_for",
+    "ingest_logs",
+    "load_events",
+    "load_mapping",
+    "load_samples",
+    "read_log",
+    "rejects_path_for",
+]

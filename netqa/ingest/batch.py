@@ -1,0 +1,151 @@
+"""Column batches and the reject log shared by the ingest stages.
+
+A :class:`Batch` holds one block of rows as plain arrays: float columns as
+float64 numpy arrays (NaN = missing), ``time`` as int64 nanoseconds since the
+epoch, UTC (``NAT`` = missing), string columns as :class:`pyarrow.Array`, and
+``line``, the 1-based physical line (or row) of each row in its source file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: int64 value used for a missing time (numpy's NaT).
+NAT = np.iinfo(np.int64).min
+
+#: value_flags bits: a value was cleared (set to NaN) or a position altered.
+FLAG_BITS: dict[str, int] = {
+    "rsrq_db": 1,
+    "sinr_db": 2,
+    "dl_mbps": 4,
+    "ul_mbps": 8,
+    "position": 16,  # zero-island or unparseable position cleared
+    "tech": 32,
+    "speed_kmh": 64,
+    "other": 128,  # any other optional column cleared
+    "time_local": 256,  # naive local time converted with a time zone
+}
+
+
+@dataclass
+class Batch:
+    """One block of rows; see the module docstring for the column conventions."""
+
+    cols: dict[str, object]
+    line: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.line.shape[0])
+
+    def take(self, index: np.ndarray) -> "Batch":
+        """Rows by integer positions or a boolean mask (new arrays; inputs untouched)."""
+        index = np.asarray(index)
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+        out = {}
+        for k, v in self.cols.items():
+            if isinstance(v, np.ndarray):
+                out[k] = v[index]
+            else:
+                out[k] = v.take(pa.array(index, type=pa.int64()))
+        return Batch(out, self.line[index])
+
+    @staticmethod
+    def concat(batches: list["Batch"]) -> "Batch":
+        batches = [b for b in batches if b is not None]
+        if len(batches) == 1:
+            return batches[0]
+        keys = list(dict.fromkeys(k for b in batches for k in b.cols))
+        out = {}
+        for k in keys:
+            proto = next(b.cols[k] for b in batches if k in b.cols)
+            parts = [b.cols[k] if k in b.cols else _missing_like(proto, len(b)) for b in batches]
+            if isinstance(parts[0], np.ndarray):
+                out[k] = np.concatenate(parts)
+            else:
+                out[k] = pa.concat_arrays([p if isinstance(p, pa.Array) else p.combine_chunks() for p in parts])
+        return Batch(out, np.concatenate([b.line for b in batches]))
+
+    def str_values(self, name: str) -> np.ndarray:
+        """A string column as a numpy object array (None for missing); for small batches."""
+        return np.asarray(self.cols[name].to_pylist(), dtype=object)
+
+
+def _missing_like(proto, n: int):
+    if isinstance(proto, np.ndarray):
+        if proto.dtype.kind == "f":
+            return np.full(n, np.nan)
+        if proto.dtype == np.int8:
+            return np.full(n, -1, dtype=np.int8)
+        return np.zeros(n, dtype=proto.dtype)
+    return pa.nulls(n, proto.type)
+
+
+def string_array(values, n: int | None = None) -> pa.Array:
+    """A pyarrow string array from a scalar (repeated ``n`` times) or a sequence."""
+    if isinstance(values, str) or values is None:
+        return pa.array([values] * int(n), type=pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else pc.cast(values, pa.string())
+    return pa.array(values, type=pa.string())
+
+
+@dataclass
+class RejectLog:
+    """Quarantined rows and cleared values, kept as column chunks.
+
+    ``action`` is ``rejected`` (the row left the samples) or ``cleared`` (the
+    value became NaN, the row was kept and flagged in ``value_flags``).
+    """
+
+    chunks: list[tuple[str, np.ndarray, str, object, object, str]] = field(default_factory=list)
+    n_rejected: int = 0
+    n_cleared: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, file: str, lines, column: str, values, reason, action: str = "rejected", key: str | None = None) -> None:
+        lines = np.atleast_1d(np.asarray(lines, dtype=np.int64))
+        if lines.size == 0:
+            return
+        self.chunks.append((file, lines, column, values, reason, action))
+        if action == "rejected":
+            self.n_rejected += int(lines.size)
+        else:
+            self.n_cleared += int(lines.size)
+        k = key or (reason if isinstance(reason, str) else column)
+        self.reasons[f"{action}: {k}"] = self.reasons.get(f"{action}: {k}", 0) + int(lines.size)
+
+    def table(self) -> pa.Table:
+        """All entries as a table: file, line, column, value, reason, action."""
+        names = ["file", "line", "column", "value", "reason", "action"]
+        if not self.chunks:
+            return pa.table({n: pa.array([], type=pa.int64() if n == "line" else pa.string()) for n in names})
+        parts = []
+        for file, lines, column, values, reason, action in self.chunks:
+            n = lines.size
+            vals = _to_str_array(values, n)
+            rsn = string_array(reason, n) if isinstance(reason, str) else _to_str_array(reason, n)
+            parts.append(pa.table({
+                "file": string_array(file, n), "line": pa.array(lines), "column": string_array(column, n),
+                "value": vals, "reason": rsn, "action": string_array(action, n),
+            }))
+        return pa.concat_tables(parts)
+
+
+def _to_str_array(values, n: int) -> pa.Array:
+    if values is None:
+        return pa.array([None] * n, type=pa.string())
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return string_array(values)
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        return string_array(str(arr.item()), n)
+    if arr.dtype.kind == "f":
+        return pa.array([None if np.isnan(v) else format(float(v), "g") for v in arr], type=pa.string())
+    return pa.array([None if v is None else str(v) for v in arr.tolist()], type=pa.string())

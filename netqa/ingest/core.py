@@ -1,0 +1,380 @@
+"""The ingest stage: logs -> validated, normalised GeoParquet samples, events and rejects."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netqa.errors import InputError, LogFormatError, NetQAError
+from netqa.fileio import atomic_path, check_output
+from netqa.ingest.batch import RejectLog
+from netqa.ingest.normalise import CellMatcher, Normaliser
+from netqa.ingest.reader import BLOCK_BYTES, FilePlan, iter_line_blocks, iter_parquet_batches, parse_block, plan_file, resolve_format
+from netqa.ingest.validate import Validator
+from netqa.ingest.writer import SampleWriter, write_events, write_rejects
+from netqa.progress import Progress
+from netqa.schema import EVENT_COLUMNS, EVENT_TYPES
+
+log = logging.getLogger(__name__)
+
+LOG_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".geoparquet")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Counts and paths of one ingest run; ``n_read == n_accepted + n_rejected``."""
+
+    out: Path
+    events_path: Path | None
+    rejects_path: Path
+    n_read: int
+    n_accepted: int
+    n_rejected: int
+    n_cleared: int = 0
+    n_events_read: int = 0
+    n_events_accepted: int = 0
+    n_events_rejected: int = 0
+    n_events_derived: int = 0
+    n_interpolated: int = 0
+    n_sessions: int = 0
+    n_cells_matched: int | None = None
+    n_cells_unmatched: int | None = None
+    files: tuple[str, ...] = ()
+    files_failed: tuple[tuple[str, str], ...] = ()
+    reasons: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The one-line reconciliation ``read N, accepted A, rejected R``."""
+        return f"read {self.n_read}, accepted {self.n_accepted}, rejected {self.n_rejected}"
+
+
+def events_path_for(out: str | os.PathLike) -> Path:
+    """``SAMPLES.parquet`` -> ``SAMPLES.events.parquet``."""
+    p = Path(out)
+    return p.with_name(p.name[: -len(p.suffix)] + ".events.parquet" if p.suffix else p.name + ".events.parquet")
+
+
+def rejects_path_for(out: str | os.PathLike) -> Path:
+    """``SAMPLES.parquet`` -> ``SAMPLES.rejects.csv``."""
+    p = Path(out)
+    return p.with_name(p.name[: -len(p.suffix)] + ".rejects.csv" if p.suffix else p.name + ".rejects.csv")
+
+
+def _is_events_file(p: Path) -> bool:
+    name = p.name.lower()
+    return ".events." in name
+
+
+def expand_inputs(logs) -> list[Path]:
+    """Files from the given paths; folders contribute their log files (sorted)."""
+    out: list[Path] = []
+    for item in logs:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in LOG_SUFFIXES))
+        else:
+            out.append(p)
+    seen, uniq = set(), []
+    for p in out:
+        k = p.resolve()
+        if k not in seen:
+            seen.add(k)
+            uniq.append(p)
+    return uniq
+
+
+def companion_events(p: Path) -> Path | None:
+    """``LOG.csv`` -> ``LOG.events.csv`` (or ``.events.parquet``) when it exists."""
+    for suffix in (".events.csv", ".events.parquet"):
+        q = p.with_name(p.name[: -len(p.suffix)] + suffix)
+        if q.is_file():
+            return q
+    return None
+
+
+def _load_cells(cells):
+    if cells is None:
+        return None
+    if isinstance(cells, pd.DataFrame):
+        df = cells
+    else:
+        try:
+            from netqa.io.cells import read_cells  # written in another issue
+        except ImportError:
+            read_cells = None
+        if read_cells is not None:
+            df = read_cells(cells)
+        else:
+            try:
+                df = pd.read_csv(cells)
+            except (OSError, ValueError) as exc:
+                raise InputError(f"{cells}: cell table cannot be read ({exc})") from None
+    missing = [c for c in ("cell_id", "lat", "lon") if c not in df.columns]
+    if missing:
+        raise InputError(f"{cells}: cell table lacks column(s) {missing} needed to match serving cells")
+    return pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
+
+
+def read_events_file(path: Path, rejects: RejectLog, tz: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Explicit events (canonical Events columns) from CSV or Parquet; bad rows to ``rejects``."""
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            df = pd.read_parquet(path)
+            lines = np.arange(1, len(df) + 1)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
+            lines = np.arange(2, len(df) + 2)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise LogFormatError(f"{path}: events file cannot be read ({exc})") from None
+    if "time" not in df.columns or "event" not in df.columns:
+        raise LogFormatError(f"{path}: events file needs columns 'time' and 'event'; has {list(df.columns)[:12]}")
+    n = len(df)
+    f = str(path)
+    t = pd.to_datetime(df["time"], utc=True, errors="coerce", format="ISO8601") if n else pd.Series([], dtype="datetime64[ns, UTC]")
+    bad_t = t.isna().to_numpy()
+    rejects.add(f, lines[bad_t], "time", df["time"][bad_t].astype(str).tolist(), "unparseable or missing event time")
+    ev = df["event"].astype(str).str.strip()
+    bad_e = ~ev.isin(EVENT_TYPES).to_numpy() & ~bad_t
+    rejects.add(f, lines[bad_e], "event", ev[bad_e].tolist(), f"unknown event type (valid: {', '.join(EVENT_TYPES)})")
+    keep = ~(bad_t | bad_e)
+    out = pd.DataFrame({"time": t[keep].to_numpy()})
+    out["time"] = pd.to_datetime(out["time"], utc=True)
+    for c in ("lat", "lon"):
+        out[c] = pd.to_numeric(df[c][keep], errors="coerce").to_numpy(np.float64) if c in df else np.nan
+    for c in ("session", "cell_id", "target_cell_id"):
+        if c in df:
+            v = df[c][keep].astype(object).to_numpy()
+            out[c] = pd.array([None if (x is None or str(x) in ("", "nan", "<NA>")) else str(x) for x in v], dtype="string")
+        else:
+            out[c] = pd.array([None] * int(keep.sum()), dtype="string")
+    out["event"] = pd.array(ev[keep].tolist(), dtype="string")
+    out["source"] = "explicit"
+    return out, n
+
+
+def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | None = None,
+                overwrite: bool = False, gap_s: float = 120.0, max_fix_gap_s: float = 120.0,
+                block_bytes: int = BLOCK_BYTES) -> IngestResult:
+    """Read, validate and normalise drive-test logs into canonical GeoParquet samples.
+
+    Parameters
+    ----------
+    logs : sequence of path
+        Log files or folders (``*.events.csv`` files are read as explicit events).
+    out : path
+        Samples GeoParquet to write; ``.events.parquet`` and ``.rejects.csv`` go beside it.
+    fmt : str
+        ``auto``, ``netqa``, ``gnettrack``, ``networksurvey`` or a mapping TOML path.
+    cells : path or DataFrame, optional
+        Cell table to match serving cells against.
+    tz : str, optional
+        IANA zone of naive local timestamps (default: the mapping's, UTC).
+    gap_s : float
+        A time gap longer than this splits a session. [s]
+    max_fix_gap_s : float
+        GPS fixes further apart than this are not interpolated between. [s]
+
+    Returns
+    -------
+    IngestResult
+        Counts (``read == accepted + rejected``), output paths, failed files.
+    """
+    out = Path(out)
+    ev_path, rj_path = events_path_for(out), rejects_path_for(out)
+    for p in (out, ev_path, rj_path):
+        check_output(p, overwrite)
+    paths = expand_inputs(logs)
+    if not paths:
+        raise InputError("no log files given (folders contained no .csv/.txt/.parquet files)")
+    cell_df = _load_cells(cells)
+    matcher = CellMatcher(cell_df) if cell_df is not None else None
+    rejects, ev_rejects = RejectLog(), RejectLog()
+    log_paths = [p for p in paths if not _is_events_file(p)]
+    event_paths = {p.resolve(): p for p in paths if _is_events_file(p)}
+    for p in log_paths:
+        c = companion_events(p)
+        if c is not None:
+            event_paths.setdefault(c.resolve(), c)
+    failed: list[tuple[str, str]] = []
+    n_read = n_acc = 0
+    all_events: list[pd.DataFrame] = []
+    n_ev_read = 0
+    n_interp = 0
+    n_sessions = 0
+    normalisers: dict[Path, Normaliser] = {}
+    with atomic_path(out) as tmp:
+        writer = SampleWriter(tmp, with_cells=matcher is not None)
+        with Progress("ingest", total=len(log_paths), unit="files") as bar:
+            for p in log_paths:
+                try:
+                    explicit = companion_events(p) is not None
+                    r0 = rejects.n_rejected
+                    norm = Normaliser(p.stem, gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
+                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes)
+                    n_read += nr
+                    n_acc += na
+                    if nr != na + (rejects.n_rejected - r0):  # pragma: no cover - a bug if it happens
+                        log.error("%s: counts do not reconcile: read %d, accepted %d, rejected %d", p, nr, na, rejects.n_rejected - r0)
+                    normalisers[p.resolve()] = norm
+                    n_interp += norm.n_interpolated
+                    n_sessions += len(norm.segments)
+                    if norm.events.rows:
+                        d = pd.DataFrame(norm.events.rows)
+                        d["time"] = pd.to_datetime(d["time"], utc=True)
+                        d["source"] = "derived"
+                        all_events.append(d)
+                    log.debug("%s: read %d, accepted %d", p, nr, na)
+                except NetQAError as exc:
+                    msg = str(exc)
+                    if str(p) not in msg:
+                        msg = f"{p}: {msg}"
+                    failed.append((str(p), msg))
+                    log.error("%s", msg)
+                bar.update(1)
+        writer.close()
+        n_derived = sum(len(d) for d in all_events)
+        for key, ep in event_paths.items():
+            try:
+                ev, n = read_events_file(ep, ev_rejects, tz)
+            except NetQAError as exc:
+                failed.append((str(ep), str(exc)))
+                log.error("%s", exc)
+                continue
+            n_ev_read += n
+            log_p = next((lp for lp in log_paths if companion_events(lp) is not None and companion_events(lp).resolve() == key), None)
+            norm = normalisers.get(log_p.resolve()) if log_p is not None else None
+            if norm is not None:
+                if ev["session"].isna().all():
+                    ev["session"] = norm.file_session
+                ev = norm.relabel_events(ev)
+            all_events.append(ev)
+        if not n_acc and len(failed) == len(log_paths) + 0 and log_paths:
+            raise LogFormatError("; ".join(m for _, m in failed) if failed else "no rows could be read")
+        events = pd.concat(all_events, ignore_index=True) if all_events else None
+        if events is not None and len(events):
+            events = events.sort_values("time", kind="stable").reset_index(drop=True)
+            with atomic_path(ev_path) as etmp:
+                write_events(events, etmp)
+        with atomic_path(rj_path) as rtmp:
+            import pyarrow as pa
+
+            write_rejects(pa.concat_tables([rejects.table(), ev_rejects.table()]), rtmp)
+    n_ev_acc = (0 if events is None else int((events["source"] == "explicit").sum()))
+    reasons = dict(rejects.reasons)
+    for k, v in ev_rejects.reasons.items():
+        reasons[f"events {k}"] = v
+    return IngestResult(
+        out=out,
+        events_path=ev_path if events is not None and len(events) else None,
+        rejects_path=rj_path,
+        n_read=n_read,
+        n_accepted=n_acc,
+        n_rejected=rejects.n_rejected,
+        n_cleared=rejects.n_cleared,
+        n_events_read=n_ev_read,
+        n_events_accepted=n_ev_acc,
+        n_events_rejected=ev_rejects.n_rejected,
+        n_events_derived=n_derived,
+        n_interpolated=n_interp,
+        n_sessions=n_sessions,
+        n_cells_matched=matcher.n_matched if matcher else None,
+        n_cells_unmatched=matcher.n_unmatched if matcher else None,
+        files=tuple(str(p) for p in log_paths),
+        files_failed=tuple(failed),
+        reasons=reasons,
+    )
+
+
+def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int) -> tuple[int, int]:
+    if not path.exists():
+        raise LogFormatError(f"{path}: file not found")
+    validator = Validator(str(path), rejects)
+    n_read = n_acc = 0
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        for plan, batch, nr in iter_parquet_batches(path, rejects):
+            n_read += nr
+            fin = norm.push(validator.check(batch))
+            n_acc += _write(writer, fin, path)
+    else:
+        mapping = resolve_format(fmt, path)
+        plan: FilePlan = plan_file(path, mapping)
+        line = plan.header_line + 1
+        with open(path, "rb") as fh:
+            fh.seek(plan.data_offset)
+            for block in iter_line_blocks(fh, block_bytes):
+                batch, nr = parse_block(block, line, plan, rejects, tz)
+                line += block.count(b"\n")
+                n_read += nr
+                fin = norm.push(validator.check(batch))
+                n_acc += _write(writer, fin, path)
+    n_acc += _write(writer, norm.flush(), path)
+    return n_read, n_acc
+
+
+def _write(writer: SampleWriter, b, path: Path) -> int:
+    if b is None or len(b) == 0:
+        return 0
+    writer.write(b, str(path))
+    return len(b)
+
+
+def read_log(path, fmt: str | None = "auto", tz: str | None = None, gap_s: float = 120.0):
+    """One log in memory: (samples DataFrame, events DataFrame, rejects DataFrame).
+
+    A convenience for notebooks and small logs; ``ingest_logs`` streams to disk.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        res = ingest_logs([path], Path(d) / "s.parquet", fmt=fmt, tz=tz, gap_s=gap_s)
+        if res.files_failed:
+            raise LogFormatError(res.files_failed[0][1])
+        samples = load_samples(res.out)
+        events = pd.read_parquet(res.events_path) if res.events_path else pd.DataFrame(columns=list(EVENT_COLUMNS))
+        rejects = pd.read_csv(res.rejects_path, dtype={"value": str})
+    return samples, events, rejects
+
+
+def load_samples(path, columns=None) -> pd.DataFrame:
+    """Samples from GeoParquet (netqa's output) or canonical CSV, as a DataFrame (no geometry)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: samples file not found")
+    try:
+        if p.suffix.lower() in (".parquet", ".geoparquet"):
+            import pyarrow.parquet as pq
+
+            names = pq.ParquetFile(p).schema_arrow.names
+            cols = [c for c in (columns or names) if c in names and c != "geometry"]
+            return pd.read_parquet(p, columns=cols)
+        df = pd.read_csv(p, comment="#")
+    except NetQAError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{p}: samples cannot be read ({exc})") from None
+    if "time" in df:
+        df["time"] = pd.to_datetime(df["time"], utc=True, errors="coerce", format="ISO8601")
+    return df
+
+
+def load_events(path) -> pd.DataFrame:
+    """Events from Parquet or CSV (canonical Events columns)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: events file not found")
+    try:
+        if p.suffix.lower() in (".parquet", ".geoparquet"):
+            df = pd.read_parquet(p)
+        else:
+            df = pd.read_csv(p, comment="#")
+            df["time"] = pd.to_datetime(df["time"], utc=True, errors="coerce", format="ISO8601")
+    except Exception as exc:
+        raise InputError(f"{p}: events cannot be read ({exc})") from None
+    if "event" not in df.columns:
+        raise InputError(f"{p}: events table has no 'event' column")
+    return df.drop(columns="geometry", errors="ignore")

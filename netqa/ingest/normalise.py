@@ -1,0 +1,395 @@
+"""Normalisation of validated rows: sessions, stale-GPS interpolation, derived events, cell matching.
+
+* **Sessions** — a session is a drive (the log's ``session`` column, else the
+  file name); a time gap longer than ``gap_s`` starts a new session named
+  ``<base>-s2``, ``<base>-s3``...
+* **Stale GPS** — drive-test phones repeat the last fix for many rows (13-25
+  rows in the Cork G-NetTrack logs).  The first row of each run of identical
+  positions is taken as the fix, and the rows between two fixes of the same
+  session are placed by linear interpolation in time; they get
+  ``gps_interpolated = True``.  Fixes more than ``max_fix_gap_s`` apart are
+  not bridged.  Rows after the last fix of a session keep the stale position.
+* **Events** — where a log brings no events file: a handover (``ho_attempt``
+  and ``ho_success``) at each change of serving cell between two connected
+  rows of one session; call events from a ``call_state`` column.
+* **Cells** — with a cell table, the serving cell is matched by ``cell_id``,
+  else by PCI plus EARFCN/frequency and the nearest site.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from netqa.ingest.batch import NAT, Batch, string_array
+
+log = logging.getLogger(__name__)
+
+NS = 1_000_000_000
+
+
+@dataclass
+class Segment:
+    base: str
+    name: str
+    start_ns: int
+    end_ns: int
+
+
+@dataclass
+class EventRows:
+    """Accumulated event rows (plain lists; events are few)."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, time_ns, lat, lon, session, event, cell_id, target_cell_id):
+        self.rows.append({"time": time_ns, "lat": lat, "lon": lon, "session": session, "event": event,
+                          "cell_id": cell_id, "target_cell_id": target_cell_id})
+
+
+def _groups(names: pa.Array):
+    enc = pc.dictionary_encode(names)
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    uniq = enc.dictionary.to_pylist()
+    if len(uniq) == 1:
+        return [(uniq[0], np.arange(codes.size))]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return [(uniq[codes[g[0]]], g) for g in np.split(order, bounds)]
+
+
+def interpolate_positions(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, seg: np.ndarray, max_fix_gap_s: float = 120.0):
+    """Interpolate stale GPS positions between fixes along time.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Times, int64 [ns], non-decreasing within a segment.
+    lat, lon : numpy.ndarray
+        Logged positions [deg]; NaN where there is no fix.
+    seg : numpy.ndarray
+        Segment (session) code per row; rows of a segment are contiguous.
+    max_fix_gap_s : float
+        Fixes further apart than this are not bridged. [s]
+
+    Returns
+    -------
+    lat, lon, interpolated
+        New position arrays and a boolean mask of the rows that were moved.
+
+    Examples
+    --------
+    >>> t = np.array([0, 1, 2, 3, 4], dtype=np.int64) * 1_000_000_000
+    >>> la, lo, f = interpolate_positions(t, np.array([0., 0, 0, 0, 4]), np.array([0., 0, 0, 0, 8]), np.zeros(5, int))
+    >>> la.tolist(), lo.tolist(), f.tolist()
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 2.0, 4.0, 6.0, 8.0], [False, True, True, True, False])
+    """
+    n = t.size
+    lat2, lon2 = lat.copy(), lon.copy()
+    moved = np.zeros(n, dtype=bool)
+    if n < 2:
+        return lat2, lon2, moved
+    idx = np.arange(n)
+    seg_start = np.ones(n, dtype=bool)
+    seg_start[1:] = seg[1:] != seg[:-1]
+    valid = ~(np.isnan(lat) | np.isnan(lon))
+    same = np.zeros(n, dtype=bool)
+    same[1:] = (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
+    fix = valid & (seg_start | ~same)
+    p = np.maximum.accumulate(np.where(fix, idx, -1))
+    q = np.minimum.accumulate(np.where(fix, idx, n)[::-1])[::-1]
+    q_next = np.empty(n, dtype=np.int64)  # first fix strictly after i
+    q_next[:-1] = q[1:]
+    q_next[-1] = n
+    # segment bounds per row
+    start_idx = np.maximum.accumulate(np.where(seg_start, idx, 0))
+    seg_end = np.ones(n, dtype=bool)
+    seg_end[:-1] = seg[1:] != seg[:-1]
+    end_idx = np.minimum.accumulate(np.where(seg_end, idx, n)[::-1])[::-1]
+    ok = (p >= start_idx) & (q_next <= end_idx) & (p >= 0) & (q_next < n) & ~fix
+    pi = np.where(ok, p, 0)
+    qi = np.where(ok, q_next, 0)
+    dt = (t[qi] - t[pi]).astype(np.float64)
+    ok &= dt <= max_fix_gap_s * NS
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(dt > 0, (t - t[pi]) / np.where(dt > 0, dt, 1.0), 0.0)
+    w = np.clip(w, 0.0, 1.0)
+    lat2[ok] = lat[pi[ok]] + w[ok] * (lat[qi[ok]] - lat[pi[ok]])
+    lon2[ok] = lon[pi[ok]] + w[ok] * (lon[qi[ok]] - lon[pi[ok]])
+    moved[ok] = True
+    return lat2, lon2, moved
+
+
+_CALL_PHASE = {
+    "idle": 0, "": 0, "none": 0, "ended": 0, "end": 0, "released": 0,
+    "dialing": 1, "dialling": 1, "attempt": 1, "alerting": 1, "setup": 1, "connecting": 1, "ringing": 1,
+    "connected": 2, "active": 2, "offhook": 2, "in_call": 2,
+    "dropped": 3, "drop": 3, "failed": 4, "setup_failure": 4, "blocked": 4,
+}
+
+
+class Normaliser:
+    """Streams the validated blocks of one file through sessions, GPS, events and cells."""
+
+    def __init__(self, file_session: str, *, gap_s: float = 120.0, max_fix_gap_s: float = 120.0,
+                 derive_events: bool = True, cell_matcher=None):
+        self.file_session = file_session
+        self.gap_ns = int(gap_s * NS)
+        self.max_fix_gap_s = max_fix_gap_s
+        self.derive_events = derive_events
+        self.cells = cell_matcher
+        self.pending: Batch | None = None
+        self.last: dict[str, tuple[int, int]] = {}  # base -> (last time ns, segment number)
+        self.segments: list[Segment] = []
+        self.open_names: dict[str, str] = {}  # base -> current segment name
+        self.prev_final: dict[str, tuple] = {}  # base -> (segment, cell, connected, call phase)
+        self.events = EventRows()
+        self.n_interpolated = 0
+        self.n_unmatched = 0
+        self.n_matched = 0
+
+    # ---------------------------------------------------------------- sessions
+    def _assign_sessions(self, b: Batch) -> None:
+        n = len(b)
+        base = b.cols.get("session")
+        if base is None:
+            base = string_array(self.file_session, n)
+        else:
+            base = pc.fill_null(pc.if_else(pc.equal(base, ""), None, base), self.file_session)
+        out = np.empty(n, dtype=object)
+        t_all = b.cols["time"]
+        for name, idx in _groups(base):
+            t = t_all[idx]
+            last_t, k = self.last.get(name, (None, 0))
+            prev = np.empty_like(t)
+            prev[1:] = t[:-1]
+            prev[0] = last_t if last_t is not None else t[0]
+            new = (t - prev) > self.gap_ns
+            if last_t is None:
+                new[0] = True
+                k = 0
+            seg_no = k + np.cumsum(new)
+            for s in np.unique(seg_no):
+                rows = idx[seg_no == s]
+                seg_name = name if s == 1 else f"{name}-s{s}"
+                if self.segments and self.open_names.get(name) == seg_name:
+                    seg = next(sg for sg in reversed(self.segments) if sg.name == seg_name)
+                    seg.end_ns = int(t_all[rows[-1]])
+                else:
+                    self.segments.append(Segment(name, seg_name, int(t_all[rows[0]]), int(t_all[rows[-1]])))
+                    self.open_names[name] = seg_name
+                out[rows] = seg_name
+            self.last[name] = (int(t[-1]), int(seg_no[-1]))
+        b.cols["session"] = pa.array(out, type=pa.string())
+
+    # ---------------------------------------------------------------- streaming
+    def push(self, b: Batch) -> Batch | None:
+        """Add validated rows; return the rows that are final (may be empty)."""
+        if len(b) == 0:
+            return None
+        self._assign_sessions(b)
+        b.cols.setdefault("gps_interpolated", np.zeros(len(b), dtype=bool))
+        comb = Batch.concat([self.pending, b]) if self.pending is not None and len(self.pending) else b
+        if len(comb) == 0:
+            return None
+        final, self.pending = self._process(comb, final=False)
+        return final
+
+    def flush(self) -> Batch | None:
+        if self.pending is None or len(self.pending) == 0:
+            return None
+        final, self.pending = self._process(self.pending, final=True)
+        return final
+
+    def _process(self, comb: Batch, final: bool):
+        n = len(comb)
+        enc = pc.dictionary_encode(comb.cols["session"])
+        seg = enc.indices.to_numpy(zero_copy_only=False)
+        names = enc.dictionary.to_pylist()
+        t = comb.cols["time"]
+        order = None
+        if len(names) > 1:  # keep each segment contiguous for the interpolation
+            order = np.argsort(seg, kind="stable")
+            if np.all(np.diff(order) == 1):
+                order = None
+        if order is not None:
+            comb = comb.take(order)
+            seg = seg[order]
+            t = comb.cols["time"]
+        lat2, lon2, moved = interpolate_positions(t, comb.cols["lat"], comb.cols["lon"], seg, self.max_fix_gap_s)
+        hold = np.zeros(n, dtype=bool)
+        if not final:
+            open_codes = {names.index(v) for v in self.open_names.values() if v in names}
+            for code in open_codes:
+                rows = np.flatnonzero(seg == code)
+                la, lo = comb.cols["lat"][rows], comb.cols["lon"][rows]
+                valid = ~(np.isnan(la) | np.isnan(lo))
+                ch = np.ones(rows.size, dtype=bool)
+                ch[1:] = (la[1:] != la[:-1]) | (lo[1:] != lo[:-1])
+                fixes = np.flatnonzero(valid & ch)
+                if fixes.size == 0:
+                    continue
+                p = rows[fixes[-1]]
+                if (t[rows[-1]] - t[p]) <= self.max_fix_gap_s * NS:
+                    hold[rows[rows >= p]] = True
+        keep_idx = np.flatnonzero(~hold)
+        pending = comb.take(np.flatnonzero(hold)) if hold.any() else None
+        out = comb.take(keep_idx)
+        out.cols["lat"] = lat2[keep_idx]
+        out.cols["lon"] = lon2[keep_idx]
+        out.cols["gps_interpolated"] = out.cols["gps_interpolated"] | moved[keep_idx]
+        self.n_interpolated += int(moved[keep_idx].sum())
+        if len(out) and order is not None:  # back to time order within the file
+            out = out.take(np.argsort(out.line, kind="stable"))
+        if len(out):
+            if self.derive_events:
+                self._derive_events(out)
+            if self.cells is not None:
+                out = self.cells.match(out)
+                self.n_matched = self.cells.n_matched
+                self.n_unmatched = self.cells.n_unmatched
+        return out, pending
+
+    # ---------------------------------------------------------------- events
+    def _derive_events(self, b: Batch) -> None:
+        n = len(b)
+        sess = b.str_values("session") if n < 5_000_000 else None
+        cell = np.asarray(pc.fill_null(b.cols["cell_id"], "").to_numpy(zero_copy_only=False), dtype=object) if "cell_id" in b.cols else np.full(n, "", dtype=object)
+        conn = b.cols.get("connected")
+        if conn is None:
+            conn = np.ones(n, dtype=np.int8)
+        connected = conn == 1
+        unknown = conn < 0
+        if unknown.any():
+            active = np.zeros(n, dtype=bool)
+            for c in ("dl_mbps", "ul_mbps"):
+                if c in b.cols:
+                    active |= np.isfinite(b.cols[c])
+            connected = connected | (unknown & active)
+        phase = None
+        if "call_state" in b.cols:
+            cs = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(b.cols["call_state"], "")))
+            phase = np.array([_CALL_PHASE.get(v, -1) for v in cs.to_pylist()], dtype=np.int8)
+        base_of = {sg.name: sg.base for sg in self.segments}
+        prev_seg = np.empty(n, dtype=object)
+        prev_cell = np.empty(n, dtype=object)
+        prev_conn = np.zeros(n, dtype=bool)
+        prev_seg[1:], prev_cell[1:], prev_conn[1:] = sess[:-1], cell[:-1], connected[:-1]
+        first_base = base_of.get(sess[0], sess[0])
+        p0 = self.prev_final.get(first_base)
+        if p0:
+            prev_seg[0], prev_cell[0], prev_conn[0] = p0[0], p0[1], p0[2]
+        else:
+            prev_seg[0], prev_cell[0] = None, ""
+        same_seg = sess == prev_seg
+        ho = same_seg & (cell != prev_cell) & (cell != "") & (prev_cell != "") & connected & prev_conn
+        t, lat, lon = b.cols["time"], b.cols["lat"], b.cols["lon"]
+        for i in np.flatnonzero(ho):
+            for ev in ("ho_attempt", "ho_success"):
+                self.events.add(int(t[i]), float(lat[i]), float(lon[i]), sess[i], ev, prev_cell[i], cell[i])
+        if phase is not None:
+            prev_ph = np.empty(n, dtype=np.int8)
+            prev_ph[1:] = phase[:-1]
+            prev_ph[0] = p0[3] if p0 and p0[3] is not None else 0
+            prev_ph = np.where(same_seg, prev_ph, 0)
+            for i in np.flatnonzero(phase != prev_ph):
+                a, z = int(prev_ph[i]), int(phase[i])
+                evs = []
+                if a in (0, 3, 4, -1) and z in (1, 2):
+                    evs.append("call_attempt")
+                if a == 1 and z in (0, 3, 4):
+                    evs.append("call_setup_failure")
+                if a == 2 and z == 0:
+                    evs.append("call_end")
+                if a == 2 and z in (3, 4):
+                    evs.append("call_drop")
+                for ev in evs:
+                    self.events.add(int(t[i]), float(lat[i]), float(lon[i]), sess[i], ev, cell[i] or None, None)
+        last = n - 1
+        self.prev_final[base_of.get(sess[last], sess[last])] = (sess[last], cell[last], bool(connected[last]), int(phase[last]) if phase is not None else None)
+
+    def relabel_events(self, ev: pd.DataFrame) -> pd.DataFrame:
+        """Give explicit events the session names after the gap split (by time)."""
+        if ev.empty or not self.segments:
+            return ev
+        ev = ev.copy()
+        out = ev["session"].astype(object).to_numpy(copy=True)
+        t = ev["time"].astype("datetime64[ns, UTC]").dt.tz_localize(None).to_numpy().view(np.int64)
+        by_base: dict[str, list[Segment]] = {}
+        for sg in self.segments:
+            by_base.setdefault(sg.base, []).append(sg)
+        for i, (s, ti) in enumerate(zip(out, t)):
+            base = s if s in by_base else (self.file_session if s in (None, "") or pd.isna(s) else None)
+            segs = by_base.get(base) if base else None
+            if not segs:
+                continue
+            starts = np.array([sg.start_ns for sg in segs])
+            k = max(int(np.searchsorted(starts, ti, side="right")) - 1, 0)
+            out[i] = segs[k].name
+        ev["session"] = pd.array(out, dtype="string")
+        return ev
+
+
+class CellMatcher:
+    """Matches serving cells to a cell table (canonical Cells columns).
+
+    By ``cell_id`` first; rows that do not match and carry ``pci`` (and
+    ``earfcn`` when both sides have it) take the nearest cell with that PCI.
+    The log's own id is kept in ``log_cell_id``; ``cell_matched`` says whether
+    a match was found.
+    """
+
+    def __init__(self, cells: pd.DataFrame, max_dist_km: float = 30.0):
+        self.ids = pa.array(cells["cell_id"].astype(str).tolist(), type=pa.string())
+        self.cells = cells
+        self.max_dist_km = max_dist_km
+        self.n_matched = 0
+        self.n_unmatched = 0
+        self.has_pci = "pci" in cells.columns and cells["pci"].notna().any()
+
+    def match(self, b: Batch) -> Batch:
+        n = len(b)
+        raw = b.cols.get("cell_id", pa.nulls(n, pa.string()))
+        ok = pc.fill_null(pc.is_in(raw, value_set=self.ids), False).to_numpy(zero_copy_only=False)
+        matched = np.asarray(pc.fill_null(raw, "").to_numpy(zero_copy_only=False), dtype=object)
+        matched = np.where(ok, matched, None)
+        if self.has_pci and "pci" in b.cols and (~ok).any():
+            pci = b.cols["pci"]
+            cand = np.flatnonzero(~ok & np.isfinite(pci) & np.isfinite(b.cols["lat"]))
+            c = self.cells
+            cpci = pd.to_numeric(c["pci"], errors="coerce").to_numpy(np.float64)
+            cearf = pd.to_numeric(c["earfcn"], errors="coerce").to_numpy(np.float64) if "earfcn" in c else np.full(len(c), np.nan)
+            clat, clon = c["lat"].to_numpy(np.float64), c["lon"].to_numpy(np.float64)
+            cid = c["cell_id"].astype(str).to_numpy(object)
+            earf = b.cols.get("earfcn")
+            for i in cand:
+                sel = cpci == pci[i]
+                if earf is not None and np.isfinite(earf[i]):
+                    sel &= ~np.isfinite(cearf) | (cearf == earf[i])
+                if not sel.any():
+                    continue
+                d = _haversine_km(b.cols["lat"][i], b.cols["lon"][i], clat[sel], clon[sel])
+                j = int(np.argmin(d))
+                if d[j] <= self.max_dist_km:
+                    matched[i] = cid[sel][j]
+                    ok[i] = True
+        b.cols["log_cell_id"] = raw
+        b.cols["cell_id"] = pa.array(matched.tolist(), type=pa.string())
+        b.cols["cell_matched"] = ok
+        self.n_matched += int(ok.sum())
+        self.n_unmatched += int((~ok).sum())
+        return b
+
+
+def _haversine_km(lat, lon, lat2, lon2):
+    r = 6371.0088
+    p1, p2 = np.radians(lat), np.radians(lat2)
+    dphi = p2 - p1
+    dl = np.radians(lon2 - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(a))

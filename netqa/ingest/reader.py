@@ -1,0 +1,564 @@
+"""Readers: delimited logs (through a :class:`LogMapping`) and canonical Parquet.
+
+Text logs are read in byte blocks cut at line ends, so memory stays bounded
+and every physical line keeps its number.  Within a block, blank lines and
+comment lines are dropped, lines with the wrong number of fields are
+quarantined (``truncated or malformed line``), and the rest is parsed by
+``pyarrow.csv`` with typed columns (the fast path).  When a typed parse fails
+(a non-numeric value, a bad timestamp, invalid UTF-8) the block is re-read as
+strings and each value is parsed on its own, so the bad cells can be named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from netqa.errors import LogFormatError
+from netqa.ingest.batch import NAT, Batch, RejectLog, string_array
+from netqa.ingest.mapping import BUILTIN_FORMATS, TARGETS, LogMapping, builtin_mapping, load_mapping
+
+log = logging.getLogger(__name__)
+
+#: Bytes per block read from a text log.
+BLOCK_BYTES = 32 << 20
+
+#: Canonical technology names for common log spellings (after the mapping's own value map).
+TECH_ALIASES = {
+    "NR": "NR", "5G": "NR", "5G NSA": "NR", "5G SA": "NR", "NR5G": "NR",
+    "LTE": "LTE", "4G": "LTE", "LTE-A": "LTE", "LTE+": "LTE", "E-UTRA": "LTE",
+    "UMTS": "UMTS", "3G": "UMTS", "WCDMA": "UMTS", "HSPA": "UMTS", "HSPA+": "UMTS", "HSDPA": "UMTS", "HSUPA": "UMTS",
+    "GSM": "GSM", "2G": "GSM", "EDGE": "GSM", "GPRS": "GSM",
+}
+
+#: Columns whose unparseable value rejects the row (the rest are cleared to NaN).
+ROW_CRITICAL = ("time", "lat", "lon", "rsrp_dbm")
+
+
+@dataclass
+class FilePlan:
+    """How one file is read: mapping, header and the columns to take."""
+
+    path: Path
+    mapping: LogMapping
+    header: list[str]
+    header_line: int  # 1-based line number of the header
+    data_offset: int  # byte offset of the first line after the header
+    use: dict[str, str]  # source -> canonical, present in the file
+    constant_tech: str | None = None
+    time_type: object = None  # pyarrow type that last parsed the time column
+    time_is_naive: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _decode_head(path: Path, n_bytes: int = 1 << 16) -> tuple[str, bytes]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(n_bytes)
+    except IsADirectoryError:
+        raise LogFormatError(f"{path}: is a folder, not a log file") from None
+    except OSError as exc:
+        raise LogFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not raw.strip():
+        raise LogFormatError(f"{path}: file is empty")
+    if b"\x00" in raw:
+        raise LogFormatError(f"{path}: binary content (NUL bytes); not a delimited text log")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 4:  # not just a multi-byte char cut at the sniff boundary
+            raise LogFormatError(f"{path}: not UTF-8 text (bad byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-save the log as UTF-8") from None
+        text = raw[: exc.start].decode("utf-8")
+    return text, raw
+
+
+def _header_of(text: str, raw: bytes, mapping: LogMapping) -> tuple[list[str], int, int] | None:
+    """(header names, 1-based header line, byte offset after the header) or None."""
+    offset = 0
+    for i, line in enumerate(text.splitlines(keepends=True), start=1):
+        stripped = line.strip().lstrip("\ufeff")
+        offset += len(line.encode("utf-8"))
+        if not stripped or (mapping.comment and stripped.startswith(mapping.comment)):
+            continue
+        if not line.endswith("\n") and offset >= len(raw):
+            return None  # header line incomplete
+        names = next(csv.reader([stripped], delimiter=mapping.delimiter))
+        return [n.strip() for n in names], i, offset
+    return None
+
+
+def detect_format(path: str | Path) -> LogMapping:
+    """The ready mapping whose ``detect`` columns all appear in the file's header.
+
+    Raises LogFormatError naming the file, its header and the formats tried.
+    """
+    p = Path(path)
+    if p.suffix.lower() in (".parquet", ".geoparquet"):
+        return builtin_mapping("netqa")
+    text, raw = _decode_head(p)
+    tried = []
+    for name in BUILTIN_FORMATS:
+        m = builtin_mapping(name)
+        hdr = _header_of(text, raw, m)
+        if hdr and m.matches(hdr[0]):
+            return m
+        tried.append(f"{name} (needs {', '.join(m.detect)})")
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")[:120]
+    raise LogFormatError(
+        f"{p}: log format not recognised; header starts {first!r}; tried {'; '.join(tried)}. "
+        "Pass --format with a MAPPING.toml that maps this tool's columns onto netqa's"
+    )
+
+
+def resolve_format(fmt: str | None, path: Path) -> LogMapping:
+    """``auto`` (detect), a ready format name, or a mapping TOML path."""
+    if fmt in (None, "", "auto"):
+        return detect_format(path)
+    if fmt in BUILTIN_FORMATS:
+        return builtin_mapping(fmt)
+    if str(fmt).lower().endswith(".toml"):
+        return load_mapping(fmt)
+    raise LogFormatError(f"--format {fmt!r}: unknown; valid: auto, {', '.join(BUILTIN_FORMATS)} or a MAPPING.toml file")
+
+
+def plan_file(path: Path, mapping: LogMapping) -> FilePlan:
+    """Check the header against the mapping; raise LogFormatError when columns are missing."""
+    text, raw = _decode_head(path)
+    hdr = _header_of(text, raw, mapping)
+    if hdr is None:
+        raise LogFormatError(f"{path}: no header line (file truncated or only comments)")
+    header, header_line, offset = hdr
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):  # make duplicate names unique, as pandas does
+        if name in seen:
+            seen[name] += 1
+            header[i] = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+    if mapping.time_column not in header:
+        raise LogFormatError(f"{path}: required time column {mapping.time_column!r} missing ({mapping.name} format); header has {header[:12]}")
+    use = mapping.present(header)
+    targets = set(use.values())
+    for req in ("lat", "lon"):
+        if req not in targets:
+            srcs = [s for s, d in mapping.columns.items() if d == req]
+            raise LogFormatError(f"{path}: required column for {req!r} missing (expected one of {srcs}, {mapping.name} format)")
+    if not targets & {"rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps"}:
+        raise LogFormatError(f"{path}: no measurement column (rsrp_dbm, rsrq_db, sinr_db, dl_mbps or ul_mbps) found for format {mapping.name}")
+    constant_tech = None
+    if "tech" not in targets:
+        constant_tech = next((t for c, t in mapping.tech_from_columns.items() if c in header), None)
+    return FilePlan(path, mapping, header, header_line, offset, use, constant_tech)
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def iter_line_blocks(fh, block_bytes: int = BLOCK_BYTES, final: bool = True):
+    """Yield byte blocks that end at a line end; the remainder stays for the next read.
+
+    With ``final`` the last line is yielded even without a trailing newline;
+    otherwise it is held back (a live log's half-written line) and returned.
+    """
+    carry = b""
+    while True:
+        chunk = fh.read(block_bytes)
+        if not chunk:
+            break
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        yield data[: cut + 1]
+        carry = data[cut + 1 :]
+    if carry and final:
+        yield carry + b"\n"
+        carry = b""
+    return carry
+
+
+@dataclass
+class BlockLines:
+    """Line bookkeeping of one block."""
+
+    keep: np.ndarray  # bool per line: a data line with the right field count
+    bad_fields: np.ndarray  # indices of lines with the wrong field count
+    field_counts: np.ndarray
+    n_lines: int
+    has_quote: bool
+
+
+def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int) -> BlockLines:
+    """Classify the lines of ``buf`` (which ends with a newline) in vectorised numpy."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    n = nl.size
+    starts = np.empty(n, dtype=np.int64)
+    starts[0:1] = 0
+    starts[1:] = nl[:-1] + 1
+    ends = nl.copy()
+    cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == 13)
+    ends = ends - cr
+    lengths = ends - starts
+    # blank = empty or only spaces/tabs (rare): test the first byte, then refine
+    first = np.where(lengths > 0, arr[np.minimum(starts, arr.size - 1)], 10)
+    blank = lengths == 0
+    maybe_ws = ~blank & ((first == 32) | (first == 9))
+    for i in np.flatnonzero(maybe_ws):
+        blank[i] = not buf[starts[i] : ends[i]].strip()
+    is_comment = np.zeros(n, dtype=bool)
+    if comment:
+        is_comment = (first == ord(comment[0])) & ~blank
+    data = ~blank & ~is_comment
+    has_quote = bool((arr == 34).any())
+    if has_quote:
+        counts = np.full(n, n_fields, dtype=np.int64)
+        for i in np.flatnonzero(data):
+            counts[i] = len(next(csv.reader([buf[starts[i] : ends[i]].decode("utf-8", "replace")], delimiter=delimiter)))
+    else:
+        cs = np.concatenate([[0], np.cumsum(arr == ord(delimiter))])
+        counts = cs[ends] - cs[starts] + 1
+    good = data & (counts == n_fields)
+    bad = np.flatnonzero(data & (counts != n_fields))
+    return BlockLines(good, bad, counts, n, has_quote)
+
+
+def _filtered_bytes(buf: bytes, keep: np.ndarray) -> bytes:
+    if keep.all():
+        return buf
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    lens = np.diff(np.concatenate([[-1], nl]))
+    return arr[np.repeat(keep, lens)].tobytes()
+
+
+def _time_types(plan: FilePlan):
+    fmt = plan.mapping.time_format
+    if fmt in ("epoch_s", "epoch_ms"):
+        return [pa.float64()]
+    if fmt == "iso8601":
+        first = plan.time_type
+        cands = [pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")]
+        if first is not None:
+            cands.remove(first)
+            cands.insert(0, first)
+        return cands
+    return [pa.timestamp("ns")]
+
+
+def _arrow_types(plan: FilePlan, time_type) -> dict:
+    types = {plan.mapping.time_column: time_type}
+    for src, dst in plan.use.items():
+        types[src] = pa.float64() if TARGETS[dst] == "float" else pa.string()
+    return types
+
+
+def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog, tz: str | None) -> tuple[Batch, int]:
+    """Parse one block (ending with a newline) into a canonical :class:`Batch`.
+
+    Returns the batch and the number of data lines read (rows counted as read).
+    """
+    m = plan.mapping
+    lines = scan_block(buf, m.delimiter, m.comment, len(plan.header))
+    line_no = first_line + np.arange(lines.n_lines, dtype=np.int64)
+    n_read = int(lines.keep.sum()) + int(lines.bad_fields.size)
+    if lines.bad_fields.size:
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        nl = np.flatnonzero(arr == 10)
+        starts = np.concatenate([[0], nl[:-1] + 1])
+        texts = [buf[starts[i] : nl[i]].decode("utf-8", "replace").rstrip("\r")[:80] for i in lines.bad_fields]
+        reasons = [f"truncated or malformed line: {lines.field_counts[i]} fields, header has {len(plan.header)}" for i in lines.bad_fields]
+        rejects.add(str(plan.path), line_no[lines.bad_fields], "*", texts, reasons, key="wrong number of fields")
+    rows_line = line_no[lines.keep]
+    if rows_line.size == 0:
+        return _empty_batch(plan), n_read
+    data = _filtered_bytes(buf, lines.keep)
+    include = [m.time_column] + list(plan.use)
+    table = None
+    for ttype in _time_types(plan):
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(data),
+                read_options=pacsv.ReadOptions(column_names=plan.header, use_threads=True, block_size=1 << 22),
+                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if lines.has_quote else False),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=include,
+                    column_types=_arrow_types(plan, ttype),
+                    null_values=list(m.missing),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    timestamp_parsers=[m.time_format] if "%" in m.time_format else None,
+                ),
+            )
+            plan.time_type = ttype
+            break
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+            table = None
+    if table is not None and table.num_rows == rows_line.size:
+        cols = _from_typed(table, plan)
+    else:
+        cols = _from_strings(data, rows_line, plan, rejects)
+    return _finish(cols, rows_line, plan, rejects, tz), n_read
+
+
+def _empty_batch(plan: FilePlan) -> Batch:
+    cols = {"time": np.empty(0, np.int64)}
+    for src, dst in plan.use.items():
+        cols[dst] = np.empty(0) if TARGETS[dst] == "float" else pa.array([], type=pa.string())
+    cols["_time_naive"] = np.empty(0, bool)
+    return _finish_cols(cols, np.empty(0, np.int64), plan)
+
+
+def _from_typed(table: pa.Table, plan: FilePlan) -> dict:
+    m = plan.mapping
+    cols: dict = {}
+    t = table.column(m.time_column).combine_chunks()
+    if pa.types.is_timestamp(t.type):
+        cols["time"] = pc.fill_null(pc.cast(t, pa.int64()), NAT).to_numpy()
+        naive = t.type.tz is None
+    else:  # epoch seconds / milliseconds
+        v = t.to_numpy(zero_copy_only=False).astype(np.float64)
+        scale = 1e9 if m.time_format == "epoch_s" else 1e6
+        ok = np.isfinite(v)
+        out = np.full(v.shape, NAT, dtype=np.int64)
+        out[ok] = np.round(v[ok] * scale).astype(np.int64)
+        cols["time"] = out
+        naive = False
+    cols["_time_naive"] = np.full(table.num_rows, naive)
+    for src, dst in plan.use.items():
+        a = table.column(src).combine_chunks()
+        if TARGETS[dst] == "float":
+            cols[dst] = a.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        else:
+            cols[dst] = a
+    return cols
+
+
+def _split_strings(data: bytes, plan: FilePlan) -> dict[str, list]:
+    m = plan.mapping
+    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace")), delimiter=m.delimiter)
+    want = [m.time_column] + list(plan.use)
+    idx = [plan.header.index(c) for c in want]
+    out: dict[str, list] = {c: [] for c in want}
+    for row in reader:
+        if not row:
+            continue
+        for c, i in zip(want, idx):
+            out[c].append(row[i] if i < len(row) else "")
+    return out
+
+
+def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog) -> dict:
+    """Slow path: parse each value on its own and name the bad ones."""
+    m = plan.mapping
+    raw = _split_strings(data, plan)
+    n = rows_line.size
+    missing = set(m.missing)
+    cols: dict = {}
+    file = str(plan.path)
+    # time
+    s = pd.Series(raw[m.time_column][:n], dtype=object)
+    absent = s.isna() | s.map(lambda v: v is None or v.strip() in missing)
+    naive = np.ones(n, dtype=bool)
+    if m.time_format in ("epoch_s", "epoch_ms"):
+        v = pd.to_numeric(s, errors="coerce").to_numpy(np.float64)
+        scale = 1e9 if m.time_format == "epoch_s" else 1e6
+        t = np.where(np.isfinite(v), np.round(np.nan_to_num(v) * scale), 0).astype(np.int64)
+        t[~np.isfinite(v)] = NAT
+        naive[:] = False
+    elif m.time_format == "iso8601":
+        s2 = s.where(~absent, None).astype(object)
+        has_off = s2.fillna("").str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True).to_numpy(bool)
+        t = np.full(n, NAT, dtype=np.int64)
+        if has_off.any():
+            d = pd.to_datetime(s2[has_off], format="ISO8601", utc=True, errors="coerce")
+            t[has_off] = d.to_numpy("datetime64[ns]").view(np.int64)
+            naive[has_off] = False
+        if (~has_off).any():
+            d = pd.to_datetime(s2[~has_off], format="ISO8601", errors="coerce")
+            t[~has_off] = d.to_numpy("datetime64[ns]").view(np.int64)
+    else:
+        d = pd.to_datetime(s.where(~absent, None), format=m.time_format, errors="coerce")
+        t = d.to_numpy("datetime64[ns]").view(np.int64).copy()
+    cols["time"] = t
+    cols["_time_naive"] = naive
+    bad_t = (t == NAT) & ~absent.to_numpy(bool)
+    if bad_t.any():
+        vals = s[bad_t].tolist()
+        rejects.add(file, rows_line[bad_t], "time", vals, f"unparseable time (expected {m.time_format})", key="unparseable time")
+    cols["_bad_rows"] = bad_t
+    for src, dst in plan.use.items():
+        vals = pd.Series(raw[src][:n], dtype=object)
+        miss = vals.map(lambda v: v is None or v.strip() in missing).to_numpy(bool)
+        if TARGETS[dst] == "float":
+            num = pd.to_numeric(vals.where(~miss, None).str.strip(), errors="coerce").to_numpy(np.float64)
+            bad = np.isnan(num) & ~miss
+            if bad.any():
+                action = "rejected" if dst in ROW_CRITICAL else "cleared"
+                if action == "rejected":
+                    bad = bad & ~cols["_bad_rows"]
+                    cols["_bad_rows"] = cols["_bad_rows"] | bad
+                rejects.add(file, rows_line[bad], dst, vals[bad].tolist(), f"{dst}: not a number", action, key=f"{dst} not a number")
+                if action == "cleared":
+                    cols.setdefault("_cleared", np.zeros(n, bool))
+                    cols["_cleared"] |= bad
+            cols[dst] = num
+        else:
+            cols[dst] = pa.array([None if mm else str(v).strip() for v, mm in zip(vals.tolist(), miss)], type=pa.string())
+    return cols
+
+
+def _localize(t: np.ndarray, naive: np.ndarray, tz: str) -> np.ndarray:
+    """Convert naive local times (int64 ns) in zone ``tz`` to UTC; NaT where ambiguous."""
+    sel = naive & (t != NAT)
+    if not sel.any() or tz.upper() == "UTC":
+        return t
+    out = t.copy()
+    idx = pd.DatetimeIndex(t[sel].view("datetime64[ns]"))
+    try:
+        loc = idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    except Exception as exc:  # unknown zone name
+        raise LogFormatError(f"time zone {tz!r} is not known ({exc}); use an IANA name such as Europe/Dublin") from None
+    out[sel] = loc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
+    return out
+
+
+def _map_values(arr: pa.Array, table: dict[str, str], canonical: dict[str, str] | None = None) -> tuple[pa.Array, np.ndarray]:
+    """Map a string array through ``table`` then ``canonical``; return (mapped, unknown mask)."""
+    enc = pc.dictionary_encode(arr)
+    uniq = enc.dictionary.to_pylist()
+    mapped, unknown = [], []
+    for u in uniq:
+        v = table.get(u, u) if table else u
+        if canonical is not None:
+            key = v.strip().upper() if isinstance(v, str) else v
+            c = canonical.get(key)
+            unknown.append(c is None)
+            v = c
+        else:
+            unknown.append(False)
+        mapped.append(v)
+    idx = enc.indices
+    out = pa.array(mapped, type=pa.string()).take(idx)
+    unk = np.asarray(unknown, dtype=bool)
+    codes = pc.fill_null(idx, -1).to_numpy(zero_copy_only=False)
+    unk_mask = np.zeros(len(arr), dtype=bool) if not unk.size else np.where(codes >= 0, unk[np.maximum(codes, 0)], False)
+    return out, unk_mask
+
+
+def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, tz: str | None) -> Batch:
+    m = plan.mapping
+    zone = tz or m.timezone
+    naive = cols.pop("_time_naive")
+    t = cols["time"]
+    if zone and zone.upper() != "UTC":
+        t2 = _localize(t, naive, zone)
+        amb = (t2 == NAT) & (t != NAT)
+        if amb.any():
+            vals = pd.DatetimeIndex(t[amb].view("datetime64[ns]")).astype(str).tolist()
+            rejects.add(str(plan.path), rows_line[amb], "time", vals, f"ambiguous or non-existent local time in {zone} (daylight-saving change)")
+            cols["_bad_rows"] = cols.get("_bad_rows", np.zeros(t.size, bool)) | amb
+        cols["time"] = t2
+    for dst, factor in m.scale.items():
+        if dst in cols and isinstance(cols[dst], np.ndarray) and factor != 1.0:
+            cols[dst] = cols[dst] * factor
+    batch = _finish_cols(cols, rows_line, plan)
+    return batch
+
+
+def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
+    m = plan.mapping
+    n = rows_line.size
+    flags = np.zeros(n, dtype=np.int32)
+    if "_cleared" in cols:
+        flags[cols.pop("_cleared")] |= 128
+    bad = cols.pop("_bad_rows", None)
+    if "tech" in cols:
+        mapped, unknown = _map_values(cols["tech"], m.values.get("tech", {}), TECH_ALIASES)
+        cols["tech"] = mapped
+        cols["_tech_unknown"] = unknown
+    else:
+        cols["tech"] = string_array(plan.constant_tech, n)
+    for name in ("session", "cell_id", "state", "call_state", "serving"):
+        if name in cols:
+            cols[name] = string_array(cols[name])
+            if name == "cell_id":  # '11016972.0' from a float-typed export -> '11016972'
+                cols[name] = pc.replace_substring_regex(cols[name], r"^(-?\d+)\.0+$", r"\1")
+    for name, table in m.values.items():
+        if name != "tech" and name in cols and not isinstance(cols[name], np.ndarray):
+            cols[name], _ = _map_values(cols[name], table)
+    cols["connected"], cols["activity"] = _state_columns(cols.get("state"), m, n)
+    cols["value_flags"] = flags
+    if bad is not None:
+        cols["_bad_rows"] = bad
+    return Batch(cols, rows_line)
+
+
+def _state_columns(state, m: LogMapping, n: int) -> tuple[np.ndarray, pa.Array]:
+    """(connected int8: 1 / 0 / -1 unknown, activity: download / upload / idle / null) from the state column."""
+    if state is None or not m.state:
+        return np.full(n, -1, dtype=np.int8), pa.nulls(n, pa.string())
+    enc = pc.dictionary_encode(pc.utf8_trim_whitespace(state))
+    uniq = enc.dictionary.to_pylist()
+    con = set(m.state.get("connected", ())) | set(m.state.get("download", ())) | set(m.state.get("upload", ()))
+    idle = set(m.state.get("idle", ()))
+    conn_u = np.array([1 if u in con else (0 if u in idle else -1) for u in uniq] + [-1], dtype=np.int8)
+    act_u = [("download" if u in m.state.get("download", ()) else "upload" if u in m.state.get("upload", ()) else "idle" if u in idle else None) for u in uniq]
+    codes = pc.fill_null(enc.indices, len(uniq)).to_numpy(zero_copy_only=False)
+    activity = pa.array(act_u + [None], type=pa.string()).take(pa.array(codes))
+    return conn_u[codes], activity
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+def iter_parquet_batches(path: Path, rejects: RejectLog, batch_rows: int = 1 << 20):
+    """Canonical Parquet/GeoParquet samples in row batches (line = 1-based row number)."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        raise LogFormatError(f"{path}: not a readable Parquet file ({exc})") from None
+    names = pf.schema_arrow.names
+    for req in ("time", "lat", "lon"):
+        if req not in names and not (req in ("lat", "lon") and "geometry" in names):
+            raise LogFormatError(f"{path}: required column {req!r} missing; has {names[:12]}")
+    row0 = 1
+    for rb in pf.iter_batches(batch_size=batch_rows):
+        tbl = pa.Table.from_batches([rb])
+        n = tbl.num_rows
+        cols: dict = {}
+        t = tbl.column("time").combine_chunks()
+        if pa.types.is_timestamp(t.type):
+            naive = t.type.tz is None
+            cols["time"] = pc.fill_null(pc.cast(pc.cast(t, pa.timestamp("ns", tz=t.type.tz)), pa.int64()), NAT).to_numpy()
+        else:
+            raise LogFormatError(f"{path}: column 'time' has type {t.type}, expected a timestamp")
+        cols["_time_naive"] = np.full(n, naive)
+        if "lat" not in names:
+            import shapely
+
+            geom = shapely.from_wkb(tbl.column("geometry").to_numpy(zero_copy_only=False))
+            cols["lat"], cols["lon"] = shapely.get_y(geom), shapely.get_x(geom)
+        for c in names:
+            if c in TARGETS and c != "time":
+                a = tbl.column(c).combine_chunks()
+                if TARGETS[c] == "float":
+                    cols[c] = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False)
+                else:
+                    cols[c] = pc.cast(a, pa.string())
+        plan = FilePlan(path, builtin_mapping("netqa"), names, 0, 0, {c: c for c in names if c in TARGETS and c != "time"})
+        lines = np.arange(row0, row0 + n, dtype=np.int64)
+        row0 += n
+        yield plan, _finish(cols, lines, plan, rejects, None), n

@@ -1,0 +1,289 @@
+"""Validation and quarantine of parsed sample rows (vectorised, per block).
+
+The choice per check — **rejected** (row quarantined to ``SAMPLES.rejects.csv``)
+or **cleared** (value set to NaN, row kept, bit set in ``value_flags``, and a
+``cleared`` line in the rejects file) — is:
+
+================================  ========  ==================================================
+check                             action    why
+================================  ========  ==================================================
+unparseable / missing time        rejected  a sample without a time cannot be placed or ordered
+ambiguous local time (DST)        rejected  the true UTC instant is unknown
+time earlier than previous row    rejected  clock jump or shuffled log; the row cannot be trusted
+exact duplicate of previous row   rejected  logged twice; would double-count in every KPI
+unparseable / out-of-range lat,   rejected  a corrupt position (beyond +-90/+-180) means a
+lon; swapped lat/lon                        corrupt record or a wrong column mapping
+(0, 0) "zero island" position     cleared   no GPS fix yet; the radio values are still valid
+serving RSRP outside the RAT's    rejected  sentinels (-200, 0, 255...) and impossible RSRP:
+3GPP reporting range                        the serving measurement is the row's reason to be
+RSRQ, SINR outside range          cleared   the RSRP and throughput of the row remain usable
+throughput < 0 or > 20 Gbit/s     cleared   impossible value; unit errors for whole files raise
+speed < 0 or > 500 km/h,          cleared   optional columns; do not cost the row
+PCI, CQI, neighbour values
+unknown technology name           cleared   tech becomes missing; ranges fall back to the widest
+neighbour record (servingCell =   rejected  a Network Survey neighbour row is not a serving
+false)                                      sample
+================================  ========  ==================================================
+
+Reporting ranges: 3GPP TS 36.133 (LTE RSRP -140..-44 dBm, RSRQ -19.5..-3 dB),
+TS 38.133 (NR SS-RSRP -156..-31 dBm, SS-RSRQ -43..20 dB, SS-SINR -23..40 dB),
+TS 25.133 (UMTS CPICH RSCP -120..-25 dBm, Ec/No -24..0 dB), TS 45.008 (GSM
+RXLEV -110..-48 dBm); SINR -23..40 dB for every RAT.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from netqa.errors import LogFormatError
+from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog
+
+log = logging.getLogger(__name__)
+
+#: Reporting ranges (low, high) per RAT; key None = technology unknown (widest).
+RSRP_RANGE_DBM = {"LTE": (-140.0, -44.0), "NR": (-156.0, -31.0), "UMTS": (-120.0, -25.0), "GSM": (-110.0, -48.0), None: (-156.0, -31.0)}
+RSRQ_RANGE_DB = {"LTE": (-19.5, -3.0), "NR": (-43.0, 20.0), "UMTS": (-24.0, 0.0), "GSM": (-np.inf, np.inf), None: (-43.0, 20.0)}
+SINR_RANGE_DB = {"LTE": (-23.0, 40.0), "NR": (-23.0, 40.0), "UMTS": (-23.0, 40.0), "GSM": (-23.0, 40.0), None: (-23.0, 40.0)}
+#: Simple ranges for optional columns (cleared when outside).
+OPTIONAL_RANGES = {
+    "dl_mbps": (0.0, 20000.0),
+    "ul_mbps": (0.0, 20000.0),
+    "speed_kmh": (0.0, 500.0),
+    "pci": (0.0, 1007.0),
+    "earfcn": (0.0, 3279165.0),
+    "cqi": (0.0, 15.0),
+    "rssi_dbm": (-130.0, 0.0),
+}
+#: Median non-zero throughput above this [Mbit/s] means the column is not in Mbit/s.
+UNIT_SANITY_MBPS = 2000.0
+#: Values at or beyond this magnitude are 'unavailable' markers (Android's Integer.MAX_VALUE, 2^31 - 1).
+UNAVAILABLE_ABS = 2.147e9
+
+
+@dataclass
+class FileState:
+    """What validation and normalisation carry from one block of a file to the next."""
+
+    file: str
+    prev: dict = field(default_factory=dict)  # session -> (time, dup key tuple, line)
+    unit_checked: bool = False
+    n_read: int = 0
+
+
+def _fmt_time(ns: np.ndarray) -> list[str]:
+    return pd.DatetimeIndex(np.asarray(ns).view("datetime64[ns]")).strftime("%Y-%m-%dT%H:%M:%S.%fZ").str.replace(r"\.000000Z$", "Z", regex=True).tolist()
+
+
+def _tech_ranges(tech: pa.Array, table: dict) -> tuple[np.ndarray, np.ndarray]:
+    enc = pc.dictionary_encode(tech)
+    uniq = enc.dictionary.to_pylist()
+    lo = np.array([table.get(u, table[None])[0] for u in uniq] + [table[None][0]])
+    hi = np.array([table.get(u, table[None])[1] for u in uniq] + [table[None][1]])
+    codes = pc.fill_null(enc.indices, len(uniq)).to_numpy(zero_copy_only=False)
+    return lo[codes], hi[codes]
+
+
+def _range_text(table: dict, unit: str) -> str:
+    return ", ".join(f"{k} {lo:g}..{hi:g}" for k, (lo, hi) in table.items() if k and np.isfinite(lo))
+
+
+class Validator:
+    """Applies the checks of the module docstring to the blocks of one file."""
+
+    def __init__(self, file: str, rejects: RejectLog):
+        self.state = FileState(file)
+        self.rejects = rejects
+
+    def _reject(self, b: Batch, mask: np.ndarray, column: str, values, reason, key: str) -> None:
+        if mask.any():
+            vals = values[mask] if isinstance(values, np.ndarray) else values
+            self.rejects.add(self.state.file, b.line[mask], column, vals, reason, "rejected", key=key)
+
+    def _clear(self, b: Batch, name: str, mask: np.ndarray, reason: str, key: str, bit: int) -> None:
+        if mask.any():
+            col = b.cols[name]
+            self.rejects.add(self.state.file, b.line[mask], name, col[mask], reason, "cleared", key=key)
+            col = col.copy()
+            col[mask] = np.nan
+            b.cols[name] = col
+            b.cols["value_flags"] = b.cols["value_flags"] | np.where(mask, bit, 0).astype(np.int32)
+
+    def check(self, b: Batch) -> Batch:
+        """Validate one block; return the accepted rows (cleared values set to NaN)."""
+        n = len(b)
+        if n == 0:
+            return b
+        b = Batch(dict(b.cols), b.line)
+        alive = ~b.cols.pop("_bad_rows", np.zeros(n, bool))
+        f = self.state.file
+        # neighbour records (Network Survey)
+        if "serving" in b.cols:
+            s = pc.fill_null(pc.equal(pc.utf8_lower(b.cols["serving"]), "false"), False).to_numpy(zero_copy_only=False)
+            m = alive & s
+            self._reject(b, m, "serving", "false", "neighbour-cell record (servingCell = false), not a serving sample", "neighbour record")
+            alive &= ~m
+        t = b.cols["time"]
+        m = alive & (t == NAT)
+        self._reject(b, m, "time", "", "missing time", "missing time")
+        alive &= ~m
+        # positions
+        lat, lon = b.cols["lat"], b.cols["lon"]
+        one_missing = alive & (np.isnan(lat) ^ np.isnan(lon))
+        if one_missing.any():
+            self._clear(b, "lat", one_missing & ~np.isnan(lat), "longitude missing; position cleared", "half position", FLAG_BITS["position"])
+            self._clear(b, "lon", one_missing & ~np.isnan(b.cols["lon"]), "latitude missing; position cleared", "half position", FLAG_BITS["position"])
+            lat, lon = b.cols["lat"], b.cols["lon"]
+        with np.errstate(invalid="ignore"):
+            swapped = alive & (np.abs(lat) > 90) & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
+            bad_pos = alive & ~swapped & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+        if swapped.any():
+            vals = [f"lat={a:g} lon={o:g}" for a, o in zip(lat[swapped], lon[swapped])]
+            self.rejects.add(f, b.line[swapped], "lat", vals, "latitude and longitude look swapped (|lat| > 90, |lon| <= 90); fix the column mapping", key="lat/lon swapped")
+            alive &= ~swapped
+        if bad_pos.any():
+            vals = [f"lat={a:g} lon={o:g}" for a, o in zip(lat[bad_pos], lon[bad_pos])]
+            self.rejects.add(f, b.line[bad_pos], "lat", vals, "position outside -90..90 latitude / -180..180 longitude", key="position out of range")
+            alive &= ~bad_pos
+        zero = alive & (lat == 0) & (lon == 0)
+        if zero.any():
+            self._clear(b, "lat", zero, "(0, 0) zero-island position: no GPS fix", "zero island", FLAG_BITS["position"])
+            b.cols["lon"] = np.where(zero, np.nan, b.cols["lon"])
+        # technology
+        unknown = b.cols.pop("_tech_unknown", None)
+        if unknown is not None and (alive & unknown).any():
+            m = alive & unknown
+            self.rejects.add(f, b.line[m], "tech", "unrecognised", "unknown technology name (valid: GSM, UMTS, LTE, NR and common aliases); cleared", "cleared", key="unknown tech")
+            b.cols["value_flags"] = b.cols["value_flags"] | np.where(m, FLAG_BITS["tech"], 0).astype(np.int32)
+        tech = b.cols["tech"]
+        # Android's 'unavailable' marker (2^31 - 1) in any numeric column means missing
+        for name, v in list(b.cols.items()):
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and name not in ("lat", "lon"):
+                with np.errstate(invalid="ignore"):
+                    m = alive & (np.abs(v) >= UNAVAILABLE_ABS)
+                self._clear(b, name, m, f"{name}: 'unavailable' marker (2^31 - 1) treated as missing", "unavailable marker", FLAG_BITS.get(name, FLAG_BITS["other"]))
+        # serving RSRP: reject outside the RAT's range (sentinels included)
+        if "rsrp_dbm" in b.cols:
+            r = b.cols["rsrp_dbm"]
+            lo, hi = _tech_ranges(tech, RSRP_RANGE_DBM)
+            with np.errstate(invalid="ignore"):
+                m = alive & ((r < lo) | (r > hi))
+            if m.any():
+                techs = np.asarray(pc.fill_null(tech, "unknown RAT").to_pylist(), dtype=object)[m]
+                reasons = [f"rsrp_dbm {v:g} outside the {tt} reporting range {a:g}..{z:g} dBm (sentinel or invalid)" for v, tt, a, z in zip(r[m], techs, lo[m], hi[m])]
+                self.rejects.add(f, b.line[m], "rsrp_dbm", r[m], reasons, key="rsrp_dbm out of range")
+                alive &= ~m
+        for name, table, unit in (("rsrq_db", RSRQ_RANGE_DB, "dB"), ("sinr_db", SINR_RANGE_DB, "dB"), ("nbr_rsrp_dbm", RSRP_RANGE_DBM, "dBm"), ("nbr_rsrq_db", RSRQ_RANGE_DB, "dB")):
+            if name in b.cols:
+                v = b.cols[name]
+                lo, hi = _tech_ranges(tech, table)
+                with np.errstate(invalid="ignore"):
+                    m = alive & ((v < lo) | (v > hi))
+                self._clear(b, name, m, f"{name} outside the reporting range ({_range_text(table, unit)} {unit})", f"{name} out of range", FLAG_BITS.get(name, FLAG_BITS["other"]))
+        self._unit_sanity(b, alive)
+        for name, (lo, hi) in OPTIONAL_RANGES.items():
+            if name in b.cols:
+                v = b.cols[name]
+                with np.errstate(invalid="ignore"):
+                    m = alive & ((v < lo) | (v > hi))
+                self._clear(b, name, m, f"{name} outside {lo:g}..{hi:g}", f"{name} out of range", FLAG_BITS.get(name, FLAG_BITS["other"]))
+        b = b.take(alive)
+        return self._order_and_duplicates(b)
+
+    def _unit_sanity(self, b: Batch, alive: np.ndarray) -> None:
+        if self.state.unit_checked:
+            return
+        for name in ("dl_mbps", "ul_mbps"):
+            if name not in b.cols:
+                continue
+            v = b.cols[name][alive]
+            v = v[np.isfinite(v) & (v > 0)]
+            if v.size >= 20:
+                self.state.unit_checked = True
+                med = float(np.median(v))
+                if med > UNIT_SANITY_MBPS:
+                    raise LogFormatError(
+                        f"{self.state.file}: {name} median {med:,.0f} Mbit/s is implausible; the log is probably in kbit/s. "
+                        "Use a mapping with [units] " f"{name} = \"kbit/s\""
+                    )
+
+    def _order_and_duplicates(self, b: Batch) -> Batch:
+        n = len(b)
+        if n == 0:
+            return b
+        f = self.state.file
+        sess = b.cols.get("session")
+        if sess is None or sess.null_count == n:
+            groups = [(None, np.arange(n))]
+        else:
+            enc = pc.dictionary_encode(pc.fill_null(sess, ""))
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            names = enc.dictionary.to_pylist()
+            if len(names) == 1:
+                groups = [(names[0], np.arange(n))]
+            else:
+                order = np.argsort(codes, kind="stable")
+                bounds = np.flatnonzero(np.diff(codes[order])) + 1
+                groups = [(names[codes[g[0]]], g) for g in np.split(order, bounds)]
+        keep = np.ones(n, dtype=bool)
+        t_all = b.cols["time"]
+        keycols = []
+        for c in sorted(b.cols):
+            if c not in ("value_flags", "connected", "activity", "gps_interpolated"):
+                v = b.cols[c]
+                keycols.append(v if isinstance(v, np.ndarray) else np.asarray(pc.fill_null(v, "\x00").to_numpy(zero_copy_only=False)))
+        for name, idx in groups:
+            t = t_all[idx]
+            prev = self.state.prev.get(name)
+            # time going backwards: compare with the previous row of the same session
+            t_prev = np.empty_like(t)
+            t_prev[1:] = t[:-1]
+            t_prev[0] = prev[0] if prev else NAT
+            back = t < t_prev
+            # exact duplicates of the previous row
+            same = np.ones(idx.size, dtype=bool)
+            for col in keycols:
+                v = col[idx]
+                pv = np.empty_like(v)
+                pv[1:] = v[:-1]
+                if v.dtype.kind == "f":
+                    eq = (v == pv) | (np.isnan(v) & np.isnan(pv))
+                else:
+                    eq = v == pv
+                same &= eq
+            if prev:
+                first_row = tuple(col[idx[0]] for col in keycols)
+                same[0] = _tuple_equal(first_row, prev[1])
+            else:
+                same[0] = False
+            lines = b.line[idx]
+            prev_lines = np.empty_like(lines)
+            prev_lines[1:] = lines[:-1]
+            prev_lines[0] = prev[2] if prev else 0
+            dup = same & ~back
+            if back.any():
+                reasons = [f"time goes backwards: {a} is earlier than {p} on line {pl}" for a, p, pl in zip(_fmt_time(t[back]), _fmt_time(t_prev[back]), prev_lines[back])]
+                self.rejects.add(f, lines[back], "time", _fmt_time(t[back]), reasons, key="time out of order")
+            if dup.any():
+                reasons = [f"duplicate of line {pl} (same time and every mapped value)" for pl in prev_lines[dup]]
+                self.rejects.add(f, lines[dup], "*", None, reasons, key="duplicate row")
+            k = ~(back | dup)
+            keep[idx] = k
+            last = idx[np.flatnonzero(k)[-1]] if k.any() else None
+            if last is not None:
+                self.state.prev[name] = (t_all[last], tuple(col[last] for col in keycols), int(b.line[last]))
+        return b if keep.all() else b.take(keep)
+
+
+def _tuple_equal(a: tuple, b: tuple) -> bool:
+    for x, y in zip(a, b):
+        if isinstance(x, float) and isinstance(y, float) and np.isnan(x) and np.isnan(y):
+            continue
+        if x != y:
+            return False
+    return True
