@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import rasterio
+import rasterio.shutil
 
 from netqa.errors import RasterError
 from netqa.fileio import atomic_path, check_output
@@ -52,6 +53,8 @@ __all__ = [
     "HGT_VOID",
 ]
 
+#: Grids of at least this many pixels are written as Cloud-Optimized GeoTIFF by default.
+COG_MIN_PIXELS = 2048 * 2048
 #: Columns of a clutter class table CSV.
 CLUTTER_TABLE_COLUMNS = ("code", "name", "loss_db", "height_m")
 
@@ -203,6 +206,7 @@ def write_raster(
     metadata: dict | None = None,
     overwrite: bool = False,
     block_px: int = 256,
+    cog: bool | None = None,
 ) -> Path:
     """Write bands to a tiled, deflate-compressed GeoTIFF, atomically.
 
@@ -230,6 +234,10 @@ def write_raster(
         Replace an existing file.
     block_px : int
         Tile size (multiple of 16).
+    cog : bool, optional
+        Write a Cloud-Optimized GeoTIFF (GDAL COG driver: internal overviews,
+        tiles ordered for HTTP range reads).  Default: when the grid has at
+        least :data:`COG_MIN_PIXELS` pixels (DESIGN.md, "Coverage raster").
 
     Returns
     -------
@@ -256,7 +264,26 @@ def write_raster(
         tiled=True, blockxsize=block_px, blockysize=block_px,
         compress="deflate", predictor=3 if is_float else 2, zlevel=6, BIGTIFF="IF_SAFER",
     )
-    with atomic_path(p) as tmp, rasterio.open(tmp, "w", **profile) as ds:
+    if cog is None:
+        cog = grid.width * grid.height >= COG_MIN_PIXELS
+    with atomic_path(p) as tmp:
+        stage = tmp.with_name(tmp.stem + ".stage.tif") if cog else tmp
+        try:
+            _write_gtiff(stage, profile, bands, arrays, descriptions, units, metadata)
+            if cog:
+                rasterio.shutil.copy(
+                    stage, tmp, driver="COG", compress="DEFLATE", predictor="YES", level=6,
+                    blocksize=block_px, overview_resampling="nearest", BIGTIFF="IF_SAFER",
+                )
+        finally:
+            if cog and stage.exists():
+                stage.unlink()
+    log.info("wrote %s (%d bands, %s%s)", p, len(arrays), grid, ", COG" if cog else "")
+    return p
+
+
+def _write_gtiff(path, profile, bands, arrays, descriptions, units, metadata) -> None:
+    with rasterio.open(path, "w", **profile) as ds:
         for i, (name, arr) in enumerate(zip(bands, arrays), start=1):
             ds.write(arr, i)
             ds.set_band_description(i, str(descriptions.get(name, name)))
@@ -268,8 +295,6 @@ def write_raster(
                 ds.update_tags(i, name=str(name))
         if metadata:
             ds.update_tags(**{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
-    log.info("wrote %s (%d bands, %s)", p, len(arrays), grid)
-    return p
 
 
 def read_raster(path, band: int | str = 1, *, name: str | None = None, unit: str | None = None) -> Raster:

@@ -321,3 +321,15 @@ def test_world_clutter(testdata):
         pytest.skip("testdata/clutter.tif or clutter_classes.csv not generated yet")
     raster, table = read_clutter(r, t)
     assert np.isin(raster.values[~raster.nodata_mask], table.codes).all()
+
+
+def test_write_raster_cog_keeps_descriptions_units_and_tags(tmp_path, utm_grid):
+    p = write_raster(
+        tmp_path / "cog.tif", {"rsrp_dbm": np.full(utm_grid.shape, -80.0), "best_cell": np.ones(utm_grid.shape)}, utm_grid,
+        units={"rsrp_dbm": "dBm"}, metadata={"best_cell": ["A"]}, cog=True,
+    )
+    with rasterio.open(p) as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert ds.descriptions == ("rsrp_dbm", "best_cell") and ds.tags(1)["unit"] == "dBm"
+        assert ds.nodata == -9999.0 and ds.crs.to_epsg() == 32629 and json.loads(ds.tags()["best_cell"]) == ["A"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["cog.tif"]
