@@ -37,5 +37,15 @@ from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 from propagation.antenna import SECTOR_DEFAULTS, AntennaPattern, PatternMethod, sector_gain_db, wrap_az_deg
 from propagation.throughput import SHANNON_DL, SHANNON_UL, ShannonParams, shannon_sinr_max_db, truncated_shannon_bps_hz
 # --- raster engine (engine/) ---
+from propagation.engine import (  # noqa: E402
+    EngineConfig,
+    GridSpec,
+    cell_matrix,
+    iter_coverage_tiles,
+    predict_coverage,
+    predict_points,
+    terrain_loss_reference,
+    terrain_loss_sweep,
+)
 
 __version__ = "0.1.0"

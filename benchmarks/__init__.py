@@ -1,0 +1,1 @@
+"""netqa benchmarks: ``python -m benchmarks`` (``make bench``) runs every ``bench_*.py`` module's ``main()``."""

@@ -1,0 +1,200 @@
+"""Raster engine benchmarks (issue #4): closed form, delta-Bullington sweep, accuracy, scaling, network scale.
+
+Environment knobs: ``NETQA_BENCH_NETWORK=0`` skips the 1,000-cell network run;
+``NETQA_BENCH_QUICK=1`` shrinks every case (smoke test).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from propagation.engine import (
+    EngineConfig,
+    GridSpec,
+    cell_matrix,
+    default_n_rays,
+    predict_coverage,
+    terrain_loss_reference,
+    terrain_loss_sweep,
+)
+
+QUICK = os.environ.get("NETQA_BENCH_QUICK") == "1"
+TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
+
+
+def _best_of(fn, repeat=3):
+    fn()  # compile / warm
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _synthetic_dem(n, px, seed=0):
+    rng = np.random.default_rng(seed)
+    e = gaussian_filter(rng.normal(size=(n, n)), 8.0)
+    return 250.0 + e / e.std() * 60.0
+
+
+def _sites(n_sites, extent_m, rng):
+    xs = rng.uniform(0.1, 0.9, n_sites) * extent_m
+    ys = rng.uniform(0.1, 0.9, n_sites) * extent_m
+    x = np.repeat(xs, 3)
+    y = np.repeat(ys, 3)
+    az = np.tile([0.0, 120.0, 240.0], n_sites)
+    return x, y, az
+
+
+def bench_closed_form():
+    n = 1000 if QUICK else 2000
+    px = 30.0
+    grid = GridSpec(0.0, n * px, px, n, n)
+    elev = _synthetic_dem(n, px)
+    rng = np.random.default_rng(1)
+    x, y, az = _sites(10, n * px, rng)
+    cells = cell_matrix(x_m=x, y_m=y, height_m=30.0, azimuth_deg=az, freq_mhz=1800.0, rs_power_dbm=15.0,
+                        bandwidth_mhz=20.0, mech_tilt_deg=2.0, elec_tilt_deg=4.0, radius_km=15.0)  # fmt: skip
+    cell_px = 0
+    xx = (np.arange(n) + 0.5) * px
+    yy = n * px - (np.arange(n) + 0.5) * px
+    for cx, cy in zip(x, y):
+        cell_px += int((((xx[None, :] - cx) ** 2 + (yy[:, None] - cy) ** 2) <= 15000.0**2).sum())
+    for model in ("hata", "spm"):
+        cfg = EngineConfig(model=model, tile_px=2048)
+        t = _best_of(lambda: predict_coverage(cells, elev, grid, cfg))
+        print(f"closed-form {model}: {len(x)} cells over {n}x{n} px, {cell_px / 1e6:.1f} M cell-pixels, "
+              f"{t:.3f} s -> {cell_px / t / 1e6:.0f} M cell-pixels/s (goal >= 100 M)")  # fmt: skip
+    return cell_px / t
+
+
+def _terrain_case(name, elev, px, radius_m, closed_rate):
+    n_rows, n_cols = elev.shape
+    x0, y0 = 0.0, n_rows * px
+    xs, ys = (n_cols / 2 + 0.3) * px, y0 - (n_rows / 2 + 0.7) * px
+    run = lambda: terrain_loss_sweep(elev, x0, y0, px, xs, ys, 30.0, 1.5, 900.0, radius_m)  # noqa: E731
+    t = _best_of(run, repeat=2)
+    fast = run()
+    n_px = int(np.isfinite(fast).sum())
+    rate = n_px / t
+    # the full engine (terrain + closed form + combination) for one omni cell over the same disk
+    grid = GridSpec(x0, y0, px, n_rows, n_cols)
+    cells = cell_matrix(x_m=[xs], y_m=[ys], height_m=[30.0], azimuth_deg=[0.0], freq_mhz=[900.0],
+                        rs_power_dbm=[15.0], bandwidth_mhz=[10.0], radius_km=[radius_m / 1000.0])  # fmt: skip
+    t_cf = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(tile_px=4096)), repeat=2)
+    t_db = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(terrain="delta-bullington",
+                                                                                tile_px=4096)), repeat=2)  # fmt: skip
+    print(f"delta-Bullington sweep, {name}: {n_px / 1e6:.2f} M px in {radius_m / 1e3:.0f} km radius at {px:.0f} m, "
+          f"{default_n_rays(radius_m, px)} rays: {t:.3f} s -> {rate / 1e6:.1f} M px/s (goal >= 8 M); "
+          f"1-cell engine closed form {t_cf:.3f} s vs with terrain {t_db:.3f} s: ratio {t_db / t_cf:.1f}x; "
+          f"sweep cost vs closed-form multi-cell rate: {closed_rate / rate:.1f}x (goal <= 5x)")  # fmt: skip
+    # accuracy vs the per-pixel reference on a random sample of the disk
+    rr, cc = np.nonzero(np.isfinite(fast))
+    rng = np.random.default_rng(5)
+    sel = rng.choice(rr.size, min(1500 if QUICK else 6000, rr.size), replace=False)
+    t0 = time.perf_counter()
+    ref = terrain_loss_reference(elev, x0, y0, px, xs, ys, 30.0, 1.5, 900.0, rr[sel], cc[sel])
+    t_ref = (time.perf_counter() - t0) / sel.size
+    err = np.abs(fast[rr[sel], cc[sel]] - ref)
+    band = (ref >= 1.0) & (ref <= 20.0)
+    print(f"  accuracy vs reference ({sel.size} px): mean |e| {err.mean():.3f} dB (goal 0.15), "
+          f"p95 {np.percentile(err, 95):.2f} dB (goal 1), within 3 dB {100 * (err <= 3).mean():.2f} % (goal 99.5); "
+          f"grazing band ({band.sum()} px): mean {err[band].mean():.3f}, p95 {np.percentile(err[band], 95):.2f}, "
+          f"within 3 dB {100 * (err[band] <= 3).mean():.2f} %; reference {t_ref * 1e3:.2f} ms/px, "
+          f"speed-up {t_ref * rate:,.0f}x")  # fmt: skip
+
+
+def bench_terrain(closed_rate):
+    px = 30.0
+    radius = 10_000.0 if QUICK else 30_000.0
+    n = int(2 * radius / px) + 4
+    _terrain_case("synthetic rolling hills", _synthetic_dem(n, px, 2), px, radius, closed_rate)
+    for name in ("dem.tif", "jacksboro_dem.tif"):
+        path = TESTDATA / name
+        if not path.exists():
+            print(f"delta-Bullington sweep, {name}: skipped (not in testdata/)")
+            continue
+        import rasterio
+
+        with rasterio.open(path) as ds:
+            elev = ds.read(1).astype(float)
+            p = abs(ds.transform.a) if not ds.crs.is_geographic else 30.0
+        r = min(radius, 0.5 * min(elev.shape) * p - 2 * p)
+        _terrain_case(name, elev, p, r, closed_rate)
+
+
+def bench_scaling():
+    px = 30.0
+    rng = np.random.default_rng(3)
+    for n in ((500, 1000) if QUICK else (1000, 2000)):
+        grid = GridSpec(0.0, n * px, px, n, n)
+        elev = _synthetic_dem(n, px)
+        x, y, az = _sites(10, n * px, rng)
+        cells = cell_matrix(x_m=x, y_m=y, height_m=30.0, azimuth_deg=az, freq_mhz=1800.0, rs_power_dbm=15.0,
+                            bandwidth_mhz=20.0, radius_km=5.0)  # fmt: skip
+        cfg = EngineConfig(terrain="delta-bullington")
+        t = _best_of(lambda: predict_coverage(cells, elev, grid, cfg), repeat=1)
+        print(f"scaling, area: {n}x{n} px, 30 cells (5 km radius), delta-Bullington: {t:.2f} s")
+    n = 1000
+    grid = GridSpec(0.0, n * px, px, n, n)
+    elev = _synthetic_dem(n, px)
+    for n_sites in (5, 10, 20):
+        x, y, az = _sites(n_sites, n * px, rng)
+        cells = cell_matrix(x_m=x, y_m=y, height_m=30.0, azimuth_deg=az, freq_mhz=1800.0, rs_power_dbm=15.0,
+                            bandwidth_mhz=20.0, radius_km=5.0)  # fmt: skip
+        t = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(terrain="delta-bullington")), repeat=1)
+        print(f"scaling, cells: {3 * n_sites} cells on {n}x{n} px: {t:.2f} s ({t / (3 * n_sites) * 1e3:.0f} ms/cell)")
+    threads = numba.get_num_threads()
+    x, y, az = _sites(10, n * px, rng)
+    cells = cell_matrix(x_m=x, y_m=y, height_m=30.0, azimuth_deg=az, freq_mhz=1800.0, rs_power_dbm=15.0,
+                        bandwidth_mhz=20.0, radius_km=5.0)  # fmt: skip
+    times = {}
+    for k in sorted({1, threads}):
+        numba.set_num_threads(k)
+        times[k] = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(terrain="delta-bullington")), 1)
+    numba.set_num_threads(threads)
+    print("scaling, threads: " + ", ".join(f"{k} -> {v:.2f} s" for k, v in times.items())
+          + (f" (speed-up {times[1] / times[threads]:.2f}x)" if threads > 1 else ""))
+
+
+def bench_network():
+    if os.environ.get("NETQA_BENCH_NETWORK", "1") == "0" or QUICK:
+        print("network scale: skipped (NETQA_BENCH_NETWORK=0 or quick mode)")
+        return
+    px = 30.0
+    n = 3334  # 100 km at 30 m
+    grid = GridSpec(0.0, n * px, px, n, n)
+    elev = _synthetic_dem(n, px, 9).astype(np.float32)
+    rng = np.random.default_rng(4)
+    x, y, az = _sites(333, n * px, rng)
+    x, y = x / 0.8 * 0.98 - 0.09 * n * px, y / 0.8 * 0.98 - 0.09 * n * px  # spread over the whole area
+    cells = cell_matrix(x_m=x, y_m=y, height_m=30.0, azimuth_deg=az, freq_mhz=1800.0, rs_power_dbm=15.0,
+                        bandwidth_mhz=20.0, radius_km=15.0)  # fmt: skip
+    t0 = time.perf_counter()
+    cov = predict_coverage(cells, elev, grid, EngineConfig(terrain="delta-bullington", tile_px=1024))
+    t = time.perf_counter() - t0
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"network scale: {cells.shape[0]} cells ({cells.shape[0] // 3} sites) over {n}x{n} px (100 x 100 km, 30 m), "
+          f"15 km radius, delta-Bullington: {t:.1f} s (goal < 60 s), peak RSS {peak_gb:.2f} GB (goal < 8 GB), "
+          f"covered {100 * np.isfinite(cov.rsrp_dbm).mean():.1f} %")  # fmt: skip
+
+
+def main():
+    print(f"numba threads: {numba.get_num_threads()}")
+    rate = bench_closed_form()
+    bench_terrain(rate)
+    bench_scaling()
+    bench_network()
+
+
+if __name__ == "__main__":
+    main()
