@@ -170,7 +170,7 @@ def detect_format(path, mapping=None) -> str:
             f"read an operator sheet with a mapping TOML (mapping=..., e.g. {', '.join(packaged_mappings())})"
         )
     first = _first_line(p)
-    fields = [f.strip().strip('"') for f in next(csv.reader([first]), [])]
+    fields = [f.strip().strip('"') for f in next(csv.reader([first], delimiter=_delimiter(first)), [])]
     if all(c in fields for c in ("cell_id", "lat", "lon")):
         return "canonical"  # finalize names any other missing column
     if fields[:5] == list(OPENCELLID_COLUMNS[:5]):
@@ -183,6 +183,12 @@ def detect_format(path, mapping=None) -> str:
         f"not the canonical columns (missing {', '.join(missing)}), not OpenCelliD ({', '.join(OPENCELLID_COLUMNS[:6])}, ...); "
         f"pass format= (one of {', '.join(FORMATS[1:])}) or a mapping TOML"
     )
+
+
+def _delimiter(line: str) -> str:
+    """The field separator of a header line: ``,``, ``;`` (European spreadsheets) or tab."""
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
 
 
 def _first_line(p: Path) -> str:
@@ -276,7 +282,9 @@ def _read_canonical(p: Path) -> pd.DataFrame:
         df[WHERE] = [f"row {i + 1} (sheet row {i + 2})" for i in range(len(df))]
         return df
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
+        df = pd.read_csv(
+            p, sep=_delimiter(_first_line(p)), dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig"
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise CellTableError(f"{p}: not a readable CSV ({exc})") from exc
     df.columns = [str(c).strip() for c in df.columns]

@@ -53,6 +53,14 @@ def test_canonical_csv(tmp_path):
     assert gdf["rs_power_dbm"].iloc[2] == pytest.approx(49 - 10 * math.log10(12 * 273))
 
 
+def test_semicolon_csv_with_bom_and_decimal_commas(tmp_path):
+    p = tmp_path / "cells.csv"
+    lines = [";".join(HEADER)] + [";".join(v.replace(".", ",") for v in r) for r in ROWS]
+    p.write_bytes(("\ufeff" + "\n".join(lines) + "\n").encode("utf-8"))
+    gdf = read_cells(p)
+    assert gdf["lat"].iloc[2] == pytest.approx(51.91) and gdf["freq_mhz"].iloc[0] == 1842.5
+
+
 def test_optional_columns_kept_and_rs_power_given(tmp_path):
     header = HEADER + ["pci", "gain_dbi", "rs_power_dbm", "vendor"]
     rows = [r + ["101", "18", "12.5", "acme"] for r in ROWS]
