@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,16 +47,23 @@ class _Source:
     width: int
     height: int
     kind: str  # "hgt" or "gdal"
+    samples: np.ndarray | None = None  # .hgt samples already in memory (from a .zip)
 
     def read(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
         if self.kind == "hgt":
-            mm = np.memmap(self.path, dtype=">i2", mode="r", shape=(self.height, self.width))
-            block = np.asarray(mm[row0 : row0 + rows, col0 : col0 + cols]).astype(np.float64)
+            if self.samples is not None:
+                hgt = self.samples
+            else:
+                hgt = np.memmap(self.path, dtype=">i2", mode="r", shape=(self.height, self.width))
+            block = np.asarray(hgt[row0 : row0 + rows, col0 : col0 + cols]).astype(np.float64)
             block[block == HGT_VOID] = np.nan
             return block
         with rasterio.open(self.path) as ds:
             arr = ds.read(1, window=Window(col0, row0, cols, rows), masked=True)
+            int16_void = ds.dtypes[0] == "int16" and ds.nodata is None
         out = np.ma.filled(arr.astype(np.float64), np.nan)
+        if int16_void:  # an SRTM-style GeoTIFF that forgot its nodata tag
+            out[out == HGT_VOID] = np.nan
         out[~np.isfinite(out)] = np.nan
         return out
 
@@ -71,7 +79,12 @@ def _open_hgt(path: Path) -> _Source:
     lon = int(lon_s) * (1 if ew.upper() == "E" else -1)
     if not (-90 <= lat < 90 and -180 <= lon < 180):
         raise RasterError(f"{path}: tile corner lat={lat}, lon={lon} from the name is outside the globe")
-    size = path.stat().st_size
+    samples = None
+    if path.suffix.lower() == ".zip":
+        samples = _hgt_from_zip(path)
+        size = samples.nbytes
+    else:
+        size = path.stat().st_size
     n = math.isqrt(size // 2)
     if size % 2 or n * n * 2 != size or n not in HGT_SIZES:
         raise RasterError(
@@ -81,7 +94,21 @@ def _open_hgt(path: Path) -> _Source:
     step = 1.0 / (n - 1)
     # Samples are points on whole arc-seconds; the first row is the north edge (lat + 1).
     transform = Affine(step, 0.0, lon - step / 2.0, 0.0, -step, lat + 1 + step / 2.0)
-    return _Source(path, WGS84, transform, n, n, "hgt")
+    if samples is not None:
+        samples = samples.reshape(n, n)
+    return _Source(path, WGS84, transform, n, n, "hgt", samples)
+
+
+def _hgt_from_zip(path: Path) -> np.ndarray:
+    """The big-endian int16 samples of the single ``.hgt`` inside a zip (as NASA distributes them)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if n.lower().endswith(".hgt")]
+            if len(names) != 1:
+                raise RasterError(f"{path}: expected one .hgt file inside the zip, found {len(names)}")
+            return np.frombuffer(zf.read(names[0]), dtype=">i2")
+    except zipfile.BadZipFile as exc:
+        raise RasterError(f"{path}: not a readable zip ({exc})") from exc
 
 
 def _open_gdal(path: Path) -> _Source:
@@ -100,7 +127,7 @@ def open_source(path) -> _Source:
     p = Path(path)
     if not p.exists():
         raise RasterError(f"{p}: file not found")
-    if p.suffix.lower() == ".hgt":
+    if p.suffix.lower() == ".hgt" or p.name.lower().endswith(".hgt.zip"):
         return _open_hgt(p)
     return _open_gdal(p)
 
@@ -202,7 +229,9 @@ def read_dem(paths, *, bounds=None, crs=None, resolution_m: float | None = None,
         GeoTIFF (any CRS GDAL reads) and/or SRTM ``.hgt`` tiles (1 or 3
         arc-second; the size comes from the file length, the south-west
         corner from the name such as ``N51W009.hgt``; big-endian int16 with
-        -32768 voids).  Tiles must share CRS, pixel size and alignment.
+        -32768 voids; also zipped as NASA serves them, ``N51W009.SRTMGL1.hgt.zip``).
+        An int16 GeoTIFF without a nodata tag has -32768 read as void too.
+        Tiles must share CRS, pixel size and alignment.
     bounds : (left, bottom, right, top), optional
         Area that must be covered, in ``crs``.  The result is cropped to it
         (plus a margin of two source pixels for resampling).

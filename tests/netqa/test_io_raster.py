@@ -333,3 +333,28 @@ def test_write_raster_cog_keeps_descriptions_units_and_tags(tmp_path, utm_grid):
         assert ds.descriptions == ("rsrp_dbm", "best_cell") and ds.tags(1)["unit"] == "dBm"
         assert ds.nodata == -9999.0 and ds.crs.to_epsg() == 32629 and json.loads(ds.tags()["best_cell"]) == ["A"]
     assert sorted(x.name for x in tmp_path.iterdir()) == ["cog.tif"]
+
+
+def test_zipped_hgt_reads_like_the_plain_tile(tmp_path):
+    import zipfile
+
+    plain = make_hgt(tmp_path, 51, -9, voids=(600, 610, 300, 310))
+    zpath = tmp_path / "zipped" / "N51W009.SRTMGL3.hgt.zip"
+    zpath.parent.mkdir()
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.write(plain, "N51W009.hgt")
+    bounds = (-8.6, 51.2, -8.5, 51.3)
+    a = read_dem(plain, bounds=bounds, crs="EPSG:4326")
+    b = read_dem(zpath, bounds=bounds, crs="EPSG:4326")
+    assert a.grid == b.grid
+    np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_int16_geotiff_without_nodata_tag_has_voids_masked(tmp_path, utm_grid):
+    elev = np.full(utm_grid.shape, 120, dtype="int16")
+    elev[2, 2] = -32768
+    p = tmp_path / "srtm.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=utm_grid.width, height=utm_grid.height, count=1, dtype="int16", crs=utm_grid.crs, transform=utm_grid.transform) as ds:
+        ds.write(elev, 1)
+    dem = read_dem(p)
+    assert dem.nodata_mask.sum() == 1 and dem.nodata_mask[2, 2] and np.isnan(dem.values[2, 2])
