@@ -1,0 +1,319 @@
+"""Chapter-3 KPIs from measured samples and events (DESIGN.md "KPIs", "KPI JSON").
+
+Definitions (all pure functions of DataFrames with the canonical columns):
+
+* **coverage rate** — share of evaluated samples with RSRP >= threshold and
+  SINR >= threshold (profile; LTE -110 dBm / -3 dB, NR SS-RSRP -105 dBm /
+  SS-SINR -3 dB).  Evaluated = RSRP measured and, when the data carry SINR at
+  all, SINR measured too (a log without any SINR is judged on RSRP alone).
+  Numerator ``n_covered``, denominator ``n_coverage_samples``; 95 % Wilson
+  score interval ``coverage_rate_ci`` (E. B. Wilson, JASA 22 (1927) 209-212):
+  ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``, z = 1.959964.
+* **signal** — RSRP mean in the linear domain (mean of mW, back to dBm);
+  RSRQ and SINR means in dB; 5th/50th/95th percentiles (linear interpolation
+  between order statistics) and CDF points.
+* **drop rate** — call drops ÷ successfully set-up calls.  ``n_calls`` =
+  call attempts − call set-up failures (logs that record no attempts:
+  drops + normal ends).
+* **handover success rate** — ho_success ÷ ho_attempt (logs that record no
+  attempts: successes + failures).
+* **throughput** — DL mean and 10/50/90th percentiles over download periods
+  only (``activity == "download"`` where the log says; else samples with a
+  measured ``dl_mbps``); UL likewise over upload periods.
+
+Every rate is ``None`` (JSON null) when its denominator is 0, never 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netqa.errors import ConfigError, InputError
+from netqa.schema import KPI_KEYS
+
+log = logging.getLogger(__name__)
+
+PROFILE_DIR = Path(__file__).resolve().parent / "data" / "profiles"
+#: Keys added after KPI_KEYS: numerators/denominators not named in DESIGN.md.
+EXTRA_KPI_KEYS = ("n_covered", "n_coverage_samples", "n_dl_samples", "n_ul_samples")
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Thresholds of one KPI profile (``lte``, ``nr`` or a custom TOML)."""
+
+    name: str
+    tech: str
+    rsrp_dbm_min: float
+    sinr_db_min: float
+    bin_size_m: float = 100.0
+    bin_min_samples: int = 5
+    watch: dict = field(default_factory=dict)
+    source: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "tech": self.tech, "rsrp_dbm_min": self.rsrp_dbm_min, "sinr_db_min": self.sinr_db_min,
+                "source": self.source}
+
+
+WATCH_KEYS = ("window_s", "min_samples", "coverage_rate_min", "drop_rate_max", "ho_success_rate_min", "dl_mbps_p50_min")
+
+
+def load_profile(profile: "str | Path | Profile" = "lte") -> Profile:
+    """``lte``, ``nr`` or a path to a profile TOML (same layout as netqa/data/profiles/lte.toml)."""
+    if isinstance(profile, Profile):
+        return profile
+    name = str(profile)
+    path = PROFILE_DIR / f"{name}.toml" if name in ("lte", "nr") else Path(name)
+    if not path.is_file():
+        raise ConfigError(f"--profile {name!r}: not 'lte', 'nr' or an existing TOML file")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a valid profile TOML: {exc}") from None
+    unknown = set(doc) - {"profile", "coverage", "bins", "watch"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; valid: profile, coverage, bins, watch")
+    base = {} if name in ("lte", "nr") else _builtin_doc(str(doc.get("profile", {}).get("tech", "LTE")).lower())
+    prof = {**base.get("profile", {}), **doc.get("profile", {})}
+    cov = {**base.get("coverage", {}), **doc.get("coverage", {})}
+    bins = {**base.get("bins", {}), **doc.get("bins", {})}
+    watch = {**base.get("watch", {}), **doc.get("watch", {})}
+    bad = set(watch) - set(WATCH_KEYS)
+    if bad:
+        raise ConfigError(f"{path}: [watch] unknown key(s) {sorted(bad)}; valid: {', '.join(WATCH_KEYS)}")
+    try:
+        rsrp, sinr = float(cov["rsrp_dbm_min"]), float(cov["sinr_db_min"])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{path}: [coverage] needs numeric rsrp_dbm_min and sinr_db_min") from None
+    if not (-160 <= rsrp <= -30):
+        raise ConfigError(f"{path}: [coverage] rsrp_dbm_min = {rsrp} outside -160..-30 dBm")
+    if not (-30 <= sinr <= 50):
+        raise ConfigError(f"{path}: [coverage] sinr_db_min = {sinr} outside -30..50 dB")
+    return Profile(name=str(prof.get("name", path.stem)), tech=str(prof.get("tech", "LTE")), rsrp_dbm_min=rsrp,
+                   sinr_db_min=sinr, bin_size_m=float(bins.get("size_m", 100.0)), bin_min_samples=int(bins.get("min_samples", 5)),
+                   watch=watch, source=str(path))
+
+
+def _builtin_doc(tech: str) -> dict:
+    p = PROFILE_DIR / ("nr.toml" if tech == "nr" else "lte.toml")
+    return tomllib.loads(p.read_text(encoding="utf-8"))
+
+
+def wilson_interval(k: int, n: int, z: float = Z95) -> list[float] | None:
+    """Wilson score interval [low, high] for k successes in n trials; None when n == 0.
+
+    >>> [round(v, 4) for v in wilson_interval(8, 10)]
+    [0.4902, 0.9433]
+    """
+    if n <= 0:
+        return None
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def linear_mean_dbm(values) -> float | None:
+    """Mean of dBm values in the linear (mW) domain, back in dBm; None when empty.
+
+    >>> round(linear_mean_dbm([-60.0, -70.0]), 3)
+    -62.596
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    return float(10.0 * np.log10(np.mean(10.0 ** (v / 10.0))))
+
+
+def _pct(v: np.ndarray, q) -> float | None:
+    return float(np.percentile(v, q)) if v.size else None
+
+
+def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[name], errors="coerce").to_numpy(np.float64)
+
+
+def _rate(num: int, den: int) -> float | None:
+    return float(num / den) if den > 0 else None
+
+
+def _period_values(samples: pd.DataFrame, col: str, activity: str) -> np.ndarray:
+    v = _col(samples, col)
+    if "activity" in samples.columns and samples["activity"].notna().any():
+        mask = (samples["activity"].astype("string") == activity).fillna(False).to_numpy(bool)
+    else:
+        mask = np.ones(len(samples), dtype=bool)
+    v = v[mask]
+    return v[np.isfinite(v)]
+
+
+def event_counts(events: pd.DataFrame | None) -> dict:
+    """n_calls, n_drops, n_ho_attempts, n_ho_success (definitions in the module docstring)."""
+    if events is None or len(events) == 0 or "event" not in events.columns:
+        return {"n_calls": 0, "n_drops": 0, "n_ho_attempts": 0, "n_ho_success": 0}
+    c = events["event"].astype("string").value_counts()
+    g = lambda k: int(c.get(k, 0))  # noqa: E731
+    n_calls = g("call_attempt") - g("call_setup_failure") if g("call_attempt") else g("call_drop") + g("call_end")
+    n_ho = g("ho_attempt") if g("ho_attempt") else g("ho_success") + g("ho_failure")
+    return {"n_calls": max(n_calls, 0), "n_drops": g("call_drop"), "n_ho_attempts": n_ho, "n_ho_success": g("ho_success")}
+
+
+def compute_kpis(samples: pd.DataFrame, events: pd.DataFrame | None = None, profile="lte") -> dict:
+    """The chapter-3 KPI object: DESIGN.md's KPI keys, then ``EXTRA_KPI_KEYS``.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        Canonical samples (``rsrp_dbm``, ``sinr_db``, ``rsrq_db``, ``dl_mbps``,
+        ``ul_mbps``; optional ``activity``).  Not modified.
+    events : pandas.DataFrame, optional
+        Canonical events (``event`` column).
+    profile : str, Path or Profile
+        Thresholds (``lte``, ``nr`` or a TOML path).
+
+    Returns
+    -------
+    dict
+        JSON-ready values; rates with no denominator are None.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"rsrp_dbm": [-100.0, -115.0], "sinr_db": [5.0, 5.0]})
+    >>> k = compute_kpis(df)
+    >>> k["coverage_rate"], k["n_covered"], k["n_coverage_samples"], k["drop_rate"]
+    (0.5, 1, 2, None)
+    """
+    prof = load_profile(profile)
+    rsrp, sinr, rsrq = _col(samples, "rsrp_dbm"), _col(samples, "sinr_db"), _col(samples, "rsrq_db")
+    has_sinr = bool(np.isfinite(sinr).any())
+    evaluated = np.isfinite(rsrp) & (np.isfinite(sinr) if has_sinr else True)
+    with np.errstate(invalid="ignore"):
+        covered = evaluated & (rsrp >= prof.rsrp_dbm_min) & ((sinr >= prof.sinr_db_min) if has_sinr else True)
+    n_eval, n_cov = int(evaluated.sum()), int(covered.sum())
+    out: dict = {"n_samples": int(len(samples)), "coverage_rate": _rate(n_cov, n_eval), "coverage_rate_ci": wilson_interval(n_cov, n_eval)}
+    r = rsrp[np.isfinite(rsrp)]
+    out["rsrp_dbm_mean"] = linear_mean_dbm(r)
+    for q in (5, 50, 95):
+        out[f"rsrp_dbm_p{q}"] = _pct(r, q)
+    for name, v in (("sinr_db", sinr), ("rsrq_db", rsrq)):
+        v = v[np.isfinite(v)]
+        out[f"{name}_mean"] = float(v.mean()) if v.size else None
+        for q in (5, 50, 95):
+            out[f"{name}_p{q}"] = _pct(v, q)
+    dl = _period_values(samples, "dl_mbps", "download")
+    ul = _period_values(samples, "ul_mbps", "upload")
+    for name, v in (("dl_mbps", dl), ("ul_mbps", ul)):
+        out[f"{name}_mean"] = float(v.mean()) if v.size else None
+        for q in (10, 50, 90):
+            out[f"{name}_p{q}"] = _pct(v, q)
+    ev = event_counts(events)
+    out["n_calls"], out["n_drops"] = ev["n_calls"], ev["n_drops"]
+    out["drop_rate"] = _rate(ev["n_drops"], ev["n_calls"])
+    out["n_ho_attempts"], out["n_ho_success"] = ev["n_ho_attempts"], ev["n_ho_success"]
+    out["ho_success_rate"] = _rate(ev["n_ho_success"], ev["n_ho_attempts"])
+    out["n_covered"], out["n_coverage_samples"] = n_cov, n_eval
+    out["n_dl_samples"], out["n_ul_samples"] = int(dl.size), int(ul.size)
+    ordered = {k: out[k] for k in KPI_KEYS}
+    ordered.update({k: out[k] for k in EXTRA_KPI_KEYS})
+    return ordered
+
+
+def cdf_points(values, n_points: int = 101) -> dict | None:
+    """CDF of a measurement as {"value": quantiles, "fraction": 0..1} with ``n_points`` points."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    p = np.linspace(0.0, 1.0, n_points)
+    return {"value": np.quantile(v, p).round(4).tolist(), "fraction": p.round(4).tolist()}
+
+
+def _points_gdf(df: pd.DataFrame):
+    import geopandas as gpd
+
+    ok = np.isfinite(_col(df, "lat")) & np.isfinite(_col(df, "lon"))
+    d = df[ok]
+    return gpd.GeoDataFrame(d, geometry=gpd.points_from_xy(d["lon"], d["lat"]), crs="EPSG:4326")
+
+
+def compute_kpis_by_region(samples: pd.DataFrame, events: pd.DataFrame | None, regions, profile="lte") -> dict:
+    """One KPI object per ``region_id``: samples and events inside each polygon.
+
+    ``regions`` is a GeoDataFrame with ``region_id`` (any CRS).  Samples and
+    events without a position fall in no region.
+    """
+    import geopandas as gpd
+
+    if "region_id" not in regions.columns:
+        raise InputError(f"regions need a 'region_id' column; have {list(regions.columns)}")
+    reg = regions[["region_id", "geometry"]].to_crs("EPSG:4326") if regions.crs else regions[["region_id", "geometry"]].set_crs("EPSG:4326")
+    out = {}
+    sj = gpd.sjoin(_points_gdf(samples), reg, how="inner", predicate="within")
+    ej = gpd.sjoin(_points_gdf(events), reg, how="inner", predicate="within") if events is not None and len(events) else None
+    for rid in reg["region_id"].astype(str):
+        s = sj[sj["region_id"].astype(str) == rid]
+        e = ej[ej["region_id"].astype(str) == rid] if ej is not None else None
+        out[rid] = compute_kpis(s, e, profile)
+    return out
+
+
+def spatial_bins(samples: pd.DataFrame, size_m: float = 100.0, min_samples: int = 5, profile="lte"):
+    """Square bins of ``size_m`` in the local UTM zone with linear-domain RSRP means.
+
+    Returns a GeoDataFrame (EPSG:4326 bin centres) with ``n``, ``rsrp_dbm_mean``
+    (linear domain), ``sinr_db_mean``, ``rsrq_db_mean``, ``dl_mbps_mean`` and
+    ``coverage_rate``; bins with fewer than ``min_samples`` samples are dropped.
+    """
+    import geopandas as gpd
+
+    if size_m <= 0:
+        raise InputError(f"bin size {size_m} m must be > 0")
+    prof = load_profile(profile)
+    g = _points_gdf(samples)
+    if g.empty:
+        return gpd.GeoDataFrame({"n": []}, geometry=[], crs="EPSG:4326")
+    utm = g.estimate_utm_crs()
+    xy = g.to_crs(utm)
+    bx = np.floor(xy.geometry.x.to_numpy() / size_m).astype(np.int64)
+    by = np.floor(xy.geometry.y.to_numpy() / size_m).astype(np.int64)
+    d = pd.DataFrame({"bx": bx, "by": by, "rsrp_mw": 10 ** (_col(g, "rsrp_dbm") / 10), "sinr_db": _col(g, "sinr_db"),
+                      "rsrq_db": _col(g, "rsrq_db"), "dl_mbps": _col(g, "dl_mbps")})
+    with np.errstate(invalid="ignore"):
+        d["covered"] = np.where(np.isfinite(_col(g, "rsrp_dbm")), (_col(g, "rsrp_dbm") >= prof.rsrp_dbm_min) & ~(_col(g, "sinr_db") < prof.sinr_db_min), np.nan)
+    agg = d.groupby(["bx", "by"]).agg(n=("rsrp_mw", "size"), rsrp_mw=("rsrp_mw", "mean"), sinr_db_mean=("sinr_db", "mean"),
+                                      rsrq_db_mean=("rsrq_db", "mean"), dl_mbps_mean=("dl_mbps", "mean"), coverage_rate=("covered", "mean")).reset_index()
+    agg = agg[agg["n"] >= min_samples]
+    agg["rsrp_dbm_mean"] = 10 * np.log10(agg.pop("rsrp_mw"))
+    cx, cy = (agg["bx"] + 0.5) * size_m, (agg["by"] + 0.5) * size_m
+    out = gpd.GeoDataFrame(agg.drop(columns=["bx", "by"]), geometry=gpd.points_from_xy(cx, cy), crs=utm).to_crs("EPSG:4326")
+    out["bin_size_m"] = size_m
+    return out.reset_index(drop=True)
+
+
+def kpi_report(samples: pd.DataFrame, events: pd.DataFrame | None = None, profile="lte", regions=None) -> dict:
+    """The ``netqa kpi`` JSON document: the overall KPI object at the top level,
+    then ``profile``, ``per_tech``, ``cdf`` and, with regions, ``regions``."""
+    prof = load_profile(profile)
+    doc = compute_kpis(samples, events, prof)
+    doc["profile"] = prof.as_dict()
+    if "tech" in samples.columns:
+        doc["per_tech"] = {str(t): compute_kpis(s, None, prof) for t, s in samples.groupby(samples["tech"].astype("string").fillna("unknown"))}
+    doc["cdf"] = {c: cdf_points(_col(samples, c)) for c in ("rsrp_dbm", "rsrq_db", "sinr_db")}
+    doc["cdf"]["dl_mbps"] = cdf_points(_period_values(samples, "dl_mbps", "download"))
+    doc["cdf"]["ul_mbps"] = cdf_points(_period_values(samples, "ul_mbps", "upload"))
+    if regions is not None:
+        doc["regions"] = compute_kpis_by_region(samples, events, regions, prof)
+    return doc
