@@ -29,7 +29,7 @@ ROWS = [
 ]
 
 
-def write_csv(path, header=HEADER, rows=ROWS, extra=None):
+def write_csv(path, header=HEADER, rows=ROWS):
     lines = [",".join(header)] + [",".join(r) for r in rows]
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -11,7 +11,7 @@ import rasterio
 from affine import Affine
 
 from netqa.errors import OutputExistsError, RasterError
-from netqa.grid import Grid, to_projected
+from netqa.grid import Grid, to_geographic, to_projected
 from netqa.io.raster import (
     Raster,
     read_clutter,
@@ -70,8 +70,6 @@ def test_hgt_mosaic_reprojects_to_utm_with_true_heights(two_tiles):
     # Every pixel inside the requested area has data and matches the surface.
     for lon, lat in [(-8.1, 51.45), (-8.0, 51.5), (-7.9, 51.55)]:
         value, (x, y) = _value_at(dem, lon, lat)
-        from netqa.grid import to_geographic
-
         plon, plat = to_geographic(x, y, dem.grid.crs)
         assert value == pytest.approx(_elev(plon, plat), abs=0.6)
 
@@ -170,8 +168,6 @@ def test_geographic_geotiff_dem_is_reprojected(tmp_path):
     assert dem.grid.crs.to_epsg() == 32629 and dem.grid.pixel_size_m == 50.0
     assert dem.nodata_mask.any()  # corners of the UTM box fall outside the lon/lat box
     value, (x, y) = _value_at(dem, -8.55, 51.96)
-    from netqa.grid import to_geographic
-
     assert value == pytest.approx(_elev(*to_geographic(x, y, dem.grid.crs)), abs=0.5)
 
 
