@@ -378,3 +378,154 @@ def test_bin_mean_of_dbm_is_linear_domain():
 def test_sector_wedge_points_along_azimuth():
     ring = sector_wedge_lonlat(0.0, 0.0, 90.0, 1000.0, half_width_deg=10.0, n_arc=2)
     assert ring[2] == pytest.approx((1000.0 / 111_320.0, 0.0), abs=1e-9)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+VOID = {"meta", "input", "br", "img", "link", "hr", "image", "rect", "circle", "path"}
+
+
+class _Page:
+    """Parse an HTML page with the standard library: tags, nesting errors, attributes, text."""
+
+    def __init__(self, text: str):
+        from html.parser import HTMLParser
+
+        self.tags, self.errors, self.attrs, self.text = [], [], [], []
+        stack = []
+        page = self
+
+        class P(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                page.tags.append(tag)
+                page.attrs.append((tag, dict(attrs)))
+                if tag not in VOID:
+                    stack.append(tag)
+
+            def handle_startendtag(self, tag, attrs):
+                page.tags.append(tag)
+                page.attrs.append((tag, dict(attrs)))
+
+            def handle_endtag(self, tag):
+                if tag in VOID and (not stack or stack[-1] != tag):
+                    return
+                if not stack or stack[-1] != tag:
+                    page.errors.append(f"unexpected </{tag}> (open: {stack[-3:]})")
+                else:
+                    stack.pop()
+
+            def handle_data(self, data):
+                page.text.append(data)
+
+        p = P(convert_charrefs=True)
+        p.feed(text)
+        p.close()
+        if stack:
+            self.errors.append(f"unclosed {stack}")
+
+
+@pytest.fixture
+def regions():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame(
+        {"region_id": ["R1", "R2"], "name": ["North", "South"], "area_type": ["urban", "rural"],
+         "coverage_rate": [0.91, 0.52]},
+        geometry=[box(540_200, 5_751_000, 541_500, 5_751_800), box(541_000, 5_750_100, 542_300, 5_750_900)],
+        crs=32629,
+    )
+
+
+def test_html_map_is_well_formed_and_self_contained(tmp_path, coverage, cells, samples, regions):
+    out = write_map(coverage, tmp_path / "m.html", cells=cells, samples=samples, regions=regions)
+    text = out.read_text(encoding="utf-8")
+    page = _Page(text)
+    assert page.errors == []
+    assert text.startswith("<!DOCTYPE html>")
+    for tag, attrs in page.attrs:
+        for key in ("src", "href"):
+            assert not attrs.get(key, "data:").startswith(("http", "//")), (tag, attrs)  # nothing from the network
+    assert "<link" not in text and "@import" not in text and "url(" not in text
+    # the CSP allows exactly the page's own script, by hash
+    import base64
+    import hashlib
+    import re
+
+    script = re.search(r"<script>(.*)</script>", text, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in text and "default-src 'none'" in text
+    assert page.tags.count("script") == 1
+
+
+def test_html_map_layers_overlays_and_legends(tmp_path, coverage, cells, samples, regions):
+    out = write_map(coverage, tmp_path / "m.html", band="sinr_db", cells=cells, samples=samples, regions=regions)
+    page = _Page(out.read_text(encoding="utf-8"))
+    overlays = [a for t, a in page.attrs if t == "image" and "overlay" in a.get("class", "")]
+    # one overlay per band with a legend (the asked band first and visible), best server included
+    assert len(overlays) == 5
+    assert "display:none" not in overlays[0]["style"] and all("display:none" in o["style"] for o in overlays[1:])
+    import base64
+
+    from PIL import Image
+
+    png = base64.b64decode(overlays[0]["href"].split(",", 1)[1])
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.mode == "RGBA" and im.size[0] > 10
+    layers = {a["data-layer"] for t, a in page.attrs if t == "input" and "data-layer" in a}
+    assert layers == {"layer-regions", "layer-samples", "layer-cells"}
+    ids = {a.get("id") for _, a in page.attrs}
+    assert layers <= ids
+    legends = [a["data-key"] for t, a in page.attrs if t == "div" and a.get("class") == "legend"]
+    assert legends == ["band-0", "band-1", "band-2", "band-3", "band-4", "measured"]
+    text = "".join(page.text)
+    assert "RSRP (best server) [dBm]" in text and "Measured: SINR [dB]" in text
+    n_bins = len(bin_samples(samples, "sinr_db", "EPSG:32629", PIXEL_M))
+    assert sum(1 for t, a in page.attrs if t == "circle") == n_bins
+    assert sum(1 for t, a in page.attrs if t == "path" and a.get("class") == "sector") == len(cells)
+    assert sum(1 for t, a in page.attrs if t == "path" and a.get("class") == "region") == 2
+
+
+def test_html_map_from_a_regions_file(tmp_path, coverage, regions):
+    gpkg = tmp_path / "scores.gpkg"
+    regions.to_file(gpkg, layer="scores", driver="GPKG")
+    text = write_map(coverage, tmp_path / "m.html", regions=gpkg).read_text(encoding="utf-8")
+    assert "coverage_rate: 0.91" in text and "North" in text
+
+
+# --- escaping of strings from input files ----------------------------------------------------------
+
+
+@pytest.fixture
+def evil_inputs(cells, regions):
+    cells = cells.copy()
+    cells.loc[0, "site_id"] = EVIL
+    cells.loc[:, "antenna"] = EVIL
+    cells.loc[1, "cell_id"] = EVIL + "-2"
+    regions = regions.copy()
+    regions.loc[0, "name"] = EVIL
+    return cells, regions
+
+
+def test_html_escapes_every_input_string(tmp_path, coverage, evil_inputs):
+    cells, regions = evil_inputs
+    text = write_map(coverage, tmp_path / "m.html", cells=cells, regions=regions).read_text(encoding="utf-8")
+    assert "<script>alert" not in text and "</script> ]]>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; &amp; &quot;q&quot; &#x27;a&#x27;" in text
+    page = _Page(text)
+    assert page.errors == [] and page.tags.count("script") == 1
+    assert EVIL in "".join(page.text)  # shown literally to the reader
+
+
+def test_kmz_escapes_every_input_string(tmp_path, coverage, evil_inputs):
+    cells, _ = evil_inputs
+    out = write_map(coverage, tmp_path / "c.kmz", cells=cells)
+    with zipfile.ZipFile(out) as zf:
+        raw = zf.read("doc.kml").decode("utf-8")
+    assert "<script>" not in raw and "<![CDATA[" not in raw and "]]>" not in raw
+    root = ET.fromstring(raw)  # still well-formed XML
+    names = [e.text for e in root.iter(f"{KML_NS}name")]
+    assert EVIL in names  # a placemark name is plain text in Google Earth
+    balloons = [e.text for e in root.iter(f"{KML_NS}description") if e.text and "antenna" in e.text]
+    assert balloons and all("<script>" not in b and "&lt;script&gt;alert(1)" in b for b in balloons)
+    assert all("&lt;/script&gt; ]]&gt; &amp; &quot;q&quot;" in b for b in balloons)
