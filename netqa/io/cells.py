@@ -349,7 +349,8 @@ def _read_opencellid(p: Path):
         "pci": raw["unit"] if "unit" in raw.columns else "",
         WHERE: raw[WHERE],
     })
-    df.loc[~radio.isin(["LTE", "NR", "UMTS"]).to_numpy(), "pci"] = ""
+    unit = pd.to_numeric(df["pci"], errors="coerce")
+    df.loc[~radio.isin(["LTE", "NR", "UMTS"]).to_numpy() | (unit < 0).to_numpy(), "pci"] = ""  # -1: unknown
     for extra, name in (("range", "range_m"), ("samples", "samples")):
         if extra in raw.columns:
             df[name] = pd.to_numeric(raw[extra], errors="coerce")

@@ -187,7 +187,7 @@ OCID_ROWS = [
     "LTE,272,1,1001,5126914,102,-8.4700,51.9000,1000,9,1,1500000000,1600000000,0",
     "UMTS,272,2,31,123456,400,-8.4500,51.8900,2000,3,1,1500000000,1600000000,-90",
     "GSM,272,3,40,2211,,-8.4400,51.8800,3000,1,1,1500000000,1600000000,0",
-    "NR,272,1,1001,98765432,900,-8.4600,51.9100,500,2,1,1500000000,1600000000,0",
+    "NR,272,1,1001,98765432,-1,-8.4600,51.9100,500,2,1,1500000000,1600000000,0",
     "CDMA,310,4,1,1,,-8.4,51.8,100,1,1,1500000000,1600000000,0",
 ]
 
@@ -204,7 +204,7 @@ def test_opencellid(tmp_path, with_header):
     assert list(gdf["site_id"][:2]) == ["272-1-20027", "272-1-20027"]
     assert gdf["site_id"].iloc[3] == "272-3-40-2211"
     assert list(gdf["tech"]) == ["LTE", "LTE", "UMTS", "GSM", "NR"]
-    assert gdf["pci"].iloc[0] == 101 and pd.isna(gdf["pci"].iloc[3])
+    assert gdf["pci"].iloc[0] == 101 and pd.isna(gdf["pci"].iloc[3]) and pd.isna(gdf["pci"].iloc[4])
     assert list(gdf["bandwidth_mhz"]) == [20.0, 20.0, 5.0, 0.2, 100.0]
     assert (gdf["height_m"] == 30.0).all() and (gdf["antenna"] == "omni").all()
     assert gdf["flags"].iloc[0].startswith("defaults:freq_mhz,bandwidth_mhz,tx_power_dbm,height_m,azimuth_deg")
