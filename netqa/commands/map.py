@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from netqa.commands import add_overwrite
+
 NAME = "map"
 HELP = "coverage maps: PNG, KMZ (Google Earth) or interactive HTML"
 DESCRIPTION = (
@@ -27,7 +29,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", metavar="DEM", help="DEM GeoTIFF drawn as a hillshade under a PNG map")
     parser.add_argument("--regions", metavar="REGIONS", help="region polygons (or scores GeoPackage) for the HTML map")
     parser.add_argument("--title", metavar="TEXT", help="map title (default: the band's legend title)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_overwrite(parser)
 
 
 def run(args) -> int:

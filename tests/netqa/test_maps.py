@@ -529,3 +529,89 @@ def test_kmz_escapes_every_input_string(tmp_path, coverage, evil_inputs):
     balloons = [e.text for e in root.iter(f"{KML_NS}description") if e.text and "antenna" in e.text]
     assert balloons and all("<script>" not in b and "&lt;script&gt;alert(1)" in b for b in balloons)
     assert all("&lt;/script&gt; ]]&gt; &amp; &quot;q&quot;" in b for b in balloons)
+
+
+# --- netqa map -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".png", ".kmz", ".html", ".tif"])
+def test_cli_map_writes_each_format(tmp_path, coverage, cells, samples, suffix, capsys):
+    from netqa.cli import main
+
+    cells_csv = tmp_path / "cells.csv"
+    cells.to_csv(cells_csv, index=False)
+    samples_csv = tmp_path / "samples.csv"
+    samples.to_csv(samples_csv, index=False)
+    out = tmp_path / f"map{suffix}"
+    args = [ "map", str(coverage), "--out", str(out), "--band", "sinr_db", "--samples", str(samples_csv), "-q"]
+    if suffix != ".tif":
+        args += ["--cells", str(cells_csv)]
+    assert main(args) == 0
+    assert out.stat().st_size > 200
+    assert main(args) == 2
+    assert "output exists; pass --overwrite" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--band", "rsrq"], "no band named 'rsrq'; bands are rsrp_dbm, best_cell, sinr_db, dl_mbps, ul_mbps"),
+        (["--legend", "missing.toml"], "legend missing.toml: file not found"),
+        (["--samples", "nowhere.parquet"], "nowhere.parquet: samples file not found"),
+    ],
+    ids=["unknown-band", "missing-legend", "missing-samples"],
+)
+def test_cli_map_bad_input_exits_2_with_one_line(tmp_path, coverage, extra, message, capsys):
+    from netqa.cli import main
+
+    assert main(["map", str(coverage), "--out", str(tmp_path / "m.png"), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_cli_map_raster_without_crs_exits_2(tmp_path, capsys):
+    from netqa.cli import main
+
+    p = tmp_path / "nocrs.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+                       transform=Affine(1, 0, 0, 0, -1, 4)) as ds:
+        ds.write(np.zeros((4, 4), "float32"), 1)
+        ds.set_band_description(1, "rsrp_dbm")
+    assert main(["map", str(p), "--out", str(tmp_path / "m.png")]) == 2
+    assert "has no CRS" in capsys.readouterr().err
+
+
+# --- a real browser (Debian's chromium), skipped with a reason when absent ------------------------
+
+
+def _chromium():
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        pytest.skip("no chromium on PATH: the headless-browser check of the HTML map needs Debian's 'chromium'")
+    return exe
+
+
+@pytest.mark.slow
+def test_html_map_in_headless_chromium(tmp_path, coverage, cells, samples, evil_inputs):
+    import subprocess
+
+    exe = _chromium()
+    cells_evil, regions_evil = evil_inputs
+    out = write_map(coverage, tmp_path / "m.html", cells=cells_evil, samples=samples, regions=regions_evil)
+    common = [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    dom = subprocess.run([*common, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=90)
+    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []  # no script error, no CSP violation, no blocked fetch
+    assert "km wide</div>" in dom.stdout  # the viewer's script ran
+    assert "alert(1)" not in "".join(line for line in dom.stderr.splitlines())
+    shot = tmp_path / "shot.png"
+    subprocess.run([*common, "--window-size=1200,800", f"--screenshot={shot}", out.as_uri()],
+                   capture_output=True, text=True, timeout=90)
+    img = _png_rgb(shot)
+    assert img.shape[:2] == (800, 1200)
+    assert len(np.unique(img.reshape(-1, 3)[::5], axis=0)) > 20  # not blank: overlay colours, legend, text
