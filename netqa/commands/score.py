@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_overwrite, not_built
+from netqa.commands import add_overwrite
 
 NAME = "score"
 HELP = "regional scorecards from field test, simulation and user feedback"
+DESCRIPTION = (
+    "Per region: measured KPIs (samples and events inside the polygon), predicted coverage over the "
+    "region's area (area-weighted pixels of the coverage raster), complaints per km² and per 1,000 samples, "
+    "the agreement between methods, a 0-100 score and grade per dimension and overall, and trends per "
+    "campaign. Writes the GeoPackage layer 'scores', the same table as CSV, a trends CSV and a choropleth PNG "
+    "beside it. Interrupted runs resume; one failing region is recorded in its row."
+)
 EXAMPLE = """
 netqa score --regions testdata/regions.gpkg --samples samples.parquet --coverage coverage.tif --out scores.gpkg
+netqa score --regions regions.gpkg --samples s.parquet --complaints complaints.csv --scheduler tcp://10.0.0.5:8786 --out scores.gpkg
 """
 
 
@@ -15,12 +23,31 @@ def add_arguments(parser) -> None:
     parser.add_argument("--regions", required=True, metavar="REGIONS", help="region polygons (GeoPackage/GeoJSON/Shapefile)")
     parser.add_argument("--out", required=True, metavar="SCORES.gpkg", help="scorecards to write (CSV beside it)")
     parser.add_argument("--samples", metavar="S", help="samples from netqa ingest")
-    parser.add_argument("--events", metavar="E", help="events table")
+    parser.add_argument("--events", metavar="E", help="events table (default: SAMPLES.events.parquet when present)")
     parser.add_argument("--coverage", metavar="COVERAGE.tif", help="coverage GeoTIFF from netqa predict")
     parser.add_argument("--complaints", metavar="C", help="user complaints CSV")
+    parser.add_argument("--cells", metavar="CELLS", help="cell table (bandwidth for predicted capacity and load)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local Dask worker processes (default 1: in this process)")
+    parser.add_argument("--scheme", metavar="SCHEME.toml", help="scoring scheme (default: the documented netqa default)")
+    parser.add_argument("--profile", default="lte", metavar="lte|nr|FILE.toml", help="KPI threshold profile (default: lte)")
+    parser.add_argument("--campaign-window", metavar="FREQ", help="make campaigns from sample time (pandas frequency: MS, W, 7D) when samples have no 'campaign' column")
+    parser.add_argument("--complaint-radius-m", type=float, default=100.0, metavar="M", help="radius for measured coverage around a complaint [m] (default 100)")
     add_overwrite(parser)
 
 
 def run(args) -> int:
-    return not_built(NAME, 7)
+    from netqa.errors import InputError
+    from netqa.score import score_regions
+
+    if args.workers < 1:
+        raise InputError(f"--workers {args.workers}: must be >= 1")
+    if args.complaint_radius_m <= 0:
+        raise InputError(f"--complaint-radius-m {args.complaint_radius_m}: must be > 0 metres")
+    score_regions(
+        args.regions, args.out, samples=args.samples, events=args.events, coverage=args.coverage,
+        complaints=args.complaints, cells=args.cells, scheme=args.scheme, profile=args.profile,
+        scheduler=args.scheduler, workers=args.workers, campaign_window=args.campaign_window,
+        complaint_radius_m=args.complaint_radius_m, overwrite=args.overwrite,
+    )  # fmt: skip
+    return 0

@@ -1,0 +1,85 @@
+"""Scorecard outputs: GeoPackage layer ``scores`` (+ ``trends``), CSV, choropleth PNG.
+
+Every file is written to a temporary path beside the target and renamed over
+it (:func:`netqa.fileio.atomic_path`).  The CSV holds the same columns as the
+GeoPackage layer with the geometry as WKT in WGS84 (``geometry_wkt``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from netqa.fileio import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def write_outputs(gdf: gpd.GeoDataFrame, trends: pd.DataFrame, paths: dict, scheme) -> None:
+    """Write the GeoPackage, the CSV, the trends CSV and the PNG (all atomically)."""
+    table = _storable(gdf)
+    with atomic_path(paths["gpkg"]) as tmp:
+        pyogrio.write_dataframe(table, tmp, layer="scores", driver="GPKG")
+        if len(trends):
+            pyogrio.write_dataframe(_storable(trends), tmp, layer="trends", driver="GPKG", append=False)
+    flat = pd.DataFrame(table.drop(columns=table.geometry.name))
+    flat["geometry_wkt"] = table.geometry.to_crs(4326).to_wkt() if table.crs is not None else table.geometry.to_wkt()
+    with atomic_path(paths["csv"]) as tmp:
+        flat.to_csv(tmp, index=False)
+    with atomic_path(paths["trends_csv"]) as tmp:
+        trends.to_csv(tmp, index=False)
+    with atomic_path(paths["png"]) as tmp:
+        choropleth(table, tmp, title=f"Overall score ({scheme.name})")
+    log.info("wrote %s (layer 'scores'), %s, %s, %s", paths["gpkg"], paths["csv"], paths["trends_csv"], paths["png"])
+
+
+def _storable(df):
+    out = df.copy()
+    for c in out.columns:
+        if c == getattr(out, "_geometry_column_name", None):
+            continue
+        if out[c].dtype == object:
+            vals = out[c].dropna()
+            if len(vals) and all(isinstance(v, (bool, np.bool_)) for v in vals):
+                out[c] = out[c].astype("boolean")
+            elif len(vals) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in vals):
+                out[c] = pd.to_numeric(out[c])
+            else:
+                out[c] = out[c].astype("string")
+    return out
+
+
+def choropleth(gdf: gpd.GeoDataFrame, path, title: str = "Overall score", column: str = "score_overall") -> None:
+    """Draw a 0–100 choropleth of ``column`` (grey hatched where not scored)."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    try:
+        g = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        vals = pd.to_numeric(g[column], errors="coerce")
+        scored, unscored = g[vals.notna()], g[vals.isna()]
+        if len(unscored):
+            unscored.plot(ax=ax, color="#dddddd", edgecolor="#888888", hatch="//", linewidth=0.5)
+        if len(scored):
+            scored.plot(ax=ax, column=column, cmap="RdYlGn", vmin=0, vmax=100, edgecolor="black", linewidth=0.4,
+                        legend=True, legend_kwds={"label": "score (0–100)", "shrink": 0.7})  # fmt: skip
+        if len(g) <= 60:
+            for _, r in g.iterrows():
+                pt = r.geometry.representative_point()
+                label = f"{r['region_id']}\n{r[column]:.0f}" if pd.notna(r[column]) else f"{r['region_id']}\nn/a"
+                ax.annotate(label, (pt.x, pt.y), ha="center", va="center", fontsize=7)
+        ax.set_title(title + ("  (hatched: not scored)" if len(unscored) else ""))
+        ax.set_xlabel(f"x [m] ({gdf.crs.to_string() if gdf.crs else 'no CRS'})")
+        ax.set_ylabel("y [m]")
+        ax.set_aspect("equal")
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
