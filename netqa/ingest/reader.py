@@ -91,7 +91,9 @@ def _header_of(text: str, raw: bytes, mapping: LogMapping) -> tuple[list[str], i
             continue
         if not line.endswith("\n") and offset >= len(raw):
             return None  # header line incomplete
-        names = next(csv.reader([stripped], delimiter=mapping.delimiter))
+        names = split_line(stripped, mapping.delimiter)
+        if names is None:
+            return None
         return [n.strip() for n in names], i, offset
     return None
 
@@ -221,13 +223,16 @@ def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int) -> Block
         is_comment = (first == ord(comment[0])) & ~blank
     data = ~blank & ~is_comment
     has_quote = bool((arr == 34).any())
-    if has_quote:
+    has_cr = int((arr == 13).sum()) > int(cr.sum())  # a bare CR inside a line
+    if has_quote or has_cr:
         counts = np.full(n, n_fields, dtype=np.int64)
         for i in np.flatnonzero(data):
-            counts[i] = len(next(csv.reader([buf[starts[i] : ends[i]].decode("utf-8", "replace")], delimiter=delimiter)))
+            fields = split_line(buf[starts[i] : ends[i]].decode("utf-8", "replace"), delimiter)
+            counts[i] = -1 if fields is None else len(fields)
     else:
         cs = np.concatenate([[0], np.cumsum(arr == ord(delimiter))])
         counts = cs[ends] - cs[starts] + 1
+    has_quote = has_quote or has_cr
     good = data & (counts == n_fields)
     bad = np.flatnonzero(data & (counts != n_fields))
     return BlockLines(good, bad, counts, n, has_quote)
@@ -344,15 +349,26 @@ def _from_typed(table: pa.Table, plan: FilePlan) -> dict:
     return cols
 
 
+def split_line(text: str, delimiter: str) -> list[str] | None:
+    """Fields of one physical line (quotes honoured, no multi-line fields); None if unparseable."""
+    if "\r" in text or "\x00" in text:
+        return None
+    try:
+        return next(csv.reader([text], delimiter=delimiter, strict=True), [])
+    except csv.Error:
+        return None
+
+
 def _split_strings(data: bytes, plan: FilePlan) -> dict[str, list]:
     m = plan.mapping
-    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace")), delimiter=m.delimiter)
     want = [m.time_column] + list(plan.use)
     idx = [plan.header.index(c) for c in want]
     out: dict[str, list] = {c: [] for c in want}
-    for row in reader:
-        if not row:
-            continue
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for raw in lines:
+        row = split_line(raw.decode("utf-8", "replace").rstrip("\r"), m.delimiter) or []
         for c, i in zip(want, idx):
             out[c].append(row[i] if i < len(row) else "")
     return out
