@@ -8,13 +8,34 @@ functions; they hold no analysis logic.
 
 from __future__ import annotations
 
+import logging
+
 from netqa.pipeline import RunContext, not_built
+
+log = logging.getLogger(__name__)
 
 
 def ingest(ctx: RunContext):
-    if not (ctx.config.ingest.enabled and ctx.config.inputs.logs):
+    cfg = ctx.config
+    if not (cfg.ingest.enabled and cfg.inputs.logs):
         return None
-    return not_built("ingest", 5)
+    from netqa.ingest import ingest_logs
+
+    result = ingest_logs(
+        list(cfg.inputs.logs),
+        ctx.out_dir / "samples.parquet",
+        fmt=cfg.ingest.format,
+        cells=cfg.inputs.cells,
+        tz=cfg.ingest.tz,
+        overwrite=ctx.overwrite,
+    )
+    log.info("ingest: %s", result.summary())
+    ctx.products["samples"] = result.out
+    written = [result.out, result.rejects_path]
+    if result.events_path is not None:
+        ctx.products["events"] = result.events_path
+        written.append(result.events_path)
+    return [p for p in written if p.exists()]
 
 
 def kpi(ctx: RunContext):
@@ -27,7 +48,29 @@ def predict(ctx: RunContext):
     cfg = ctx.config
     if not (cfg.predict.enabled and cfg.inputs.cells and cfg.inputs.dem):
         return None
-    return not_built("predict", 4)
+    from netqa.predict import PredictConfig, predict as run_predict, write_coverage
+
+    p = cfg.predict
+    config = PredictConfig(
+        model=p.model,
+        terrain=p.terrain,
+        model_file=p.model_file,
+        resolution_m=p.resolution_m,
+        radius_km=p.radius_km,
+        rx_height_m=p.rx_height_m,
+        noise_figure_db=p.noise_figure_db,
+        cell_load=p.cell_load,
+    )
+    result = run_predict(
+        cfg.inputs.cells,
+        list(cfg.inputs.dem),
+        clutter=cfg.inputs.clutter,
+        clutter_table=cfg.inputs.clutter_table,
+        config=config,
+    )
+    path = write_coverage(result, ctx.out_dir / "coverage.tif", overwrite=ctx.overwrite)
+    ctx.products["coverage"] = path
+    return [path]
 
 
 def compare(ctx: RunContext):

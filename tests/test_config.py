@@ -8,8 +8,7 @@ import pytest
 from netqa.cli import main
 from netqa.config import load_project
 from netqa.errors import ConfigError
-from netqa.pipeline import run_project
-from netqa.stages import STAGES
+from netqa.pipeline import not_built, run_project
 
 
 @pytest.fixture
@@ -82,7 +81,10 @@ def test_manifest_records_inputs_parameters_versions_outputs(world):
         p.write_text("hello")
         return [p]
 
-    manifest_path = run_project(cfg, world / "run", stages=[("fake", fake_stage)] + STAGES[:1])
+    def unbuilt_stage(ctx):
+        not_built("later", 99)
+
+    manifest_path = run_project(cfg, world / "run", stages=[("fake", fake_stage), ("later", unbuilt_stage)])
     m = json.loads(manifest_path.read_text())
     inputs = {Path(i["path"]).name: i for i in m["inputs"]}
     assert set(inputs) == {"cells.csv", "a.csv", "b.csv"}
@@ -95,6 +97,7 @@ def test_manifest_records_inputs_parameters_versions_outputs(world):
     ]
     assert m["stages"][0] == {"name": "fake", "status": "done", "seconds": m["stages"][0]["seconds"],
                               "outputs": ["out.txt"], "message": ""}
+    assert m["stages"][1]["status"] == "not built" and "issue #99" in m["stages"][1]["message"]
 
 
 def test_run_refuses_nonempty_folder_without_overwrite(world, capsys):
