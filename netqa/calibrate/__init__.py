@@ -1,0 +1,37 @@
+"""Automatic calibration of the Standard Propagation Model against drive-test measurements.
+
+Public API::
+
+    from netqa.calibrate import calibrate, CalibrateOptions   # the stage behind 'netqa calibrate'
+    from netqa.calibrate import fit_spm, CalibrationData, CalibrationConfig   # the fit on arrays
+    from netqa.calibrate import write_model_file, read_model_file             # the tuned TOML
+"""
+
+from netqa.calibrate.fit import (
+    K_NAMES,
+    Calibration,
+    CalibrationConfig,
+    CalibrationData,
+    cross_validate,
+    fit_spm,
+    predict_loss_db,
+    prior_loss_db,
+    session_folds,
+)
+from netqa.calibrate.modelfile import ModelFile, read_model_file, to_toml, write_model_file
+
+__all__ = [
+    "ModelFile",
+    "read_model_file",
+    "to_toml",
+    "write_model_file",
+    "K_NAMES",
+    "Calibration",
+    "CalibrationConfig",
+    "CalibrationData",
+    "cross_validate",
+    "fit_spm",
+    "predict_loss_db",
+    "prior_loss_db",
+    "session_folds",
+]

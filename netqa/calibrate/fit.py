@@ -1,0 +1,522 @@
+r"""Least-squares fit of the Standard Propagation Model to binned measurements.
+
+Model (the SPM of :func:`propagation.spm_loss_db`, with per-clutter offsets):
+
+.. math:: L = K_1(f) + K_2\log d + K_3\log h_{eff} + K_4 L_{diff} + K_5\log d\log h_{eff}
+          + K_6 h_{rx} + K_7\log h_{rx} + L_{clutter}(c) + \Delta_c
+
+d in km, heights in m; :math:`K_1(f) = k_1 + F(f)` with the frequency rule F of
+the prior coefficients (:func:`propagation.spm_k1_at`), so K1 is fitted at the
+prior's reference frequency; :math:`L_{clutter}` is the clutter table's loss and
+:math:`\Delta_c` the fitted offset of class c (the most populated class is the
+anchor, offset 0: a common offset of all classes cannot be told from K1).
+
+Measured path loss per sample: ``loss_db = EIRP towards the sample - RSRP``,
+i.e. RS power + antenna peak gain - feeder loss + pattern gain - measured RSRP.
+
+Procedure:
+
+1. samples are grouped per serving cell into ``bin_m`` squares and averaged
+   (power in the dB domain by default: the SPM is a median model and the
+   median of log-normal shadowing is the mean of its dB values; the linear
+   domain is available); every regressor is averaged the same way, so the
+   model stays exactly linear in the bin means;
+2. each bin is one observation with equal weight (a car stopped at a light
+   does not outweigh a kilometre of road);
+3. a coefficient is fitted only when the data determine it, else it keeps the
+   prior value and the reason is recorded (:attr:`Calibration.refused`):
+   fewer bins than ``min_bins``; distance span below ``min_distance_decades``
+   (K2, K5); effective-height spread below ``min_log_height_std`` (K3, K5);
+   no diffraction (K4); one receiver height (K6, K7); an optional coefficient
+   (K3..K7) that does not lower the held-out-session error
+   (:func:`select_coefficients`); and, after the fit, a nominal standard error
+   above ``max_std_error`` (the coefficient is then fixed and the fit repeated);
+4. per cell, K1 and K2 are refitted on the cell's bins with the global values
+   of everything else, when the cell has ``min_bins_per_cell`` bins (K2 only
+   with a wide enough distance span);
+5. the quoted error is on **held-out sessions**: each session (or group of
+   sessions, at most ``max_folds`` folds) is left out in turn, the model is
+   fitted on the others and evaluated on the left-out samples one by one.
+
+Reference: Forsk, Atoll Technical Reference Guide, "Standard Propagation
+Model" (K1..K7, clutter, automatic calibration by least squares).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from netqa.compare.stats import ErrorStats, error_stats
+from netqa.errors import InputError
+from propagation import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
+
+log = logging.getLogger(__name__)
+
+K_NAMES = ("k1", "k2", "k3", "k4", "k5", "k6", "k7")
+#: When several coefficients are poorly determined, the first in this order is fixed first.
+_DROP_ORDER = ("k5", "k7", "k6", "k3", "k4", "k2")
+
+
+class CalibrationData(NamedTuple):
+    """Per-sample inputs of the fit (1-D arrays of equal length).
+
+    ``loss_db`` measured path loss (EIRP towards the sample minus RSRP) [dB];
+    ``dist_km`` [km]; ``h_tx_eff_m`` effective antenna height [m];
+    ``h_rx_m`` [m]; ``diffraction_db`` terrain excess loss [dB]; ``freq_mhz``
+    [MHz]; ``clutter`` class label; ``clutter_db`` the table's loss for it
+    [dB]; ``cell`` serving cell id; ``session``; ``x_m``/``y_m`` projected
+    position [m] (for the bins).
+    """
+
+    loss_db: np.ndarray
+    dist_km: np.ndarray
+    h_tx_eff_m: np.ndarray
+    h_rx_m: np.ndarray
+    diffraction_db: np.ndarray
+    freq_mhz: np.ndarray
+    clutter: np.ndarray
+    clutter_db: np.ndarray
+    cell: np.ndarray
+    session: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+
+    def subset(self, mask) -> "CalibrationData":
+        return CalibrationData(*(np.asarray(a)[mask] for a in self))
+
+    @property
+    def n(self) -> int:
+        return int(np.asarray(self.loss_db).size)
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Settings of the fit (see the module docstring for what each does)."""
+
+    prior: SpmCoefficients = SPM_DEFAULT_K
+    bin_m: float = 50.0
+    average: str = "db"
+    min_bins: int = 30
+    min_bins_per_cell: int = 30
+    min_bins_per_clutter: int = 20
+    min_distance_decades: float = 0.3
+    min_log_height_std: float = 0.05
+    max_std_error: dict = field(default_factory=lambda: {"k1": 5.0, "k2": 2.0, "k3": 3.0, "k4": 0.2, "k5": 1.0,
+                                                         "k6": 2.0, "k7": 5.0, "clutter": 2.0})  # fmt: skip
+    fit_k3_k5: bool = True
+    clutter_offsets: bool = True
+    per_cell: bool = True
+    max_folds: int = 10
+    select_by_holdout: bool = True
+    min_holdout_gain_db: dict = field(default_factory=lambda: {"k3": 0.05, "k4": 0.05, "k5": 0.1, "k6": 0.05,
+                                                               "k7": 0.05})  # fmt: skip
+
+    def __post_init__(self):
+        if self.average not in ("db", "linear"):
+            raise ValueError(f"average must be 'db' or 'linear', got {self.average!r}")
+        if not (math.isfinite(self.bin_m) and self.bin_m > 0):
+            raise ValueError(f"bin_m must be > 0 m, got {self.bin_m!r}")
+        for name in ("min_bins", "min_bins_per_cell", "min_bins_per_clutter", "max_folds"):
+            if int(getattr(self, name)) < 2:
+                raise ValueError(f"{name} must be >= 2, got {getattr(self, name)!r}")
+
+
+@dataclass
+class Calibration:
+    """Result of :func:`fit_spm`.
+
+    ``k``: tuned coefficients (K1 at ``k.f_ref_mhz``); ``clutter_offset_db``:
+    class -> offset added to the table loss [dB]; ``clutter_anchor``: class whose
+    offset is fixed at 0; ``per_cell``: cell -> {"k1", "k2", "n_bins"} or
+    {"refused": reason}; ``fitted``/``refused``: coefficient names, with the
+    reason for each refusal; ``fit``: in-sample statistics on the bins and on
+    the samples; ``holdout``: held-out-session statistics of the tuned and of
+    the prior model on the same samples; ``std_error``: nominal standard
+    errors of the fitted coefficients.
+    """
+
+    k: SpmCoefficients
+    clutter_offset_db: dict = field(default_factory=dict)
+    clutter_anchor: str | None = None
+    per_cell: dict = field(default_factory=dict)
+    fitted: list = field(default_factory=list)
+    refused: dict = field(default_factory=dict)
+    std_error: dict = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)
+    holdout: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------
+# regressors and bins
+# ----------------------------------------------------------------------------------
+def _regressors(data: CalibrationData) -> np.ndarray:
+    """(n, 7) regressors of K1..K7: 1, log d, log h, L_diff, log d log h, h_rx, log h_rx."""
+    log_d = np.log10(np.asarray(data.dist_km, dtype=np.float64))
+    log_h = np.log10(np.asarray(data.h_tx_eff_m, dtype=np.float64))
+    h_rx = np.asarray(data.h_rx_m, dtype=np.float64)
+    return np.column_stack([np.ones_like(log_d), log_d, log_h, np.asarray(data.diffraction_db, np.float64),
+                            log_d * log_h, h_rx, np.log10(h_rx)])  # fmt: skip
+
+
+def _known_db(data: CalibrationData, prior: SpmCoefficients) -> np.ndarray:
+    """Terms not fitted: the K1 frequency shift F(f) and the table clutter loss. [dB]"""
+    freq = np.asarray(data.freq_mhz, dtype=np.float64)
+    shift = np.asarray(spm_k1_at(prior, freq), dtype=np.float64) - prior.k1
+    return shift + np.asarray(data.clutter_db, dtype=np.float64)
+
+
+def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
+    """Bin means: (y, regressors (nb, 7), clutter one-hot (nb, nc), cell labels, n samples)."""
+    from netqa.compare.binning import square_bins
+
+    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
+    n_bins = int(codes.max()) + 1 if codes.size else 0
+    counts = np.bincount(codes, minlength=n_bins).astype(np.float64)
+    y = np.asarray(data.loss_db, np.float64) - _known_db(data, config.prior)
+    if config.average == "linear":  # average received power, i.e. -loss, in mW
+        y_mean = -10.0 * np.log10(np.bincount(codes, weights=10.0 ** (-y / 10.0), minlength=n_bins) / counts)
+    else:
+        y_mean = np.bincount(codes, weights=y, minlength=n_bins) / counts
+    reg = _regressors(data)
+    x_mean = np.column_stack([np.bincount(codes, weights=reg[:, j], minlength=n_bins) / counts for j in range(7)])
+    cl = pd.Categorical(np.asarray(data.clutter, dtype=object).astype(str), categories=classes).codes
+    onehot = np.zeros((n_bins, len(classes)))
+    for j in range(len(classes)):
+        onehot[:, j] = np.bincount(codes, weights=(cl == j).astype(np.float64), minlength=n_bins) / counts
+    cell_of_bin = np.empty(n_bins, dtype=object)
+    cell_of_bin[codes] = np.asarray(data.cell, dtype=object)
+    return y_mean, x_mean, onehot, cell_of_bin, counts
+
+
+# ----------------------------------------------------------------------------------
+# fit
+# ----------------------------------------------------------------------------------
+def _identifiability(x: np.ndarray, config: CalibrationConfig) -> dict[str, str]:
+    """Coefficients the bins cannot determine, with the reason."""
+    refused = {}
+    log_d, log_h, diff, h_rx = x[:, 1], x[:, 2], x[:, 3], x[:, 5]
+    span = float(np.percentile(log_d, 95) - np.percentile(log_d, 5)) if log_d.size else 0.0
+    if span < config.min_distance_decades:
+        why = (f"distance span {10 ** span:.2f}x (5th-95th percentile, {span:.2f} decades) is below "
+               f"{config.min_distance_decades:g} decades; drive farther from the sites")  # fmt: skip
+        refused["k2"] = why
+        refused["k5"] = why
+    h_std = float(np.std(log_h))
+    if not config.fit_k3_k5:
+        refused.setdefault("k3", "not requested (fit_k3_k5 = false)")
+        refused.setdefault("k5", "not requested (fit_k3_k5 = false)")
+    elif h_std < config.min_log_height_std:
+        why = (f"effective antenna heights barely vary (std of log10 h_eff {h_std:.3f} < "
+               f"{config.min_log_height_std:g}); K3 cannot be told from K1")  # fmt: skip
+        refused["k3"] = why
+        refused.setdefault("k5", why)
+    if not np.any(np.abs(diff) > 1e-9):
+        refused["k4"] = "no terrain diffraction in the data (terrain method 'none' or no obstructed path)"
+    if float(np.ptp(h_rx)) < 0.5:
+        why = f"a single receiver height ({float(np.median(h_rx)):g} m) in all samples"
+        refused["k6"] = why
+        refused["k7"] = why
+    return refused
+
+
+def _solve(y, x, onehot, free_k, free_cl, prior_k):
+    """Least squares for the free coefficients; returns (k values (7,), offsets (nc,), std errors dict, rss, dof)."""
+    k = np.array(prior_k, dtype=np.float64)
+    fixed = [j for j in range(7) if K_NAMES[j] not in free_k]
+    target = y - x[:, fixed] @ k[fixed]
+    cols = [x[:, K_NAMES.index(name)] for name in free_k] + [onehot[:, j] for j in free_cl]
+    a = np.column_stack(cols) if cols else np.zeros((y.size, 0))
+    coef, *_ = np.linalg.lstsq(a, target, rcond=None)
+    resid = target - a @ coef
+    dof = max(y.size - a.shape[1], 1)
+    sigma2 = float(resid @ resid) / dof
+    try:
+        cov = np.linalg.inv(a.T @ a) * sigma2
+        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    except np.linalg.LinAlgError:
+        se = np.full(a.shape[1], np.inf)
+    for name, val in zip(free_k, coef[: len(free_k)]):
+        k[K_NAMES.index(name)] = val
+    offsets = np.zeros(onehot.shape[1])
+    offsets[list(free_cl)] = coef[len(free_k):]
+    names = list(free_k) + [("clutter", j) for j in free_cl]
+    return k, offsets, dict(zip(names, se)), resid
+
+
+def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[str], fixed: dict | None = None):
+    y, x, onehot, cell_of_bin, counts = _bin(data, config, classes)
+    if y.size < config.min_bins:
+        raise InputError(
+            f"calibration needs at least {config.min_bins} bins of {config.bin_m:g} m, the data give {y.size} "
+            f"({data.n} samples); add drive data or lower min_bins"
+        )
+    refused = _identifiability(x, config)
+    for name, why in (fixed or {}).items():
+        refused.setdefault(name, why)
+    free_k = [name for name in K_NAMES if name not in refused]
+    n_cl = onehot.sum(axis=0)  # bins (fractional) per class
+    anchor = int(np.argmax(n_cl)) if classes else None
+    free_cl = []
+    refused_cl = {}
+    if config.clutter_offsets:
+        for j, name in enumerate(classes):
+            if j == anchor:
+                continue
+            if n_cl[j] >= config.min_bins_per_clutter:
+                free_cl.append(j)
+            elif n_cl[j] > 0:
+                refused_cl[name] = f"{n_cl[j]:.0f} bins < {config.min_bins_per_clutter}"
+    while True:
+        k, offsets, se, resid = _solve(y, x, onehot, free_k, free_cl, config.prior[:7])
+        bad = [(n, s) for n, s in se.items() if not isinstance(n, tuple) and n != "k1" and s > config.max_std_error[n]]
+        bad_cl = [(n, s) for n, s in se.items() if isinstance(n, tuple) and s > config.max_std_error["clutter"]]
+        if not bad and not bad_cl:
+            break
+        # drop one coefficient at a time, the least essential first, and refit
+        if bad:
+            name, s = min(bad, key=lambda item: _DROP_ORDER.index(item[0]))
+            refused[name] = f"not determined by the data (standard error {s:.2f} > {config.max_std_error[name]:g})"
+            free_k.remove(name)
+        else:
+            (_, j), s = max(bad_cl, key=lambda item: item[1])
+            refused_cl[classes[j]] = f"standard error {s:.2f} dB > {config.max_std_error['clutter']:g}"
+            free_cl.remove(j)
+    return k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, (y, x, onehot, cell_of_bin, counts, resid)
+
+
+def _fit_cells(bins, k, offsets, config: CalibrationConfig) -> dict:
+    y, x, onehot, cell_of_bin, counts, _ = bins
+    base = x @ k + onehot @ offsets
+    out = {}
+    for cell in sorted(set(cell_of_bin.tolist()), key=str):
+        sel = cell_of_bin == cell
+        nb = int(sel.sum())
+        if nb < config.min_bins_per_cell:
+            out[str(cell)] = {"refused": f"{nb} bins < {config.min_bins_per_cell}", "n_bins": nb}
+            continue
+        # the part of the bin loss the global fit gives to K1 + K2 log d
+        z = y[sel] - base[sel] + k[0] + k[1] * x[sel, 1]
+        log_d = x[sel, 1]
+        span = float(np.percentile(log_d, 95) - np.percentile(log_d, 5))
+        k2c_ok = span >= config.min_distance_decades
+        if k2c_ok:
+            (k1c, k2c), *_ = np.linalg.lstsq(np.column_stack([np.ones(nb), log_d]), z, rcond=None)
+        else:
+            k2c = k[1]
+            k1c = float(np.mean(z - k2c * log_d))
+        entry = {"k1": float(k1c), "k2": float(k2c), "n_bins": nb}
+        if not k2c_ok:
+            entry["k2_note"] = f"global K2 kept: distance span {span:.2f} decades < {config.min_distance_decades:g}"
+        out[str(cell)] = entry
+    return out
+
+
+def predict_loss_db(cal: Calibration, data: CalibrationData, *, per_cell: bool = True) -> np.ndarray:
+    """Path loss of the tuned model at each sample (clutter table loss + offsets included). [dB]"""
+    k = np.array(cal.k[:7])
+    reg = _regressors(data)
+    loss = reg @ k + _known_db(data, cal.k)
+    cl = np.asarray(data.clutter, dtype=object).astype(str)
+    if cal.clutter_offset_db:
+        loss = loss + pd.Series(cl).map(cal.clutter_offset_db).fillna(0.0).to_numpy(np.float64)
+    if per_cell and cal.per_cell:
+        cells = np.asarray(data.cell, dtype=object).astype(str)
+        d_k1 = {c: e["k1"] - k[0] for c, e in cal.per_cell.items() if "k1" in e}
+        d_k2 = {c: e["k2"] - k[1] for c, e in cal.per_cell.items() if "k2" in e}
+        loss = loss + pd.Series(cells).map(d_k1).fillna(0.0).to_numpy() + \
+            pd.Series(cells).map(d_k2).fillna(0.0).to_numpy() * reg[:, 1]
+    return loss
+
+
+def prior_loss_db(prior: SpmCoefficients, data: CalibrationData) -> np.ndarray:
+    """Path loss of the untuned prior SPM at each sample (table clutter loss included). [dB]"""
+    return _regressors(data) @ np.array(prior[:7]) + _known_db(data, prior)
+
+
+def _stats_dict(s: ErrorStats) -> dict:
+    return s.to_dict()
+
+
+def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *, holdout: bool = True,
+            fixed: dict | None = None) -> Calibration:
+    """Fit the SPM (K1..K7, clutter offsets, per-cell K1/K2) to measured path loss.
+
+    Parameters
+    ----------
+    data : CalibrationData
+        Per-sample measured path loss and geometry (filtered already).
+    config : CalibrationConfig
+    holdout : bool
+        Also run the cross-validation by session.
+    fixed : dict, optional
+        Coefficient name -> reason, for coefficients to keep at the prior.
+        When None and ``config.select_by_holdout``, the optional coefficients
+        (K3..K7) are chosen by :func:`select_coefficients`.
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    netqa.errors.InputError
+        Too few bins for any fit.
+    """
+    if data.n == 0:
+        raise InputError("calibration got no samples (all filtered out or none matched a cell)")
+    classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
+    selection = None
+    if fixed is None and config.select_by_holdout:
+        fixed, selection = select_coefficients(data, config)
+    k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins = _fit_global(data, config, classes, fixed)
+    prior = config.prior
+    tuned = SpmCoefficients(*[float(v) for v in k], prior.f_ref_mhz, prior.k_freq_db_per_decade)
+    cal = Calibration(
+        k=tuned,
+        clutter_offset_db={classes[j]: float(offsets[j]) for j in range(len(classes)) if j in free_cl or j == anchor},
+        clutter_anchor=classes[anchor] if anchor is not None else None,
+        fitted=list(free_k) + [f"clutter:{classes[j]}" for j in free_cl],
+        refused={**refused, **{f"clutter:{c}": r for c, r in refused_cl.items()}},
+        std_error={(n if not isinstance(n, tuple) else f"clutter:{classes[n[1]]}"): float(s) for n, s in se.items()},
+    )
+    if config.per_cell:
+        cal.per_cell = _fit_cells(bins, k, offsets, config)
+    y, x, onehot, cell_of_bin, counts, resid = bins
+    cal.fit = {
+        "n_samples": data.n,
+        "n_bins": int(y.size),
+        "bins": _stats_dict(error_stats(y, x @ k + onehot @ offsets)),
+        "samples": _stats_dict(error_stats(np.asarray(data.loss_db), predict_loss_db(cal, data))),
+        "distance_km": [float(np.min(data.dist_km)), float(np.max(data.dist_km))],
+    }
+    cal.settings = {"bin_m": config.bin_m, "average": config.average, "min_bins": config.min_bins,
+                    "min_bins_per_cell": config.min_bins_per_cell, "min_distance_decades": config.min_distance_decades}  # fmt: skip
+    if selection is not None:
+        cal.fit["selection_holdout_rmse_db"] = selection
+    if holdout:
+        cal.holdout = cross_validate(data, config, fixed=fixed)
+    return cal
+
+
+def _holdout_rmse(data: CalibrationData, config: CalibrationConfig, fixed: dict) -> float:
+    res = cross_validate(data, config, fixed=fixed)
+    return math.inf if "tuned" not in res else float(res["tuned"]["rmse_db"])
+
+
+def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tuple[dict, dict]:
+    """Choose the optional coefficients (K3..K7) by their effect on the held-out-session error.
+
+    Starting from K1, K2 and the clutter offsets, each optional coefficient the
+    data can determine (in the order K3, K5, K4, K6, K7) is kept only if it
+    lowers the held-out RMSE by at least ``config.min_holdout_gain_db[name]``
+    (0.1 dB for the interaction term K5, which trades against K2; 0.05 dB else):
+    nominal standard errors are optimistic with spatially correlated
+    shadowing, an honest hold-out is not.  With fewer than two sessions no
+    optional coefficient is fitted.
+
+    Returns
+    -------
+    (dict, dict)
+        Coefficient -> reason for those kept at the prior, and the hold-out
+        RMSE of each trial [dB].
+    """
+    n_sessions = len(set(np.asarray(data.session, dtype=object).astype(str).tolist()))
+    optional = ("k3", "k5", "k4", "k6", "k7")
+    if n_sessions < 2:
+        return {n: "not validated: a hold-out needs at least 2 sessions" for n in optional}, {}
+    classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
+    _, x, *_ = _bin(data, config, classes)
+    undetermined = _identifiability(x, config)
+    fixed = {n: undetermined.get(n, "does not lower the held-out error") for n in optional}
+    best = _holdout_rmse(data, config, fixed)
+    trials = {"k1+k2": _round(best)}
+    for name in optional:
+        if name in undetermined:
+            continue
+        trial_fixed = {n: r for n, r in fixed.items() if n != name}
+        rmse = _holdout_rmse(data, config, trial_fixed)
+        trials["+" + name] = _round(rmse)
+        gain = config.min_holdout_gain_db[name]
+        if rmse <= best - gain:
+            fixed, best = trial_fixed, rmse
+        else:
+            fixed[name] = (f"does not lower the held-out RMSE by {gain:g} dB "
+                           f"({_round(best)} -> {_round(rmse)} dB)")  # fmt: skip
+    return fixed, trials
+
+
+def _round(v: float) -> float | None:
+    return None if not math.isfinite(v) else round(float(v), 3)
+
+
+def session_folds(session, max_folds: int) -> list[np.ndarray]:
+    """Boolean test masks, one per fold; each fold holds whole sessions (never split).
+
+    >>> [m.tolist() for m in session_folds(["a", "b", "a", "c"], 2)]
+    [[True, False, True, True], [False, True, False, False]]
+    """
+    labels = np.asarray(session, dtype=object).astype(str)
+    uniq, inv = np.unique(labels, return_inverse=True)
+    n_folds = min(len(uniq), max_folds)
+    fold_of_session = np.arange(len(uniq)) % n_folds
+    fold = fold_of_session[inv]
+    return [fold == f for f in range(n_folds)]
+
+
+def cross_validate(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *,
+                   fixed: dict | None = None) -> dict:
+    """Held-out-session statistics of the tuned model and of the prior, per sample.
+
+    Residual = predicted - measured RSRP = measured loss - predicted loss.
+    Returns ``{"n_folds", "sessions", "tuned": stats, "prior": stats}`` or
+    ``{"refused": reason}`` with fewer than two sessions.
+    """
+    folds = session_folds(data.session, config.max_folds)
+    n_sessions = len(set(np.asarray(data.session, dtype=object).astype(str).tolist()))
+    if len(folds) < 2:
+        return {"refused": f"{n_sessions} session(s): a hold-out needs at least 2 sessions; "
+                           "the quoted fit is in-sample only"}  # fmt: skip
+    pred = np.full(data.n, np.nan)
+    skipped = []
+    for f, test in enumerate(folds):
+        try:
+            cal = fit_spm(data.subset(~test), config, holdout=False, fixed=fixed or {})
+        except InputError as exc:
+            skipped.append(f"fold {f}: {exc}")
+            continue
+        pred[test] = predict_loss_db(cal, data.subset(test))
+    meas = np.asarray(data.loss_db, np.float64)
+    ok = np.isfinite(pred)
+    if not ok.any():
+        return {"refused": "no fold could be fitted: " + "; ".join(skipped)}
+    prior = prior_loss_db(config.prior, data)
+    out = {
+        "n_folds": len(folds),
+        "n_sessions": n_sessions,
+        "tuned": _stats_dict(error_stats(meas[ok], pred[ok])),
+        "prior": _stats_dict(error_stats(meas[ok], prior[ok])),
+    }
+    if skipped:
+        out["skipped_folds"] = skipped
+    return out
+
+
+__all__ = [
+    "Calibration",
+    "CalibrationConfig",
+    "CalibrationData",
+    "K_NAMES",
+    "cross_validate",
+    "fit_spm",
+    "predict_loss_db",
+    "prior_loss_db",
+    "select_coefficients",
+    "session_folds",
+]
