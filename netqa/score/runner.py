@@ -215,7 +215,8 @@ def score_regions(
 
     parts_dir.mkdir(parents=True, exist_ok=True)
     with Progress("score", total=n_reg, unit="regions") as bar:
-        bar.update(n_resumed)
+        if n_resumed:
+            bar.update(n_resumed)
         if scheduler or workers > 1:
             _run_dask(todo, make_task, store, bar, scheduler, workers, reg)
         else:

@@ -158,13 +158,13 @@ def _availability(table: pd.DataFrame, ind: Indicator, scheme: Scheme) -> tuple[
     if count_col is not None and min_count is not None:
         cnt = np.nan_to_num(_num(table, count_col), nan=0.0)
         low = cnt < float(min_count)
-        for i in np.flatnonzero(low & np.isfinite(v)):
+        for i in np.flatnonzero(low):
             reasons[i] = f"{count_col} {int(cnt[i])} < {min_count:g}"
         v = np.where(low, np.nan, v)
     if ind.column.endswith("_predicted"):
         share = np.nan_to_num(_num(table, "raster_covered_share"), nan=0.0)
         low = share < scheme.min_predicted_share
-        for i in np.flatnonzero(low & np.isfinite(v)):
+        for i in np.flatnonzero(low & ("raster_covered_share" in table.columns)):
             reasons[i] = f"raster covers {share[i]:.0%} < {scheme.min_predicted_share:.0%}"
         v = np.where(low, np.nan, v)
     for i in np.flatnonzero(~np.isfinite(v)):

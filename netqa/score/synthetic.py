@@ -143,7 +143,7 @@ def write_coverage(path, width_m: float, height_m: float, pixel_m: float, extent
     w, h = int(round(width_m / pixel_m)), int(round(height_m / pixel_m))
     tr = Affine(pixel_m, 0.0, X0, 0.0, -pixel_m, Y0 + height_m)
     cols, rows = np.meshgrid(np.arange(w), np.arange(h))
-    xs, ys = tr * (cols + 0.5, rows + 0.5)
+    xs, ys = tr @ (cols + 0.5, rows + 0.5)
     rsrp, sinr = field(xs, ys, ext)
     best = np.where(xs < X0 + ext / 2, 0.0, 1.0)
     dl = np.clip(2.0 + 2.5 * (sinr + 5.0), 0.1, None)

@@ -197,7 +197,7 @@ def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capac
     if win is None:
         return out
     r0, r1, c0, c1 = win
-    wt = info.affine * Affine.translation(c0, r0)
+    wt = info.affine @ Affine.translation(c0, r0)
     w = pixel_fractions(geom, wt, (r1 - r0, c1 - c0))
     if not w.any():
         return out
