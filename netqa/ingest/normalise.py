@@ -143,6 +143,7 @@ class Normaliser:
         self.max_fix_gap_s = max_fix_gap_s
         self.derive_events = derive_events
         self.cells = cell_matcher
+        self.hold = True  # hold the rows after the last fix until the next one (False: live use)
         self.pending: Batch | None = None
         self.last: dict[str, tuple[int, int]] = {}  # base -> (last time ns, segment number)
         self.segments: list[Segment] = []
@@ -197,7 +198,7 @@ class Normaliser:
         comb = Batch.concat([self.pending, b]) if self.pending is not None and len(self.pending) else b
         if len(comb) == 0:
             return None
-        final, self.pending = self._process(comb, final=False)
+        final, self.pending = self._process(comb, final=not self.hold)
         return final
 
     def flush(self) -> Batch | None:
