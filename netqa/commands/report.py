@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_overwrite, not_built
+from netqa.commands import add_overwrite
 
 NAME = "report"
 HELP = "a self-contained HTML campaign report from a run folder"
+DESCRIPTION = (
+    "Lay out a run folder for a reader who was not there: run and stage status, inputs with SHA-256, "
+    "parameters and versions, coverage maps, KPI tables, predicted-vs-measured statistics, calibration "
+    "and the regional scorecard, in one HTML file that needs no network."
+)
 EXAMPLE = """
 netqa report runs/2026-11-24/ --out report.html
 """
@@ -18,4 +23,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    return not_built(NAME, 8)
+    from netqa.report import write_report
+
+    write_report(args.run_dir, args.out, overwrite=args.overwrite)
+    return 0
