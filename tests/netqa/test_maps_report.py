@@ -114,3 +114,25 @@ def test_cli_report(tmp_path, run_dir):
 
     assert main(["report", str(run_dir), "--out", str(tmp_path / "r.html"), "-q"]) == 0
     assert (tmp_path / "r.html").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_report_in_headless_chromium(tmp_path, run_dir):
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        pytest.skip("no chromium on PATH: the headless-browser check of the report needs Debian's 'chromium'")
+    out = write_report(run_dir, tmp_path / "r.html")
+    common = [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run([*common, "--window-size=1000,700", f"--screenshot={shot}", out.as_uri()],
+                          capture_output=True, text=True, timeout=90)
+    assert [line for line in proc.stderr.splitlines() if ":CONSOLE" in line] == []
+    with Image.open(shot) as im:
+        img = np.asarray(im.convert("RGB"))
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 10  # text and headings drawn, not blank
