@@ -54,6 +54,9 @@ PARTS_VERSION = "score-1"
 #: Most tasks in flight on a cluster at once, per worker (bounds driver memory).
 IN_FLIGHT_PER_WORKER = 4
 
+#: Seconds to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT_S = 30
+
 
 @dataclass
 class ScoreResult:
@@ -248,7 +251,7 @@ def _run_dask(todo, make_task, store, bar, scheduler, workers, reg) -> None:
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})") from exc
     else:
