@@ -54,6 +54,12 @@ class RunContext:
     out_dir: Path
     overwrite: bool
     products: dict[str, Path] = field(default_factory=dict)
+    records: list["StageRecord"] = field(default_factory=list)
+    started: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+
+    def write_manifest(self, status: str = "running") -> Path:
+        """Write ``manifest.json`` for the stages run so far (the report stage reads it)."""
+        return write_manifest(self, status)
 
 
 @dataclass
@@ -120,8 +126,7 @@ def run_project(
     out = Path(out_dir) if out_dir else (config.project.out or Path("netqa-run"))
     out = prepare_run_dir(out, overwrite)
     ctx = RunContext(config=config, out_dir=out, overwrite=overwrite)
-    started = _dt.datetime.now(_dt.timezone.utc)
-    records: list[StageRecord] = []
+    records = ctx.records
     error: NetQAError | None = None
     for name, stage in stages if stages is not None else default_stages():
         t0 = time.perf_counter()
@@ -142,28 +147,33 @@ def run_project(
         outputs = [str(p.relative_to(out)) if p.is_relative_to(out) else str(p) for p in produced]
         records.append(StageRecord(name, "done", seconds, outputs))
         log.info("%s: done in %.1f s (%d outputs)", name, seconds, len(produced))
+    path = write_manifest(ctx, "failed" if error else "done")
+    if error is not None:
+        raise error
+    return path
 
+
+def write_manifest(ctx: RunContext, status: str) -> Path:
+    """Write ``ctx.out_dir/manifest.json`` atomically and return its path."""
+    config, out = ctx.config, ctx.out_dir
     manifest = {
         "netqa_version": __version__,
         "project": config.project.name,
         "project_file": str(config.source) if config.source else None,
-        "started_utc": started.isoformat(timespec="seconds"),
+        "started_utc": ctx.started.isoformat(timespec="seconds"),
         "finished_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "status": "failed" if error else "done",
+        "status": status,
         "inputs": [_file_entry(p) for p in _input_files(config)],
         "parameters": config.to_dict(),
         "versions": package_versions(),
-        "stages": [r.__dict__ for r in records],
+        "stages": [r.__dict__ for r in ctx.records],
         "outputs": [
             _file_entry(p, out)
             for p in sorted(out.rglob("*"))
             if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")
         ],
     }
-    path = write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    if error is not None:
-        raise error
-    return path
+    return write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
 
 
 def default_stages() -> list[tuple[str, Stage]]:

@@ -92,13 +92,31 @@ def score(ctx: RunContext):
 
 
 def maps(ctx: RunContext):
-    if not ctx.config.map.enabled or "coverage" not in ctx.products:
+    cfg = ctx.config
+    if not cfg.map.enabled or "coverage" not in ctx.products:
         return None
-    return not_built("map", 8)
+    from netqa.maps import write_map
+
+    coverage = ctx.products["coverage"]
+    layers = dict(cells=cfg.inputs.cells, samples=ctx.products.get("samples"), overwrite=ctx.overwrite)
+    dem = cfg.inputs.dem[0] if cfg.inputs.dem else None
+    written = []
+    for fmt in cfg.map.formats:
+        if fmt == "html":  # one interactive map carries every band as a switchable layer
+            written.append(write_map(coverage, ctx.out_dir / "maps" / "coverage.html", band=cfg.map.bands[0],
+                                     regions=ctx.products.get("scores", cfg.inputs.regions), **layers))
+            continue
+        for band in cfg.map.bands:
+            extra = {"dem": dem} if fmt == "png" else {}
+            written.append(write_map(coverage, ctx.out_dir / "maps" / f"{band}.{fmt}", band=band, **layers, **extra))
+    return written
 
 
 def report(ctx: RunContext):
-    return not_built("report", 8)
+    from netqa.report import write_report
+
+    ctx.write_manifest()
+    return [write_report(ctx.out_dir, ctx.out_dir / "report.html", overwrite=True)]
 
 
 STAGES = [

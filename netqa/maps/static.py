@@ -222,7 +222,9 @@ def _draw_samples(ax, samples, band: CoverageBand, legend: Legend) -> None:
         colors[colors[:, 3] == 0] = (1.0, 1.0, 1.0, 1.0)  # unmeasured: white
     else:
         colors = "white"
-    ax.scatter(x, y, s=16, c=colors, edgecolors="k", linewidths=0.6, zorder=7)
+    # Dense drives (1 Hz over kilometres) overlap: shrink the markers so their colours stay readable.
+    dense = len(x) > 1000
+    ax.scatter(x, y, s=5 if dense else 16, c=colors, edgecolors="k", linewidths=0.15 if dense else 0.6, zorder=7)
 
 
 def _scale_bar(ax, band: CoverageBand, left, right, bottom, top) -> None:
