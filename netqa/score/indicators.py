@@ -195,11 +195,15 @@ def _fill(row: dict, task: RegionTask) -> list[dict]:
 
 
 def _covered(rsrp, sinr, thr) -> np.ndarray:
-    """1.0 covered / 0.0 not / NaN unknown; a missing SINR does not veto a sample (RSRP decides)."""
+    """1.0 covered / 0.0 not / NaN not evaluated, as netqa.kpi counts samples.
+
+    A sample needs RSRP, and SINR too when the samples carry SINR at all.
+    """
     r = pd.to_numeric(rsrp, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     s = pd.to_numeric(sinr, errors="coerce").to_numpy(dtype=float, na_value=np.nan) if sinr is not None else np.full(r.shape, np.nan)
-    c = ((r >= thr.rsrp_dbm) & ~(s < thr.sinr_db)).astype(float)
-    c[~np.isfinite(r)] = np.nan
+    has_sinr = bool(np.isfinite(s).any())
+    c = ((r >= thr.rsrp_dbm) & ((s >= thr.sinr_db) if has_sinr else True)).astype(float)
+    c[~np.isfinite(r) | (~np.isfinite(s) if has_sinr else False)] = np.nan
     return c
 
 

@@ -63,6 +63,7 @@ def choropleth(gdf: gpd.GeoDataFrame, path, title: str = "Overall score", column
     fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
     try:
         g = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        g = g.iloc[np.argsort(-g.geometry.area.to_numpy(), kind="stable")]  # small regions drawn on top
         vals = pd.to_numeric(g[column], errors="coerce")
         scored, unscored = g[vals.notna()], g[vals.isna()]
         if len(unscored):
@@ -79,6 +80,7 @@ def choropleth(gdf: gpd.GeoDataFrame, path, title: str = "Overall score", column
         ax.set_xlabel(f"x [m] ({gdf.crs.to_string() if gdf.crs else 'no CRS'})")
         ax.set_ylabel("y [m]")
         ax.set_aspect("equal")
+        ax.ticklabel_format(useOffset=False, style="plain")
         fig.tight_layout()
         fig.savefig(path, format="png")
     finally:

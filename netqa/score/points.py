@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 CHUNK_POINTS = 1_000_000
 
 #: Sample columns scoring reads (others are ignored); ``campaign`` is optional.
-SAMPLE_READ = ("time", "lat", "lon", "session", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps", "campaign")
+SAMPLE_READ = ("time", "lat", "lon", "session", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps", "activity", "campaign")
 EVENT_READ = ("time", "lat", "lon", "session", "event", "cell_id", "target_cell_id")
 
 
