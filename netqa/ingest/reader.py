@@ -200,8 +200,12 @@ class BlockLines:
     has_quote: bool
 
 
-def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int) -> BlockLines:
-    """Classify the lines of ``buf`` (which ends with a newline) in vectorised numpy."""
+def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fields: bool = True) -> BlockLines:
+    """Classify the lines of ``buf`` (which ends with a newline) in vectorised numpy.
+
+    Without ``count_fields`` the fields are not counted when the block has no
+    quotes or stray CRs (the typed parse then detects a wrong count itself).
+    """
     arr = np.frombuffer(buf, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     n = nl.size
@@ -229,9 +233,11 @@ def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int) -> Block
         for i in np.flatnonzero(data):
             fields = split_line(buf[starts[i] : ends[i]].decode("utf-8", "replace"), delimiter)
             counts[i] = -1 if fields is None else len(fields)
+    elif not count_fields:
+        counts = np.full(n, n_fields, dtype=np.int64)
     else:
-        cs = np.concatenate([[0], np.cumsum(arr == ord(delimiter))])
-        counts = cs[ends] - cs[starts] + 1
+        dpos = np.flatnonzero(arr == ord(delimiter))
+        counts = np.searchsorted(dpos, ends) - np.searchsorted(dpos, starts) + 1
     has_quote = has_quote or has_cr
     good = data & (counts == n_fields)
     bad = np.flatnonzero(data & (counts != n_fields))
@@ -274,7 +280,13 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     Returns the batch and the number of data lines read (rows counted as read).
     """
     m = plan.mapping
-    lines = scan_block(buf, m.delimiter, m.comment, len(plan.header))
+    table = None
+    lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False)
+    if not lines.has_quote:  # fast path: trust the field counts unless the typed parse objects
+        table = _typed_read(_filtered_bytes(buf, lines.keep), plan, quoted=False)
+        if table is None or table.num_rows != int(lines.keep.sum()):
+            table = None
+            lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=True)
     line_no = first_line + np.arange(lines.n_lines, dtype=np.int64)
     n_read = int(lines.keep.sum()) + int(lines.bad_fields.size)
     if lines.bad_fields.size:
@@ -288,14 +300,25 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     if rows_line.size == 0:
         return _empty_batch(plan), n_read
     data = _filtered_bytes(buf, lines.keep)
+    if table is None:
+        table = _typed_read(data, plan, quoted=lines.has_quote)
+    if table is not None and table.num_rows == rows_line.size:
+        cols = _from_typed(table, plan)
+    else:
+        cols = _from_strings(data, rows_line, plan, rejects)
+    return _finish(cols, rows_line, plan, rejects, tz), n_read
+
+
+def _typed_read(data: bytes, plan: FilePlan, quoted: bool) -> pa.Table | None:
+    """pyarrow's typed CSV parse of clean lines; None when any value or line does not parse."""
+    m = plan.mapping
     include = [m.time_column] + list(plan.use)
-    table = None
     for ttype in _time_types(plan):
         try:
             table = pacsv.read_csv(
                 io.BytesIO(data),
                 read_options=pacsv.ReadOptions(column_names=plan.header, use_threads=True, block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if lines.has_quote else False),
+                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if quoted else False),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=include,
                     column_types=_arrow_types(plan, ttype),
@@ -306,14 +329,10 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
                 ),
             )
             plan.time_type = ttype
-            break
+            return table
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
-            table = None
-    if table is not None and table.num_rows == rows_line.size:
-        cols = _from_typed(table, plan)
-    else:
-        cols = _from_strings(data, rows_line, plan, rejects)
-    return _finish(cols, rows_line, plan, rejects, tz), n_read
+            continue
+    return None
 
 
 def _empty_batch(plan: FilePlan) -> Batch:

@@ -232,11 +232,17 @@ class Validator:
                 groups = [(names[codes[g[0]]], g) for g in np.split(order, bounds)]
         keep = np.ones(n, dtype=bool)
         t_all = b.cols["time"]
-        keycols = []
+        keycols, firsts = [], []
         for c in sorted(b.cols):
             if c not in ("value_flags", "connected", "activity", "gps_interpolated"):
                 v = b.cols[c]
-                keycols.append(v if isinstance(v, np.ndarray) else np.asarray(pc.fill_null(v, "\x00").to_numpy(zero_copy_only=False)))
+                if isinstance(v, np.ndarray):
+                    keycols.append(v)
+                    firsts.append(None)
+                else:  # strings: compare dictionary codes; keep the dictionary to name values
+                    enc = pc.dictionary_encode(pc.fill_null(v, "\x00"))
+                    keycols.append(enc.indices.to_numpy(zero_copy_only=False))
+                    firsts.append(enc.dictionary)
         for name, idx in groups:
             t = t_all[idx]
             prev = self.state.prev.get(name)
@@ -257,8 +263,7 @@ class Validator:
                     eq = v == pv
                 same &= eq
             if prev:
-                first_row = tuple(col[idx[0]] for col in keycols)
-                same[0] = _tuple_equal(first_row, prev[1])
+                same[0] = _tuple_equal(_row_values(keycols, firsts, idx[0]), prev[1])
             else:
                 same[0] = False
             lines = b.line[idx]
@@ -276,8 +281,12 @@ class Validator:
             keep[idx] = k
             last = idx[np.flatnonzero(k)[-1]] if k.any() else None
             if last is not None:
-                self.state.prev[name] = (t_all[last], tuple(col[last] for col in keycols), int(b.line[last]))
+                self.state.prev[name] = (t_all[last], _row_values(keycols, firsts, last), int(b.line[last]))
         return b if keep.all() else b.take(keep)
+
+
+def _row_values(keycols, dicts, i) -> tuple:
+    return tuple(col[i] if d is None else d[int(col[i])].as_py() for col, d in zip(keycols, dicts))
 
 
 def _tuple_equal(a: tuple, b: tuple) -> bool:

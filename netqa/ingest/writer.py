@@ -44,7 +44,7 @@ SAMPLE_SCHEMA = pa.schema([
     ("activity", pa.string()),
     ("gps_interpolated", pa.bool_()),
     ("value_flags", pa.int32()),
-    ("source_file", pa.string()),
+    ("source_file", pa.dictionary(pa.int32(), pa.string())),
     ("source_line", pa.int64()),
 ])
 CELL_MATCH_FIELDS = [pa.field("log_cell_id", pa.string()), pa.field("cell_matched", pa.bool_())]
@@ -100,7 +100,7 @@ def batch_to_table(b: Batch, file: str, with_cells: bool) -> pa.Table:
         if name == "time":
             arrays.append(pa.array(b.cols["time"], type=pa.int64()).cast(pa.timestamp("ns", tz="UTC")))
         elif name == "source_file":
-            arrays.append(string_array(file, n))
+            arrays.append(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([file], type=pa.string())))
         elif name == "source_line":
             arrays.append(pa.array(b.line, type=pa.int64()))
         elif name == "connected":
@@ -123,25 +123,42 @@ def batch_to_table(b: Batch, file: str, with_cells: bool) -> pa.Table:
 
 
 class SampleWriter:
-    """Streams sample batches into one GeoParquet file."""
+    """Streams sample batches into one GeoParquet file.
+
+    Parquet encoding runs in a background thread (pyarrow releases the GIL),
+    overlapping with the parsing of the next block; at most one table waits.
+    """
 
     def __init__(self, path, with_cells: bool = False):
+        from concurrent.futures import ThreadPoolExecutor
+
         self.path = path
         self.with_cells = with_cells
         self.writer: pq.ParquetWriter | None = None
         self.n = 0
-        self.bbox = [np.inf, np.inf, -np.inf, -np.inf]
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netqa-parquet")
+        self._pending = None
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            fut, self._pending = self._pending, None
+            fut.result()
 
     def write(self, b: Batch | None, file: str) -> None:
         if b is None or len(b) == 0:
             return
         tbl = batch_to_table(b, file, self.with_cells)
+        self._wait()
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, tbl.schema, compression="zstd")
-        self.writer.write_table(tbl, row_group_size=1 << 20)
+            self.writer = pq.ParquetWriter(self.path, tbl.schema, compression="snappy")
+        self._pending = self._pool.submit(self.writer.write_table, tbl, row_group_size=1 << 20)
         self.n += len(b)
 
     def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
         if self.writer is None:  # no rows: still write a valid, empty file
             empty = Batch({"time": np.empty(0, np.int64), "lat": np.empty(0), "lon": np.empty(0)}, np.empty(0, np.int64))
             tbl = batch_to_table(empty, "", self.with_cells)
