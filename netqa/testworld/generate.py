@@ -212,17 +212,14 @@ def write_truth_samples(path: Path, sessions, lte, site_ids, frame: Frame, cfg: 
 
 def write_regions_and_complaints(out: Path, cfg: WorldConfig, ter, lte, road_map, frame: Frame, rng) -> dict:
     import geopandas as gpd
-    from shapely.affinity import translate
-    from shapely.ops import transform as shp_transform
+    import shapely
 
     from netqa.testworld import regions as reg
 
     recs = []
     for rid, name, area_type, geom in reg.build_regions(cfg, road_map["A-31 highway"].xy):
-        g = shp_transform(lambda x, y, z=None: frame.lonlat(x, y), geom)
-        g = shp_transform(lambda x, y, z=None: (np.round(x, 7), np.round(y, 7)), g)
+        g = shapely.transform(geom, lambda xy: np.round(np.column_stack(frame.lonlat(xy[:, 0], xy[:, 1])), 7))
         recs.append({"region_id": rid, "name": name, "area_type": area_type, "geometry": g})
-    _ = translate
     write_gpkg(out / "regions.gpkg", gpd.GeoDataFrame(recs, crs="EPSG:4326"), "regions")
 
     step = cfg.complaint_grid_m
