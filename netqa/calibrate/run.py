@@ -40,6 +40,13 @@ class CalibrateOptions:
     resolution_m: float = 30.0
     filters: SampleFilters = SampleFilters(min_dist_km=0.1, max_dist_km=20.0)
     fit: CalibrationConfig = field(default_factory=CalibrationConfig)
+    #: "terrain": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m); "site": the antenna height above
+    #: ground at the site (cells' height_m), the other common SPM convention.
+    h_eff: str = "terrain"
+
+    def __post_init__(self):
+        if self.h_eff not in ("terrain", "site"):
+            raise ValueError(f"h_eff must be 'terrain' or 'site', got {self.h_eff!r}")
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
@@ -59,8 +66,11 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     clutter_db = np.where(pd.isna(prep.clutter), 0.0, prep.clutter_db)
     if prior_clutter:
         clutter_db = pd.Series(clutter_names).map({**table_loss, **prior_clutter}).fillna(0.0).to_numpy(np.float64)
+    h_eff = geo["h_tx_eff_m"]
+    if options.h_eff == "site":
+        h_eff = prep.world.matrix[np.maximum(prep.serving, 0), 3]
     data = CalibrationData(
-        loss_db=geo["eirp_dbm"] - rsrp, dist_km=geo["dist_km"], h_tx_eff_m=geo["h_tx_eff_m"],
+        loss_db=geo["eirp_dbm"] - rsrp, dist_km=geo["dist_km"], h_tx_eff_m=h_eff,
         h_rx_m=np.full(rsrp.size, options.rx_height_m), diffraction_db=geo["diffraction_db"],
         freq_mhz=geo["freq_mhz"], clutter=clutter_names, clutter_db=clutter_db,
         cell=prep.df["cell_id"].astype(str).to_numpy(dtype=object),

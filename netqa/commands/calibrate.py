@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_model_flags, add_overwrite, not_built
+from netqa.commands import add_model_flags, add_overwrite
 
 NAME = "calibrate"
 HELP = "fit the Standard Propagation Model to measurements"
@@ -17,8 +17,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model")
     parser.add_argument("--out", required=True, metavar="TUNED.toml", help="tuned model file to write")
     add_model_flags(parser)
+    parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
+                        help="effective antenna height: terrain (engine: mast top above the receiver's ground) "
+                             "or site (antenna height above ground at the site)")
     add_overwrite(parser)
 
 
 def run(args) -> int:
-    return not_built(NAME, 6)
+    from pathlib import Path
+
+    from netqa.calibrate.run import CalibrateOptions, calibrate
+
+    options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
+                               model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff)
+    calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
+              options=options, overwrite=args.overwrite)
+    return 0

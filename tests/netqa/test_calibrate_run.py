@@ -131,3 +131,14 @@ def test_tuned_file_readable(tuned):
     mf = read_model_file(out)
     assert set(mf.clutter_loss_db) <= {"open", "suburban", "urban"}
     assert "holdout" in mf.calibration
+
+
+def test_cli_calibrate_writes_and_refuses_overwrite(world, tmp_path):
+    from netqa.cli import main
+
+    out = tmp_path / "t.toml"
+    argv = ["calibrate", "--samples", str(world / "samples.parquet"), "--cells", str(world / "cells.csv"),
+            "--dem", str(world / "dem.tif"), "--out", str(out), "-q"]  # fmt: skip
+    assert main(argv) == 0
+    assert read_model_file(out).k.k2 > 30
+    assert main(argv) == 2
