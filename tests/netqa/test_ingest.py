@@ -215,21 +215,59 @@ def _world_logs():
     return sorted(p for p in (TESTDATA / "drives").glob("*.csv") if ".events." not in p.name) if (TESTDATA / "drives").is_dir() else []
 
 
-@pytest.mark.skipif(not _world_logs(), reason="test world (testdata/drives) not generated yet")
-def test_world_canonical_logs_ingest(tmp_path):
-    res = ingest_logs(_world_logs(), tmp_path / "s.parquet")
-    assert res.n_read == res.n_accepted + res.n_rejected
-    assert res.n_accepted > 0 and not res.files_failed
-    s = pd.read_parquet(res.out)
+def _truth():
+    import json
+
+    return json.loads((TESTDATA / "truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    if not _world_logs() or not (TESTDATA / "truth.json").is_file():
+        pytest.skip("test world (testdata/drives, truth.json) not generated yet")
+    out = tmp_path_factory.mktemp("world") / "s.parquet"
+    cells = TESTDATA / "cells.csv"
+    return ingest_logs(_world_logs(), out, cells=cells if cells.is_file() else None)
+
+
+def test_world_canonical_logs_every_row_accounted(world):
+    truth = _truth()["sessions"]
+    assert world.n_read == world.n_accepted + world.n_rejected
+    assert world.n_read == sum(v["n_samples"] for v in truth.values())
+    assert not world.files_failed
+    s = pd.read_parquet(world.out)
     assert s["rsrp_dbm"].dropna().between(-156, -31).all()
-    assert s["time"].is_monotonic_increasing or s.groupby("session")["time"].apply(lambda t: t.is_monotonic_increasing).all()
+    assert set(s["session"]) == set(truth)
+    assert s.groupby("session")["time"].apply(lambda t: t.is_monotonic_increasing).all()
+    for name, v in truth.items():
+        assert s.loc[s["session"] == name, "time"].min() == pd.Timestamp(v["start_utc"])
+
+
+def test_world_explicit_events_kept(world):
+    truth = _truth()["sessions"]
+    ev = pd.read_parquet(world.events_path)
+    assert world.n_events_derived == 0 and world.n_events_rejected == 0
+    for name, v in truth.items():
+        got = ev[ev["session"] == name]["event"].value_counts().to_dict()
+        assert got == v["events"]
+
+
+def test_world_serving_cells_matched(world):
+    if world.n_cells_matched is None:
+        pytest.skip("testdata/cells.csv not generated yet")
+    assert world.n_cells_unmatched == 0 and world.n_cells_matched == world.n_accepted
 
 
 @pytest.mark.skipif(not (TESTDATA / "drives" / "gnettrack").is_dir(), reason="test world G-NetTrack logs not generated yet")
-def test_world_gnettrack_logs_ingest(tmp_path):
-    files = sorted((TESTDATA / "drives" / "gnettrack").glob("*"))
-    res = ingest_logs(files, tmp_path / "s.parquet", fmt="gnettrack")
-    assert res.n_read == res.n_accepted + res.n_rejected and res.n_accepted > 0
+def test_world_gnettrack_matches_canonical(tmp_path, world):
+    files = sorted((TESTDATA / "drives" / "gnettrack").glob("*.csv"))
+    g = ingest_logs(files, tmp_path / "g.parquet", tz=_truth().get("timezone", "Europe/Madrid"))
+    assert g.n_read == g.n_accepted + g.n_rejected == world.n_read
+    a = pd.read_parquet(world.out).set_index(["session", "time"])
+    b = pd.read_parquet(g.out).set_index(["session", "time"])
+    assert b.index.equals(a.index)  # local Madrid time -> the same UTC instants
+    assert (b["rsrp_dbm"] - a["rsrp_dbm"]).abs().max() <= 0.5  # G-NetTrack rounds to 1 dB
+    assert g.n_events_derived > 0  # no events file: handovers derived from cell changes
 
 
 # ------------------------------------------------------------------ real Cork logs

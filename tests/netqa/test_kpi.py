@@ -174,3 +174,48 @@ def test_cli_kpi_writes_json_with_regions(tmp_path, samples, events):
     assert doc["drop_rate"] == pytest.approx(1 / 3) and doc["regions"]["A"]["n_samples"] == 5
     assert len(doc["cdf"]["rsrp_dbm"]["value"]) == 101
     assert main(["kpi", str(s), "--out", str(out)]) == 2  # exists, no --overwrite
+
+
+# ------------------------------------------------------------------ test world and Cork, end to end
+
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TESTDATA = REPO / "testdata"
+CORK = (REPO / ".." / "shared" / "realdata" / "uccmisl-5g-cork").resolve()
+
+
+@pytest.mark.skipif(not (TESTDATA / "truth.json").is_file() or not (TESTDATA / "drives").is_dir(), reason="test world not generated yet")
+def test_world_ingest_then_kpi_matches_truth_counts(tmp_path):
+    from netqa.cli import main
+
+    truth = json.loads((TESTDATA / "truth.json").read_text())["sessions"]
+    logs = [str(p) for p in sorted((TESTDATA / "drives").glob("*.csv")) if ".events." not in p.name]
+    assert main(["ingest", *logs, "--out", str(tmp_path / "s.parquet"), "-q"]) == 0
+    args = ["kpi", str(tmp_path / "s.parquet"), "--out", str(tmp_path / "k.json"), "-q"]
+    if (TESTDATA / "regions.gpkg").is_file():
+        args += ["--regions", str(TESTDATA / "regions.gpkg")]
+    assert main(args) == 0
+    k = json.loads((tmp_path / "k.json").read_text())
+    ev = {e: sum(v["events"].get(e, 0) for v in truth.values()) for e in ("call_attempt", "call_setup_failure", "call_drop", "ho_attempt", "ho_success")}
+    assert k["n_samples"] == sum(v["n_samples"] for v in truth.values())
+    assert k["n_calls"] == ev["call_attempt"] - ev["call_setup_failure"]
+    assert k["n_drops"] == ev["call_drop"] and k["drop_rate"] == pytest.approx(ev["call_drop"] / k["n_calls"])
+    assert (k["n_ho_attempts"], k["n_ho_success"]) == (ev["ho_attempt"], ev["ho_success"])
+    assert 0 <= k["coverage_rate_ci"][0] <= k["coverage_rate"] <= k["coverage_rate_ci"][1] <= 1
+    if "regions" in k:
+        assert sum(r["n_samples"] for r in k["regions"].values()) <= k["n_samples"]
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not CORK.is_dir(), reason="real data not available")
+def test_cork_ingest_then_kpi(tmp_path):
+    from netqa.ingest import ingest_logs, load_events, load_samples
+
+    res = ingest_logs(sorted(CORK.glob("Download/Driving/*.csv")), tmp_path / "c.parquet", tz="Europe/Dublin")
+    k = compute_kpis(load_samples(res.out), load_events(res.events_path), "lte")
+    assert k["n_samples"] == res.n_accepted
+    assert k["drop_rate"] is None and k["n_calls"] == 0  # no call events in these logs
+    assert k["n_ho_attempts"] > 0 and k["ho_success_rate"] == 1.0  # derived from serving-cell changes
+    assert k["ul_mbps_mean"] is None  # no upload periods (State D = download only)
+    assert -110 < k["rsrp_dbm_p50"] < -60 and k["dl_mbps_p50"] > 0
