@@ -155,7 +155,7 @@ def write_session(out: Path, s: drives_mod.Session, lte: list[dict], frame: Fram
         dl_kbps = "0" if np.isnan(s.dl_mbps[i]) else str(int(round(s.dl_mbps[i] * 1000)))
         ul_kbps = "0" if np.isnan(s.ul_mbps[i]) else str(int(round(s.ul_mbps[i] * 1000)))
         grows.append((t.astimezone(tz).strftime("%Y.%m.%d_%H.%M.%S"), fmt(lon[i], 6), fmt(lat[i], 6), str(int(round(s.track.speed_kmh[i]))),
-                      OPERATOR, str(c["local_cell_id"]), "LTE", str(int(round(s.rsrp_dbm[i]))), str(int(round(s.rsrq_db[i]))),
+                      OPERATOR, str(c["local_cell_id"]), "LTE", str(int(round(s.rsrp_dbm[i]))), str(int(np.clip(round(s.rsrq_db[i]), -19, -3))),
                       fmt(s.sinr_db[i], 1), str(_cqi(s.sinr_db[i])), str(int(round(s.rssi_dbm[i]))), dl_kbps, ul_kbps, str(s.state[i]),
                       "-", "-", "-", "-", "-", f"{c['local_cell_id']:X}", f"{c['enb_id']:X}", f"{TAC:X}", c["cell_id"],
                       fmt(s.nbr_rsrp_dbm[i], 1), fmt(s.nbr_rsrq_db[i], 1)))
