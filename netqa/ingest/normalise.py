@@ -162,7 +162,8 @@ class Normaliser:
             base = string_array(self.file_session, n)
         else:
             base = pc.fill_null(pc.if_else(pc.equal(base, ""), None, base), self.file_session)
-        out = np.empty(n, dtype=object)
+        out = np.empty(n, dtype=np.int32)
+        names: list[str] = []
         t_all = b.cols["time"]
         for name, idx in _groups(base):
             t = t_all[idx]
@@ -184,9 +185,10 @@ class Normaliser:
                 else:
                     self.segments.append(Segment(name, seg_name, int(t_all[rows[0]]), int(t_all[rows[-1]])))
                     self.open_names[name] = seg_name
-                out[rows] = seg_name
+                out[rows] = len(names)
+                names.append(seg_name)
             self.last[name] = (int(t[-1]), int(seg_no[-1]))
-        b.cols["session"] = pa.array(out, type=pa.string())
+        b.cols["session"] = pc.cast(pa.DictionaryArray.from_arrays(pa.array(out), pa.array(names, type=pa.string())), pa.string())
 
     # ---------------------------------------------------------------- streaming
     def push(self, b: Batch) -> Batch | None:
@@ -259,8 +261,14 @@ class Normaliser:
     # ---------------------------------------------------------------- events
     def _derive_events(self, b: Batch) -> None:
         n = len(b)
-        sess = b.str_values("session") if n < 5_000_000 else None
-        cell = np.asarray(pc.fill_null(b.cols["cell_id"], "").to_numpy(zero_copy_only=False), dtype=object) if "cell_id" in b.cols else np.full(n, "", dtype=object)
+        senc = pc.dictionary_encode(b.cols["session"])
+        s_codes = senc.indices.to_numpy(zero_copy_only=False)
+        s_dict = senc.dictionary.to_pylist()
+        cells = pc.fill_null(b.cols["cell_id"], "") if "cell_id" in b.cols else pa.array([""] * n, type=pa.string())
+        cenc = pc.dictionary_encode(cells)
+        c_codes = cenc.indices.to_numpy(zero_copy_only=False)
+        c_dict = cenc.dictionary.to_pylist()
+        c_empty = np.array([v == "" for v in c_dict] + [True], dtype=bool)[c_codes]
         conn = b.cols.get("connected")
         if conn is None:
             conn = np.ones(n, dtype=np.int8)
@@ -274,25 +282,28 @@ class Normaliser:
             connected = connected | (unknown & active)
         phase = None
         if "call_state" in b.cols:
-            cs = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(b.cols["call_state"], "")))
-            phase = np.array([_CALL_PHASE.get(v, -1) for v in cs.to_pylist()], dtype=np.int8)
+            penc = pc.dictionary_encode(pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(b.cols["call_state"], ""))))
+            lut = np.array([_CALL_PHASE.get(v, -1) for v in penc.dictionary.to_pylist()] + [0], dtype=np.int8)
+            phase = lut[penc.indices.to_numpy(zero_copy_only=False)]
         base_of = {sg.name: sg.base for sg in self.segments}
-        prev_seg = np.empty(n, dtype=object)
-        prev_cell = np.empty(n, dtype=object)
-        prev_conn = np.zeros(n, dtype=bool)
-        prev_seg[1:], prev_cell[1:], prev_conn[1:] = sess[:-1], cell[:-1], connected[:-1]
-        first_base = base_of.get(sess[0], sess[0])
-        p0 = self.prev_final.get(first_base)
+        sess0, cell0 = s_dict[s_codes[0]], c_dict[c_codes[0]]
+        p0 = self.prev_final.get(base_of.get(sess0, sess0))
+        same_seg = np.zeros(n, dtype=bool)
+        same_seg[1:] = s_codes[1:] == s_codes[:-1]
+        change = np.zeros(n, dtype=bool)
+        change[1:] = c_codes[1:] != c_codes[:-1]
+        prev_ok = np.zeros(n, dtype=bool)
+        prev_ok[1:] = ~c_empty[:-1] & connected[:-1]
         if p0:
-            prev_seg[0], prev_cell[0], prev_conn[0] = p0[0], p0[1], p0[2]
-        else:
-            prev_seg[0], prev_cell[0] = None, ""
-        same_seg = sess == prev_seg
-        ho = same_seg & (cell != prev_cell) & (cell != "") & (prev_cell != "") & connected & prev_conn
+            same_seg[0] = p0[0] == sess0
+            change[0] = p0[1] != cell0
+            prev_ok[0] = p0[1] != "" and p0[2]
+        ho = same_seg & change & prev_ok & ~c_empty & connected
         t, lat, lon = b.cols["time"], b.cols["lat"], b.cols["lon"]
         for i in np.flatnonzero(ho):
+            prev_cell = c_dict[c_codes[i - 1]] if i > 0 else p0[1]
             for ev in ("ho_attempt", "ho_success"):
-                self.events.add(int(t[i]), float(lat[i]), float(lon[i]), sess[i], ev, prev_cell[i], cell[i])
+                self.events.add(int(t[i]), float(lat[i]), float(lon[i]), s_dict[s_codes[i]], ev, prev_cell, c_dict[c_codes[i]])
         if phase is not None:
             prev_ph = np.empty(n, dtype=np.int8)
             prev_ph[1:] = phase[:-1]
@@ -310,9 +321,10 @@ class Normaliser:
                 if a == 2 and z in (3, 4):
                     evs.append("call_drop")
                 for ev in evs:
-                    self.events.add(int(t[i]), float(lat[i]), float(lon[i]), sess[i], ev, cell[i] or None, None)
+                    self.events.add(int(t[i]), float(lat[i]), float(lon[i]), s_dict[s_codes[i]], ev, c_dict[c_codes[i]] or None, None)
         last = n - 1
-        self.prev_final[base_of.get(sess[last], sess[last])] = (sess[last], cell[last], bool(connected[last]), int(phase[last]) if phase is not None else None)
+        sl = s_dict[s_codes[last]]
+        self.prev_final[base_of.get(sl, sl)] = (sl, c_dict[c_codes[last]], bool(connected[last]), int(phase[last]) if phase is not None else None)
 
     def relabel_events(self, ev: pd.DataFrame) -> pd.DataFrame:
         """Give explicit events the session names after the gap split (by time)."""

@@ -80,8 +80,8 @@ def _fmt_time(ns: np.ndarray) -> list[str]:
     return pd.DatetimeIndex(np.asarray(ns).view("datetime64[ns]")).strftime("%Y-%m-%dT%H:%M:%S.%fZ").str.replace(r"\.000000Z$", "Z", regex=True).tolist()
 
 
-def _tech_ranges(tech: pa.Array, table: dict) -> tuple[np.ndarray, np.ndarray]:
-    enc = pc.dictionary_encode(tech)
+def _tech_ranges(tech, table: dict) -> tuple[np.ndarray, np.ndarray]:
+    enc = tech if isinstance(tech, pa.DictionaryArray) else pc.dictionary_encode(tech)
     uniq = enc.dictionary.to_pylist()
     lo = np.array([table.get(u, table[None])[0] for u in uniq] + [table[None][0]])
     hi = np.array([table.get(u, table[None])[1] for u in uniq] + [table[None][1]])
@@ -160,7 +160,7 @@ class Validator:
             m = alive & unknown
             self.rejects.add(f, b.line[m], "tech", "unrecognised", "unknown technology name (valid: GSM, UMTS, LTE, NR and common aliases); cleared", "cleared", key="unknown tech")
             b.cols["value_flags"] = b.cols["value_flags"] | np.where(m, FLAG_BITS["tech"], 0).astype(np.int32)
-        tech = b.cols["tech"]
+        tech = pc.dictionary_encode(b.cols["tech"])
         # Android's 'unavailable' marker (2^31 - 1) in any numeric column means missing
         for name, v in list(b.cols.items()):
             if isinstance(v, np.ndarray) and v.dtype.kind == "f" and name not in ("lat", "lon"):
@@ -174,7 +174,7 @@ class Validator:
             with np.errstate(invalid="ignore"):
                 m = alive & ((r < lo) | (r > hi))
             if m.any():
-                techs = np.asarray(pc.fill_null(tech, "unknown RAT").to_pylist(), dtype=object)[m]
+                techs = np.asarray(pc.fill_null(b.cols["tech"], "unknown RAT").to_pylist(), dtype=object)[m]
                 reasons = [f"rsrp_dbm {v:g} outside the {tt} reporting range {a:g}..{z:g} dBm (sentinel or invalid)" for v, tt, a, z in zip(r[m], techs, lo[m], hi[m])]
                 self.rejects.add(f, b.line[m], "rsrp_dbm", r[m], reasons, key="rsrp_dbm out of range")
                 alive &= ~m
@@ -192,7 +192,8 @@ class Validator:
                 with np.errstate(invalid="ignore"):
                     m = alive & ((v < lo) | (v > hi))
                 self._clear(b, name, m, f"{name} outside {lo:g}..{hi:g}", f"{name} out of range", FLAG_BITS.get(name, FLAG_BITS["other"]))
-        b = b.take(alive)
+        if not alive.all():
+            b = b.take(alive)
         return self._order_and_duplicates(b)
 
     def _unit_sanity(self, b: Batch, alive: np.ndarray) -> None:
