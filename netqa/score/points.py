@@ -2,10 +2,10 @@
 
 Samples, events and complaints carry WGS84 ``lat``/``lon`` (DESIGN.md,
 "Canonical tables").  They are projected once into the regions' metric CRS and
-assigned to regions in one vectorised pass: a shapely ``STRtree`` over the
-region polygons is queried with the points (``predicate="intersects"``) in
-chunks, which yields (point, region) pairs; points in overlapping regions count
-in each, points on no region in none.  Each region's rows are then a slice of
+assigned to regions in one vectorised pass (:func:`assign_points`: a bucket
+sort of the points, then ``shapely.intersects_xy`` per region on the candidate
+buckets), which yields (point, region) pairs; points in overlapping regions
+count in each, points on no region in none.  Each region's rows are then a slice of
 the pairs sorted by region (a group-by, not a per-region search).
 """
 
@@ -23,9 +23,6 @@ from netqa.errors import InputError
 from netqa.schema import COMPLAINT_CATEGORIES
 
 log = logging.getLogger(__name__)
-
-#: Points per STRtree query chunk (bounds memory: one shapely Point is ~100 bytes).
-CHUNK_POINTS = 1_000_000
 
 #: Sample columns scoring reads (others are ignored); ``campaign`` is optional.
 SAMPLE_READ = ("time", "lat", "lon", "session", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps", "activity", "campaign")
@@ -93,6 +90,12 @@ def project_lonlat(df: pd.DataFrame, crs) -> tuple[np.ndarray, np.ndarray]:
 def assign_points(x: np.ndarray, y: np.ndarray, geoms) -> tuple[np.ndarray, np.ndarray]:
     """(point index, region index) pairs of points inside (or on the edge of) each region.
 
+    The points are bucketed once into a coarse grid (sorted by bucket, so every
+    bucket row is one contiguous slice); each region takes the buckets under its
+    bounding box and keeps the points that intersect it, tested with the
+    vectorised ``shapely.intersects_xy`` on the prepared polygon -- no per-point
+    geometry objects, so 10 M points cost a few seconds and little memory.
+
     Parameters
     ----------
     x, y : numpy.ndarray
@@ -107,26 +110,54 @@ def assign_points(x: np.ndarray, y: np.ndarray, geoms) -> tuple[np.ndarray, np.n
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> p, r = assign_points(np.array([0.5, 1.5, 5.0]), np.array([0.5, 0.5, 5.0]), [box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    >>> p, r = assign_points(np.array([0.5, 1.5, 5.0, 1.0]), np.array([0.5, 0.5, 5.0, 0.2]), [box(0, 0, 1, 1), box(1, 0, 2, 1)])
     >>> p.tolist(), r.tolist()
-    ([0, 1], [0, 1])
+    ([0, 3, 1, 3], [0, 0, 1, 1])
     """
-    geoms = np.asarray([g if g is not None else shapely.Polygon() for g in geoms], dtype=object)
-    tree = shapely.STRtree(geoms)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    pts_parts, reg_parts = [], []
-    for s in range(0, ok.size, CHUNK_POINTS):
-        idx = ok[s : s + CHUNK_POINTS]
-        pts = shapely.points(x[idx], y[idx])
-        pi, ri = tree.query(pts, predicate="intersects")
-        pts_parts.append(idx[pi])
-        reg_parts.append(ri.astype(np.int64))
-    if not pts_parts:
+    usable = [(i, g) for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    if ok.size == 0 or not usable:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    p = np.concatenate(pts_parts)
-    r = np.concatenate(reg_parts)
-    order = np.lexsort((p, r))
-    return p[order], r[order]
+    xo, yo = x[ok], y[ok]
+    bounds = np.array([g.bounds for _, g in usable])
+    x0, y0 = float(xo.min()), float(yo.min())
+    span = max(float(xo.max()) - x0, float(yo.max()) - y0, 1e-9)
+    # bucket side: about the median region size, but at most 4096 buckets per side
+    size = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])))
+    size = max(size / 2.0, span / 4096.0, 1e-9)
+    nx = int(span // size) + 1
+    ix = ((xo - x0) // size).astype(np.int64)
+    iy = ((yo - y0) // size).astype(np.int64)
+    key = iy * nx + ix
+    order = np.argsort(key, kind="stable")
+    starts = np.searchsorted(key[order], np.arange(nx * (int(iy.max()) + 1) + 1))
+    ny = int(iy.max()) + 1
+    p_parts, r_parts = [], []
+    for (ri, g), (bx0, by0, bx1, by1) in zip(usable, bounds):
+        cx0 = max(int((bx0 - x0) // size), 0)
+        cx1 = min(int((bx1 - x0) // size), nx - 1)
+        cy0 = max(int((by0 - y0) // size), 0)
+        cy1 = min(int((by1 - y0) // size), ny - 1)
+        if cx1 < cx0 or cy1 < cy0:
+            continue
+        sl = [order[starts[r * nx + cx0] : starts[r * nx + cx1 + 1]] for r in range(cy0, cy1 + 1)]
+        cand = np.concatenate(sl) if len(sl) > 1 else sl[0]
+        if cand.size == 0:
+            continue
+        cxs, cys = xo[cand], yo[cand]
+        inb = (cxs >= bx0) & (cxs <= bx1) & (cys >= by0) & (cys <= by1)
+        cand, cxs, cys = cand[inb], cxs[inb], cys[inb]
+        shapely.prepare(g)
+        hit = cand[shapely.intersects_xy(g, cxs, cys)]
+        if hit.size:
+            p_parts.append(np.sort(ok[hit]))
+            r_parts.append(np.full(hit.size, ri, dtype=np.int64))
+    if not p_parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # regions were visited in index order and each region's points sorted: already (region, point) order
+    return np.concatenate(p_parts), np.concatenate(r_parts)
 
 
 def group_offsets(region_idx: np.ndarray, n_regions: int) -> np.ndarray:

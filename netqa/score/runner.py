@@ -194,13 +194,17 @@ def score_regions(
             log.info("resuming: %d of %d regions already done in %s", n_resumed, n_reg, parts_dir)
     todo = [i for i in range(n_reg) if results[i] is None]
 
+    smp_cols = _Columns(smp) if smp is not None else None
+    evt_cols = _Columns(evt) if evt is not None else None
+    cmp_cols = _Columns(cmp) if cmp is not None else None
+
     def make_task(i: int) -> RegionTask:
         r = reg.iloc[i]
         return RegionTask(
             region_id=str(r["region_id"]), name=str(r["name"]), area_type=str(r["area_type"]),
             status=str(r["status"]), notes=str(r["notes"] or ""), geometry=r.geometry, area_km2=float(r["area_km2"]),
             profile=profile,
-            samples=_slice(smp, s_idx, i, n_reg), events=_slice(evt, e_idx, i, n_reg), complaints=_slice(cmp, c_idx, i, n_reg),
+            samples=_slice(smp_cols, s_idx, i, n_reg), events=_slice(evt_cols, e_idx, i, n_reg), complaints=_slice(cmp_cols, c_idx, i, n_reg),
             coverage=cov, capacity_density=dens,
             offered_traffic_mbps=None if traffic is None or pd.isna(traffic.iloc[i]) else float(traffic.iloc[i]),
             has_samples_input=smp is not None, has_complaints_input=cmp is not None,
@@ -300,11 +304,39 @@ def _pairs(assigned, n_reg: int):
     return p, group_offsets(r, n_reg)
 
 
-def _slice(df, pairs, i: int, n: int):
-    if df is None:
+class _Columns:
+    """A table held as plain column arrays (strings as categorical codes) for cheap row slicing."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.cols = {}
+        for c in df.columns:
+            s = df[c]
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                self.cols[c] = (s.cat.codes.to_numpy(), s.cat.categories, s.dtype)
+            elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+                cat = pd.Categorical(s)
+                self.cols[c] = (cat.codes, cat.categories, cat.dtype)
+            elif isinstance(s.dtype, pd.DatetimeTZDtype):
+                self.cols[c] = s.array  # keeps datetime64 storage (to_numpy would box Timestamps)
+            else:
+                self.cols[c] = s.to_numpy()
+
+    def take(self, idx: np.ndarray) -> pd.DataFrame:
+        out = {}
+        for c, v in self.cols.items():
+            if isinstance(v, tuple):
+                codes, _, dtype = v
+                out[c] = pd.Categorical.from_codes(codes[idx], dtype=dtype)
+            else:
+                out[c] = v[idx]
+        return pd.DataFrame(out)
+
+
+def _slice(cols, pairs, i: int, n: int):
+    if cols is None:
         return None
     p_idx, offs = pairs
-    return df.iloc[p_idx[offs[i] : offs[i + 1]]].reset_index(drop=True)
+    return cols.take(p_idx[offs[i] : offs[i + 1]])
 
 
 def _campaigns(smp: pd.DataFrame, window: str | None) -> np.ndarray:
