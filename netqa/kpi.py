@@ -317,3 +317,56 @@ def kpi_report(samples: pd.DataFrame, events: pd.DataFrame | None = None, profil
     if regions is not None:
         doc["regions"] = compute_kpis_by_region(samples, events, regions, prof)
     return doc
+
+
+def _json_clean(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _json_clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_json_clean(x) for x in v]
+    return v
+
+
+def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: float | None = None,
+            bins_out=None, overwrite: bool = False) -> dict:
+    """The ``netqa kpi`` stage on files: read samples/events/regions, write KPI JSON (and bins).
+
+    ``events`` defaults to ``SAMPLES.events.parquet`` when it exists.  Returns the JSON document.
+    """
+    import json
+
+    from netqa.fileio import atomic_path, check_output, write_text_atomic
+    from netqa.ingest import events_path_for, load_events, load_samples
+
+    out = check_output(out, overwrite)
+    if bin_m:
+        bins_out = Path(bins_out) if bins_out else out.with_name(out.stem + ".bins.gpkg")
+        check_output(bins_out, overwrite)
+    prof = load_profile(profile)
+    s = load_samples(samples)
+    ev_path = events or (str(events_path_for(samples)) if events_path_for(samples).is_file() else None)
+    ev = load_events(ev_path) if ev_path else None
+    reg = None
+    if regions is not None:
+        import geopandas as gpd
+
+        try:
+            reg = gpd.read_file(regions)
+        except Exception as exc:
+            raise InputError(f"{regions}: regions cannot be read ({exc})") from None
+    doc = kpi_report(s, ev, prof, reg)
+    doc["inputs"] = {"samples": str(samples), "events": None if ev_path is None else str(ev_path),
+                     "regions": None if regions is None else str(regions)}
+    write_text_atomic(out, json.dumps(_json_clean(doc), indent=2) + "\n")
+    if bin_m:
+        bins = spatial_bins(s, bin_m, prof.bin_min_samples, prof)
+        with atomic_path(bins_out) as tmp:
+            if bins_out.suffix.lower() == ".gpkg":
+                bins.to_file(tmp, layer="bins", driver="GPKG")
+            else:
+                bins.to_parquet(tmp)
+        doc["bins_path"] = str(bins_out)
+        log.info("wrote %d bins to %s", len(bins), bins_out)
+    return doc

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-from pathlib import Path
 
 from netqa.commands import add_overwrite
 
@@ -30,49 +27,13 @@ def add_arguments(parser) -> None:
     add_overwrite(parser)
 
 
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
-    return v
-
-
 def run(args) -> int:
-    from netqa.errors import InputError
-    from netqa.fileio import atomic_path, check_output, write_text_atomic
-    from netqa.ingest import events_path_for, load_events, load_samples
-    from netqa.kpi import kpi_report, load_profile, spatial_bins
+    from netqa.kpi import run_kpi
 
-    out = check_output(args.out, args.overwrite)
-    bins_out = None
-    if args.bin_m:
-        bins_out = Path(args.bins_out) if args.bins_out else out.with_name(out.stem + ".bins.gpkg")
-        check_output(bins_out, args.overwrite)
-    profile = load_profile(args.profile)
-    samples = load_samples(args.samples)
-    ev_path = args.events or (str(events_path_for(args.samples)) if events_path_for(args.samples).is_file() else None)
-    events = load_events(ev_path) if ev_path else None
-    regions = None
-    if args.regions:
-        import geopandas as gpd
-
-        try:
-            regions = gpd.read_file(args.regions)
-        except Exception as exc:
-            raise InputError(f"{args.regions}: regions cannot be read ({exc})") from None
-    doc = kpi_report(samples, events, profile, regions)
-    doc["inputs"] = {"samples": str(args.samples), "events": ev_path, "regions": args.regions}
-    write_text_atomic(out, json.dumps(_clean(doc), indent=2) + "\n")
-    if bins_out is not None:
-        bins = spatial_bins(samples, args.bin_m, profile.bin_min_samples, profile)
-        with atomic_path(bins_out) as tmp:
-            bins.to_file(tmp, layer="bins", driver="GPKG") if bins_out.suffix.lower() == ".gpkg" else bins.to_parquet(tmp)
-        log.info("wrote %d bins to %s", len(bins), bins_out)
+    doc = run_kpi(args.samples, args.out, events=args.events, regions=args.regions, profile=args.profile,
+                  bin_m=args.bin_m, bins_out=args.bins_out, overwrite=args.overwrite)
     cov = doc["coverage_rate"]
     log.info("n_samples %d, coverage_rate %s, drop_rate %s, ho_success_rate %s",
              doc["n_samples"], "null" if cov is None else f"{cov:.3f}", doc["drop_rate"], doc["ho_success_rate"])
-    print(f"wrote {out}")
+    print(f"wrote {args.out}")
     return 0

@@ -174,6 +174,9 @@ def test_cli_kpi_writes_json_with_regions(tmp_path, samples, events):
     assert doc["drop_rate"] == pytest.approx(1 / 3) and doc["regions"]["A"]["n_samples"] == 5
     assert len(doc["cdf"]["rsrp_dbm"]["value"]) == 101
     assert main(["kpi", str(s), "--out", str(out)]) == 2  # exists, no --overwrite
+    bins = tmp_path / "b.gpkg"
+    assert main(["kpi", str(s), "--out", str(out), "--overwrite", "--bin-m", "50", "--bins-out", str(bins)]) == 0
+    assert len(gpd.read_file(bins)) >= 1
 
 
 # ------------------------------------------------------------------ test world and Cork, end to end
