@@ -330,7 +330,7 @@ def _json_clean(v):
 
 
 def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: float | None = None,
-            bins_out=None, overwrite: bool = False) -> dict:
+            bins_out=None, bin_min_samples: int | None = None, overwrite: bool = False) -> dict:
     """The ``netqa kpi`` stage on files: read samples/events/regions, write KPI JSON (and bins).
 
     ``events`` defaults to ``SAMPLES.events.parquet`` when it exists.  Returns the JSON document.
@@ -361,7 +361,7 @@ def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: fl
                      "regions": None if regions is None else str(regions)}
     write_text_atomic(out, json.dumps(_json_clean(doc), indent=2) + "\n")
     if bin_m:
-        bins = spatial_bins(s, bin_m, prof.bin_min_samples, prof)
+        bins = spatial_bins(s, bin_m, prof.bin_min_samples if bin_min_samples is None else bin_min_samples, prof)
         with atomic_path(bins_out) as tmp:
             if bins_out.suffix.lower() == ".gpkg":
                 bins.to_file(tmp, layer="bins", driver="GPKG")

@@ -176,7 +176,9 @@ def test_cli_kpi_writes_json_with_regions(tmp_path, samples, events):
     assert main(["kpi", str(s), "--out", str(out)]) == 2  # exists, no --overwrite
     bins = tmp_path / "b.gpkg"
     assert main(["kpi", str(s), "--out", str(out), "--overwrite", "--bin-m", "50", "--bins-out", str(bins)]) == 0
-    assert len(gpd.read_file(bins)) >= 1
+    assert len(gpd.read_file(bins)) == 0  # the profile's minimum of 5 samples per bin
+    assert main(["kpi", str(s), "--out", str(out), "--overwrite", "--bin-m", "50", "--bins-out", str(bins), "--bin-min-samples", "2"]) == 0
+    assert sorted(gpd.read_file(bins)["n"]) == [2, 2]
 
 
 # ------------------------------------------------------------------ test world and Cork, end to end
