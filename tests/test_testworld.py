@@ -331,3 +331,11 @@ def test_truth_json_records_parameters(world):
     assert {f"k{i}" for i in range(1, 8)} <= set(info["spm"]) and info["spm"]["f_ref_mhz"] == 1800.0
     assert info["shadowing"]["sigma_db"] == 6.0 and info["shadowing"]["decorrelation_m"] == 50.0
     assert set(info["sessions"]) == set(SESSIONS)
+
+
+@pytest.mark.parametrize("name", ["k3", "k5", "k6", "k7"])
+def test_truth_fixes_unidentifiable_coefficients_at_the_spm_defaults(name):
+    """With 22-25 m masts and one UE height K3, K5, K6, K7 cannot be told from K1: the truth uses the defaults."""
+    from propagation import SPM_DEFAULT_K
+
+    assert getattr(WorldConfig().spm, name) == pytest.approx(getattr(SPM_DEFAULT_K, name), abs=1e-12)

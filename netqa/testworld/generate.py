@@ -142,8 +142,9 @@ def write_session(out: Path, s: drives_mod.Session, lte: list[dict], frame: Fram
     t0 = SESSION_START_UTC[s.name]
     tz = ZoneInfo(cfg.timezone)
     n = s.track.t_s.size
-    gx = s.track.x_m + cfg.gps_noise_m * rng.standard_normal(n)
-    gy = s.track.y_m + cfg.gps_noise_m * rng.standard_normal(n)
+    # reported positions stay inside the study area (a road may run along its edge)
+    gx = np.clip(s.track.x_m + cfg.gps_noise_m * rng.standard_normal(n), 1.0, cfg.size_m - 1.0)
+    gy = np.clip(s.track.y_m + cfg.gps_noise_m * rng.standard_normal(n), 1.0, cfg.size_m - 1.0)
     lon, lat = frame.lonlat(gx, gy)
     ids = [c["cell_id"] for c in lte]
     rows, grows = [], []
