@@ -34,7 +34,7 @@ def make_log(path: Path, n_rows: int, seed: int = 1, chunk: int = 1_000_000) -> 
             i = np.arange(start, start + n)
             t = (t0 + i.astype("timedelta64[s]")).astype(str)
             fix = (i // 15) * 15  # a GPS fix every 15 rows
-            lat = 51.90 + 1e-5 * (fix % 200_000)  # a 2 km track, driven round and round
+            lat = 51.90 + 1e-5 * (fix % 200_000)  # a 2-degree track, driven round and round
             lon = -8.40 + 1e-5 * (fix % 200_000)
             rsrp = np.round(rng.normal(-95, 12, n)).astype(int)
             rsrp[rng.random(n) < 0.001] = -200  # sentinels to reject

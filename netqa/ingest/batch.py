@@ -54,6 +54,11 @@ class Batch:
                 out[k] = v.take(pa.array(index, type=pa.int64()))
         return Batch(out, self.line[index])
 
+    def slice(self, start: int, stop: int) -> "Batch":
+        """Rows start:stop as views (no copy)."""
+        out = {k: (v[start:stop] if isinstance(v, np.ndarray) else v.slice(start, stop - start)) for k, v in self.cols.items()}
+        return Batch(out, self.line[start:stop])
+
     @staticmethod
     def concat(batches: list["Batch"]) -> "Batch":
         batches = [b for b in batches if b is not None]

@@ -241,8 +241,14 @@ class Normaliser:
                 if (t[rows[-1]] - t[p]) <= self.max_fix_gap_s * NS:
                     hold[rows[rows >= p]] = True
         keep_idx = np.flatnonzero(~hold)
-        pending = comb.take(np.flatnonzero(hold)) if hold.any() else None
-        out = comb.take(keep_idx)
+        k = keep_idx.size
+        if k == 0 or keep_idx[-1] == k - 1:  # held rows are a tail: split by views
+            pending = comb.slice(k, n) if k < n else None
+            out = comb.slice(0, k)
+            keep_idx = slice(0, k)
+        else:
+            pending = comb.take(np.flatnonzero(hold))
+            out = comb.take(keep_idx)
         out.cols["lat"] = lat2[keep_idx]
         out.cols["lon"] = lon2[keep_idx]
         out.cols["gps_interpolated"] = out.cols["gps_interpolated"] | moved[keep_idx]
