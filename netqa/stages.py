@@ -39,9 +39,22 @@ def ingest(ctx: RunContext):
 
 
 def kpi(ctx: RunContext):
-    if not ctx.config.kpi.enabled or "samples" not in ctx.products:
+    cfg = ctx.config
+    if not cfg.kpi.enabled or "samples" not in ctx.products:
         return None
-    return not_built("kpi", 5)
+    from netqa.kpi import run_kpi
+
+    out = ctx.out_dir / "kpi.json"
+    run_kpi(
+        ctx.products["samples"],
+        out,
+        events=ctx.products.get("events"),
+        regions=cfg.inputs.regions,
+        profile=cfg.kpi.profile,
+        overwrite=ctx.overwrite,
+    )
+    ctx.products["kpi"] = out
+    return [out]
 
 
 def predict(ctx: RunContext):
