@@ -23,7 +23,7 @@ Procedure:
    model stays exactly linear in the bin means;
 2. each bin is one observation with equal weight (a car stopped at a light
    does not outweigh a kilometre of road);
-3. a coefficient is fitted only when the data determine it, else it keeps the
+3. a coefficient (or the group of clutter offsets) is fitted only when the data determine it, else it keeps the
    prior value and the reason is recorded (:attr:`Calibration.refused`):
    fewer bins than ``min_bins``; distance span below ``min_distance_decades``
    (K2, K5); effective-height spread below ``min_log_height_std`` (K3, K5);
@@ -114,8 +114,8 @@ class CalibrationConfig:
     per_cell: bool = True
     max_folds: int = 10
     select_by_holdout: bool = True
-    min_holdout_gain_db: dict = field(default_factory=lambda: {"k3": 0.05, "k4": 0.05, "k5": 0.1, "k6": 0.05,
-                                                               "k7": 0.05})  # fmt: skip
+    min_holdout_gain_db: dict = field(default_factory=lambda: {"clutter": 0.05, "k3": 0.05, "k4": 0.05, "k5": 0.1,
+                                                               "k6": 0.05, "k7": 0.05})  # fmt: skip
 
     def __post_init__(self):
         if self.average not in ("db", "linear"):
@@ -151,6 +151,7 @@ class Calibration:
     fit: dict = field(default_factory=dict)
     holdout: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    bands: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------
@@ -259,13 +260,14 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
         )
     refused = _identifiability(x, config)
     for name, why in (fixed or {}).items():
-        refused.setdefault(name, why)
+        if name in K_NAMES:
+            refused.setdefault(name, why)
     free_k = [name for name in K_NAMES if name not in refused]
     n_cl = onehot.sum(axis=0)  # bins (fractional) per class
     anchor = int(np.argmax(n_cl)) if classes else None
     free_cl = []
     refused_cl = {}
-    if config.clutter_offsets:
+    if config.clutter_offsets and "clutter" not in (fixed or {}):
         for j, name in enumerate(classes):
             if j == anchor:
                 continue
@@ -383,7 +385,8 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
         clutter_offset_db={classes[j]: float(offsets[j]) for j in range(len(classes)) if j in free_cl or j == anchor},
         clutter_anchor=classes[anchor] if anchor is not None else None,
         fitted=list(free_k) + [f"clutter:{classes[j]}" for j in free_cl],
-        refused={**refused, **{f"clutter:{c}": r for c, r in refused_cl.items()}},
+        refused={**refused, **({"clutter": fixed["clutter"]} if fixed and "clutter" in fixed else {}),
+                 **{f"clutter:{c}": r for c, r in refused_cl.items()}},
         std_error={(n if not isinstance(n, tuple) else f"clutter:{classes[n[1]]}"): float(s) for n, s in se.items()},
     )
     if config.per_cell:
@@ -413,8 +416,8 @@ def _holdout_rmse(data: CalibrationData, config: CalibrationConfig, fixed: dict)
 def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tuple[dict, dict]:
     """Choose the optional coefficients (K3..K7) by their effect on the held-out-session error.
 
-    Starting from K1, K2 and the clutter offsets, each optional coefficient the
-    data can determine (in the order K3, K5, K4, K6, K7) is kept only if it
+    Starting from K1 and K2, each optional term the data can determine (in the
+    order: the clutter offsets as one group, K3, K5, K4, K6, K7) is kept only if it
     lowers the held-out RMSE by at least ``config.min_holdout_gain_db[name]``
     (0.1 dB for the interaction term K5, which trades against K2; 0.05 dB else):
     nominal standard errors are optimistic with spatially correlated
@@ -428,12 +431,14 @@ def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tup
         RMSE of each trial [dB].
     """
     n_sessions = len(set(np.asarray(data.session, dtype=object).astype(str).tolist()))
-    optional = ("k3", "k5", "k4", "k6", "k7")
+    optional = ("clutter", "k3", "k5", "k4", "k6", "k7")
     if n_sessions < 2:
         return {n: "not validated: a hold-out needs at least 2 sessions" for n in optional}, {}
     classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
     _, x, *_ = _bin(data, config, classes)
     undetermined = _identifiability(x, config)
+    if not config.clutter_offsets or len(classes) < 2:
+        undetermined["clutter"] = "not requested" if not config.clutter_offsets else "a single clutter class"
     fixed = {n: undetermined.get(n, "does not lower the held-out error") for n in optional}
     best = _holdout_rmse(data, config, fixed)
     trials = {"k1+k2": _round(best)}

@@ -4,7 +4,10 @@ Measured path loss per sample = EIRP towards the sample (the engine's RS
 power, antenna gain, feeder loss and pattern, :func:`netqa.compare.points.calibration_geometry`)
 minus the measured RSRP of the serving cell.  Samples are filtered (distance
 range, RSRP floor; each filter's count reported), then :func:`netqa.calibrate.fit.fit_spm`
-fits and cross-validates by session.
+fits and cross-validates by session: once per (technology, carrier) band
+(:func:`netqa.calibrate.modelfile.band_key`; one tuned model per band, so that
+no frequency rule biases the fit) and once over all bands (the global
+fallback for cells of bands without enough data).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, fit_spm
-from netqa.calibrate.modelfile import read_model_file, write_model_file
+from netqa.calibrate.modelfile import band_key, read_model_file, write_model_file
+from netqa.errors import InputError
 from netqa.compare.binning import SampleFilters, filter_samples
 from netqa.compare.points import calibration_geometry
 from netqa.compare.prepare import prepare
@@ -51,7 +55,8 @@ class CalibrateOptions:
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
                      options: CalibrateOptions = CalibrateOptions()):  # fmt: skip
-    """Prepared, filtered :class:`CalibrationData`, the table clutter losses by class name, and counts."""
+    """Prepared, filtered :class:`CalibrationData`, the clutter losses by class name, the sample counts,
+    the unknown serving cells and the band key of each sample (its serving cell's tech and carrier)."""
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table,
                    resolution_m=options.resolution_m)  # fmt: skip
     cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
@@ -59,13 +64,21 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     rsrp = pd.to_numeric(prep.df["rsrp_dbm"], errors="coerce").to_numpy(np.float64)
     keep, removed = filter_samples(geo["dist_km"], rsrp, options.filters)
     table_loss = {prep.world.clutter_name[c]: v for c, v in prep.world.clutter_loss.items()}
-    prior_clutter = {}
-    if options.model_file:
-        prior_clutter = read_model_file(options.model_file).clutter_loss_db
+    cells_df = prep.world.cells
+    tech = cells_df["tech"].astype(str).to_numpy(object) if "tech" in cells_df else np.full(len(cells_df), "", object)
+    cell_band = np.array([band_key(t, f) for t, f in zip(tech, prep.world.matrix[:, 7])], dtype=object)
+    band = cell_band[np.maximum(prep.serving, 0)]
     clutter_names = np.where(pd.isna(prep.clutter), "none", prep.clutter).astype(object)
     clutter_db = np.where(pd.isna(prep.clutter), 0.0, prep.clutter_db)
-    if prior_clutter:
-        clutter_db = pd.Series(clutter_names).map({**table_loss, **prior_clutter}).fillna(0.0).to_numpy(np.float64)
+    prior_clutter = {}
+    if options.model_file:
+        tm = read_model_file(options.model_file)
+        prior_clutter = tm.clutter_loss_db
+        for key in np.unique(band):  # each band starts from its own section's clutter losses
+            sel = band == key
+            b = tm.bands.get(key)
+            losses = {**table_loss, **tm.clutter_loss_db, **(b.clutter_loss_db if b is not None else {})}
+            clutter_db[sel] = pd.Series(clutter_names[sel]).map(losses).fillna(0.0).to_numpy(np.float64)
     h_eff = geo["h_tx_eff_m"]
     if options.h_eff == "site":
         h_eff = prep.world.matrix[np.maximum(prep.serving, 0), 3]
@@ -77,28 +90,48 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         session=prep.df["session"].astype(str).to_numpy(dtype=object), x_m=prep.x_m, y_m=prep.y_m,
     ).subset(keep)  # fmt: skip
     counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n}
-    return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells
+    return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band[keep]
 
 
 def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
               options: CalibrateOptions = CalibrateOptions(), overwrite: bool = False) -> Calibration:  # fmt: skip
-    """Fit the SPM to the samples and write the tuned TOML to ``out`` (see :mod:`netqa.calibrate`).
+    """Fit the SPM to the samples, per band and globally, and write the tuned TOML to ``out``.
 
     Returns
     -------
     Calibration
-        With ``settings["samples"]`` holding the sample counts (read, removed per reason, used).
+        The global fit, with ``bands`` (band key -> {"tech", "freq_mhz",
+        "cal": Calibration} or {"refused": reason, "n_samples"}) and
+        ``settings["samples"]`` holding the sample counts (read, removed per
+        reason, used).
     """
     out = check_output(out, overwrite)
-    prior = SPM_DEFAULT_K
-    if options.model_file:
-        prior = read_model_file(options.model_file).k
-    fit_cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": prior})
-    data, table_loss, counts, unknown = calibration_data(samples, cells, dem, clutter=clutter,
-                                                         clutter_table=clutter_table, options=options)  # fmt: skip
+    tm = read_model_file(options.model_file) if options.model_file else None
+    prior = tm.k if tm is not None else SPM_DEFAULT_K
+    data, table_loss, counts, unknown, band = calibration_data(samples, cells, dem, clutter=clutter,
+                                                               clutter_table=clutter_table, options=options)  # fmt: skip
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
              ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("read", "used")))  # fmt: skip
-    cal = fit_spm(data, fit_cfg)
+    bands = {}
+    for key in sorted(set(band.tolist())):
+        sel = band == key
+        sub = data.subset(sel)
+        tech, _, freq = key.rpartition("-")
+        b_prior = tm.k_for(tech, float(freq)) if tm is not None else prior
+        cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior})
+        try:
+            bands[key] = {"tech": tech, "freq_mhz": float(np.median(sub.freq_mhz)), "cal": fit_spm(sub, cfg)}
+        except InputError as exc:
+            bands[key] = {"refused": str(exc), "n_samples": sub.n}
+            log.info("calibrate: band %s not fitted (the global model applies): %s", key, exc)
+            continue
+        _log_fit(f"band {key}", bands[key]["cal"])
+    fit_cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": prior})
+    if len(bands) == 1 and "cal" in next(iter(bands.values())):
+        cal = _copy_cal(next(iter(bands.values()))["cal"])  # one band: the global model is that band's
+    else:
+        cal = fit_spm(data, fit_cfg)
+    cal.bands = bands
     cal.settings["samples"] = counts
     if unknown:
         cal.settings["unknown_serving_cells"] = unknown[:50]
@@ -113,15 +146,29 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     }  # fmt: skip
     used = {c for c in np.unique(data.clutter)}
     write_model_file(out, cal, clutter_table_loss_db={c: v for c, v in table_loss.items() if c in used} or None,
-                     provenance=provenance, overwrite=True)  # fmt: skip
+                     provenance=provenance, h_eff_method=H_EFF_METHOD[options.h_eff], overwrite=True)  # fmt: skip
+    _log_fit("global", cal)
+    return cal
+
+
+#: ``CalibrateOptions.h_eff`` -> the model file's ``h_eff_method``.
+H_EFF_METHOD = {"site": "ground", "terrain": "relative"}
+
+
+def _copy_cal(cal: Calibration) -> Calibration:
+    import copy
+
+    return copy.copy(cal)
+
+
+def _log_fit(what: str, cal: Calibration) -> None:
     h = cal.holdout
     if "tuned" in h:
-        log.info("calibrate: held-out sessions (%d folds): tuned mean %+.2f dB, std %.2f dB; prior mean %+.2f dB, std %.2f dB",
-                 h["n_folds"], h["tuned"]["mean_error_db"], h["tuned"]["std_error_db"],
+        log.info("calibrate %s: held-out sessions (%d folds): tuned mean %+.2f dB, std %.2f dB; prior mean %+.2f dB, "
+                 "std %.2f dB", what, h["n_folds"], h["tuned"]["mean_error_db"], h["tuned"]["std_error_db"],
                  h["prior"]["mean_error_db"], h["prior"]["std_error_db"])  # fmt: skip
     for name, why in cal.refused.items():
-        log.info("calibrate: %s kept at the prior: %s", name, why)
-    return cal
+        log.info("calibrate %s: %s kept at the prior: %s", what, name, why)
 
 
 __all__ = ["CalibrateOptions", "calibrate", "calibration_data"]
