@@ -99,9 +99,27 @@ def calibrate(ctx: RunContext):
 
 
 def score(ctx: RunContext):
-    if not (ctx.config.score.enabled and ctx.config.inputs.regions):
+    cfg = ctx.config
+    if not (cfg.score.enabled and cfg.inputs.regions):
         return None
-    return not_built("score", 7)
+    from netqa.score import score_regions
+
+    out = ctx.out_dir / "scores.gpkg"
+    score_regions(
+        cfg.inputs.regions,
+        out,
+        samples=ctx.products.get("samples"),
+        events=ctx.products.get("events"),
+        coverage=ctx.products.get("coverage"),
+        complaints=cfg.inputs.complaints,
+        cells=cfg.inputs.cells,
+        scheme=cfg.score.scheme,
+        profile=cfg.kpi.profile,
+        scheduler=cfg.score.scheduler,
+        overwrite=ctx.overwrite,
+    )
+    ctx.products["scores"] = out
+    return [p for p in sorted(ctx.out_dir.glob("scores.*")) if p.is_file()]
 
 
 def maps(ctx: RunContext):
