@@ -87,15 +87,42 @@ def predict(ctx: RunContext):
 
 
 def compare(ctx: RunContext):
-    if not ctx.config.compare.enabled or "samples" not in ctx.products:
+    cfg = ctx.config
+    if not (cfg.compare.enabled and "samples" in ctx.products and cfg.inputs.cells and cfg.inputs.dem):
         return None
-    return not_built("compare", 6)
+    from netqa.compare.run import CompareConfig, compare as run_compare
+
+    p = cfg.predict
+    inputs = dict(events=ctx.products.get("events"), clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table,
+                  regions=cfg.inputs.regions, overwrite=ctx.overwrite)  # fmt: skip
+    common = dict(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, radius_km=p.radius_km,
+                  cell_load=p.cell_load, noise_figure_db=p.noise_figure_db)  # fmt: skip
+    out = ctx.out_dir / "compare"
+    run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out,
+                config=CompareConfig(model=p.model, model_file=p.model_file, **common), **inputs)  # fmt: skip
+    written = sorted(q for q in out.iterdir() if q.is_file())
+    if "tuned_model" in ctx.products:  # the same comparison with the model calibrated in this run
+        run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out / "tuned",
+                    config=CompareConfig(model="spm", model_file=ctx.products["tuned_model"], **common), **inputs)  # fmt: skip
+        written += sorted(q for q in (out / "tuned").iterdir() if q.is_file())
+    ctx.products["compare"] = out / "stats.json"
+    return written
 
 
 def calibrate(ctx: RunContext):
-    if not ctx.config.calibrate.enabled or "samples" not in ctx.products:
+    cfg = ctx.config
+    if not (cfg.calibrate.enabled and "samples" in ctx.products and cfg.inputs.cells and cfg.inputs.dem):
         return None
-    return not_built("calibrate", 6)
+    from netqa.calibrate.run import CalibrateOptions, calibrate as run_calibrate
+
+    p = cfg.predict
+    out = ctx.out_dir / "tuned_model.toml"
+    # h_eff "site": antenna height above ground at the site (the model file records h_eff_method = "ground")
+    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, h_eff="site")
+    run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
+                  clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite)  # fmt: skip
+    ctx.products["tuned_model"] = out
+    return [out]
 
 
 def score(ctx: RunContext):
@@ -154,8 +181,8 @@ STAGES = [
     ("ingest", ingest),
     ("kpi", kpi),
     ("predict", predict),
+    ("calibrate", calibrate),  # before compare: compare also reports the model tuned in this run
     ("compare", compare),
-    ("calibrate", calibrate),
     ("score", score),
     ("map", maps),
     ("report", report),

@@ -206,11 +206,15 @@ class PointPrediction:
 
 
 def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, clutter_db=None,
-                    loss_offset_db=None, noise_figure_db: float = 7.0) -> PointPrediction:  # fmt: skip
+                    loss_offset_db=None, noise_figure_db: float = 7.0, groups=None,
+                    extra_loss=None) -> PointPrediction:  # fmt: skip
     """Predictions at the samples for their serving cell (row index, -1 unknown) and the best server.
 
-    ``loss_offset_db`` (per sample) is added to the serving cell's path loss
-    (per-cell K1/K2 of a tuned model file).
+    ``loss_offset_db`` (per sample) is added to the serving cell's path loss.
+    ``groups``: list of ``(cell_rows, EngineConfig, clutter_db per sample)``
+    predicting each group of cells with its own model (one tuned SPM and
+    clutter table per band); ``extra_loss(x, y, z)`` returns an extra loss
+    (points x cells) [dB] added to every cell (per-cell K1/K2, h_eff convention).
     """
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
@@ -229,8 +233,16 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     noise_bs = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ) + config.bs_noise_figure_db
     for a in range(0, n, CHUNK_POINTS):
         sl = slice(a, min(a + CHUNK_POINTS, n))
-        p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[sl],
-                           patterns=world.patterns)  # fmt: skip
+        if groups is None:
+            p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[sl],
+                               patterns=world.patterns)  # fmt: skip
+        else:
+            p = np.full((sl.stop - sl.start, m.shape[0]), -np.inf)
+            for rows, cfg_g, clut_g in groups:
+                p[:, rows] = predict_points(m[rows], world.elev_m, world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
+                                            clutter_db=np.asarray(clut_g, np.float64)[sl], patterns=world.patterns)  # fmt: skip
+        if extra_loss is not None:
+            p = p - extra_loss(x[sl], y[sl], z[sl])
         dist = np.hypot(x[sl][:, None] - m[None, :, 0], y[sl][:, None] - m[None, :, 1])
         p = np.where(dist <= radius_m[None, :], p, -np.inf)
         srv = serving[sl]

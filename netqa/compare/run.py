@@ -1,0 +1,385 @@
+"""The ``netqa compare`` stage: predicted vs measured signal strength, drop rate and throughput.
+
+Every sample is predicted at its own position for **its own serving cell**
+(and the best server) with the engine's POINTS mode
+(:func:`netqa.compare.points.predict_samples`); a tuned model file applies per
+band (its ``[band.KEY]`` sections by the cell's tech and carrier, else the
+global ``[spm]``), with its tuned clutter losses, per-cell K1/K2 and its
+effective-height convention.  Outputs in ``DIR``:
+
+* ``stats.json`` -- DESIGN.md's keys (``n``, ``mean_error_db``,
+  ``std_error_db``, ``rmse_db``, ``correlation``, ``per_cell``,
+  ``per_clutter``, ``per_distance_km``, ``per_region``) for RSRP, before and
+  after Lee averaging, the samples each filter removed, the best-server
+  comparison, DL/UL throughput in download/upload periods with percentiles
+  side by side and the stated assumptions, drop rate and handover failure
+  (:mod:`netqa.compare.events`);
+* ``residuals.parquet`` -- one row per usable sample (predicted, measured,
+  error = predicted - measured, filter flag);
+* the plots of :mod:`netqa.compare.plots`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netqa.compare.binning import SampleFilters, average_groups, filter_samples, lee_windows, square_bins
+from netqa.compare.prepare import prepare
+from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
+from netqa.errors import InputError
+from netqa.fileio import atomic_path, check_output, write_text_atomic
+from propagation import SPM_DEFAULT_K
+from propagation.engine import EngineConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Settings of :func:`compare`.
+
+    ``model``/``terrain``/``rx_height_m``/``model_file``/``resolution_m``/``radius_km``
+    as ``netqa predict``; ``cell_load``: share of the interferers' resource
+    elements transmitted [-]; ``filters``: distance range [km], RSRP floor
+    [dBm], minimum samples per averaging window; ``area_step_m``: spacing of
+    the points over each region's area for the area drop model [m];
+    ``bin_m``: square bins for the averaged statistics when Lee windows
+    hold too few samples (1 Hz logs) [m]; ``plots``: write the PNG plots.
+    """
+
+    model: str = "hata"
+    terrain: str = "none"
+    rx_height_m: float = 1.5
+    model_file: Path | None = None
+    resolution_m: float = 30.0
+    radius_km: float = 15.0
+    cell_load: float = 1.0
+    noise_figure_db: float = 7.0
+    filters: SampleFilters = field(default_factory=lambda: SampleFilters(min_dist_km=0.05, rsrp_floor_dbm=-135.0,
+                                                                         min_samples_per_bin=3))  # fmt: skip
+    area_step_m: float = 300.0
+    bin_m: float = 50.0
+    plots: bool = True
+
+
+# ----------------------------------------------------------------------------------
+# model (file) set-up
+# ----------------------------------------------------------------------------------
+def _model_setup(world, config: CompareConfig, table_db):
+    """Engine config, per-band groups (cell rows, config, clutter losses by class), extra loss, description."""
+    base = EngineConfig(model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
+                        noise_figure_db=config.noise_figure_db)  # fmt: skip
+    if not config.model_file:
+        return base, None, None, {"model": config.model, "terrain": config.terrain}
+    from netqa.calibrate.modelfile import band_key, read_model_file
+
+    tm = read_model_file(config.model_file)
+    if config.model != "spm":
+        log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
+    base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
+                        noise_figure_db=config.noise_figure_db)  # fmt: skip
+    cells = world.cells
+    m = world.matrix
+    tech = cells["tech"].astype(str).to_numpy(object) if "tech" in cells else np.full(len(cells), "", object)
+    keys = np.array([band_key(t, f) for t, f in zip(tech, m[:, 7])], dtype=object)
+    groups = []
+    k_cell = []
+    for key in np.unique(keys):
+        rows = np.flatnonzero(keys == key)
+        b = tm.bands.get(key)
+        k = b.k if b is not None else tm.k
+        losses = {**table_db, **tm.clutter_loss_db, **(b.clutter_loss_db if b is not None else {})}
+        groups.append((rows, EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m,
+                                          spm_k=k, noise_figure_db=config.noise_figure_db), losses))  # fmt: skip
+        k_cell.extend((r, k) for r in rows)
+    k_of = dict(k_cell)
+    ids = world.cell_ids
+    dk1 = np.array([tm.per_cell.get(c, {}).get("k1", k_of[i].k1) - k_of[i].k1 for i, c in enumerate(ids)])
+    dk2 = np.array([tm.per_cell.get(c, {}).get("k2", k_of[i].k2) - k_of[i].k2 for i, c in enumerate(ids)])
+    k3 = np.array([k_of[i].k3 for i in range(len(ids))])
+    k5 = np.array([k_of[i].k5 for i in range(len(ids))])
+    ground = tm.h_eff_method == "ground"
+    from netqa.compare.points import ground_heights
+
+    z_site = m[:, 2].copy()
+    if np.isnan(z_site).any():
+        z_site = np.where(np.isnan(z_site), ground_heights(world, m[:, 0], m[:, 1]), z_site)
+    h = m[:, 3]
+
+    def extra_loss(x, y, z):
+        dist_km = np.maximum(np.hypot(x[:, None] - m[None, :, 0], y[:, None] - m[None, :, 1]) * 1e-3, base.min_dist_km)
+        log_d = np.log10(dist_km)
+        out = dk1[None, :] + dk2[None, :] * log_d
+        if ground:  # the engine uses h_eff = z_site + h - z_rx; the file's model was fitted on h above the site's ground
+            d_log_h = np.log10(np.maximum(h, 1.0))[None, :] - np.log10(np.maximum(z_site[None, :] + h[None, :] - z[:, None], 1.0))
+            out = out + (k3[None, :] + k5[None, :] * log_d) * d_log_h
+        return out
+
+    used = {"model": "spm (tuned model file)", "model_file": str(config.model_file), "terrain": config.terrain,
+            "h_eff_method": tm.h_eff_method, "bands_tuned": sorted(set(keys.tolist()) & set(tm.bands)),
+            "bands_global_fallback": sorted(set(keys.tolist()) - set(tm.bands)),
+            "cells_with_own_k": sorted(set(ids.tolist()) & set(tm.per_cell))[:200]}  # fmt: skip
+    return base, groups, extra_loss, used
+
+
+# ----------------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------------
+def read_events(events) -> pd.DataFrame | None:
+    """Events from Parquet/CSV file(s) or a DataFrame (canonical columns)."""
+    if events is None:
+        return None
+    if isinstance(events, pd.DataFrame):
+        return events.reset_index(drop=True)
+    paths = [events] if isinstance(events, (str, Path)) else list(events)
+    frames = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise InputError(f"--events {p}: file not found")
+        try:
+            frames.append(pd.read_parquet(p) if p.suffix.lower() in (".parquet", ".pq") else pd.read_csv(p, comment="#"))
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"--events {p}: cannot read ({exc})") from exc
+    df = pd.concat(frames, ignore_index=True)
+    missing = [c for c in ("time", "session", "event") if c not in df.columns]
+    if missing:
+        raise InputError(f"--events {paths[0]}: missing canonical column(s) {', '.join(missing)}")
+    return df.drop(columns="geometry", errors="ignore")
+
+
+def _regions(regions):
+    if regions is None:
+        return None
+    import geopandas as gpd
+
+    try:
+        gdf = regions if isinstance(regions, gpd.GeoDataFrame) else gpd.read_file(regions)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"--regions {regions}: cannot read ({exc})") from exc
+    if "region_id" not in gdf.columns:
+        raise InputError(f"--regions {regions}: no region_id column")
+    return gdf.to_crs("EPSG:4326")
+
+
+def _region_of(gdf, lon, lat) -> np.ndarray:
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    hit = gpd.sjoin(pts, gdf[["region_id", "geometry"]], how="left", predicate="within")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    return hit["region_id"].astype(object).where(hit["region_id"].notna(), None).to_numpy(dtype=object)
+
+
+# ----------------------------------------------------------------------------------
+# the stage
+# ----------------------------------------------------------------------------------
+def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_table=None, regions=None,
+            config: CompareConfig = CompareConfig(), overwrite: bool = False) -> dict:  # fmt: skip
+    """Compare predictions with measurements; write ``stats.json``, ``residuals.parquet`` and plots in ``out``.
+
+    Returns
+    -------
+    dict
+        The content of ``stats.json``.
+    """
+    out = Path(out)
+    stats_path = check_output(out / "stats.json", overwrite)
+    check_output(out / "residuals.parquet", overwrite)
+    prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
+                   radius_km=config.radius_km)  # fmt: skip
+    world, df = prep.world, prep.df
+    table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
+    base, groups, extra, model_used = _model_setup(world, config, table_db)
+    clutter_db = np.where(pd.isna(prep.clutter), 0.0, prep.clutter_db)
+    from netqa.compare.points import predict_samples
+
+    log.info("compare: %d samples, %d cells, model %s", len(df), len(world.cells), model_used["model"])
+    pred = predict_samples(world, prep.x_m, prep.y_m, prep.serving, base, clutter_db=clutter_db,
+                           noise_figure_db=config.noise_figure_db, groups=_per_point(groups, prep.clutter),
+                           extra_loss=extra)  # fmt: skip
+    m = world.matrix
+    srv = prep.serving
+    dist_km = np.hypot(prep.x_m - m[srv, 0], prep.y_m - m[srv, 1]) / 1000.0
+    meas = _num(df, "rsrp_dbm")
+    keep, removed = filter_samples(dist_km, meas, config.filters)
+    no_pred = keep & ~np.isfinite(pred.rsrp_dbm)
+    removed["no_prediction_beyond_radius"] = int(no_pred.sum())
+    keep &= ~no_pred
+    cell_ids = world.cell_ids[srv]
+    clutter_lab = np.asarray(prep.clutter, dtype=object)
+    gdf = _regions(regions)
+    lat, lon = _num(df, "lat"), _num(df, "lon")
+    region = _region_of(gdf, lon, lat) if gdf is not None else None
+    lab = {"cell": cell_ids, "clutter": clutter_lab if world.clutter_code is not None else None, "dist_km": dist_km,
+           "region": region}  # fmt: skip
+
+    def sub(a):
+        return None if a is None else np.asarray(a)[keep]
+
+    result: dict = {
+        "residual": "predicted minus measured",
+        "model": model_used,
+        "samples": {"read": prep.n_read, **prep.removed, **removed, "compared": int(keep.sum())},
+    }
+    if prep.unknown_cells:
+        result["samples"]["unknown_serving_cells"] = prep.unknown_cells[:50]
+    rsrp_block = stats_table(pred.rsrp_dbm[keep], meas[keep], **{k: sub(v) for k, v in lab.items()})
+    result.update({k: rsrp_block[k] for k in ("n", "mean_error_db", "std_error_db", "rmse_db", "correlation")})
+    result["rsrp"] = rsrp_block
+    result["rsrp_best_server"] = {**error_stats(pred.best_rsrp_dbm[keep], meas[keep]).to_dict(),
+                                  "best_server_is_serving": _round(np.mean(pred.best_cell[keep] == srv[keep]))}  # fmt: skip
+    result["rsrp_percentiles"] = percentiles_side_by_side(pred.rsrp_dbm[keep], meas[keep])
+    result.update({k: v for k, v in rsrp_block.items() if k.startswith("per_")})
+    # --- after Lee averaging -----------------------------------------------------------------------------------
+    codes = lee_windows(df["session"].astype(str).to_numpy(object), cell_ids, pd.to_datetime(df["time"], utc=True, format="mixed").to_numpy()
+                        if "time" in df else np.arange(len(df)), prep.x_m, prep.y_m, m[srv, 7])  # fmt: skip
+    codes = np.where(keep, codes, -1)
+    method = "Lee 40-wavelength windows per session and serving cell, linear-domain mean"
+    per_win = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(1)
+    if np.median(per_win[per_win > 0]) < config.filters.min_samples_per_bin:
+        method = (f"square {config.bin_m:g} m bins per serving cell, linear-domain mean (Lee 40-wavelength windows "
+                  f"hold a median {np.median(per_win[per_win > 0]):g} sample(s) at this logging rate)")  # fmt: skip
+        codes = np.where(keep, square_bins(cell_ids, prep.x_m, prep.y_m, config.bin_m), -1)
+    cols = {"pred": pred.rsrp_dbm, "meas": meas, "dist_km": dist_km, "cell": cell_ids,
+            "clutter": np.where(pd.isna(clutter_lab), "none", clutter_lab).astype(object),
+            "region": region if region is not None else np.full(len(df), None, object)}  # fmt: skip
+    avg = average_groups(codes, cols, power=("pred", "meas"), domain="linear", first=("cell", "clutter", "region"))
+    few = avg["n_samples"] < config.filters.min_samples_per_bin
+    avg = avg[~few]
+    ablock = stats_table(avg["pred"].to_numpy(), avg["meas"].to_numpy(), cell=avg["cell"].to_numpy(),
+                         clutter=avg["clutter"].to_numpy() if world.clutter_code is not None else None,
+                         dist_km=avg["dist_km"].to_numpy(), region=avg["region"].to_numpy() if region is not None else None)  # fmt: skip
+    result["rsrp_averaged"] = {"method": method,
+                               "n_windows": int(len(avg)), "n_samples": int(avg["n_samples"].sum()),
+                               "windows_below_min_samples": int(few.sum()),
+                               "min_samples_per_bin": config.filters.min_samples_per_bin, **ablock}  # fmt: skip
+    # --- throughput -----------------------------------------------------------------------------------------
+    result["throughput"] = _throughput(df, pred, keep, lab, config, world, srv)
+    for d in ("dl", "ul"):
+        if f"{d}_mbps" in result["throughput"]:
+            result[f"{d}_mbps"] = result["throughput"][f"{d}_mbps"]
+    # --- drop rate and handover failure ---------------------------------------------------------------------
+    ev = read_events(events)
+    if ev is not None and len(ev):
+        area = _area_conditions(world, gdf, base, groups, extra, config, table_db) if gdf is not None else None
+        from netqa.compare.events import compare_events
+
+        result.update(compare_events(ev, df, _num(df, "sinr_db"), meas, pred.sinr_db, pred.rsrp_dbm, region=region,
+                                     area=area))  # fmt: skip
+    # --- outputs --------------------------------------------------------------------------------------------
+    res = pd.DataFrame({
+        "time": df["time"].to_numpy() if "time" in df else None, "session": df["session"].astype(str).to_numpy(),
+        "lat": lat, "lon": lon, "cell_id": cell_ids, "clutter": clutter_lab, "region": region, "dist_km": dist_km,
+        "rsrp_measured_dbm": meas, "rsrp_predicted_dbm": pred.rsrp_dbm, "error_db": pred.rsrp_dbm - meas,
+        "best_cell_id": np.where(pred.best_cell >= 0, world.cell_ids[np.maximum(pred.best_cell, 0)], None),
+        "best_rsrp_predicted_dbm": pred.best_rsrp_dbm, "sinr_measured_db": _num(df, "sinr_db"),
+        "sinr_predicted_db": pred.sinr_db, "dl_measured_mbps": _num(df, "dl_mbps"), "dl_predicted_mbps": pred.dl_mbps,
+        "ul_measured_mbps": _num(df, "ul_mbps"), "ul_predicted_mbps": pred.ul_mbps, "compared": keep,
+    })  # fmt: skip
+    with atomic_path(out / "residuals.parquet") as tmp:
+        res.to_parquet(tmp, index=False)
+    if config.plots:
+        from netqa.compare.plots import write_plots
+
+        result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite)]
+    write_text_atomic(stats_path, json.dumps(_clean(result), indent=2, ensure_ascii=False) + "\n")
+    log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB", result["n"], result["mean_error_db"] or math.nan,
+             result["std_error_db"] or math.nan, result["rmse_db"] or math.nan)  # fmt: skip
+    return result
+
+
+def _throughput(df, pred, keep, lab, config, world, srv) -> dict:
+    m = world.matrix
+    out = {"assumptions": {
+        "mapping": "truncated Shannon, 3GPP TR 36.942 Annex A: DL alpha 0.6, SINR_min -10 dB, SE_max 4.4 bit/s/Hz; "
+                   "UL alpha 0.4, SE_max 2.0 bit/s/Hz",
+        "bandwidth": "the serving cell's full bandwidth_mhz given to the test UE (no scheduling share)",
+        "interferer_load": config.cell_load, "noise_figure_db": config.noise_figure_db,
+        "ul": "UE 23 dBm over the carrier, eNB noise figure and UL margin of the engine",
+        "periods": "only samples with a measured value (download / upload periods)",
+        "bandwidths_mhz": sorted({float(b) for b in m[np.unique(srv), 11]}),
+    }}  # fmt: skip
+    for d in ("dl", "ul"):
+        meas = _num(df, f"{d}_mbps")
+        sel = keep & np.isfinite(meas)
+        if not sel.any():
+            continue
+        p = getattr(pred, f"{d}_mbps")
+        block = stats_table(p[sel], meas[sel], cell=lab["cell"][sel], dist_km=lab["dist_km"][sel],
+                            region=None if lab["region"] is None else lab["region"][sel], unit="mbps")  # fmt: skip
+        block["percentiles"] = percentiles_side_by_side(p[sel], meas[sel], q=(10, 50, 90))
+        block["mean"] = {"predicted": _round(np.nanmean(p[sel])), "measured": _round(np.nanmean(meas[sel]))}
+        out[f"{d}_mbps"] = block
+    return out
+
+
+def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
+    """Predicted best-server (SINR, RSRP) at grid points over each region's area."""
+    import geopandas as gpd
+
+    from netqa.compare.points import predict_samples, sample_clutter
+
+    proj = gdf.to_crs(world.crs)
+    out = {}
+    for rid, geom in zip(proj["region_id"].astype(str), proj.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        x0, y0, x1, y1 = geom.bounds
+        step = max(config.area_step_m, math.sqrt(max(geom.area, 1.0) / 4000.0))
+        gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+        gx, gy = gx.ravel(), gy.ravel()
+        inside = gpd.GeoSeries(gpd.points_from_xy(gx, gy)).within(geom).to_numpy().copy()
+        s = world.spec
+        inside &= (gx > s.x0_m) & (gx < s.x0_m + s.n_cols * s.pixel_m) & (gy < s.y0_m) & (gy > s.y0_m - s.n_rows * s.pixel_m)
+        gx, gy = gx[inside], gy[inside]
+        if not gx.size:
+            continue
+        names, loss = sample_clutter(world, gx, gy)
+        g = _per_point(groups, names)
+        first = predict_samples(world, gx, gy, np.full(gx.size, -1), base, clutter_db=loss, groups=g, extra_loss=extra)
+        best = predict_samples(world, gx, gy, first.best_cell, base, clutter_db=loss, groups=g, extra_loss=extra)
+        out[rid] = (best.sinr_db, best.rsrp_dbm)
+    return out
+
+
+def _per_point(groups, names):
+    """Per-band groups with the clutter loss of each point under the band's table."""
+    if groups is None:
+        return None
+    ser = pd.Series(np.asarray(names, dtype=object))
+    return [(rows, cfg, ser.map(losses).fillna(0.0).to_numpy(np.float64)) for rows, cfg, losses in groups]
+
+
+def _num(df, col) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(np.float64)
+
+
+def _round(v):
+    v = float(v)
+    return None if not math.isfinite(v) else round(v, 4)
+
+
+def _clean(o):
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        return None if not math.isfinite(float(o)) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return o
+
+
+__all__ = ["CompareConfig", "compare", "read_events"]
