@@ -165,8 +165,8 @@ class Watcher:
             f.failed = str(exc)
             self.emit(f"watch: skipping {f.path.name}: {exc}")
             return None, []
-        new_events = f.norm.events.rows[f.n_events_taken:]
-        f.n_events_taken = len(f.norm.events.rows)
+        new_events = f.norm.events.rows[f.n_events_taken:] if len(f.norm.events) > f.n_events_taken else []
+        f.n_events_taken = len(f.norm.events)
         return out, list(new_events)
 
     def _read_events(self, f: _Follower, size: int) -> list[dict]:

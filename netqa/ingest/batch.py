@@ -91,14 +91,65 @@ def _missing_like(proto, n: int):
 
 
 def string_array(values, n: int | None = None) -> pa.Array:
-    """A pyarrow string array from a scalar (repeated ``n`` times) or a sequence."""
+    """A pyarrow string array from a scalar (repeated ``n`` times) or a sequence.
+
+    A dictionary-encoded string array is kept as it is (the ingest's string
+    columns are dictionary arrays: codes plus the few distinct values).
+    """
     if isinstance(values, str) or values is None:
         return pa.array([values] * int(n), type=pa.string())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray) and pa.types.is_string(values.type.value_type):
+        return values
     if isinstance(values, pa.Array):
         return values if values.type == pa.string() else pc.cast(values, pa.string())
     return pa.array(values, type=pa.string())
+
+
+def constant_dict(value: str | None, n: int) -> pa.DictionaryArray:
+    """``n`` copies of one string (or nulls) as a dictionary array, without n Python objects."""
+    if value is None:
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], type=pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], type=pa.string()))
+
+
+def dict_array(values) -> pa.DictionaryArray:
+    """A string column as a dictionary array (codes + distinct values)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        return values
+    return pc.dictionary_encode(values)
+
+
+def dict_codes(values) -> tuple[np.ndarray, list]:
+    """(int64 codes with -1 for null, list of the dictionary's values) of a string column."""
+    d = dict_array(values)
+    codes = pc.fill_null(d.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, d.dictionary.to_pylist()
+
+
+def per_value(values, fn, null_value, dtype) -> np.ndarray:
+    """``fn`` of each row's string as a numpy array, calling ``fn`` once per distinct value."""
+    codes, uniq = dict_codes(values)
+    lut = np.array([fn(u) for u in uniq] + [null_value], dtype=dtype)
+    return lut[codes]  # code -1 takes the last entry (null_value)
+
+
+def map_dict(values, fn) -> pa.DictionaryArray:
+    """Apply ``fn`` (str -> str or None) to the distinct values; the result's dictionary has no duplicates."""
+    codes, uniq = dict_codes(values)
+    new = [fn(u) for u in uniq]
+    out_vals: dict[str, int] = {}
+    lut = np.full(len(new) + 1, -1, dtype=np.int32)
+    for i, v in enumerate(new):
+        if v is not None:
+            lut[i] = out_vals.setdefault(v, len(out_vals))
+    idx = lut[codes]
+    mask = idx < 0
+    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=mask if mask.any() else None),
+                                          pa.array(list(out_vals), type=pa.string()))
 
 
 @dataclass
@@ -125,6 +176,15 @@ class RejectLog:
             self.n_cleared += int(lines.size)
         k = key or (reason if isinstance(reason, str) else column)
         self.reasons[f"{action}: {k}"] = self.reasons.get(f"{action}: {k}", 0) + int(lines.size)
+
+    def absorb(self, other: "RejectLog") -> None:
+        """Move the entries and counts of ``other`` into this log."""
+        self.chunks.extend(other.chunks)
+        self.n_rejected += other.n_rejected
+        self.n_cleared += other.n_cleared
+        for k, v in other.reasons.items():
+            self.reasons[k] = self.reasons.get(k, 0) + v
+        other.chunks, other.n_rejected, other.n_cleared, other.reasons = [], 0, 0, {}
 
     def table(self) -> pa.Table:
         """All entries as a table: file, line, column, value, reason, action."""

@@ -223,8 +223,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     normalisers[p.resolve()] = norm
                     n_interp += norm.n_interpolated
                     n_sessions += len(norm.segments)
-                    if norm.events.rows:
-                        d = pd.DataFrame(norm.events.rows)
+                    if len(norm.events):
+                        d = norm.events.frame()
                         d["time"] = pd.to_datetime(d["time"], utc=True)
                         d["source"] = "derived"
                         all_events.append(d)
@@ -303,17 +303,74 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
     else:
         mapping = resolve_format(fmt, path)
         plan: FilePlan = plan_file(path, mapping)
-        line = plan.header_line + 1
-        with open(path, "rb") as fh:
-            fh.seek(plan.data_offset)
-            for block in iter_line_blocks(fh, block_bytes):
-                batch, nr = parse_block(block, line, plan, rejects, tz)
-                line += block.count(b"\n")
+        parse_rejects = RejectLog()  # the parse thread's own log, merged below
+        try:
+            blocks = _parsed_blocks(path, plan, parse_rejects, tz, block_bytes)
+            for batch, nr in prefetched(blocks):
                 n_read += nr
                 fin = norm.push(validator.check(batch))
                 n_acc += _write(writer, fin, path)
+        finally:
+            rejects.absorb(parse_rejects)
     n_acc += _write(writer, norm.flush(), path)
     return n_read, n_acc
+
+
+def _parsed_blocks(path: Path, plan: FilePlan, rejects: RejectLog, tz, block_bytes: int):
+    """(batch, rows read) per block of a text log, in file order."""
+    line = plan.header_line + 1
+    with open(path, "rb") as fh:
+        fh.seek(plan.data_offset)
+        for block in iter_line_blocks(fh, block_bytes):
+            batch, nr = parse_block(block, line, plan, rejects, tz)
+            line += block.count(b"\n")
+            yield batch, nr
+
+
+def prefetched(items, depth: int = 1):
+    """Iterate ``items`` in a background thread, ``depth`` items ahead.
+
+    Parsing the next block (pyarrow, GIL released) then overlaps with the
+    validation of the current one.  An exception in the producer is raised
+    here, in the consumer; leaving the loop early stops the producer.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(msg) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(msg, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            put(("error", exc))
+
+    th = threading.Thread(target=work, name="netqa-parse", daemon=True)
+    th.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        th.join()
 
 
 def _write(writer: SampleWriter, b, path: Path) -> int:

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netqa.ingest.batch import NAT, Batch, string_array
+from netqa.ingest.batch import NAT, Batch, constant_dict, dict_codes, map_dict, per_value
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,36 @@ class Segment:
 
 @dataclass
 class EventRows:
-    """Accumulated event rows (plain lists; events are few)."""
+    """Accumulated derived events, kept as column chunks (one per block and kind)."""
 
-    rows: list[dict] = field(default_factory=list)
+    chunks: list[dict] = field(default_factory=list)
+    n: int = 0
 
-    def add(self, time_ns, lat, lon, session, event, cell_id, target_cell_id):
-        self.rows.append({"time": time_ns, "lat": lat, "lon": lon, "session": session, "event": event,
-                          "cell_id": cell_id, "target_cell_id": target_cell_id})
+    def add_many(self, time_ns, lat, lon, session, event: str, cell_id, target_cell_id) -> None:
+        """Events at rows of one block: arrays of equal length (``event`` one name for all)."""
+        k = len(time_ns)
+        if k == 0:
+            return
+        self.chunks.append({"time": np.asarray(time_ns, dtype=np.int64), "lat": np.asarray(lat, dtype=np.float64),
+                            "lon": np.asarray(lon, dtype=np.float64), "session": np.asarray(session, dtype=object),
+                            "event": np.full(k, event, dtype=object), "cell_id": np.asarray(cell_id, dtype=object),
+                            "target_cell_id": np.asarray(target_cell_id, dtype=object)})
+        self.n += k
+
+    def __len__(self) -> int:
+        return self.n
+
+    def frame(self, sort: bool = True) -> pd.DataFrame:
+        """All events so far (time as int64 ns), in time order unless ``sort`` is False (order added)."""
+        if not self.chunks:
+            return pd.DataFrame(columns=["time", "lat", "lon", "session", "event", "cell_id", "target_cell_id"])
+        d = pd.DataFrame({k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]})
+        return d.sort_values("time", kind="stable").reset_index(drop=True) if sort else d
+
+    @property
+    def rows(self) -> list[dict]:
+        """The events as dicts in the order added (appending only); for live use, where events are few."""
+        return self.frame(sort=False).to_dict("records")
 
 
 def _groups(names: pa.Array):
@@ -159,9 +182,11 @@ class Normaliser:
         n = len(b)
         base = b.cols.get("session")
         if base is None:
-            base = string_array(self.file_session, n)
+            base = constant_dict(self.file_session, n)
         else:
-            base = pc.fill_null(pc.if_else(pc.equal(base, ""), None, base), self.file_session)
+            base = map_dict(base, lambda v: v or None)
+            if base.null_count:
+                base = pc.fill_null(base, self.file_session)
         out = np.empty(n, dtype=np.int32)
         names: list[str] = []
         t_all = b.cols["time"]
@@ -188,7 +213,7 @@ class Normaliser:
                 out[rows] = len(names)
                 names.append(seg_name)
             self.last[name] = (int(t[-1]), int(seg_no[-1]))
-        b.cols["session"] = pc.cast(pa.DictionaryArray.from_arrays(pa.array(out), pa.array(names, type=pa.string())), pa.string())
+        b.cols["session"] = map_dict(pa.DictionaryArray.from_arrays(pa.array(out), pa.array(names, type=pa.string())), str)
 
     # ---------------------------------------------------------------- streaming
     def push(self, b: Batch) -> Batch | None:
@@ -267,13 +292,13 @@ class Normaliser:
     # ---------------------------------------------------------------- events
     def _derive_events(self, b: Batch) -> None:
         n = len(b)
-        senc = pc.dictionary_encode(b.cols["session"])
-        s_codes = senc.indices.to_numpy(zero_copy_only=False)
-        s_dict = senc.dictionary.to_pylist()
-        cells = pc.fill_null(b.cols["cell_id"], "") if "cell_id" in b.cols else pa.array([""] * n, type=pa.string())
-        cenc = pc.dictionary_encode(cells)
-        c_codes = cenc.indices.to_numpy(zero_copy_only=False)
-        c_dict = cenc.dictionary.to_pylist()
+        s_codes, s_dict = dict_codes(b.cols["session"])
+        if "cell_id" in b.cols:
+            c_codes, c_dict = dict_codes(b.cols["cell_id"])
+        else:
+            c_codes, c_dict = np.full(n, -1, dtype=np.int64), []
+        c_dict = c_dict + [""]  # code -1 (missing cell) -> ""
+        c_codes = np.where(c_codes < 0, len(c_dict) - 1, c_codes)
         c_empty = np.array([v == "" for v in c_dict] + [True], dtype=bool)[c_codes]
         conn = b.cols.get("connected")
         if conn is None:
@@ -288,9 +313,7 @@ class Normaliser:
             connected = connected | (unknown & active)
         phase = None
         if "call_state" in b.cols:
-            penc = pc.dictionary_encode(pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(b.cols["call_state"], ""))))
-            lut = np.array([_CALL_PHASE.get(v, -1) for v in penc.dictionary.to_pylist()] + [0], dtype=np.int8)
-            phase = lut[penc.indices.to_numpy(zero_copy_only=False)]
+            phase = per_value(b.cols["call_state"], lambda v: _CALL_PHASE.get(v.strip().lower(), -1), 0, np.int8)
         base_of = {sg.name: sg.base for sg in self.segments}
         sess0, cell0 = s_dict[s_codes[0]], c_dict[c_codes[0]]
         p0 = self.prev_final.get(base_of.get(sess0, sess0))
@@ -306,28 +329,29 @@ class Normaliser:
             prev_ok[0] = p0[1] != "" and p0[2]
         ho = same_seg & change & prev_ok & ~c_empty & connected
         t, lat, lon = b.cols["time"], b.cols["lat"], b.cols["lon"]
-        for i in np.flatnonzero(ho):
-            prev_cell = c_dict[c_codes[i - 1]] if i > 0 else p0[1]
+        s_arr, c_arr = np.asarray(s_dict, dtype=object), np.asarray(c_dict, dtype=object)
+        hi = np.flatnonzero(ho)
+        if hi.size:
+            prev_cells = c_arr[c_codes[np.maximum(hi - 1, 0)]]
+            if hi[0] == 0:
+                prev_cells[0] = p0[1]
             for ev in ("ho_attempt", "ho_success"):
-                self.events.add(int(t[i]), float(lat[i]), float(lon[i]), s_dict[s_codes[i]], ev, prev_cell, c_dict[c_codes[i]])
+                self.events.add_many(t[hi], lat[hi], lon[hi], s_arr[s_codes[hi]], ev, prev_cells, c_arr[c_codes[hi]])
         if phase is not None:
             prev_ph = np.empty(n, dtype=np.int8)
             prev_ph[1:] = phase[:-1]
             prev_ph[0] = p0[3] if p0 and p0[3] is not None else 0
-            prev_ph = np.where(same_seg, prev_ph, 0)
-            for i in np.flatnonzero(phase != prev_ph):
-                a, z = int(prev_ph[i]), int(phase[i])
-                evs = []
-                if a in (0, 3, 4, -1) and z in (1, 2):
-                    evs.append("call_attempt")
-                if a == 1 and z in (0, 3, 4):
-                    evs.append("call_setup_failure")
-                if a == 2 and z == 0:
-                    evs.append("call_end")
-                if a == 2 and z in (3, 4):
-                    evs.append("call_drop")
-                for ev in evs:
-                    self.events.add(int(t[i]), float(lat[i]), float(lon[i]), s_dict[s_codes[i]], ev, c_dict[c_codes[i]] or None, None)
+            a, z = np.where(same_seg, prev_ph, 0), phase
+            call_events = (
+                ("call_attempt", np.isin(a, (0, 3, 4, -1)) & np.isin(z, (1, 2))),
+                ("call_setup_failure", (a == 1) & np.isin(z, (0, 3, 4))),
+                ("call_end", (a == 2) & (z == 0)),
+                ("call_drop", (a == 2) & np.isin(z, (3, 4))),
+            )
+            cell_or_none = np.where(c_arr == "", None, c_arr)
+            for ev, mask in call_events:
+                ci = np.flatnonzero(mask & (a != z))
+                self.events.add_many(t[ci], lat[ci], lon[ci], s_arr[s_codes[ci]], ev, cell_or_none[c_codes[ci]], np.full(ci.size, None))
         last = n - 1
         sl = s_dict[s_codes[last]]
         self.prev_final[base_of.get(sl, sl)] = (sl, c_dict[c_codes[last]], bool(connected[last]), int(phase[last]) if phase is not None else None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import NAT, Batch, RejectLog, string_array
+from netqa.ingest.batch import NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, string_array
 from netqa.ingest.mapping import BUILTIN_FORMATS, TARGETS, LogMapping, builtin_mapping, load_mapping
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ TECH_ALIASES = {
     "UMTS": "UMTS", "3G": "UMTS", "WCDMA": "UMTS", "HSPA": "UMTS", "HSPA+": "UMTS", "HSDPA": "UMTS", "HSUPA": "UMTS",
     "GSM": "GSM", "2G": "GSM", "EDGE": "GSM", "GPRS": "GSM",
 }
+
+#: String columns are parsed straight into dictionary arrays (few distinct values).
+DICT_STRING = pa.dictionary(pa.int32(), pa.string())
 
 #: Columns whose unparseable value rejects the row (the rest are cleared to NaN).
 ROW_CRITICAL = ("time", "lat", "lon", "rsrp_dbm")
@@ -166,27 +170,32 @@ def plan_file(path: Path, mapping: LogMapping) -> FilePlan:
 
 
 def iter_line_blocks(fh, block_bytes: int = BLOCK_BYTES, final: bool = True):
-    """Yield byte blocks that end at a line end; the remainder stays for the next read.
+    """Yield byte blocks that end at a line end (about ``block_bytes`` each).
 
-    With ``final`` the last line is yielded even without a trailing newline;
-    otherwise it is held back (a live log's half-written line) and returned.
+    Each block is one read plus the rest of its last line (``readline``), so
+    the data are copied once.  With ``final`` a last line without a newline is
+    yielded with one added; otherwise it is held back (a live log's
+    half-written line) and returned.
     """
-    carry = b""
     while True:
         chunk = fh.read(block_bytes)
         if not chunk:
-            break
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            carry = data
+            return b""
+        if chunk[-1:] != b"\n":
+            tail = fh.readline()
+            if tail:
+                chunk += tail
+        if chunk[-1:] == b"\n":
+            yield chunk
             continue
-        yield data[: cut + 1]
-        carry = data[cut + 1 :]
-    if carry and final:
-        yield carry + b"\n"
-        carry = b""
-    return carry
+        cut = chunk.rfind(b"\n")  # end of file inside a line
+        if cut >= 0:
+            yield chunk[: cut + 1]
+        carry = chunk[cut + 1 :]
+        if final:
+            yield carry + b"\n"
+            return b""
+        return carry
 
 
 @dataclass
@@ -270,7 +279,7 @@ def _time_types(plan: FilePlan):
 def _arrow_types(plan: FilePlan, time_type) -> dict:
     types = {plan.mapping.time_column: time_type}
     for src, dst in plan.use.items():
-        types[src] = pa.float64() if TARGETS[dst] == "float" else pa.string()
+        types[src] = pa.float64() if TARGETS[dst] == "float" else DICT_STRING
     return types
 
 
@@ -280,6 +289,11 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     Returns the batch and the number of data lines read (rows counted as read).
     """
     m = plan.mapping
+    if _is_plain(buf, m.comment):  # fastest path: every line a data line, parsed in place
+        n = buf.count(b"\n")
+        table = _typed_read(buf, plan, quoted=False)
+        if table is not None and table.num_rows == n:
+            return _finish(_from_typed(table, plan), first_line + np.arange(n, dtype=np.int64), plan, rejects, tz), n
     table = None
     lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False)
     if not lines.has_quote:  # fast path: trust the field counts unless the typed parse objects
@@ -307,6 +321,17 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     else:
         cols = _from_strings(data, rows_line, plan, rejects)
     return _finish(cols, rows_line, plan, rejects, tz), n_read
+
+
+def _is_plain(buf: bytes, comment: str) -> bool:
+    """True when ``buf`` has no quote, CR or comment character (single-byte memchr checks).
+
+    Blank lines and wrong field counts are then caught by the typed parse
+    itself (its row count or its error), which sends the block to the slow path.
+    """
+    if not buf or b'"' in buf or b"\r" in buf:
+        return False
+    return not (comment and comment.encode("utf-8")[:1] in buf)
 
 
 def _typed_read(data: bytes, plan: FilePlan, quoted: bool) -> pa.Table | None:
@@ -469,9 +494,11 @@ def _localize(t: np.ndarray, naive: np.ndarray, tz: str) -> np.ndarray:
 
 
 def _map_values(arr: pa.Array, table: dict[str, str], canonical: dict[str, str] | None = None) -> tuple[pa.Array, np.ndarray]:
-    """Map a string array through ``table`` then ``canonical``; return (mapped, unknown mask)."""
-    enc = pc.dictionary_encode(arr)
-    uniq = enc.dictionary.to_pylist()
+    """Map a string column through ``table`` then ``canonical``; return (mapped dictionary array, unknown mask).
+
+    The mapping runs once per distinct value, never per row.
+    """
+    codes, uniq = dict_codes(arr)
     mapped, unknown = [], []
     for u in uniq:
         v = table.get(u, u) if table else u
@@ -483,12 +510,10 @@ def _map_values(arr: pa.Array, table: dict[str, str], canonical: dict[str, str] 
         else:
             unknown.append(False)
         mapped.append(v)
-    idx = enc.indices
-    out = pa.array(mapped, type=pa.string()).take(idx)
-    unk = np.asarray(unknown, dtype=bool)
-    codes = pc.fill_null(idx, -1).to_numpy(zero_copy_only=False)
-    unk_mask = np.zeros(len(arr), dtype=bool) if not unk.size else np.where(codes >= 0, unk[np.maximum(codes, 0)], False)
-    return out, unk_mask
+    lut = dict(zip(uniq, mapped))
+    out = map_dict(arr, lut.get)
+    unk = np.asarray(unknown + [False], dtype=bool)
+    return out, unk[codes]
 
 
 def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, tz: str | None) -> Batch:
@@ -523,12 +548,12 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
         cols["tech"] = mapped
         cols["_tech_unknown"] = unknown
     else:
-        cols["tech"] = string_array(plan.constant_tech, n)
+        cols["tech"] = constant_dict(plan.constant_tech, n)
     for name in ("session", "cell_id", "state", "call_state", "serving"):
         if name in cols:
-            cols[name] = string_array(cols[name])
+            cols[name] = dict_array(string_array(cols[name]))
             if name == "cell_id":  # '11016972.0' from a float-typed export -> '11016972'
-                cols[name] = pc.replace_substring_regex(cols[name], r"^(-?\d+)\.0+$", r"\1")
+                cols[name] = map_dict(cols[name], _int_id)
     for name, table in m.values.items():
         if name != "tech" and name in cols and not isinstance(cols[name], np.ndarray):
             cols[name], _ = _map_values(cols[name], table)
@@ -539,18 +564,31 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     return Batch(cols, rows_line)
 
 
+_INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")
+
+
+def _int_id(v: str) -> str:
+    return _INT_FLOAT.sub(r"\1", v)
+
+
+#: Activity codes of the ``activity`` column.
+ACTIVITIES = ("download", "upload", "idle")
+
+
 def _state_columns(state, m: LogMapping, n: int) -> tuple[np.ndarray, pa.Array]:
     """(connected int8: 1 / 0 / -1 unknown, activity: download / upload / idle / null) from the state column."""
     if state is None or not m.state:
-        return np.full(n, -1, dtype=np.int8), pa.nulls(n, pa.string())
-    enc = pc.dictionary_encode(pc.utf8_trim_whitespace(state))
-    uniq = enc.dictionary.to_pylist()
+        return np.full(n, -1, dtype=np.int8), constant_dict(None, n)
+    codes, uniq = dict_codes(state)
+    uniq = [u.strip() for u in uniq]
     con = set(m.state.get("connected", ())) | set(m.state.get("download", ())) | set(m.state.get("upload", ()))
     idle = set(m.state.get("idle", ()))
     conn_u = np.array([1 if u in con else (0 if u in idle else -1) for u in uniq] + [-1], dtype=np.int8)
-    act_u = [("download" if u in m.state.get("download", ()) else "upload" if u in m.state.get("upload", ()) else "idle" if u in idle else None) for u in uniq]
-    codes = pc.fill_null(enc.indices, len(uniq)).to_numpy(zero_copy_only=False)
-    activity = pa.array(act_u + [None], type=pa.string()).take(pa.array(codes))
+    act_u = np.array([(0 if u in m.state.get("download", ()) else 1 if u in m.state.get("upload", ()) else 2 if u in idle else -1)
+                      for u in uniq] + [-1], dtype=np.int32)
+    act = act_u[codes]
+    mask = act < 0
+    activity = pa.DictionaryArray.from_arrays(pa.array(act, mask=mask if mask.any() else None), pa.array(ACTIVITIES, type=pa.string()))
     return conn_u[codes], activity
 
 

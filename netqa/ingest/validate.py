@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog
+from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, dict_array, dict_codes, per_value
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Validator:
         f = self.state.file
         # neighbour records (Network Survey)
         if "serving" in b.cols:
-            s = pc.fill_null(pc.equal(pc.utf8_lower(b.cols["serving"]), "false"), False).to_numpy(zero_copy_only=False)
+            s = per_value(b.cols["serving"], lambda v: v.strip().lower() == "false", False, bool)
             m = alive & s
             self._reject(b, m, "serving", "false", "neighbour-cell record (servingCell = false), not a serving sample", "neighbour record")
             alive &= ~m
@@ -160,7 +160,7 @@ class Validator:
             m = alive & unknown
             self.rejects.add(f, b.line[m], "tech", "unrecognised", "unknown technology name (valid: GSM, UMTS, LTE, NR and common aliases); cleared", "cleared", key="unknown tech")
             b.cols["value_flags"] = b.cols["value_flags"] | np.where(m, FLAG_BITS["tech"], 0).astype(np.int32)
-        tech = pc.dictionary_encode(b.cols["tech"])
+        tech = dict_array(b.cols["tech"])
         # Android's 'unavailable' marker (2^31 - 1) in any numeric column means missing
         for name, v in list(b.cols.items()):
             if isinstance(v, np.ndarray) and v.dtype.kind == "f" and name not in ("lat", "lon"):
@@ -174,7 +174,7 @@ class Validator:
             with np.errstate(invalid="ignore"):
                 m = alive & ((r < lo) | (r > hi))
             if m.any():
-                techs = np.asarray(pc.fill_null(b.cols["tech"], "unknown RAT").to_pylist(), dtype=object)[m]
+                techs = pc.fill_null(tech.take(pa.array(np.flatnonzero(m))).cast(pa.string()), "unknown RAT").to_pylist()
                 reasons = [f"rsrp_dbm {v:g} outside the {tt} reporting range {a:g}..{z:g} dBm (sentinel or invalid)" for v, tt, a, z in zip(r[m], techs, lo[m], hi[m])]
                 self.rejects.add(f, b.line[m], "rsrp_dbm", r[m], reasons, key="rsrp_dbm out of range")
                 alive &= ~m
@@ -222,11 +222,9 @@ class Validator:
         if sess is None or sess.null_count == n:
             groups = [(None, np.arange(n))]
         else:
-            enc = pc.dictionary_encode(pc.fill_null(sess, ""))
-            codes = enc.indices.to_numpy(zero_copy_only=False)
-            names = enc.dictionary.to_pylist()
-            if len(names) == 1:
-                groups = [(names[0], np.arange(n))]
+            codes, names = dict_codes(pc.fill_null(sess, ""))
+            if codes.min() == codes.max():
+                groups = [(names[codes[0]], np.arange(n))]
             else:
                 order = np.argsort(codes, kind="stable")
                 bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -240,10 +238,10 @@ class Validator:
                 if isinstance(v, np.ndarray):
                     keycols.append(v)
                     firsts.append(None)
-                else:  # strings: compare dictionary codes; keep the dictionary to name values
-                    enc = pc.dictionary_encode(pc.fill_null(v, "\x00"))
-                    keycols.append(enc.indices.to_numpy(zero_copy_only=False))
-                    firsts.append(enc.dictionary)
+                else:  # strings: compare dictionary codes (-1 = missing); keep the values to name them
+                    codes_v, vals = dict_codes(v)
+                    keycols.append(codes_v)
+                    firsts.append(vals)
         for name, idx in groups:
             t = t_all[idx]
             prev = self.state.prev.get(name)
@@ -287,7 +285,7 @@ class Validator:
 
 
 def _row_values(keycols, dicts, i) -> tuple:
-    return tuple(col[i] if d is None else d[int(col[i])].as_py() for col, d in zip(keycols, dicts))
+    return tuple(col[i] if d is None else (None if col[i] < 0 else d[int(col[i])]) for col, d in zip(keycols, dicts))
 
 
 def _tuple_equal(a: tuple, b: tuple) -> bool:
