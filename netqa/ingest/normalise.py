@@ -112,40 +112,45 @@ def interpolate_positions(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, seg: 
     >>> la.tolist(), lo.tolist(), f.tolist()
     ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 2.0, 4.0, 6.0, 8.0], [False, True, True, True, False])
     """
+    lat2, lon2, moved, _ = _interpolate(t, lat, lon, seg, max_fix_gap_s)
+    return lat2, lon2, moved
+
+
+def _fixes(lat: np.ndarray, lon: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """GPS fixes: valid positions that start a segment or differ from the previous row."""
+    n = lat.size
+    fix = ~(np.isnan(lat) | np.isnan(lon))
+    if n > 1:
+        new = (lat[1:] != lat[:-1]) | (lon[1:] != lon[:-1]) | (seg[1:] != seg[:-1])
+        fix[1:] &= new
+    return fix
+
+
+def _interpolate(t, lat, lon, seg, max_fix_gap_s):
+    """interpolate_positions, also returning the fix mask; works on the non-fix rows only."""
     n = t.size
     lat2, lon2 = lat.copy(), lon.copy()
     moved = np.zeros(n, dtype=bool)
+    fix = _fixes(lat, lon, seg)
     if n < 2:
-        return lat2, lon2, moved
-    idx = np.arange(n)
-    seg_start = np.ones(n, dtype=bool)
-    seg_start[1:] = seg[1:] != seg[:-1]
-    valid = ~(np.isnan(lat) | np.isnan(lon))
-    same = np.zeros(n, dtype=bool)
-    same[1:] = (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
-    fix = valid & (seg_start | ~same)
-    p = np.maximum.accumulate(np.where(fix, idx, -1))
-    q = np.minimum.accumulate(np.where(fix, idx, n)[::-1])[::-1]
-    q_next = np.empty(n, dtype=np.int64)  # first fix strictly after i
-    q_next[:-1] = q[1:]
-    q_next[-1] = n
-    # segment bounds per row
-    start_idx = np.maximum.accumulate(np.where(seg_start, idx, 0))
-    seg_end = np.ones(n, dtype=bool)
-    seg_end[:-1] = seg[1:] != seg[:-1]
-    end_idx = np.minimum.accumulate(np.where(seg_end, idx, n)[::-1])[::-1]
-    ok = (p >= start_idx) & (q_next <= end_idx) & (p >= 0) & (q_next < n) & ~fix
-    pi = np.where(ok, p, 0)
-    qi = np.where(ok, q_next, 0)
-    dt = (t[qi] - t[pi]).astype(np.float64)
-    ok &= dt <= max_fix_gap_s * NS
+        return lat2, lon2, moved, fix
+    fix_idx = np.flatnonzero(fix)
+    k = np.cumsum(fix) - 1  # position in fix_idx of the last fix at or before each row (-1: none)
+    rows = np.flatnonzero(~fix & (k >= 0) & (k + 1 < fix_idx.size))
+    if rows.size == 0:
+        return lat2, lon2, moved, fix
+    kk = k[rows]
+    pi, qi = fix_idx[kk], fix_idx[kk + 1]
+    dt = t[qi] - t[pi]
+    ok = (seg[pi] == seg[qi]) & (dt <= max_fix_gap_s * NS)  # segments are contiguous: rows between share it
+    rows, pi, qi, dt = rows[ok], pi[ok], qi[ok], dt[ok].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(dt > 0, (t - t[pi]) / np.where(dt > 0, dt, 1.0), 0.0)
-    w = np.clip(w, 0.0, 1.0)
-    lat2[ok] = lat[pi[ok]] + w[ok] * (lat[qi[ok]] - lat[pi[ok]])
-    lon2[ok] = lon[pi[ok]] + w[ok] * (lon[qi[ok]] - lon[pi[ok]])
-    moved[ok] = True
-    return lat2, lon2, moved
+        w = np.where(dt > 0, (t[rows] - t[pi]) / np.where(dt > 0, dt, 1.0), 0.0)
+    np.clip(w, 0.0, 1.0, out=w)
+    lat2[rows] = lat[pi] + w * (lat[qi] - lat[pi])
+    lon2[rows] = lon[pi] + w * (lon[qi] - lon[pi])
+    moved[rows] = True
+    return lat2, lon2, moved, fix
 
 
 _CALL_PHASE = {
@@ -249,17 +254,14 @@ class Normaliser:
             comb = comb.take(order)
             seg = seg[order]
             t = comb.cols["time"]
-        lat2, lon2, moved = interpolate_positions(t, comb.cols["lat"], comb.cols["lon"], seg, self.max_fix_gap_s)
+        lat2, lon2, moved, fix = _interpolate(t, comb.cols["lat"], comb.cols["lon"], seg, self.max_fix_gap_s)
         hold = np.zeros(n, dtype=bool)
-        if not final:
+        if not final:  # hold each open segment's rows from its last fix on, until the next fix arrives
             open_codes = {names.index(v) for v in self.open_names.values() if v in names}
+            single = len(open_codes) == 1 and seg[0] == seg[-1] and seg[0] in open_codes and (len(names) == 1 or (seg == seg[0]).all())
             for code in open_codes:
-                rows = np.flatnonzero(seg == code)
-                la, lo = comb.cols["lat"][rows], comb.cols["lon"][rows]
-                valid = ~(np.isnan(la) | np.isnan(lo))
-                ch = np.ones(rows.size, dtype=bool)
-                ch[1:] = (la[1:] != la[:-1]) | (lo[1:] != lo[:-1])
-                fixes = np.flatnonzero(valid & ch)
+                rows = np.arange(n) if single else np.flatnonzero(seg == code)
+                fixes = np.flatnonzero(fix[rows])
                 if fixes.size == 0:
                     continue
                 p = rows[fixes[-1]]

@@ -231,17 +231,20 @@ class Validator:
                 groups = [(names[codes[g[0]]], g) for g in np.split(order, bounds)]
         keep = np.ones(n, dtype=bool)
         t_all = b.cols["time"]
-        keycols, firsts = [], []
-        for c in sorted(b.cols):
-            if c not in ("value_flags", "connected", "activity", "gps_interpolated"):
-                v = b.cols[c]
-                if isinstance(v, np.ndarray):
-                    keycols.append(v)
-                    firsts.append(None)
-                else:  # strings: compare dictionary codes (-1 = missing); keep the values to name them
-                    codes_v, vals = dict_codes(v)
-                    keycols.append(codes_v)
-                    firsts.append(vals)
+        key_names = [c for c in sorted(b.cols) if c not in ("value_flags", "connected", "activity", "gps_interpolated")]
+        codes_cache: dict[str, np.ndarray] = {}
+
+        def key_col(c: str) -> np.ndarray:  # numeric values, or dictionary codes of strings (-1 = missing)
+            v = b.cols[c]
+            if isinstance(v, np.ndarray):
+                return v
+            if c not in codes_cache:
+                codes_cache[c] = dict_codes(v)[0]
+            return codes_cache[c]
+
+        def row_values(i: int) -> tuple:
+            return tuple(b.cols[c][i] if isinstance(b.cols[c], np.ndarray) else b.cols[c][int(i)].as_py() for c in key_names)
+
         for name, idx in groups:
             t = t_all[idx]
             prev = self.state.prev.get(name)
@@ -250,21 +253,20 @@ class Validator:
             t_prev[1:] = t[:-1]
             t_prev[0] = prev[0] if prev else NAT
             back = t < t_prev
-            # exact duplicates of the previous row
-            same = np.ones(idx.size, dtype=bool)
-            for col in keycols:
-                v = col[idx]
-                pv = np.empty_like(v)
-                pv[1:] = v[:-1]
-                if v.dtype.kind == "f":
-                    eq = (v == pv) | (np.isnan(v) & np.isnan(pv))
-                else:
-                    eq = v == pv
-                same &= eq
-            if prev:
-                same[0] = _tuple_equal(_row_values(keycols, firsts, idx[0]), prev[1])
-            else:
-                same[0] = False
+            # exact duplicates of the previous row: only rows with the previous row's time can be one
+            same = np.zeros(idx.size, dtype=bool)
+            same[1:] = t[1:] == t[:-1]
+            cand = np.flatnonzero(same)
+            if cand.size:
+                ci, pi = idx[cand], idx[cand - 1]
+                eq = np.ones(cand.size, dtype=bool)
+                for c in key_names:
+                    col = key_col(c)
+                    x, y = col[ci], col[pi]
+                    eq &= ((x == y) | (np.isnan(x) & np.isnan(y))) if x.dtype.kind == "f" else (x == y)
+                same[cand] = eq
+            if prev and t[0] == prev[0]:
+                same[0] = _tuple_equal(row_values(idx[0]), prev[1])
             lines = b.line[idx]
             prev_lines = np.empty_like(lines)
             prev_lines[1:] = lines[:-1]
@@ -280,12 +282,8 @@ class Validator:
             keep[idx] = k
             last = idx[np.flatnonzero(k)[-1]] if k.any() else None
             if last is not None:
-                self.state.prev[name] = (t_all[last], _row_values(keycols, firsts, last), int(b.line[last]))
+                self.state.prev[name] = (t_all[last], row_values(last), int(b.line[last]))
         return b if keep.all() else b.take(keep)
-
-
-def _row_values(keycols, dicts, i) -> tuple:
-    return tuple(col[i] if d is None else (None if col[i] < 0 else d[int(col[i])]) for col, d in zip(keycols, dicts))
 
 
 def _tuple_equal(a: tuple, b: tuple) -> bool:

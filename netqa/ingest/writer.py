@@ -48,6 +48,14 @@ SAMPLE_SCHEMA = pa.schema([
     ("source_line", pa.int64()),
 ])
 CELL_MATCH_FIELDS = [pa.field("log_cell_id", pa.string()), pa.field("cell_matched", pa.bool_())]
+#: Parquet dictionary encoding only where values repeat (strings, quantised radio values, flags);
+#: positions, times and line numbers are near-unique and would only pay for a failed dictionary.
+DICTIONARY_COLUMNS = ["session", "tech", "cell_id", "activity", "source_file", "log_cell_id", "rsrp_dbm", "rsrq_db",
+                      "sinr_db", "pci", "earfcn", "cqi", "rssi_dbm", "connected", "gps_interpolated", "value_flags", "cell_matched"]
+#: Row-group statistics for the columns that queries filter on.
+STATISTICS_COLUMNS = ["time", "lat", "lon", "session", "tech", "cell_id", "rsrp_dbm", "source_line"]
+#: Rows per Parquet row group (about 1 M: large enough for fast scans, small enough to stream).
+ROW_GROUP_ROWS = 1 << 20
 
 
 def wkb_points(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
@@ -109,8 +117,8 @@ def batch_to_table(b: Batch, file: str, with_cells: bool) -> pa.Table:
         elif name in b.cols:
             v = b.cols[name]
             arrays.append(pa.array(v, type=fld.type) if isinstance(v, np.ndarray) else v.cast(fld.type))
-        elif pa.types.is_floating(fld.type):
-            arrays.append(pa.array(np.full(n, np.nan)))
+        elif pa.types.is_floating(fld.type):  # a column the log does not have: all missing (null reads as NaN)
+            arrays.append(pa.nulls(n, pa.float64()))
         elif name == "gps_interpolated":
             arrays.append(pa.array(np.zeros(n, dtype=bool)))
         elif name == "value_flags":
@@ -120,6 +128,13 @@ def batch_to_table(b: Batch, file: str, with_cells: bool) -> pa.Table:
     arrays.append(wkb_points(b.cols["lon"], b.cols["lat"]))
     schema = pa.schema(fields + [pa.field("geometry", pa.binary())], metadata={b"geo": geo_metadata()})
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _parquet_writer(path, schema: pa.Schema) -> pq.ParquetWriter:
+    names = set(schema.names)
+    return pq.ParquetWriter(path, schema, compression="snappy",
+                            use_dictionary=[c for c in DICTIONARY_COLUMNS if c in names],
+                            write_statistics=[c for c in STATISTICS_COLUMNS if c in names])
 
 
 class SampleWriter:
@@ -150,8 +165,8 @@ class SampleWriter:
         tbl = batch_to_table(b, file, self.with_cells)
         self._wait()
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, tbl.schema, compression="snappy")
-        self._pending = self._pool.submit(self.writer.write_table, tbl, row_group_size=1 << 20)
+            self.writer = _parquet_writer(self.path, tbl.schema)
+        self._pending = self._pool.submit(self.writer.write_table, tbl, row_group_size=ROW_GROUP_ROWS)
         self.n += len(b)
 
     def close(self) -> None:
@@ -162,7 +177,7 @@ class SampleWriter:
         if self.writer is None:  # no rows: still write a valid, empty file
             empty = Batch({"time": np.empty(0, np.int64), "lat": np.empty(0), "lon": np.empty(0)}, np.empty(0, np.int64))
             tbl = batch_to_table(empty, "", self.with_cells)
-            self.writer = pq.ParquetWriter(self.path, tbl.schema)
+            self.writer = _parquet_writer(self.path, tbl.schema)
             self.writer.write_table(tbl)
         self.writer.close()
 

@@ -12,9 +12,13 @@ from netqa.ingest.core import prefetched
 HEADER = "time,lat,lon,session,tech,cell_id,rsrp_dbm,rsrq_db,sinr_db,dl_mbps,ul_mbps\n"
 
 
-def _log(path, n=400, blank_every=0, bad_line_at=None, quote=False):
+def _log(path, n=400, blank_every=0, bad_line_at=None, quote=False, dup_every=0):
     lines = [HEADER]
     for i in range(n):
+        if dup_every and i % dup_every == dup_every - 1:
+            lines.append(lines[-1])  # an exact duplicate of the previous line
+        if dup_every and i % (3 * dup_every) == 5:
+            lines.append(f"2024-02-29T23:59:59Z,51.9,-8.4,s1,LTE,1000,-95,-9.5,7.5,1.0,1.5\n")  # time backwards
         fix = (i // 5) * 5
         rsrp = -200 if i % 97 == 13 else -90 - (i % 30)
         cell = f'"{1000 + i // 50}"' if quote else str(1000 + i // 50)
@@ -36,7 +40,8 @@ def _ingest(path, out, block_bytes):
 
 @pytest.mark.parametrize(
     "kind,kwargs",
-    [("plain", {}), ("blank-lines", {"blank_every": 37}), ("bad-line", {"bad_line_at": 250}), ("quoted", {"quote": True})],
+    [("plain", {}), ("blank-lines", {"blank_every": 37}), ("bad-line", {"bad_line_at": 250}), ("quoted", {"quote": True}),
+     ("duplicates-and-backwards", {"dup_every": 9})],
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_small_blocks_give_the_same_result(tmp_path, kind, kwargs):
@@ -84,3 +89,45 @@ def test_prefetched_stops_producer_when_consumer_leaves():
         if x == 3:
             break
     assert threading.active_count() == before
+
+
+def test_duplicates_and_backwards_rows_across_blocks_are_rejected(tmp_path):
+    log = _log(tmp_path / "d.csv", n=300, dup_every=9)
+    res, _, rej = _ingest(log, tmp_path / "a.parquet", block_bytes=500)
+    assert res.n_read == 300 + 300 // 9 + len(range(5, 300, 27))
+    assert (rej["reason"].str.startswith("duplicate of line")).sum() == 300 // 9
+    assert (rej["reason"].str.startswith("time goes backwards")).sum() == len(range(5, 300, 27))
+
+
+def _interp_reference(t, lat, lon, seg, max_gap_s):
+    """Row-by-row: place each non-fix row on the line between the fixes around it in its segment."""
+    n = len(t)
+    fix = [not (np.isnan(lat[i]) or np.isnan(lon[i])) and (i == 0 or seg[i] != seg[i - 1] or lat[i] != lat[i - 1] or lon[i] != lon[i - 1]) for i in range(n)]
+    la, lo, mv = lat.copy(), lon.copy(), np.zeros(n, bool)
+    for i in range(n):
+        if fix[i]:
+            continue
+        p = next((j for j in range(i, -1, -1) if fix[j] and seg[j] == seg[i]), None)
+        q = next((j for j in range(i + 1, n) if fix[j] and seg[j] == seg[i]), None)
+        if p is None or q is None or any(seg[j] != seg[i] for j in range(p, q + 1)) or t[q] - t[p] > max_gap_s * 1e9:
+            continue
+        w = min(max((t[i] - t[p]) / (t[q] - t[p]), 0.0), 1.0) if t[q] > t[p] else 0.0
+        la[i], lo[i], mv[i] = lat[p] + w * (lat[q] - lat[p]), lon[p] + w * (lon[q] - lon[p]), True
+    return la, lo, mv
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_interpolation_matches_row_by_row_reference(seed):
+    from netqa.ingest.normalise import interpolate_positions
+
+    rng = np.random.default_rng(seed)
+    n = 200
+    t = np.cumsum(rng.integers(0, 40, n)).astype(np.int64) * 1_000_000_000
+    fixes = np.repeat(rng.normal(51.9, 0.01, n // 4), 4)[:n]
+    lat, lon = fixes.copy(), fixes.copy() - 60
+    lat[rng.random(n) < 0.1] = np.nan
+    seg = np.sort(rng.integers(0, 3, n))
+    got = interpolate_positions(t, lat, lon, seg, 60.0)
+    want = _interp_reference(t, lat, lon, seg, 60.0)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, equal_nan=True)
