@@ -3,8 +3,8 @@
 Goals (issue #5): >= 1 M rows/s on 2 cores; a 10 M-row log in under 4 GB peak.
 Each run happens in a fresh subprocess so that its peak RSS is its own.
 
-    python -m benchmarks.bench_ingest            # 2 M rows
-    python -m benchmarks.bench_ingest --rows 10000000
+    python -m benchmarks.bench_ingest                       # 2 M rows, best of 3 (+ baseline)
+    python -m benchmarks.bench_ingest --rows 10000000 --repeat 1
 """
 
 from __future__ import annotations
@@ -73,35 +73,57 @@ def _baseline(log: str, out: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - t}))
 
 
-def run(n_rows: int, workdir: Path | None = None) -> dict:
+def _subprocess(call: str) -> dict:
+    cmd = [sys.executable, "-c", f"from benchmarks.bench_ingest import {call.split('(')[0]}; {call}"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(n_rows: int, repeat: int = 3, workdir: Path | None = None, baseline: bool = True) -> dict:
+    """Ingest (and the pyarrow baseline) ``repeat`` times each, alternating; the best of each counts.
+
+    The machine is shared, so single runs are noisy; the best run is the one
+    least disturbed, and the baseline runs beside it measure what the machine
+    allowed at that time.
+    """
     with tempfile.TemporaryDirectory(dir=workdir) as d:
         log = Path(d) / "bench.csv"
         t = time.perf_counter()
         make_log(log, n_rows)
         gen_s = time.perf_counter() - t
         size_mb = log.stat().st_size / 1e6
-        cmd = [sys.executable, "-c", f"from benchmarks.bench_ingest import _child; _child({str(log)!r}, {str(Path(d) / 'o.parquet')!r})"]
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
-        res = json.loads(out.stdout.strip().splitlines()[-1])
-        if n_rows <= 3_000_000:
-            cmd[-1] = f"from benchmarks.bench_ingest import _baseline; _baseline({str(log)!r}, {str(Path(d) / 'b.parquet')!r})"
-            base = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1])
-            res["baseline_rows_per_s"] = n_rows / base["seconds"]
-        res.update(csv_mb=size_mb, generate_s=gen_s, rows_per_s=res["rows"] / res["seconds"])
+        runs, base_runs = [], []
+        for _ in range(repeat):
+            runs.append(_subprocess(f"_child({str(log)!r}, {str(Path(d) / 'o.parquet')!r})"))
+            if baseline:
+                base_runs.append(_subprocess(f"_baseline({str(log)!r}, {str(Path(d) / 'b.parquet')!r})"))
+        best = min(runs, key=lambda r: r["seconds"])
+        res = dict(best)
+        res.update(csv_mb=size_mb, generate_s=gen_s, rows_per_s=best["rows"] / best["seconds"],
+                   all_seconds=[round(r["seconds"], 3) for r in runs], peak_mb=max(r["peak_mb"] for r in runs), repeat=repeat)
+        if base_runs:
+            b = min(r["seconds"] for r in base_runs)
+            res["baseline_rows_per_s"] = n_rows / b
+            res["baseline_all_seconds"] = [round(r["seconds"], 3) for r in base_runs]
+            res["ratio"] = res["rows_per_s"] / res["baseline_rows_per_s"]
         return res
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each (ingest, baseline); the best counts")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the pyarrow read+write baseline")
     args = ap.parse_args(argv)
-    r = run(args.rows)
-    print(f"ingest {r['rows']:,} rows ({r['csv_mb']:.0f} MB CSV) -> GeoParquet: {r['seconds']:.2f} s, "
-          f"{r['rows_per_s'] / 1e6:.2f} M rows/s, peak RSS {r['peak_mb']:.0f} MB "
+    r = run(args.rows, args.repeat, baseline=not args.no_baseline)
+    print(f"ingest {r['rows']:,} rows ({r['csv_mb']:.0f} MB CSV) -> validated GeoParquet: best of {r['repeat']} "
+          f"{r['seconds']:.2f} s = {r['rows_per_s'] / 1e6:.2f} M rows/s (runs {r['all_seconds']} s), peak RSS {r['peak_mb']:.0f} MB "
           f"(accepted {r['accepted']:,}, rejected {r['rejected']:,}; {os.cpu_count()} cores)")
     if "baseline_rows_per_s" in r:
-        print(f"  pyarrow alone (read CSV + write Parquet, no validation) at the same time: {r['baseline_rows_per_s'] / 1e6:.2f} M rows/s")
+        print(f"  baseline, pyarrow alone (read CSV + write Parquet, no validation), same run: best "
+              f"{r['baseline_rows_per_s'] / 1e6:.2f} M rows/s (runs {r['baseline_all_seconds']} s); "
+              f"ingest / baseline = {r['ratio']:.2f}")
     return 0
 
 

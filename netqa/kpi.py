@@ -18,8 +18,10 @@ Definitions (all pure functions of DataFrames with the canonical columns):
 * **handover success rate** — ho_success ÷ ho_attempt (logs that record no
   attempts: successes + failures).
 * **throughput** — DL mean and 10/50/90th percentiles over download periods
-  only (``activity == "download"`` where the log says; else samples with a
-  measured ``dl_mbps``); UL likewise over upload periods.
+  only (rows with ``activity == "download"``; rows with no activity and no
+  ``connected`` state count with their measured ``dl_mbps``); UL likewise over
+  upload periods.  Idle rows (G-NetTrack ``State`` = I writes 0 kbit/s) never
+  count: see :func:`period_mask`.
 
 Every rate is ``None`` (JSON null) when its denominator is 0, never 0.
 """
@@ -150,13 +152,33 @@ def _rate(num: int, den: int) -> float | None:
     return float(num / den) if den > 0 else None
 
 
-def _period_values(samples: pd.DataFrame, col: str, activity: str) -> np.ndarray:
-    v = _col(samples, col)
-    if "activity" in samples.columns and samples["activity"].notna().any():
-        mask = (samples["activity"].astype("string") == activity).fillna(False).to_numpy(bool)
+def period_mask(samples: pd.DataFrame, activity: str) -> np.ndarray:
+    """Rows that belong to ``activity`` periods (``download`` or ``upload``) for the throughput KPIs.
+
+    A row counts when its ``activity`` is ``activity``.  A row without an
+    activity counts only when nothing says what it was doing (no ``connected``
+    state either): a bare canonical log's measured throughput.  So the zeros
+    that G-NetTrack writes in idle seconds (``State`` = I -> activity ``idle``)
+    and in the other direction's transfers never enter DL/UL statistics.
+
+    >>> df = pd.DataFrame({"activity": ["download", "idle", None], "connected": [True, False, None]})
+    >>> period_mask(df, "download").tolist()
+    [True, False, True]
+    """
+    n = len(samples)
+    if "activity" in samples.columns:
+        a = samples["activity"].astype("string")
+        mask = (a == activity).fillna(False).to_numpy(bool)
+        unknown = a.isna().to_numpy(bool)
     else:
-        mask = np.ones(len(samples), dtype=bool)
-    v = v[mask]
+        mask, unknown = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    if "connected" in samples.columns:
+        unknown = unknown & samples["connected"].isna().to_numpy(bool)
+    return mask | unknown
+
+
+def _period_values(samples: pd.DataFrame, col: str, activity: str) -> np.ndarray:
+    v = _col(samples, col)[period_mask(samples, activity)]
     return v[np.isfinite(v)]
 
 
@@ -289,8 +311,9 @@ def spatial_bins(samples: pd.DataFrame, size_m: float = 100.0, min_samples: int 
     xy = g.to_crs(utm)
     bx = np.floor(xy.geometry.x.to_numpy() / size_m).astype(np.int64)
     by = np.floor(xy.geometry.y.to_numpy() / size_m).astype(np.int64)
+    dl = np.where(period_mask(g, "download"), _col(g, "dl_mbps"), np.nan)  # download periods only
     d = pd.DataFrame({"bx": bx, "by": by, "rsrp_mw": 10 ** (_col(g, "rsrp_dbm") / 10), "sinr_db": _col(g, "sinr_db"),
-                      "rsrq_db": _col(g, "rsrq_db"), "dl_mbps": _col(g, "dl_mbps")})
+                      "rsrq_db": _col(g, "rsrq_db"), "dl_mbps": dl})
     with np.errstate(invalid="ignore"):
         d["covered"] = np.where(np.isfinite(_col(g, "rsrp_dbm")), (_col(g, "rsrp_dbm") >= prof.rsrp_dbm_min) & ~(_col(g, "sinr_db") < prof.sinr_db_min), np.nan)
     agg = d.groupby(["bx", "by"]).agg(n=("rsrp_mw", "size"), rsrp_mw=("rsrp_mw", "mean"), sinr_db_mean=("sinr_db", "mean"),

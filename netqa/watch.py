@@ -214,6 +214,9 @@ class Watcher:
                 d["time"] = b.cols["time"]
                 d["session"] = b.cols["session"].to_numpy(zero_copy_only=False)
                 d["activity"] = b.cols["activity"].to_numpy(zero_copy_only=False) if "activity" in b.cols else None
+                if "connected" in b.cols:  # 1 / 0 / -1 unknown -> True / False / None (period_mask reads it)
+                    c = b.cols["connected"]
+                    d["connected"] = np.where(c < 0, None, c == 1).astype(object)
                 frames.append(pd.DataFrame(d))
             new = pd.concat(frames, ignore_index=True)
             st.n_accepted += len(new)

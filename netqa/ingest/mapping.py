@@ -67,6 +67,7 @@ TARGETS: dict[str, str] = {
     "nbr_rsrp_dbm": "float",
     "nbr_rsrq_db": "float",
     "state": "str",
+    "activity": "str",
     "call_state": "str",
     "serving": "str",
 }

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, string_array
+from netqa.ingest.batch import NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
 from netqa.ingest.mapping import BUILTIN_FORMATS, TARGETS, LogMapping, builtin_mapping, load_mapping
 
 log = logging.getLogger(__name__)
@@ -557,7 +557,18 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     for name, table in m.values.items():
         if name != "tech" and name in cols and not isinstance(cols[name], np.ndarray):
             cols[name], _ = _map_values(cols[name], table)
-    cols["connected"], cols["activity"] = _state_columns(cols.get("state"), m, n)
+    connected, activity = _state_columns(cols.get("state"), m, n)
+    given_conn = cols.pop("_connected", None)
+    if "activity" in cols:  # an explicit activity column (netqa's own CSV/Parquet) fills what the state leaves open
+        act_codes = per_value(cols["activity"], lambda v: ACTIVITY_ALIASES.get(v.strip().lower(), -1), -1, np.int32)
+        state_codes = pc.fill_null(activity.indices, -1).to_numpy(zero_copy_only=False)
+        act_codes = np.where(state_codes >= 0, state_codes, act_codes)
+        mask = act_codes < 0
+        activity = pa.DictionaryArray.from_arrays(pa.array(act_codes, mask=mask if mask.any() else None), pa.array(ACTIVITIES, type=pa.string()))
+        connected = np.where(connected >= 0, connected, np.array([1, 1, 0, -1], dtype=np.int8)[act_codes])
+    if given_conn is not None:
+        connected = np.where(connected >= 0, connected, given_conn).astype(np.int8)
+    cols["connected"], cols["activity"] = connected, activity
     cols["value_flags"] = flags
     if bad is not None:
         cols["_bad_rows"] = bad
@@ -573,6 +584,8 @@ def _int_id(v: str) -> str:
 
 #: Activity codes of the ``activity`` column.
 ACTIVITIES = ("download", "upload", "idle")
+#: Spellings accepted in an explicit ``activity`` column -> index in ACTIVITIES.
+ACTIVITY_ALIASES = {"download": 0, "dl": 0, "d": 0, "upload": 1, "ul": 1, "u": 1, "idle": 2, "i": 2}
 
 
 def _state_columns(state, m: LogMapping, n: int) -> tuple[np.ndarray, pa.Array]:
@@ -624,6 +637,9 @@ def iter_parquet_batches(path: Path, rejects: RejectLog, batch_rows: int = 1 << 
 
             geom = shapely.from_wkb(tbl.column("geometry").to_numpy(zero_copy_only=False))
             cols["lat"], cols["lon"] = shapely.get_y(geom), shapely.get_x(geom)
+        if "connected" in names:  # netqa's own output: True / False / null
+            con = tbl.column("connected").combine_chunks()
+            cols["_connected"] = pc.fill_null(pc.cast(con, pa.int8()), -1).to_numpy(zero_copy_only=False).astype(np.int8)
         for c in names:
             if c in TARGETS and c != "time":
                 a = tbl.column(c).combine_chunks()
