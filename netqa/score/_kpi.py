@@ -1,162 +1,254 @@
-"""Bridge to the measured-KPI library (issue #5) and the coverage thresholds.
+"""Measured KPIs of many groups of samples at once, by :mod:`netqa.kpi`'s definitions.
 
-Per-region field-test indicators are the KPIs of DESIGN.md ("KPI JSON")
-computed by :func:`netqa.kpi.compute_kpis` on the samples and events inside the
-region; scoring never re-defines them.  Until that module is importable this
-file carries a thin stand-in with the same keys and the DESIGN.md definitions.
+Scoring never re-defines a KPI: thresholds come from
+:func:`netqa.kpi.load_profile` and every value equals what
+:func:`netqa.kpi.compute_kpis` gives on the group's samples and events (the
+tests check this on the synthetic world).  What differs is only *how*: one
+call of :func:`grouped_kpis` computes the KPIs of every region (or every
+region × campaign) of a batch from plain column arrays whose rows are grouped
+(contiguous per group), with one pairwise sum and one sort per group
+for percentiles and ``np.bincount`` for counts -- no DataFrame per region.
 
-TODO(#5): drop :func:`_fallback_kpis` once ``netqa.kpi.compute_kpis`` has
-landed everywhere, and take the thresholds from its profile loader.
+Percentiles reproduce numpy's default ``linear`` method bit for bit:
+virtual index ``h = (n - 1) q``, ``a = x[floor h]``, ``b = x[floor h + 1]``,
+``γ = h - floor h`` and ``a + (b - a) γ`` (``b - (b - a)(1 - γ)`` when
+``γ >= 0.5``), as ``numpy.lib._function_base_impl._lerp`` does.
 """
 
 from __future__ import annotations
 
-import math
-import tomllib
-from pathlib import Path
-from typing import NamedTuple
-
 import numpy as np
-import pandas as pd
 
-from netqa.errors import ConfigError
+from netqa.kpi import EXTRA_KPI_KEYS, Profile, load_profile, wilson_interval
+from netqa.kpi import compute_kpis as _compute_kpis
 from netqa.schema import KPI_KEYS
 
+#: Float sample columns the KPIs read (missing columns are all-NaN).
+SAMPLE_VALUE_COLUMNS = ("rsrp_dbm", "sinr_db", "rsrq_db", "dl_mbps", "ul_mbps")
 
-class Thresholds(NamedTuple):
-    """Coverage thresholds: a sample or pixel is covered when both hold."""
+#: ``activity`` as a small code: 0 missing, 1 download, 2 upload, 3 anything else.
+ACTIVITY_CODES = {"download": 1, "upload": 2}
 
-    rsrp_dbm: float
-    sinr_db: float
-
-
-#: DESIGN.md "KPIs": LTE RSRP >= -110 dBm and SINR >= -3 dB; NR SS-RSRP >= -105 dBm and SS-SINR >= -3 dB.
-BUILTIN_THRESHOLDS = {"lte": Thresholds(-110.0, -3.0), "nr": Thresholds(-105.0, -3.0)}
+#: Event names the KPIs count (code = position); other events get -1.
+EVENT_NAMES = ("call_attempt", "call_setup_failure", "call_drop", "call_end", "ho_attempt", "ho_success", "ho_failure")
 
 
-def thresholds_for(profile) -> Thresholds:
-    """Coverage thresholds of a profile (``lte``, ``nr`` or a TOML file).
+def profile_of(profile) -> Profile:
+    """The :class:`netqa.kpi.Profile` for ``lte``, ``nr``, a TOML path or a Profile.
 
-    The KPI library's profile loader is used when it exists; otherwise a TOML
-    profile is read for ``coverage_rsrp_dbm`` / ``coverage_sinr_db`` at the top
-    level or ``rsrp_dbm`` / ``sinr_db`` under ``[coverage]``.
-
-    >>> thresholds_for("lte")
-    Thresholds(rsrp_dbm=-110.0, sinr_db=-3.0)
+    >>> p = profile_of("lte")
+    >>> p.rsrp_dbm_min, p.sinr_db_min
+    (-110.0, -3.0)
     """
-    loaded = _profile_from_kpi(profile)
-    if loaded is not None:
-        return loaded
-    key = str(profile).lower()
-    if key in BUILTIN_THRESHOLDS:
-        return BUILTIN_THRESHOLDS[key]
-    p = Path(str(profile))
-    if not p.exists():
-        raise ConfigError(f"--profile {profile!r}: not a built-in profile (lte, nr) and no such TOML file")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
-    cov = doc.get("coverage", {}) if isinstance(doc.get("coverage"), dict) else {}
-    base = BUILTIN_THRESHOLDS[str(doc.get("tech", "lte")).lower()] if str(doc.get("tech", "lte")).lower() in BUILTIN_THRESHOLDS else BUILTIN_THRESHOLDS["lte"]
-    rsrp = doc.get("coverage_rsrp_dbm", cov.get("rsrp_dbm", base.rsrp_dbm))
-    sinr = doc.get("coverage_sinr_db", cov.get("sinr_db", base.sinr_db))
-    try:
-        return Thresholds(float(rsrp), float(sinr))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{p}: coverage thresholds must be numbers, got rsrp {rsrp!r}, sinr {sinr!r}") from exc
+    return load_profile(profile)
 
 
-def _profile_from_kpi(profile) -> Thresholds | None:
-    try:
-        from netqa import kpi as _k  # noqa: PLC0415
-    except ImportError:
-        return None
-    loader = getattr(_k, "load_profile", None)
-    if loader is None:
-        return None
-    try:
-        prof = loader(profile)
-    except Exception:  # an unknown profile is reported by our own reader below
-        return None
-    for r_name, s_name in (("rsrp_dbm_min", "sinr_db_min"), ("coverage_rsrp_dbm", "coverage_sinr_db"), ("rsrp_dbm", "sinr_db")):
-        r = prof.get(r_name) if isinstance(prof, dict) else getattr(prof, r_name, None)
-        s = prof.get(s_name) if isinstance(prof, dict) else getattr(prof, s_name, None)
-        if r is not None and s is not None:
-            return Thresholds(float(r), float(s))
-    return None
+def compute_kpis(samples, events, profile) -> dict:
+    """:func:`netqa.kpi.compute_kpis` of one set of samples and events (the reference)."""
+    return _compute_kpis(samples, events, profile)
 
 
-def compute_kpis(samples: pd.DataFrame, events: pd.DataFrame | None, profile) -> dict:
-    """KPI dict with exactly :data:`netqa.schema.KPI_KEYS` for one set of samples/events."""
-    try:
-        from netqa.kpi import compute_kpis as lib  # noqa: PLC0415
-    except ImportError:
-        lib = None
-    if lib is not None:
-        out = lib(samples, events, profile=profile)
-        return {k: out.get(k) for k in KPI_KEYS}
-    return _fallback_kpis(samples, events, thresholds_for(profile))
+def wilson_ci(k: int, n: int) -> tuple[float, float] | None:
+    """95 % Wilson interval of k/n (:func:`netqa.kpi.wilson_interval`), k clipped to 0..n.
 
-
-def wilson_ci(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion k/n (95 % by default); None when n == 0.
+    Counts from inconsistent logs (more drops than set-up calls) stay a proportion.
 
     >>> [round(v, 4) for v in wilson_ci(8, 10)]
     [0.4902, 0.9433]
     """
-    if n <= 0:
-        return None
-    p = min(max(k / n, 0.0), 1.0)  # counts from inconsistent logs (more drops than calls) stay a proportion
-    den = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, round(centre - half, 12)), min(1.0, round(centre + half, 12)))
+    ci = wilson_interval(min(max(int(k), 0), int(n)), int(n))
+    return None if ci is None else (ci[0], ci[1])
 
 
-def _fallback_kpis(samples: pd.DataFrame, events: pd.DataFrame | None, thr: Thresholds) -> dict:
-    """DESIGN.md KPI definitions (stand-in until netqa.kpi lands)."""
-    out: dict = dict.fromkeys(KPI_KEYS)
-    n = len(samples)
-    out["n_samples"] = int(n)
-    rsrp = _col(samples, "rsrp_dbm")
-    sinr = _col(samples, "sinr_db")
-    valid = np.isfinite(rsrp)
-    covered = valid & (rsrp >= thr.rsrp_dbm) & (sinr >= thr.sinr_db)
-    n_valid = int(valid.sum())
-    if n_valid:
-        k = int(covered.sum())
-        out["coverage_rate"] = k / n_valid
-        out["coverage_rate_ci"] = list(wilson_ci(k, n_valid))
-    for name, pcts in (("rsrp_dbm", (5, 50, 95)), ("sinr_db", (5, 50, 95)), ("rsrq_db", (5, 50, 95)),
-                       ("dl_mbps", (10, 50, 90)), ("ul_mbps", (10, 50, 90))):  # fmt: skip
-        v = _col(samples, name)
-        v = v[np.isfinite(v)]
-        if v.size == 0:
-            continue
-        if name == "rsrp_dbm":
-            out[f"{name}_mean"] = float(10.0 * np.log10(np.mean(10.0 ** (v / 10.0))))
-        else:
-            out[f"{name}_mean"] = float(np.mean(v))
-        for q, val in zip(pcts, np.percentile(v, pcts)):
-            out[f"{name}_p{q}"] = float(val)
-    ev = events["event"].astype(str).to_numpy() if events is not None and len(events) else np.array([], dtype=str)
-    attempts = int((ev == "call_attempt").sum())
-    setup_fail = int((ev == "call_setup_failure").sum())
-    drops = int((ev == "call_drop").sum())
-    calls = max(attempts - setup_fail, 0)
-    out["n_calls"] = calls
-    out["n_drops"] = drops
-    out["drop_rate"] = drops / calls if calls else None
-    ho_att = int((ev == "ho_attempt").sum())
-    ho_ok = int((ev == "ho_success").sum())
-    out["n_ho_attempts"] = ho_att
-    out["n_ho_success"] = ho_ok
-    out["ho_success_rate"] = ho_ok / ho_att if ho_att else None
+def activity_codes(values) -> np.ndarray:
+    """int8 codes of an ``activity`` column (see :data:`ACTIVITY_CODES`)."""
+    import pandas as pd  # noqa: PLC0415
+
+    cat = pd.Categorical(values)
+    lut = np.array([ACTIVITY_CODES.get(str(c), 3) for c in cat.categories] + [0], dtype=np.int8)
+    return lut[cat.codes]  # code -1 (missing) takes the last entry, 0
+
+
+def event_codes(values) -> np.ndarray:
+    """int8 codes of an ``event`` column (position in :data:`EVENT_NAMES`, -1 other)."""
+    import pandas as pd  # noqa: PLC0415
+
+    cat = pd.Categorical(values)
+    lut = np.array([EVENT_NAMES.index(str(c)) if str(c) in EVENT_NAMES else -1 for c in cat.categories] + [-1], dtype=np.int8)
+    return lut[cat.codes]
+
+
+def _group_ids(offsets: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _segments(mask: np.ndarray, gid: np.ndarray, n_groups: int):
+    """Rows where ``mask`` holds (still grouped), their count per group and offsets."""
+    sel = np.flatnonzero(mask)
+    counts = np.bincount(gid[sel], minlength=n_groups)
+    return sel, counts, np.concatenate([[0], np.cumsum(counts)])
+
+
+def _seg_sum(v: np.ndarray, counts: np.ndarray, offs: np.ndarray) -> np.ndarray:
+    """Sum per group, NaN for empty groups.
+
+    One ``ndarray.sum`` per group (pairwise summation, so means equal
+    ``np.mean`` bit for bit; ``np.add.reduceat`` sums in another order).
+    """
+    out = np.full(counts.size, np.nan)
+    for g in np.flatnonzero(counts > 0):
+        out[g] = v[offs[g] : offs[g + 1]].sum()
     return out
 
 
-def _col(df: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in df.columns:
-        return np.full(len(df), np.nan)
-    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+def _seg_percentiles(v: np.ndarray, counts: np.ndarray, offs: np.ndarray, qs) -> dict:
+    """numpy-``linear`` percentiles per group (values grouped, any order); NaN for empty groups."""
+    s = v.copy()
+    for g in np.flatnonzero(counts > 1):
+        s[offs[g] : offs[g + 1]].sort()
+    ne = counts > 0
+    n, start = counts[ne], offs[:-1][ne]
+    out = {}
+    for q in qs:
+        h = (n - 1) * np.true_divide(q, 100)
+        lo = np.floor(h)
+        gamma = h - lo
+        i = lo.astype(np.intp)
+        top = h >= n - 1
+        i[top] = n[top] - 1
+        j = np.where(top, i, i + 1)
+        a, b = s[start + i], s[start + j]
+        d = b - a
+        val = a + d * gamma
+        hi = gamma >= 0.5
+        val[hi] = (b - d * (1 - gamma))[hi]
+        val[top] = a[top]
+        res = np.full(counts.size, np.nan)
+        res[ne] = val
+        out[q] = res
+    return out
+
+
+def grouped_kpis(
+    cols: dict,
+    offsets: np.ndarray,
+    profile,
+    events: np.ndarray | None = None,
+    event_offsets: np.ndarray | None = None,
+    with_sd: bool = False,
+) -> list[dict]:
+    """:func:`netqa.kpi.compute_kpis` of every group of rows, in one vectorised pass.
+
+    Parameters
+    ----------
+    cols : dict of numpy.ndarray
+        Sample columns, rows grouped: float64 ``rsrp_dbm``, ``sinr_db``,
+        ``rsrq_db``, ``dl_mbps``, ``ul_mbps`` [dBm, dB, dB, Mbit/s, Mbit/s]
+        (absent = not measured) and int8 ``activity`` (:func:`activity_codes`).
+    offsets : numpy.ndarray
+        Group ``g`` is rows ``offsets[g]:offsets[g+1]``.
+    profile : str, Path or Profile
+        KPI thresholds.
+    events, event_offsets : numpy.ndarray, optional
+        int8 event codes (:func:`event_codes`) grouped the same way.
+    with_sd : bool
+        Also return ``_dl_mbps_sd`` / ``_ul_mbps_sd`` (sample standard deviation
+        over the throughput periods, ddof 1; None below 2 values).
+
+    Returns
+    -------
+    list of dict
+        One KPI object per group: DESIGN.md's KPI keys, then ``EXTRA_KPI_KEYS``.
+
+    Examples
+    --------
+    >>> c = {"rsrp_dbm": np.array([-100.0, -115.0, -90.0]), "sinr_db": np.array([5.0, 5.0, -9.0])}
+    >>> [k["coverage_rate"] for k in grouped_kpis(c, np.array([0, 2, 3]), "lte")]
+    [0.5, 0.0]
+    """
+    prof = profile_of(profile)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n_groups = len(offsets) - 1
+    n_rows = int(offsets[-1]) - int(offsets[0])
+    base = int(offsets[0])
+    offsets = offsets - base
+    gid = _group_ids(offsets)
+    nan = np.full(n_rows, np.nan)
+
+    def col(name):
+        v = cols.get(name)
+        return nan if v is None else np.asarray(v, dtype=np.float64)[base : base + n_rows]
+
+    rsrp, sinr, rsrq = col("rsrp_dbm"), col("sinr_db"), col("rsrq_db")
+    f_rsrp, f_sinr = np.isfinite(rsrp), np.isfinite(sinr)
+    has_sinr = np.bincount(gid[f_sinr], minlength=n_groups) > 0
+    hs = has_sinr[gid]
+    evaluated = f_rsrp & (f_sinr | ~hs)
+    with np.errstate(invalid="ignore"):
+        covered = evaluated & (rsrp >= prof.rsrp_dbm_min) & ((sinr >= prof.sinr_db_min) | ~hs)
+    n_eval = np.bincount(gid[evaluated], minlength=n_groups)
+    n_cov = np.bincount(gid[covered], minlength=n_groups)
+    stats: dict = {}
+    sel, cnt, offs = _segments(f_rsrp, gid, n_groups)
+    r = rsrp[sel]
+    stats["rsrp_dbm_mean"] = 10.0 * np.log10(_seg_sum(10.0 ** (r / 10.0), cnt, offs) / np.where(cnt > 0, cnt, 1))
+    for q, v in _seg_percentiles(r, cnt, offs, (5, 50, 95)).items():
+        stats[f"rsrp_dbm_p{q}"] = v
+    for name, arr in (("sinr_db", sinr), ("rsrq_db", rsrq)):
+        sel, cnt, offs = _segments(np.isfinite(arr), gid, n_groups)
+        v = arr[sel]
+        stats[f"{name}_mean"] = _seg_sum(v, cnt, offs) / np.where(cnt > 0, cnt, 1)
+        for q, p in _seg_percentiles(v, cnt, offs, (5, 50, 95)).items():
+            stats[f"{name}_p{q}"] = p
+    act = cols.get("activity")
+    act = np.zeros(n_rows, np.int8) if act is None else np.asarray(act)[base : base + n_rows]
+    has_act = np.bincount(gid[act != 0], minlength=n_groups) > 0
+    n_period = {}
+    for name, code in (("dl_mbps", 1), ("ul_mbps", 2)):
+        arr = col(name)
+        sel, cnt, offs = _segments(np.isfinite(arr) & ((act == code) | ~has_act[gid]), gid, n_groups)
+        v = arr[sel]
+        n_period[name] = cnt
+        mean = _seg_sum(v, cnt, offs) / np.where(cnt > 0, cnt, 1)
+        stats[f"{name}_mean"] = mean
+        for q, p in _seg_percentiles(v, cnt, offs, (10, 50, 90)).items():
+            stats[f"{name}_p{q}"] = p
+        if with_sd:
+            dev = (v - np.repeat(mean, cnt)) ** 2
+            stats[f"_{name}_sd"] = np.sqrt(_seg_sum(dev, cnt, offs) / np.where(cnt > 1, cnt - 1, 1))
+            stats[f"_{name}_sd"][cnt < 2] = np.nan
+    ev = np.zeros((n_groups, len(EVENT_NAMES)), dtype=np.int64)
+    if events is not None and event_offsets is not None:
+        eo = np.asarray(event_offsets, dtype=np.int64)
+        e = np.asarray(events)[int(eo[0]) : int(eo[-1])]
+        eg = _group_ids(eo - eo[0])
+        ok = e >= 0
+        ev = np.bincount(eg[ok] * len(EVENT_NAMES) + e[ok], minlength=n_groups * len(EVENT_NAMES)).reshape(n_groups, -1)
+    att, fail, drop, end, ho_att, ho_ok, ho_fail = (ev[:, k] for k in range(len(EVENT_NAMES)))
+    n_calls = np.maximum(np.where(att > 0, att - fail, drop + end), 0)
+    n_ho = np.where(ho_att > 0, ho_att, ho_ok + ho_fail)
+    sizes = np.diff(offsets)
+    out = []
+    for g in range(n_groups):
+        k: dict = {"n_samples": int(sizes[g])}
+        ne, nc = int(n_eval[g]), int(n_cov[g])
+        k["coverage_rate"] = float(nc / ne) if ne > 0 else None
+        k["coverage_rate_ci"] = wilson_interval(nc, ne)
+        for key, arr in stats.items():
+            v = float(arr[g])
+            k[key] = v if v == v else None
+        k["n_calls"], k["n_drops"] = int(n_calls[g]), int(drop[g])
+        k["drop_rate"] = float(drop[g] / n_calls[g]) if n_calls[g] > 0 else None
+        k["n_ho_attempts"], k["n_ho_success"] = int(n_ho[g]), int(ho_ok[g])
+        k["ho_success_rate"] = float(ho_ok[g] / n_ho[g]) if n_ho[g] > 0 else None
+        k["n_covered"], k["n_coverage_samples"] = nc, ne
+        k["n_dl_samples"], k["n_ul_samples"] = int(n_period["dl_mbps"][g]), int(n_period["ul_mbps"][g])
+        ordered = {key: k[key] for key in KPI_KEYS}
+        ordered.update({key: k[key] for key in EXTRA_KPI_KEYS})
+        if with_sd:
+            ordered.update({key: k[key] for key in ("_dl_mbps_sd", "_ul_mbps_sd")})
+        out.append(ordered)
+    return out
+
+
+__all__ = ["profile_of", "compute_kpis", "grouped_kpis", "wilson_ci", "activity_codes", "event_codes", "EVENT_NAMES"]

@@ -1,14 +1,29 @@
-"""The ``netqa score`` batch: prepare inputs once, run one task per region, assemble.
+"""The ``netqa score`` batch: prepare the samples in chunks, run the regions in batches, assemble.
 
 Execution
 ---------
-Regions are independent tasks (:func:`netqa.score.indicators.region_indicators`).
+Two kinds of independent task, the same on every path:
+
+1. **chunk preparation** (:func:`prepare_chunk`): one per row chunk of the
+   samples (Parquet row groups, about :data:`ROWS_PER_CHUNK` rows): read the
+   rows, project them into the regions' CRS, look up the predicted RSRP/SINR
+   under each sample, assign the samples to regions (point in polygon), count
+   the samples near each complaint, and split the rows into one *piece* per
+   region batch (plain column arrays, no DataFrames);
+2. **region batches** (:func:`netqa.score.indicators.batch_indicators`): a few
+   dozen regions each, with their pieces from every chunk, events and
+   complaints: measured KPIs for all of them in one vectorised pass, zonal
+   statistics, agreement, complaints and trends.
+
 They run in this process by default; with ``workers > 1`` on a
-``dask.distributed.LocalCluster`` of that many single-threaded worker processes;
-with ``scheduler="tcp://host:8786"`` on an existing Dask cluster (the coverage
-raster path must be readable from the workers; samples, events and complaints
-travel with each task).  The same function computes every region on every
-path, so the table is identical.
+``dask.distributed.LocalCluster`` of that many single-threaded worker
+processes; with ``scheduler="tcp://host:8786"`` on an existing Dask cluster.
+On a cluster the workers read the samples file and the coverage raster
+themselves (both paths must be readable from the workers), the pieces stay on
+the workers (only their small summaries come back), and each batch task
+receives only its own pieces.  A region's rows always arrive in file order and
+every statistic is computed per region, so the table is identical whatever
+the number of workers or batches.
 
 Resume
 ------
@@ -25,6 +40,7 @@ import hashlib
 import json
 import logging
 import math
+import operator
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +54,9 @@ from pyproj import CRS
 from netqa.errors import InputError
 from netqa.fileio import check_output, write_text_atomic
 from netqa.progress import Progress
+from netqa.schema import COMPLAINT_CATEGORIES
 from netqa.score import _kpi
-from netqa.score.indicators import RegionTask, region_indicators
+from netqa.score.indicators import Batch, RegionMeta, batch_indicators, failed_row
 from netqa.score.outputs import write_outputs
 from netqa.score.points import EVENT_READ, SAMPLE_READ, assign_points, group_offsets, project_lonlat, read_complaints, read_table
 from netqa.score.regions import load_regions
@@ -49,10 +66,16 @@ from netqa.score.zonal import capacity_density, open_coverage, sample_points
 log = logging.getLogger(__name__)
 
 #: Bump when indicator definitions change, so old resume parts are not reused.
-PARTS_VERSION = "score-1"
+PARTS_VERSION = "score-2"
 
-#: Most tasks in flight on a cluster at once, per worker (bounds driver memory).
-IN_FLIGHT_PER_WORKER = 4
+#: Rows per preparation chunk (whole Parquet row groups are joined up to about this).
+ROWS_PER_CHUNK = 1_000_000
+
+#: Most regions in one batch task (bounds a task's memory and the work lost to a failure).
+REGIONS_PER_BATCH = 64
+
+#: Batches per worker at least, so that the cluster's workers stay busy to the end.
+BATCHES_PER_WORKER = 4
 
 #: Seconds to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT_S = 30
@@ -75,6 +98,25 @@ def output_paths(out) -> dict:
     p = Path(out)
     stem = p.with_suffix("")
     return {"gpkg": p, "csv": stem.with_suffix(".csv"), "png": stem.with_suffix(".png"), "trends_csv": Path(f"{stem}.trends.csv")}
+
+
+@dataclass
+class ChunkPrep:
+    """What every chunk task needs besides its rows (sent to each worker once)."""
+
+    crs_wkt: str
+    geoms: list
+    region_batch: np.ndarray  # batch index of each region, -1 when not computed
+    region_local: np.ndarray  # index of each region inside its batch
+    n_batches: int
+    profile: object
+    coverage: object = None
+    campaigns: bool = False
+    campaign_window: str | None = None
+    sessions: bool = False
+    complaints_xy: tuple | None = None
+    complaint_radius_m: float = 100.0
+    columns: tuple = ()
 
 
 def score_regions(
@@ -115,9 +157,9 @@ def score_regions(
     scheme : path, optional
         Scoring scheme TOML (default: the packaged ``default.toml``).
     profile : str
-        KPI threshold profile (``lte``, ``nr`` or a TOML file).
+        KPI threshold profile (``lte``, ``nr`` or a TOML file; :func:`netqa.kpi.load_profile`).
     scheduler : str, optional
-        Address of a Dask scheduler to run the regions on.
+        Address of a Dask scheduler to run the tasks on.
     workers : int
         Local Dask workers (1: run in this process).
     campaign_window : str, optional
@@ -137,45 +179,12 @@ def score_regions(
     for p in paths.values():
         check_output(p, overwrite)
     sch = load_scheme(scheme)
-    thr = _kpi.thresholds_for(profile)
+    prof = _kpi.profile_of(profile)
     cov = open_coverage(coverage) if coverage else None
     target_crs = CRS.from_wkt(cov.crs_wkt) if cov else None
     reg = load_regions(regions, target_crs=target_crs)
     n_reg = len(reg)
     geoms = [g if st not in ("failed", "empty") else None for g, st in zip(reg.geometry, reg["status"])]
-
-    # --- points: read once, project once, assign once --------------------------------
-    smp = read_table(samples, "samples", SAMPLE_READ) if samples else None
-    if events is None and samples:
-        guess = Path(str(Path(samples).with_suffix("")) + ".events.parquet")
-        if guess.exists():
-            log.info("events: using %s beside the samples", guess)
-            events = guess
-    evt = read_table(events, "events", EVENT_READ) if events else None
-    cmp = read_complaints(complaints) if complaints else None
-    s_idx = e_idx = c_idx = None
-    if smp is not None:
-        x, y = project_lonlat(smp, reg.crs)
-        if "campaign" in smp.columns or campaign_window:
-            smp["_campaign"] = _campaigns(smp, campaign_window)
-        if cov is not None:
-            pv = sample_points(cov, x, y)
-            smp["_pred_rsrp_dbm"] = pv["rsrp_dbm"]
-            smp["_pred_sinr_db"] = pv["sinr_db"]
-        s_idx = _pairs(assign_points(x, y, geoms), n_reg)
-        _check_overlap("samples", samples, smp, s_idx, reg)
-    if evt is not None:
-        ex, ey = project_lonlat(evt, reg.crs)
-        if smp is not None and "_campaign" in smp.columns:
-            evt["_campaign"] = _event_campaigns(evt, smp, campaign_window)
-        e_idx = _pairs(assign_points(ex, ey, geoms), n_reg)
-    if cmp is not None:
-        cx, cy = project_lonlat(cmp, reg.crs)
-        _flag_complaints(cmp, cx, cy, cov, smp, x if smp is not None else None, y if smp is not None else None, thr, complaint_radius_m)
-        c_idx = _pairs(assign_points(cx, cy, geoms), n_reg)
-    dens = None
-    if cells and cov is not None:
-        dens = _capacity_density(cells, cov)
     traffic = pd.to_numeric(reg[traffic_column], errors="coerce") if traffic_column in reg.columns else None
 
     # --- resume state ----------------------------------------------------------------
@@ -192,23 +201,14 @@ def score_regions(
                 n_resumed += 1
         if n_resumed:
             log.info("resuming: %d of %d regions already done in %s", n_resumed, n_reg, parts_dir)
-    todo = [i for i in range(n_reg) if results[i] is None]
+    todo = np.array([i for i in range(n_reg) if results[i] is None], dtype=np.int64)
 
-    smp_cols = _Columns(smp) if smp is not None else None
-    evt_cols = _Columns(evt) if evt is not None else None
-    cmp_cols = _Columns(cmp) if cmp is not None else None
-
-    def make_task(i: int) -> RegionTask:
-        r = reg.iloc[i]
-        return RegionTask(
-            region_id=str(r["region_id"]), name=str(r["name"]), area_type=str(r["area_type"]),
-            status=str(r["status"]), notes=str(r["notes"] or ""), geometry=r.geometry, area_km2=float(r["area_km2"]),
-            profile=profile,
-            samples=_slice(smp_cols, s_idx, i, n_reg), events=_slice(evt_cols, e_idx, i, n_reg), complaints=_slice(cmp_cols, c_idx, i, n_reg),
-            coverage=cov, capacity_density=dens,
-            offered_traffic_mbps=None if traffic is None or pd.isna(traffic.iloc[i]) else float(traffic.iloc[i]),
-            has_samples_input=smp is not None, has_complaints_input=cmp is not None,
-        )  # fmt: skip
+    metas = [
+        RegionMeta(region_id=str(r["region_id"]), name=str(r["name"]), area_type=str(r["area_type"]), status=str(r["status"]),
+                   notes=str(r["notes"] or ""), geometry=r.geometry, area_km2=float(r["area_km2"]),
+                   offered_traffic_mbps=None if traffic is None or pd.isna(traffic.iloc[i]) else float(traffic.iloc[i]))
+        for i, (_, r) in enumerate(reg.iterrows())
+    ]  # fmt: skip
 
     def store(i: int, res) -> None:
         results[i] = res
@@ -220,18 +220,88 @@ def score_regions(
         if on_region_done is not None:
             on_region_done(row["region_id"])
 
+    # --- inputs read by the driver: events, complaints, the samples' layout -----------
+    if events is None and samples:
+        guess = Path(str(Path(samples).with_suffix("")) + ".events.parquet")
+        if guess.exists():
+            log.info("events: using %s beside the samples", guess)
+            events = guess
+    sources, columns = _sample_sources(samples, campaign_window) if samples else ([], ())
+    evt = read_table(events, "events", EVENT_READ) if events else None
+    cmp = read_complaints(complaints) if complaints else None
+    cxy = project_lonlat(cmp, reg.crs) if cmp is not None else None
+    dens = _capacity_density(cells, cov) if cells and cov is not None else None
+
     parts_dir.mkdir(parents=True, exist_ok=True)
-    with Progress("score", total=n_reg, unit="regions") as bar:
-        if n_resumed:
-            bar.update(n_resumed)
-        if scheduler or workers > 1:
-            _run_dask(todo, make_task, store, bar, scheduler, workers, reg)
+    client = cluster = None
+    try:
+        if len(todo) and (scheduler or workers > 1):
+            client, cluster = _dask_client(scheduler, workers)
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(workers))
         else:
-            for i in todo:
-                res = region_indicators(make_task(i))
-                log.debug("region %s: %s", res[0]["region_id"], res[0]["status"])
-                store(i, res)
-                bar.update(1)
+            n_workers = 1
+        batches = _make_batches(todo, n_workers if client is not None else 0)
+        region_batch = np.full(n_reg, -1, dtype=np.int64)
+        region_local = np.zeros(n_reg, dtype=np.int64)
+        for b, idx in enumerate(batches):
+            region_batch[idx] = b
+            region_local[idx] = np.arange(idx.size)
+        prep = ChunkPrep(
+            crs_wkt=reg.crs.to_wkt(), geoms=geoms, region_batch=region_batch, region_local=region_local, n_batches=len(batches),
+            profile=prof, coverage=cov, campaigns="campaign" in columns or bool(campaign_window), campaign_window=campaign_window,
+            sessions=evt is not None and "session" in columns and "session" in evt.columns,
+            complaints_xy=cxy, complaint_radius_m=float(complaint_radius_m), columns=columns,
+        )  # fmt: skip
+
+        # --- phase 1: sample chunks ------------------------------------------------------
+        if not len(todo):
+            chunk_meta, pieces = [], []
+        elif client is not None:
+            chunk_meta, pieces = _chunks_dask(client, sources, prep)
+        else:
+            chunk_meta, pieces = [], []
+            for src in sources:
+                res = prepare_chunk(src, prep)
+                chunk_meta.append(res["meta"])
+                pieces.append(res["pieces"])
+        summary = _merge_meta(chunk_meta, prep)
+        if samples and summary["n_rows"] and not summary["n_assigned"]:
+            log.warning("%s: none of the %d samples fall in any region; check that the regions' CRS (%s) is right",
+                        samples, summary["n_rows"], reg.crs.to_string() if reg.crs else "none")  # fmt: skip
+
+        # --- events and complaints, grouped by batch ---------------------------------------
+        ev_tab = _events_table(evt, reg.crs, geoms, summary, campaign_window) if evt is not None else None
+        cmp_tab = _complaints_table(cmp, cxy, cov, prof, geoms, summary) if cmp is not None else None
+        batch_objs = [
+            Batch(regions=[metas[i] for i in idx], profile=prof, coverage=cov, capacity_density=dens, campaigns=summary["campaigns"],
+                  events=_take_groups(ev_tab, idx), complaints=_take_groups(cmp_tab, idx),
+                  has_samples_input=bool(samples), has_complaints_input=cmp is not None)
+            for idx in batches
+        ]  # fmt: skip
+
+        # --- phase 2: region batches ---------------------------------------------------------
+        with Progress("score", total=n_reg, unit="regions") as bar:
+            if n_resumed:
+                bar.update(n_resumed)
+
+            def done(b: int, res) -> None:
+                for i, r in zip(batches[b], res):
+                    store(int(i), r)
+                bar.update(len(batches[b]))
+
+            if client is not None:
+                _batches_dask(client, batch_objs, pieces, batches, metas, done)
+            else:
+                for b, bo in enumerate(batch_objs):
+                    res = batch_indicators(bo, *[pc.get(b) for pc in pieces])
+                    pieces_b = [pc.pop(b, None) for pc in pieces]  # free the batch's rows
+                    del pieces_b
+                    done(b, res)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
     # --- assemble, score, write ---------------------------------------------------------
     rows = [_json_clean(r[0]) for r in results]
@@ -249,147 +319,355 @@ def score_regions(
     return ScoreResult(gdf, trends, paths, len(todo), n_resumed, n_failed)
 
 
-def _run_dask(todo, make_task, store, bar, scheduler, workers, reg) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
+# --- batches and the Dask paths ------------------------------------------------------------
+def _make_batches(todo: np.ndarray, n_workers: int) -> list[np.ndarray]:
+    """Consecutive runs of the regions to compute: at most REGIONS_PER_BATCH each, and on a
+    cluster at least BATCHES_PER_WORKER per worker."""
+    if not len(todo):
+        return []
+    n = math.ceil(len(todo) / REGIONS_PER_BATCH)
+    if n_workers:
+        n = max(n, min(len(todo), BATCHES_PER_WORKER * n_workers))
+    return [a for a in np.array_split(todo, n) if a.size]
 
-    cluster = None
+
+def _dask_client(scheduler, workers):
+    from dask.distributed import Client, LocalCluster  # noqa: PLC0415
+
     if scheduler:
         try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})") from exc
-    else:
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(workers))
-        limit = IN_FLIGHT_PER_WORKER * n_workers
-        pending = iter(todo)
-        index = {}
-
-        def submit_next(ac):
-            i = next(pending, None)
-            if i is None:
-                return False
-            fut = client.submit(region_indicators, make_task(i), pure=False, key=f"netqa-score-{reg['region_id'].iloc[i]}-{i}")
-            index[fut.key] = i
-            ac.add(fut)
-            return True
-
-        ac = as_completed([])
-        for _ in range(limit):
-            if not submit_next(ac):
-                break
-        for fut in ac:
-            i = index.pop(fut.key)
-            try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001 -- a lost worker or unpicklable task fails one region
-                r = reg.iloc[i]
-                res = ({"region_id": str(r["region_id"]), "name": str(r["name"]), "area_type": str(r["area_type"]),
-                        "area_km2": float(r["area_km2"]), "status": "failed", "notes": str(r["notes"] or ""),
-                        "error": f"{type(exc).__name__}: {exc}"}, [])  # fmt: skip
-            fut.release()
-            store(i, res)
-            bar.update(1)
-            submit_next(ac)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
 
 
-def _pairs(assigned, n_reg: int):
-    p, r = assigned
-    return p, group_offsets(r, n_reg)
+def _chunks_dask(client, sources, prep):
+    """Phase 1 on the cluster: the pieces stay on the workers; only the chunk summaries come back."""
+    prep_f = client.scatter(prep, broadcast=True, hash=False)
+    futs = [client.submit(prepare_chunk, src, prep_f, pure=False, key=f"netqa-score-chunk-{k}-{_token()}") for k, src in enumerate(sources)]
+    meta = client.gather([client.submit(operator.getitem, f, "meta", pure=False) for f in futs])
+    pieces = [{b: client.submit(_piece, f, b, pure=False) for b in range(prep.n_batches)} for f in futs]
+    del futs
+    return meta, pieces
 
 
-class _Columns:
-    """A table held as plain column arrays (strings as categorical codes) for cheap row slicing."""
-
-    def __init__(self, df: pd.DataFrame):
-        self.cols = {}
-        for c in df.columns:
-            s = df[c]
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                self.cols[c] = (s.cat.codes.to_numpy(), s.cat.categories, s.dtype)
-            elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-                cat = pd.Categorical(s)
-                self.cols[c] = (cat.codes, cat.categories, cat.dtype)
-            elif isinstance(s.dtype, pd.DatetimeTZDtype):
-                self.cols[c] = s.array  # keeps datetime64 storage (to_numpy would box Timestamps)
-            else:
-                self.cols[c] = s.to_numpy()
-
-    def take(self, idx: np.ndarray) -> pd.DataFrame:
-        out = {}
-        for c, v in self.cols.items():
-            if isinstance(v, tuple):
-                codes, _, dtype = v
-                out[c] = pd.Categorical.from_codes(codes[idx], dtype=dtype)
-            else:
-                out[c] = v[idx]
-        return pd.DataFrame(out)
+def _piece(res: dict, b: int):
+    return res["pieces"].get(b)
 
 
-def _slice(cols, pairs, i: int, n: int):
-    if cols is None:
-        return None
-    p_idx, offs = pairs
-    return cols.take(p_idx[offs[i] : offs[i + 1]])
+def _batches_dask(client, batch_objs, pieces, batches, metas, done) -> None:
+    from dask.distributed import as_completed  # noqa: PLC0415
+
+    index = {}
+    futs = []
+    for b, bo in enumerate(batch_objs):
+        f = client.submit(batch_indicators, bo, *[pc.pop(b) for pc in pieces], pure=False, key=f"netqa-score-batch-{b}-{_token()}")
+        index[f.key] = b
+        futs.append(f)
+    for fut in as_completed(futs):
+        b = index.pop(fut.key)
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 -- a lost worker or unpicklable task fails its regions only
+            res = [(failed_row(metas[i], f"{type(exc).__name__}: {exc}"), []) for i in batches[b]]
+        fut.release()
+        done(b, res)
 
 
-def _campaigns(smp: pd.DataFrame, window: str | None) -> np.ndarray:
-    if "campaign" in smp.columns and not window:
-        return smp["campaign"].astype("string").fillna("").to_numpy(dtype=object)
-    if "time" not in smp.columns:
+def _token() -> str:
+    import uuid  # noqa: PLC0415
+
+    return uuid.uuid4().hex[:12]
+
+
+# --- phase 1: one chunk of samples ---------------------------------------------------------
+def _sample_sources(samples, window) -> tuple[list, tuple]:
+    """Chunk descriptions of the samples file and the columns to read."""
+    p = Path(samples)
+    if not p.exists():
+        raise InputError(f"{p}: samples file not found")
+    if p.suffix.lower() in (".parquet", ".pq", ".geoparquet"):
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        try:
+            pf = pq.ParquetFile(p)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{p}: cannot read samples ({exc})") from exc
+        names = pf.schema_arrow.names
+        columns = tuple(c for c in SAMPLE_READ if c in names)
+        _check_columns(p, columns, window)
+        sources, group, rows = [], [], 0
+        for rg in range(pf.metadata.num_row_groups):
+            n = pf.metadata.row_group(rg).num_rows
+            if n > 2 * ROWS_PER_CHUNK:  # one large row group: read it once per slice
+                if group:
+                    sources.append(("parquet", str(p.resolve()), tuple(group), 0, None))
+                    group, rows = [], 0
+                for lo in range(0, n, ROWS_PER_CHUNK):
+                    sources.append(("parquet", str(p.resolve()), (rg,), lo, min(lo + ROWS_PER_CHUNK, n)))
+                continue
+            group.append(rg)
+            rows += n
+            if rows >= ROWS_PER_CHUNK:
+                sources.append(("parquet", str(p.resolve()), tuple(group), 0, None))
+                group, rows = [], 0
+        if group:
+            sources.append(("parquet", str(p.resolve()), tuple(group), 0, None))
+        return sources, columns
+    df = read_table(p, "samples", SAMPLE_READ)
+    columns = tuple(df.columns)
+    _check_columns(p, columns, window)
+    return [("frame", df.iloc[lo : lo + ROWS_PER_CHUNK]) for lo in range(0, max(len(df), 1), ROWS_PER_CHUNK)], columns
+
+
+def _check_columns(p, columns, window) -> None:
+    for c in ("lat", "lon"):
+        if c not in columns:
+            raise InputError(f"{p}: samples have no {c!r} column (WGS84 degrees); columns are {', '.join(map(str, columns))}")
+    if window and "time" not in columns:
         raise InputError(f"--campaign-window {window!r}: the samples have no 'time' column")
-    t = pd.to_datetime(smp["time"], utc=True).dt.tz_localize(None)
+
+
+def _read_source(src, columns) -> pd.DataFrame:
+    if src[0] == "frame":
+        return src[1]
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    _, path, groups, lo, hi = src
+    tab = pq.ParquetFile(path).read_row_groups(list(groups), columns=list(columns))
+    if hi is not None:
+        tab = tab.slice(lo, hi - lo)
+    df = tab.to_pandas()
+    if "time" in df.columns and not pd.api.types.is_datetime64_any_dtype(df["time"]):
+        df["time"] = pd.to_datetime(df["time"], utc=True, errors="coerce")
+    return df
+
+
+def prepare_chunk(src, prep: ChunkPrep) -> dict:
+    """Phase-1 task: one chunk of samples -> per-batch pieces and a small summary.
+
+    Returns ``{"meta": {...}, "pieces": {batch: {column: array}}}``; each
+    piece's rows are sorted by (region, row) with the batch-local region index
+    in ``_region``.
+    """
+    df = _read_source(src, prep.columns)
+    n = len(df)
+    x, y = project_lonlat(df, CRS.from_wkt(prep.crs_wkt))
+    cols = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            for c in _kpi.SAMPLE_VALUE_COLUMNS if c in df.columns}  # fmt: skip
+    if "activity" in df.columns:
+        cols["activity"] = _kpi.activity_codes(df["activity"])
+    labels: tuple = ()
+    if prep.campaigns:
+        cols["_campaign"], labels = _campaign_codes(df, prep.campaign_window)
+    if prep.coverage is not None:
+        pv = sample_points(prep.coverage, x, y)
+        cols["_pred_rsrp_dbm"] = pv["rsrp_dbm"].astype(np.float32)  # the raster is float32: exact
+        cols["_pred_sinr_db"] = pv["sinr_db"].astype(np.float32)
+    nan = np.full(n, np.nan)
+    meta = {
+        "n_rows": n,
+        "has_sinr": bool(np.isfinite(cols.get("sinr_db", nan)).any()),
+        "campaign_labels": labels,
+        "complaint_counts": _complaint_counts(x, y, cols.get("rsrp_dbm", nan), cols.get("sinr_db", nan), prep) if prep.complaints_xy is not None else None,
+        "sessions": _first_campaign_of_session(df, cols.get("_campaign"), labels) if prep.sessions and prep.campaigns else None,
+    }
+    del df
+    p_idx, r_idx = assign_points(x, y, prep.geoms)
+    meta["n_assigned"] = int(p_idx.size)
+    bid = prep.region_batch[r_idx]
+    keep = bid >= 0
+    p_idx, r_idx, bid = p_idx[keep], r_idx[keep], bid[keep]
+    order = np.argsort(bid, kind="stable")  # pairs are (region, row) sorted; keep that inside each batch
+    p_idx, r_idx, bid = p_idx[order], r_idx[order], bid[order]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(bid, minlength=prep.n_batches))])
+    pieces = {}
+    for b in np.flatnonzero(np.diff(bounds)):
+        sl = slice(bounds[b], bounds[b + 1])
+        rows = p_idx[sl]
+        piece = {"_region": prep.region_local[r_idx[sl]].astype(np.int32)}
+        piece.update({c: v[rows] for c, v in cols.items()})
+        if prep.campaigns:
+            piece["_campaign_labels"] = labels
+        pieces[int(b)] = piece
+    return {"meta": meta, "pieces": pieces}
+
+
+def _campaign_codes(df: pd.DataFrame, window: str | None) -> tuple[np.ndarray, tuple]:
+    """int16 campaign codes of the rows and their labels (missing campaign: label "")."""
+    if "campaign" in df.columns and not window:
+        cat = pd.Categorical(df["campaign"])
+        labels = [str(c) for c in cat.categories]
+        codes = cat.codes.astype(np.int16)
+        if (codes < 0).any():
+            codes[codes < 0] = len(labels)
+            labels.append("")
+        return codes, tuple(labels)
+    t = pd.to_datetime(df["time"], utc=True).dt.tz_localize(None)
     try:
-        return t.dt.to_period(window).astype(str).to_numpy(dtype=object)
+        codes, uniq = pd.factorize(t.dt.to_period(window))
+        labels = [str(u) for u in uniq]
     except ValueError:
         try:
-            return t.dt.floor(window).dt.strftime("%Y-%m-%dT%H:%M").to_numpy(dtype=object)
+            codes, uniq = pd.factorize(t.dt.floor(window))
         except ValueError as exc:
             raise InputError(f"--campaign-window {window!r}: not a pandas frequency (e.g. MS, W, 7D)") from exc
+        labels = [u.strftime("%Y-%m-%dT%H:%M") for u in uniq]
+    codes = codes.astype(np.int16)
+    if (codes < 0).any():
+        codes[codes < 0] = len(labels)
+        labels.append("NaT")
+    return codes, tuple(labels)
 
 
-def _event_campaigns(evt: pd.DataFrame, smp: pd.DataFrame, window: str | None) -> np.ndarray:
-    if "campaign" in evt.columns and not window:
-        return evt["campaign"].astype("string").fillna("").to_numpy(dtype=object)
-    if window and "time" in evt.columns:
-        return _campaigns(evt, window)
-    if "session" in evt.columns and "session" in smp.columns:
-        lookup = pd.Series(smp["_campaign"].to_numpy(), index=smp["session"].astype(str).to_numpy())
-        lookup = lookup[~lookup.index.duplicated()]
-        return evt["session"].astype(str).map(lookup).to_numpy(dtype=object)
-    return np.full(len(evt), None, dtype=object)
+def _first_campaign_of_session(df, codes, labels) -> dict:
+    s = df["session"].astype("string")
+    first = ~s.duplicated().to_numpy()
+    return {str(k): labels[c] for k, c in zip(s[first].fillna("<NA>"), codes[first])}
 
 
-def _flag_complaints(cmp, cx, cy, cov, smp, sx, sy, thr, radius_m) -> None:
-    """Per complaint: does prediction / measurement show weak coverage there? (1, 0 or NaN unknown)."""
+def _complaint_counts(x, y, rsrp, sinr, prep: ChunkPrep) -> np.ndarray:
+    """(4, n_complaints) counts of this chunk's samples within the radius of each complaint.
+
+    Rows: evaluated on RSRP alone, covered on RSRP alone, evaluated on RSRP and
+    SINR, covered on both (the driver keeps the pair netqa.kpi would use: SINR
+    counts when the samples carry it at all).  Samples are bucketed in a grid
+    of the radius; each complaint checks the 3 × 3 buckets around it.
+    """
+    cx, cy = prep.complaints_xy
+    r = prep.complaint_radius_m
+    prof = prep.profile
+    out = np.zeros((4, len(cx)), dtype=np.int64)
+    f_r = np.isfinite(rsrp) & np.isfinite(x) & np.isfinite(y)
+    good = np.flatnonzero(np.isfinite(cx) & np.isfinite(cy))
+    if not f_r.any() or not good.size:
+        return out
+    sel = np.flatnonzero(f_r)
+    sx, sy = x[sel], y[sel]
+    with np.errstate(invalid="ignore"):
+        cov_r = rsrp[sel] >= prof.rsrp_dbm_min
+        f_s = np.isfinite(sinr[sel])
+        cov_s = cov_r & (sinr[sel] >= prof.sinr_db_min)
+    big = np.int64(1) << 32
+    key = np.floor(sx / r).astype(np.int64) * big + np.floor(sy / r).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    skey = key[order]
+    kx = np.floor(cx[good] / r).astype(np.int64)
+    ky = np.floor(cy[good] / r).astype(np.int64)
+    owners, cands = [], []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            k = (kx + dx) * big + (ky + dy)
+            lo = np.searchsorted(skey, k, "left")
+            hi = np.searchsorted(skey, k, "right")
+            ln = hi - lo
+            tot = int(ln.sum())
+            if not tot:
+                continue
+            starts = np.repeat(lo - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
+            cands.append(order[starts + np.arange(tot)])
+            owners.append(np.repeat(good, ln))
+    if not cands:
+        return out
+    cand, own = np.concatenate(cands), np.concatenate(owners)
+    near = (sx[cand] - cx[own]) ** 2 + (sy[cand] - cy[own]) ** 2 <= r * r
+    cand, own = cand[near], own[near]
+    m = len(cx)
+    out[0] = np.bincount(own, minlength=m)
+    out[1] = np.bincount(own[cov_r[cand]], minlength=m)
+    out[2] = np.bincount(own[f_s[cand]], minlength=m)
+    out[3] = np.bincount(own[cov_s[cand]], minlength=m)
+    return out
+
+
+def _merge_meta(metas: list, prep: ChunkPrep) -> dict:
+    labels = sorted({lab for m in metas for lab in m["campaign_labels"]}) if prep.campaigns else []
+    sessions: dict = {}
+    for m in metas:
+        for k, v in (m.get("sessions") or {}).items():
+            sessions.setdefault(k, v)
+    counts = [m["complaint_counts"] for m in metas if m.get("complaint_counts") is not None]
+    return {
+        "n_rows": sum(m["n_rows"] for m in metas),
+        "n_assigned": sum(m["n_assigned"] for m in metas),
+        "has_sinr": any(m["has_sinr"] for m in metas),
+        "campaigns": tuple(labels),
+        "sessions": sessions,
+        "complaint_counts": np.sum(counts, axis=0) if counts else None,
+    }
+
+
+# --- events and complaints (small: prepared in the driver) ------------------------------------
+def _label_codes(values, labels: tuple) -> np.ndarray:
+    """Codes of string labels in the sorted ``labels`` (-1 when absent)."""
+    v = np.asarray(values, dtype=object)
+    lab = np.asarray(labels, dtype=object)
+    if not lab.size:
+        return np.full(v.size, -1, np.int16)
+    pos = np.clip(np.searchsorted(lab, v.astype(str)), 0, lab.size - 1)
+    return np.where(lab[pos] == v.astype(str), pos, -1).astype(np.int16)
+
+
+def _events_table(evt: pd.DataFrame, crs, geoms, summary: dict, window) -> dict | None:
+    ex, ey = project_lonlat(evt, crs)
+    cols = {"event": _kpi.event_codes(evt["event"]) if "event" in evt.columns else np.full(len(evt), -1, np.int8)}
+    labels = summary["campaigns"]
+    if labels:
+        if "campaign" in evt.columns and not window:
+            codes, labs = _campaign_codes(evt, None)
+            cols["campaign"] = _label_codes(np.asarray(labs, dtype=object)[codes], labels)
+        elif window and "time" in evt.columns:
+            codes, labs = _campaign_codes(evt, window)
+            cols["campaign"] = _label_codes(np.asarray(labs, dtype=object)[codes], labels)
+        elif "session" in evt.columns and summary["sessions"]:
+            lab = evt["session"].astype("string").fillna("<NA>").map(summary["sessions"])
+            cols["campaign"] = _label_codes(lab.fillna("\0none").to_numpy(dtype=object), labels)
+        else:
+            cols["campaign"] = np.full(len(evt), -1, np.int16)
+    return _grouped(cols, assign_points(ex, ey, geoms), len(geoms))
+
+
+def _complaints_table(cmp: pd.DataFrame, cxy, cov, prof, geoms, summary: dict) -> dict:
+    cx, cy = cxy
+    n = len(cmp)
+    wp = np.full(n, np.nan)
     if cov is not None:
         pv = sample_points(cov, cx, cy)
         r, s = pv["rsrp_dbm"], pv["sinr_db"]
-        weak = ((r < thr.rsrp_dbm) | (s < thr.sinr_db)).astype(float)
-        weak[~np.isfinite(r)] = np.nan
-        cmp["_weak_predicted"] = weak
-    if smp is not None and len(smp):
-        from scipy.spatial import cKDTree  # noqa: PLC0415
+        with np.errstate(invalid="ignore"):
+            wp = ((r < prof.rsrp_dbm_min) | (s < prof.sinr_db_min)).astype(float)
+        wp[~np.isfinite(r)] = np.nan
+    wm = np.full(n, np.nan)
+    cnt = summary["complaint_counts"]
+    if cnt is not None:
+        n_eval, n_cov = (cnt[2], cnt[3]) if summary["has_sinr"] else (cnt[0], cnt[1])
+        ok = n_eval > 0
+        wm[ok] = (n_cov[ok] / n_eval[ok] < 0.5).astype(float)
+    cat = pd.Categorical(cmp["category"], categories=list(COMPLAINT_CATEGORIES)).codes.astype(np.int8)
+    cols = {"category": cat, "weak_predicted": wp, "weak_measured": wm}
+    return _grouped(cols, assign_points(cx, cy, geoms), len(geoms))
 
-        from netqa.score.indicators import _covered  # noqa: PLC0415
 
-        covered = _covered(smp["rsrp_dbm"] if "rsrp_dbm" in smp else pd.Series(np.nan, index=smp.index), smp.get("sinr_db"), thr)
-        ok = np.isfinite(sx) & np.isfinite(sy) & np.isfinite(covered)
-        weak = np.full(len(cmp), np.nan)
-        if ok.any():
-            tree = cKDTree(np.column_stack([sx[ok], sy[ok]]))
-            cov_ok = covered[ok]
-            good = np.isfinite(cx) & np.isfinite(cy)
-            hits = tree.query_ball_point(np.column_stack([cx[good], cy[good]]), r=float(radius_m))
-            vals = [(np.nan if not h else float(np.mean(cov_ok[h]) < 0.5)) for h in hits]
-            weak[good] = vals
-        cmp["_weak_measured"] = weak
+def _grouped(cols: dict, pairs, n_reg: int) -> dict:
+    """Columns of (point, region) pairs, grouped by region, with ``offsets``."""
+    p, r = pairs
+    out = {k: v[p] for k, v in cols.items()}
+    out["offsets"] = group_offsets(r, n_reg)
+    return out
+
+
+def _take_groups(tab: dict | None, idx: np.ndarray) -> dict | None:
+    """The groups of regions ``idx`` (in that order), re-offset."""
+    if tab is None:
+        return None
+    off = tab["offsets"]
+    lens = off[idx + 1] - off[idx]
+    rows = np.concatenate([np.arange(off[i], off[i + 1]) for i in idx]) if idx.size else np.zeros(0, np.int64)
+    out = {k: v[rows] for k, v in tab.items() if k != "offsets"}
+    out["offsets"] = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    return out
 
 
 def _capacity_density(cells, cov):
@@ -403,15 +681,6 @@ def _capacity_density(cells, cov):
     if missing:
         log.warning("%s: %d cell(s) of the coverage raster are not in the cell table (first %r); their capacity is unknown", cells, len(missing), missing[0])
     return capacity_density(cov, bw, lambda s: truncated_shannon_bps_hz(np.clip(s, -50.0, 60.0)))
-
-
-def _check_overlap(what, path, df, pairs, reg) -> None:
-    p_idx, _ = pairs
-    if len(df) and p_idx.size == 0:
-        log.warning(
-            "%s: none of the %d %s fall in any region; check that the regions' CRS (%s) is right",
-            path, len(df), what, reg.crs.to_string() if reg.crs else "none",
-        )
 
 
 def _fingerprint(files, *settings) -> str:

@@ -169,7 +169,7 @@ PREDICTED_KEYS = ("coverage_rate",) + tuple(
 )
 
 
-def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capacity_density=None) -> dict:
+def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capacity_density=None, ds=None) -> dict:
     """Predicted indicators of one region (keys get ``_predicted`` appended by the caller).
 
     Parameters
@@ -178,10 +178,12 @@ def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capac
     geom : shapely geometry in the raster CRS
     area_m2 : float
         Region area. [m²]
-    thresholds : Thresholds
-        Coverage thresholds (RSRP [dBm], SINR [dB]).
+    thresholds : netqa.kpi.Profile
+        Coverage thresholds ``rsrp_dbm_min`` [dBm] and ``sinr_db_min`` [dB].
     capacity_density : numpy.ndarray, optional
         Capacity per served area of each best_cell index. [Mbit/s/m²]
+    ds : rasterio dataset, optional
+        The coverage raster already open (a batch of regions opens it once).
 
     Returns
     -------
@@ -203,7 +205,10 @@ def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capac
         return out
     px = info.pixel_area_m2
     window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-    with rasterio.open(info.path) as ds:
+    if ds is None:
+        with rasterio.open(info.path) as own:
+            data = {q: _read(own, i, window) for q, i in info.bands.items()}
+    else:
         data = {q: _read(ds, i, window) for q, i in info.bands.items()}
     rsrp = data["rsrp_dbm"]
     valid = np.isfinite(rsrp) & (w > 0)
@@ -214,7 +219,7 @@ def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capac
     if wsum <= 0:
         return out
     sinr = data.get("sinr_db")
-    cov = (rsrp >= thresholds.rsrp_dbm) & (sinr >= thresholds.sinr_db if sinr is not None else True)
+    cov = (rsrp >= thresholds.rsrp_dbm_min) & (sinr >= thresholds.sinr_db_min if sinr is not None else True)
     out["coverage_rate"] = float((wv * cov).sum() / wsum)
     for band, kind, pcts in _STATS:
         arr = data.get(band)

@@ -15,10 +15,10 @@ from affine import Affine
 from netqa.cli import main as cli_main
 from netqa.errors import CRSError, InputError, OutputExistsError
 from netqa.score import RegionRepairWarning, load_regions, pixel_fractions, score_regions
-from netqa.score import _kpi
+from netqa.kpi import compute_kpis, load_profile
 from netqa.score.synthetic import CRS_EPSG, X0, Y0, make_world
 
-THR = _kpi.BUILTIN_THRESHOLDS["lte"]
+THR = load_profile("lte")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_measured_kpis_match_hand_spatial_join(world, scored, column):
     got = scored.table.set_index("region_id")
     col = column if column == "n_samples" else f"{column}_measured"
     for rid, grp in joined.groupby("region_id"):
-        want = _kpi.compute_kpis(pd.DataFrame(grp.drop(columns="geometry")), None, "lte")[column]
+        want = compute_kpis(pd.DataFrame(grp.drop(columns="geometry")), None, "lte")[column]
         assert got.loc[rid, col] == pytest.approx(want, rel=1e-9), rid
 
 
@@ -71,7 +71,7 @@ def test_predicted_coverage_equals_hand_pixel_count(world, scored):
         for j in range(3):
             rows = slice(int(rsrp.shape[0] - (i + 1) * px), int(rsrp.shape[0] - i * px))
             cols = slice(int(j * px), int((j + 1) * px))
-            cov = (rsrp[rows, cols] >= THR.rsrp_dbm) & (sinr[rows, cols] >= THR.sinr_db)
+            cov = (rsrp[rows, cols] >= THR.rsrp_dbm_min) & (sinr[rows, cols] >= THR.sinr_db_min)
             assert got.loc[f"R{i}{j}", "coverage_rate_predicted"] == pytest.approx(cov.mean(), abs=1e-12)
             assert got.loc[f"R{i}{j}", "raster_covered_share"] == pytest.approx(1.0)
 
@@ -136,7 +136,7 @@ def test_complaints_per_km2_and_weak_share_by_hand(world, scored):
     pts = gpd.GeoDataFrame(c, geometry=gpd.points_from_xy(c["lon"], c["lat"]), crs=4326).to_crs(CRS_EPSG)
     with rasterio.open(world.coverage) as ds:
         vals = np.array(list(ds.sample(zip(pts.geometry.x, pts.geometry.y), indexes=[1, 3])))
-    pts["weak"] = (vals[:, 0] < THR.rsrp_dbm) | (vals[:, 1] < THR.sinr_db)
+    pts["weak"] = (vals[:, 0] < THR.rsrp_dbm_min) | (vals[:, 1] < THR.sinr_db_min)
     reg = gpd.read_file(world.regions)
     j = gpd.sjoin(pts, reg[["region_id", "geometry"]], predicate="within")
     got = scored.table.set_index("region_id")
