@@ -1,20 +1,23 @@
 """The campaign report: one self-contained HTML file from a run folder.
 
 :func:`write_report` reads what a run folder holds (``netqa run`` / ``netqa
-demo`` write it) and lays it out for a reader who was not there:
+demo`` write it) and lays it out for a reader who was not there, results first:
 
-1. the run -- project, status, times, netqa and library versions, each stage
-   with its status and time (from ``manifest.json``);
-2. the inputs with their sizes and SHA-256, and the parameters used;
-3. coverage maps -- every PNG in the folder, embedded;
-4. KPIs -- every JSON holding the KPI keys of DESIGN.md (one object, or one per
-   region), with counts and the coverage-rate interval;
-5. predicted vs measured -- every ``stats.json`` (mean error, std, RMSE,
-   correlation, overall and per cell);
-6. calibration -- every TOML written by ``netqa calibrate``;
-7. scorecard -- every ``scores*.csv``, ranked.
+1. a title, the key figures and a one-paragraph summary written from the data
+   (measured coverage rate with its interval, drop rate, handover success,
+   median DL throughput; predicted coverage; calibration result; best and
+   worst region);
+2. coverage maps -- the PNGs under ``maps/``, embedded;
+3. KPIs -- overall and per region, each rate with its counts and Wilson 95 %
+   interval;
+4. predicted vs measured -- ``stats.json`` of each comparison (the configured
+   model and, when ``compare/tuned/`` exists, the tuned one side by side) and
+   their plots;
+5. calibration -- the tuned model file: per-band K1/K2, fit and held-out error;
+6. scorecard -- regions ranked, with grades and what each score used;
+7. provenance, collapsed -- stages, inputs with SHA-256, parameters, versions.
 
-Files are recognised by content and name, so the report works on a partial run
+Files are recognised by name and content, so the report works on a partial run
 (sections with nothing to show say so).  The page has no script and a
 Content-Security-Policy that forbids any network fetch; every string read from
 the folder is HTML-escaped.
@@ -29,57 +32,103 @@ import json
 import logging
 import math
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from netqa import __version__
-from netqa.errors import InputError
+from netqa.errors import InputError, NetQAError
 from netqa.fileio import atomic_path, check_output
+from netqa.kpi import wilson_interval
 
 log = logging.getLogger(__name__)
 
 __all__ = ["write_report"]
 
 _E = html.escape
-_KPI_ROWS = (
-    "n_samples", "coverage_rate", "coverage_rate_ci", "rsrp_dbm_mean", "rsrp_dbm_p5", "rsrp_dbm_p50", "rsrp_dbm_p95",
-    "sinr_db_mean", "sinr_db_p5", "sinr_db_p50", "sinr_db_p95", "rsrq_db_mean", "dl_mbps_mean", "dl_mbps_p10",
-    "dl_mbps_p50", "dl_mbps_p90", "ul_mbps_mean", "n_calls", "n_drops", "drop_rate", "n_ho_attempts",
-    "n_ho_success", "ho_success_rate",
-)
 _STATS_KEYS = ("n", "mean_error_db", "std_error_db", "rmse_db", "correlation")
+#: Comparison plots in reading order; the first three are shown open.
+_COMPARE_PLOTS = ("scatter.png", "error_histogram.png", "error_vs_distance.png", "cdf_rsrp.png", "per_cell.png",
+                  "cdf_dl_mbps.png", "cdf_ul_mbps.png")
 _CSS = """
-body { font: 14px/1.45 system-ui, sans-serif; color: #222; max-width: 1100px; margin: 0 auto; padding: 16px 24px; }
-h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 2px solid #1e3ca0; padding-bottom: 2px; margin-top: 28px; }
-h3 { font-size: 15px; }
+body { font: 15px/1.5 system-ui, sans-serif; color: #1d2330; max-width: 1140px; margin: 0 auto; padding: 18px 28px 60px; }
+h1 { font-size: 26px; margin: 8px 0 2px; } h2 { font-size: 19px; border-bottom: 2px solid #1e3ca0; padding-bottom: 3px; margin-top: 36px; }
+h3 { font-size: 15px; margin: 18px 0 4px; } a { color: #1e3ca0; }
+.sub { color: #5b6475; font-size: 13px; margin: 0 0 10px; }
+.summary { font-size: 16px; background: #f3f6fc; border-left: 4px solid #1e3ca0; padding: 10px 16px; margin: 14px 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 10px; margin: 14px 0; }
+.card { border: 1px solid #d5dae6; border-radius: 6px; padding: 8px 12px; background: #fff; }
+.card .v { font-size: 22px; font-weight: 600; } .card .k { font-size: 12px; color: #5b6475; } .card .d { font-size: 12px; color: #3d4556; }
+nav { font-size: 13px; margin: 8px 0 0; } nav a { margin-right: 14px; }
 table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #f0f2f7; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 10px 0 20px; } figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { color: #555; font-size: 12px; } .empty { color: #888; font-style: italic; }
-pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
-.status-done { color: #1a7f37; } .status-failed { color: #b42318; } .muted { color: #777; }
+th, td { border: 1px solid #d0d4dc; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #eef1f7; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.basis { font-size: 12px; color: #3d4556; max-width: 240px; }
+td:first-child { white-space: nowrap; }
+.g-A { background: #d9f2dd; } .g-B { background: #e8f5d0; } .g-C { background: #fbf3c8; } .g-D { background: #fde2c4; } .g-E, .g-F { background: #f9d0cc; }
+figure { margin: 8px 0 16px; } figure img { max-width: 100%; border: 1px solid #dde; } figcaption { color: #5b6475; font-size: 12px; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+details { margin: 8px 0; } summary { cursor: pointer; color: #1e3ca0; font-weight: 600; }
+pre { background: #f6f7f9; padding: 8px; overflow-x: auto; font-size: 12px; }
+.empty, .muted { color: #6b7385; } .empty { font-style: italic; }
+.st-done { color: #1a7f37; } .st-failed { color: #b42318; } .st-skipped, .st-not { color: #8a6d00; }
+@media print { details { display: block; } .pair { grid-template-columns: 1fr 1fr; } }
 """
 
 
+# --- formatting ---------------------------------------------------------------------------------
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _fmt(v) -> str:
-    if v is None:
+    if _missing(v):
         return "—"
-    if isinstance(v, bool):
+    if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"
-    if isinstance(v, float):
-        return "—" if math.isnan(v) else f"{v:.4g}"
+    if isinstance(v, float | np.floating):
+        return f"{float(v):.4g}"
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     return str(v)
+
+
+def _num(v, digits: int = 1, unit: str = "") -> str:
+    if _missing(v) or not isinstance(v, int | float | np.number):
+        return "—"
+    return f"{float(v):.{digits}f}{' ' + unit if unit else ''}".replace("-", "−")
+
+
+def _pct(v, digits: int = 1) -> str:
+    return "—" if _missing(v) else f"{100.0 * float(v):.{digits}f} %"
+
+
+def _ci(ci, digits: int = 1) -> str:
+    if not isinstance(ci, list | tuple) or len(ci) != 2 or any(_missing(x) for x in ci):
+        return ""
+    return f"{100.0 * ci[0]:.{digits}f}–{100.0 * ci[1]:.{digits}f} %"
+
+
+def _wilson(k, n):
+    if _missing(k) or _missing(n) or not isinstance(k, int | float) or not isinstance(n, int | float):
+        return None
+    return wilson_interval(k, n)
+
+
+def _cell(c, numeric: bool = False, cls: str = "") -> str:
+    klass = " ".join(x for x in ("num" if numeric else "", cls) if x)
+    return f"<td{f' class={chr(34)}{klass}{chr(34)}' if klass else ''}>{_E(c if isinstance(c, str) else _fmt(c))}</td>"
 
 
 def _table(header, rows, numeric_from: int = 1) -> str:
     head = "".join(f"<th>{_E(str(h))}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(
-            f"<td{' class=num' if i >= numeric_from and isinstance(c, int | float) else ''}>{_E(_fmt(c))}</td>"
+            c if isinstance(c, _Raw) else _cell(c, i >= numeric_from and (isinstance(c, int | float) or _looks_num(c)))
             for i, c in enumerate(r)
         ) + "</tr>"
         for r in rows
@@ -87,8 +136,26 @@ def _table(header, rows, numeric_from: int = 1) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _looks_num(c) -> bool:
+    return isinstance(c, str) and c[:1] in "0123456789−—-"
+
+
+class _Raw(str):
+    """A ready-made ``<td>`` (already escaped)."""
+
+
 def _empty(what: str) -> str:
     return f"<p class='empty'>{_E(what)}</p>"
+
+
+def _img(path: Path, root: Path, caption: str | None = None) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    rel = str(path.relative_to(root))
+    return (f"<figure><img alt='{_E(rel)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{_E(caption or rel)}</figcaption></figure>")
+
+
+# --- what the run folder holds --------------------------------------------------------------------
 
 
 def _read_json(p: Path):
@@ -103,133 +170,534 @@ def _is_kpi(obj) -> bool:
     return isinstance(obj, dict) and "n_samples" in obj and "coverage_rate" in obj
 
 
-def _section_run(manifest: dict | None, run_dir: Path) -> str:
+@dataclass
+class _Run:
+    root: Path
+    manifest: dict | None = None
+    kpi_path: Path | None = None
+    kpi: dict | None = None  # overall KPI object
+    kpi_regions: dict = field(default_factory=dict)
+    stats: list = field(default_factory=list)  # [(label, path, obj)], configured model first
+    models: list = field(default_factory=list)  # [(path, text, dict)]
+    scores: list = field(default_factory=list)  # [(path, DataFrame)]
+    predicted: dict | None = None
+    pngs: list = field(default_factory=list)
+
+    @property
+    def best_scores(self):
+        return self.scores[0][1] if self.scores else None
+
+
+def _find_kpi(run: _Run) -> None:
+    candidates = [run.root / "kpi.json"] + [p for p in sorted(run.root.rglob("*.json")) if p.name != "kpi.json"]
+    for p in candidates:
+        if not p.is_file() or p.name == "manifest.json" or p.name.startswith("stats"):
+            continue
+        obj = _read_json(p)
+        if not isinstance(obj, dict):
+            continue
+        regions = obj.get("regions") if isinstance(obj.get("regions"), dict) else obj
+        regions = {str(k): v for k, v in regions.items() if _is_kpi(v)}
+        if _is_kpi(obj) or regions:
+            run.kpi_path, run.kpi, run.kpi_regions = p, (obj if _is_kpi(obj) else None), regions
+            return
+
+
+def _find_stats(run: _Run) -> None:
+    found = []
+    for p in sorted(run.root.rglob("stats*.json")):
+        obj = _read_json(p)
+        if isinstance(obj, dict) and "rmse_db" in obj:
+            found.append((p, obj))
+    tuned = [x for x in found if "tuned" in x[0].relative_to(run.root).parts]
+    other = [x for x in found if x not in tuned]
+    for p, obj in other:
+        run.stats.append(("configured model" if tuned else "model", p, obj))
+    for p, obj in tuned:
+        run.stats.append(("tuned model", p, obj))
+
+
+def _find_models(run: _Run) -> None:
+    for p in sorted(run.root.rglob("*.toml")):
+        text = p.read_text(encoding="utf-8", errors="replace")
+        try:
+            d = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        if "spm" in d or "band" in d or "calibration" in d:
+            run.models.append((p, text, d))
+
+
+def _find_scores(run: _Run) -> None:
+    for p in sorted(run.root.rglob("scores*.csv")):
+        if p.name.endswith(".trends.csv"):
+            continue
+        try:
+            df = pd.read_csv(p, dtype={"region_id": "string"})
+        except (OSError, ValueError, pd.errors.ParserError):
+            log.warning("%s: not readable CSV; left out of the report", p)
+            continue
+        for key, asc in (("rank", True), ("score_overall", False), ("score", False)):
+            if key in df.columns:
+                df = df.sort_values(key, ascending=asc, na_position="last")
+                break
+        run.scores.append((p, df.reset_index(drop=True)))
+
+
+def _predicted_coverage(run: _Run) -> None:
+    """Share of the predicted area meeting the KPI profile's thresholds, from the coverage GeoTIFF."""
+    path = run.root / "coverage.tif"
+    if not path.is_file():
+        return
+    from netqa.maps.layers import band_names, read_band
+
+    profile = (run.kpi or {}).get("profile") or {}
+    rsrp_min = float(profile.get("rsrp_dbm_min", -110.0))
+    sinr_min = float(profile.get("sinr_db_min", -3.0))
+    try:
+        rsrp = read_band(path, "rsrp_dbm")
+        ok = np.isfinite(rsrp.values)
+        covered = ok & (np.nan_to_num(rsrp.values, nan=-np.inf) >= rsrp_min)
+        if "sinr_db" in band_names(path):
+            sinr = read_band(path, "sinr_db").values
+            covered &= np.nan_to_num(sinr, nan=-np.inf) >= sinr_min
+    except NetQAError as exc:
+        log.warning("%s: predicted coverage left out of the report (%s)", path, exc)
+        return
+    n = int(ok.sum())
+    if n == 0:
+        return
+    px_km2 = abs(rsrp.transform.a * rsrp.transform.e) / 1e6 if rsrp.crs.is_projected else float("nan")
+    run.predicted = {"rate": float(covered.sum()) / n, "area_km2": n * px_km2, "rsrp_dbm_min": rsrp_min,
+                     "sinr_db_min": sinr_min}
+
+
+def _collect(root: Path) -> _Run:
+    run = _Run(root)
+    mp = root / "manifest.json"
+    run.manifest = _read_json(mp) if mp.is_file() else None
+    _find_kpi(run)
+    _find_stats(run)
+    _find_models(run)
+    _find_scores(run)
+    _predicted_coverage(run)
+    run.pngs = sorted(p for p in root.rglob("*.png") if not p.name.startswith("."))
+    return run
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+def _model_name(obj: dict) -> str:
+    m = obj.get("model")
+    if isinstance(m, dict):
+        return str(m.get("model", "?"))
+    return str(m) if m else "?"
+
+
+def _region_label(df: pd.DataFrame | None, rid) -> str:
+    if df is not None and "region_id" in df.columns and "name" in df.columns:
+        hit = df.loc[df["region_id"].astype(str) == str(rid), "name"]
+        if len(hit) and not _missing(hit.iloc[0]):
+            return f"{rid} {hit.iloc[0]}"
+    return str(rid)
+
+
+def _score_cols(df: pd.DataFrame) -> tuple[str | None, str | None]:
+    score = "score_overall" if "score_overall" in df.columns else ("score" if "score" in df.columns else None)
+    grade = "grade_overall" if "grade_overall" in df.columns else ("grade" if "grade" in df.columns else None)
+    return score, grade
+
+
+def _holdout(model: dict) -> dict | None:
+    h = ((model.get("calibration") or {}).get("holdout") or {}).get("tuned")
+    return h if isinstance(h, dict) else None
+
+
+def _summary(run: _Run) -> tuple[str, list[tuple[str, str, str]]]:
+    """The executive-summary paragraph (escaped HTML) and the key-figure cards ``(label, value, detail)``."""
+    parts, cards = [], []
+    k = run.kpi
+    if k:
+        profile = k.get("profile") or {}
+        thr = ""
+        if "rsrp_dbm_min" in profile:
+            thr = f" (RSRP ≥ {_num(profile['rsrp_dbm_min'], 0)} dBm and SINR ≥ {_num(profile.get('sinr_db_min'), 0)} dB)"
+        ci = _ci(k.get("coverage_rate_ci"))
+        parts.append(
+            f"Over {k.get('n_samples', 0):,} measured samples, the coverage rate{thr} was "
+            f"<b>{_pct(k.get('coverage_rate'))}</b>{f' (95 % interval {ci})' if ci else ''}."
+        )
+        cards.append(("measured coverage", _pct(k.get("coverage_rate")), ci and f"95 % CI {ci}"))
+        tail = []
+        if not _missing(k.get("drop_rate")):
+            tail.append(f"the call drop rate was {_pct(k['drop_rate'])} ({k.get('n_drops')} of {k.get('n_calls')} calls)")
+            cards.append(("call drop rate", _pct(k["drop_rate"]), f"{k.get('n_drops')} of {k.get('n_calls')} calls"))
+        if not _missing(k.get("ho_success_rate")):
+            tail.append(f"handover success {_pct(k['ho_success_rate'])} "
+                        f"({k.get('n_ho_success')} of {k.get('n_ho_attempts')})")
+            cards.append(("handover success", _pct(k["ho_success_rate"]),
+                          f"{k.get('n_ho_success')} of {k.get('n_ho_attempts')} attempts"))
+        if not _missing(k.get("dl_mbps_p50")):
+            tail.append(f"median DL throughput {_num(k['dl_mbps_p50'], 1, 'Mbps')}")
+            cards.append(("median DL", _num(k["dl_mbps_p50"], 1, "Mbps"),
+                          f"p10 {_num(k.get('dl_mbps_p10'), 1)} · p90 {_num(k.get('dl_mbps_p90'), 1)}"))
+        if tail:
+            sentence = ", ".join(tail[:-1]) + (" and " if len(tail) > 1 else "") + tail[-1]
+            parts.append(_E(sentence[0].upper() + sentence[1:] + "."))
+    if run.predicted:
+        pr = run.predicted
+        model = ""
+        if run.stats:
+            model = f" with the {_model_name(run.stats[0][2])} model"
+        area = f" of {pr['area_km2']:.0f} km²" if math.isfinite(pr["area_km2"]) else ""
+        parts.append(f"The prediction{_E(model)} covers <b>{_pct(pr['rate'])}</b> of the mapped area{area}.")
+        cards.append(("predicted coverage", _pct(pr["rate"]), f"of the mapped area{area}"))
+    if run.stats:
+        first = run.stats[0][2]
+        s = (f"Predicted minus measured RSRP had a mean of {_num(first.get('mean_error_db'), 1, 'dB')} and "
+             f"σ {_num(first.get('std_error_db'), 1, 'dB')} with the {_model_name(first)} model")
+        tuned = [x for x in run.stats if x[0] == "tuned model"]
+        if tuned:
+            t = tuned[0][2]
+            s += (f"; calibration brought it to mean {_num(t.get('mean_error_db'), 1, 'dB')}, "
+                  f"σ {_num(t.get('std_error_db'), 1, 'dB')}")
+            cards.append(("model error after tuning", f"σ {_num(t.get('std_error_db'), 1, 'dB')}",
+                          f"mean {_num(t.get('mean_error_db'), 1, 'dB')} (before: {_num(first.get('mean_error_db'), 1)})"))
+        hold = _holdout(run.models[0][2]) if run.models else None
+        if hold:
+            s += f" (σ {_num(hold.get('std_error_db'), 1, 'dB')} on drives held out of the fit)"
+        parts.append(_E(s + "."))
+    df = run.best_scores
+    if df is not None and len(df):
+        score, grade = _score_cols(df)
+        if score:
+            ok = df[df[score].notna()]
+            if len(ok):
+                best, worst = ok.loc[ok[score].idxmax()], ok.loc[ok[score].idxmin()]
+
+                def one(r):
+                    g = f", grade {r[grade]}" if grade and not _missing(r[grade]) else ""
+                    return f"{_region_label(df, r['region_id']) if 'region_id' in r else '?'} (score {r[score]:.0f}{g})"
+
+                parts.append(_E(f"Of {len(ok)} regions scored, the best is {one(best)} and the worst {one(worst)}."))
+                cards.append(("best region", _E(str(best.get("name", best.get("region_id", "?")))),
+                              f"score {best[score]:.0f}" + (f" · {best[grade]}" if grade else "")))
+                cards.append(("worst region", _E(str(worst.get("name", worst.get("region_id", "?")))),
+                              f"score {worst[score]:.0f}" + (f" · {worst[grade]}" if grade else "")))
+    text = " ".join(parts) or _E("The run folder holds no KPI, comparison or scorecard results yet.")
+    return text, cards
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+
+def _stage_line(manifest: dict | None) -> str:
     if manifest is None:
-        return "<h2>Run</h2>" + _empty(f"no manifest.json in {run_dir.name}: inputs and parameters are unknown")
-    status = str(manifest.get("status", "?"))
-    rows = [
-        ("project", manifest.get("project")), ("project file", manifest.get("project_file")),
-        ("status", status), ("started (UTC)", manifest.get("started_utc")),
-        ("finished (UTC)", manifest.get("finished_utc")), ("netqa", manifest.get("netqa_version")),
-    ]
-    out = ["<h2>Run</h2>", _table(("", "value"), rows)]
+        return "<p class='sub'>No manifest.json in the run folder: inputs and parameters are unknown.</p>"
     stages = manifest.get("stages") or []
-    if stages:
-        out.append("<h3>Stages</h3>")
-        out.append(_table(("stage", "status", "time [s]", "outputs", "message"), [
-            (s.get("name"), s.get("status"), round(float(s.get("seconds", 0.0)), 2), ", ".join(s.get("outputs", [])),
-             s.get("message", "")) for s in stages
-        ]))
-    versions = manifest.get("versions") or {}
-    if versions:
-        out.append("<h3>Software versions</h3>" + _table(("package", "version"), sorted(versions.items())))
-    inputs = manifest.get("inputs") or []
-    out.append("<h2>Inputs</h2>")
-    out.append(_table(("file", "bytes", "SHA-256"), [
-        (i.get("path"), i.get("bytes", i.get("size")), i.get("sha256")) for i in inputs
-    ]) if inputs else _empty("no input files recorded"))
-    params = manifest.get("parameters")
-    if params:
-        out.append("<h3>Parameters</h3><pre>" + _E(json.dumps(params, indent=2, ensure_ascii=False)) + "</pre>")
-    return "".join(out)
+    chips = " · ".join(
+        f"{_E(str(s.get('name')))} <span class='st-{_E(str(s.get('status', '?')).split()[0])}'>"
+        f"{_E(str(s.get('status')))}</span>" for s in stages
+    )
+    status = str(manifest.get("status", "?"))
+    if status == "running":
+        note = "report written before the run finished (the report is its last stage); see manifest.json for the final status"
+    else:
+        note = f"run {status}"
+    return f"<p class='sub'>Stages: {chips or '—'} — {_E(note)}.</p>"
 
 
-def _section_maps(run_dir: Path) -> str:
-    pngs = sorted(p for p in run_dir.rglob("*.png") if not p.name.startswith("."))
-    out = ["<h2>Coverage maps and plots</h2>"]
-    if not pngs:
-        return out[0] + _empty("no maps in the run folder")
-    for p in pngs:
-        data = base64.b64encode(p.read_bytes()).decode("ascii")
-        rel = p.relative_to(run_dir)
-        out.append(f"<figure><img alt='{_E(str(rel))}' src='data:image/png;base64,{data}'>"
-                   f"<figcaption>{_E(str(rel))}</figcaption></figure>")
-    others = sorted(p.relative_to(run_dir) for ext in ("*.kmz", "*.html") for p in run_dir.rglob(ext))
+def _section_maps(run: _Run, target: Path) -> str:
+    out = ["<h2 id='maps'>Coverage maps</h2>"]
+    order = {"rsrp_dbm.png": 0, "sinr_db.png": 1, "dl_mbps.png": 2}
+    maps = sorted((p for p in run.pngs if "maps" in p.relative_to(run.root).parts),
+                  key=lambda p: (order.get(p.name, 9), p.name))
+    if not maps:
+        out.append(_empty("no coverage maps in the run folder"))
+    else:
+        out.append("<p class='muted'>Predicted coverage in the field's classes; measured samples are drawn as "
+                   "black-edged dots over the prediction, sites as triangles with their sectors.</p>")
+        out.append(_img(maps[0], run.root))
+        for i in range(1, len(maps), 2):
+            out.append(f"<div class='pair'>{''.join(_img(p, run.root) for p in maps[i:i + 2])}</div>")
+    others = sorted(p.relative_to(run.root) for ext in ("*.kmz", "*.html") for p in run.root.rglob(ext)
+                    if p.resolve() != target.resolve())
     if others:
-        out.append("<p>Also in the run folder (open beside this report): "
+        out.append("<p>Open beside this report (Google Earth, a browser): "
                    + ", ".join(f"<code>{_E(str(o))}</code>" for o in others) + "</p>")
     return "".join(out)
 
 
-def _kpi_table(name: str, obj) -> str:
-    if _is_kpi(obj):
-        return f"<h3>{_E(name)}</h3>" + _table(("KPI", "value"), [(k, obj.get(k)) for k in _KPI_ROWS if k in obj])
-    regions = {k: v for k, v in obj.items() if _is_kpi(v)}
-    keys = [k for k in _KPI_ROWS if any(k in v for v in regions.values())]
-    rows = [(rid, *(v.get(k) for k in keys)) for rid, v in regions.items()]
-    return f"<h3>{_E(name)} — per region</h3>" + _table(("region", *keys), rows)
+def _rate_row(label, rate, k, n, ci=None):
+    ci = ci if ci is not None else _wilson(k, n)
+    counts = f"{k} of {n}" if not _missing(n) else "—"
+    return (label, _pct(rate), counts, _ci(ci) or "—")
 
 
-def _section_kpis(run_dir: Path) -> str:
-    out = ["<h2>KPIs</h2>",
-           "<p class='muted'>Coverage rate: share of samples with RSRP and SINR at or above the profile thresholds, "
-           "with its Wilson 95 % interval; a rate with no denominator is shown as —.</p>"]
-    found = False
-    for p in sorted(run_dir.rglob("*.json")):
-        if p.name == "manifest.json":
+def _section_kpis(run: _Run) -> str:
+    out = ["<h2 id='kpis'>KPIs</h2>"]
+    k = run.kpi
+    if not k and not run.kpi_regions:
+        return out[0] + _empty("no KPI results in the run folder")
+    profile = (k or {}).get("profile") or {}
+    if profile:
+        out.append(f"<p class='muted'>Profile {_E(str(profile.get('name', '?')))}: a sample is covered when RSRP ≥ "
+                   f"{_E(_num(profile.get('rsrp_dbm_min'), 0))} dBm and SINR ≥ {_E(_num(profile.get('sinr_db_min'), 0))} dB. "
+                   "Intervals are Wilson 95 %; dBm means are linear-domain; a rate with no denominator is —.</p>")
+    if k:
+        rows = [
+            _rate_row("coverage rate", k.get("coverage_rate"), k.get("n_covered", "?"),
+                      k.get("n_coverage_samples", k.get("n_samples")), k.get("coverage_rate_ci")),
+            _rate_row("call drop rate", k.get("drop_rate"), k.get("n_drops"), k.get("n_calls")),
+            _rate_row("handover success rate", k.get("ho_success_rate"), k.get("n_ho_success"), k.get("n_ho_attempts")),
+        ]
+        out.append("<h3>Rates (all measurements)</h3>" + _table(("KPI", "value", "counts", "95 % interval"), rows))
+        dist = []
+        for q, unit, ps in (("rsrp_dbm", "dBm", ("mean", "p5", "p50", "p95")), ("sinr_db", "dB", ("mean", "p5", "p50", "p95")),
+                            ("rsrq_db", "dB", ("mean", "p5", "p50", "p95")), ("dl_mbps", "Mbps", ("mean", "p10", "p50", "p90")),
+                            ("ul_mbps", "Mbps", ("mean", "p10", "p50", "p90"))):
+            if any(f"{q}_{p}" in k for p in ps):
+                n = k.get(f"n_{q.split('_')[0]}_samples", k.get("n_samples"))
+                dist.append((f"{q} [{unit}]", n, *(_num(k.get(f"{q}_{p}"), 1) for p in ps)))
+        if dist:
+            out.append("<h3>Signal and throughput (all measurements)</h3>"
+                       + _table(("quantity", "samples", "mean", "p5 / p10", "p50", "p95 / p90"), dist))
+    if run.kpi_regions:
+        sc = run.best_scores
+        pred = {}
+        if sc is not None and "coverage_rate_predicted" in sc.columns:
+            pred = dict(zip(sc["region_id"].astype(str), sc["coverage_rate_predicted"]))
+        rows = []
+        for rid, v in run.kpi_regions.items():
+            drop_ci = _wilson(v.get("n_drops"), v.get("n_calls"))
+            ho_ci = _wilson(v.get("n_ho_success"), v.get("n_ho_attempts"))
+            rows.append((
+                _region_label(sc, rid), v.get("n_samples"),
+                _pct(v.get("coverage_rate")), _ci(v.get("coverage_rate_ci")) or "—", _pct(pred.get(rid)),
+                _num(v.get("rsrp_dbm_p50")), _num(v.get("sinr_db_p50")), _num(v.get("dl_mbps_mean")),
+                _num(v.get("dl_mbps_p10")),
+                f"{_pct(v.get('drop_rate'))} ({v.get('n_drops', '—')}/{v.get('n_calls', '—')})", _ci(drop_ci) or "—",
+                f"{_pct(v.get('ho_success_rate'))} ({v.get('n_ho_success', '—')}/{v.get('n_ho_attempts', '—')})",
+                _ci(ho_ci) or "—",
+            ))
+        out.append("<h3>Per region</h3>" + _table(
+            ("region", "samples", "coverage", "95 % CI", "predicted coverage", "RSRP p50 [dBm]", "SINR p50 [dB]",
+             "DL mean [Mbps]", "DL p10 [Mbps]", "drop rate (drops/calls)", "95 % CI", "HO success (ok/attempts)",
+             "95 % CI"), rows))
+    out.append(f"<p class='muted'>From <code>{_E(str(run.kpi_path.relative_to(run.root)))}</code>.</p>")
+    return "".join(out)
+
+
+def _group(obj: dict, name: str):
+    sub = obj.get(name)
+    if not isinstance(sub, dict):
+        sub = (obj.get("rsrp") or {}).get(name)
+    return sub if isinstance(sub, dict) else {}
+
+
+def _compare_group_table(run: _Run, name: str) -> str:
+    keys = []
+    for _, _, obj in run.stats:
+        keys += [k for k in _group(obj, name) if k not in keys]
+    if not keys:
+        return ""
+    header = [name.removeprefix("per_").replace("_", " ")]
+    for label, _, _ in run.stats:
+        header += [f"n ({label})", f"mean [dB] ({label})", f"σ [dB] ({label})"]
+    sc = run.best_scores if name == "per_region" else None
+    rows = []
+    for key in keys:
+        row = [_region_label(sc, key) if sc is not None else key]
+        for _, _, obj in run.stats:
+            v = _group(obj, name).get(key) or {}
+            row += [v.get("n"), _num(v.get("mean_error_db"), 2), _num(v.get("std_error_db"), 2)]
+        rows.append(row)
+    return _table(header, rows)
+
+
+def _section_compare(run: _Run) -> str:
+    out = ["<h2 id='compare'>Predicted vs measured</h2>"]
+    if not run.stats:
+        return out[0] + _empty("no comparison statistics in the run folder")
+    out.append("<p class='muted'>Error = predicted − measured RSRP at each sample's serving cell [dB]; a negative "
+               "mean means the model is pessimistic.</p>")
+    labels = [f"{label}: {_model_name(obj)}" for label, _, obj in run.stats]
+    rows = []
+    for key, what, digits in (("n", "samples compared", 0), ("mean_error_db", "mean error [dB]", 2),
+                              ("std_error_db", "σ [dB]", 2), ("rmse_db", "RMSE [dB]", 2),
+                              ("correlation", "correlation", 3)):
+        rows.append((what, *(obj.get(key) if key == "n" else _num(obj.get(key), digits) for _, _, obj in run.stats)))
+    extra = (
+        ("rsrp_best_server", "mean_error_db", "best-server RSRP mean error [dB]", 2),
+        ("rsrp_best_server", "std_error_db", "best-server RSRP σ [dB]", 2),
+        ("dl_mbps", "mean_error_mbps", "DL throughput mean error [Mbps]", 2),
+        ("dl_mbps", "rmse_mbps", "DL throughput RMSE [Mbps]", 2),
+        ("drop_rate", "drop_rate_predicted", "drop rate predicted (measured {m})", None),
+        ("ho_failure", "ho_failure_rate_predicted", "HO failure predicted (measured {m})", None),
+    )
+    for grp, key, what, digits in extra:
+        vals = [(obj.get(grp) or {}).get(key) for _, _, obj in run.stats]
+        if all(_missing(v) for v in vals):
             continue
-        obj = _read_json(p)
-        if _is_kpi(obj) or (isinstance(obj, dict) and obj and any(_is_kpi(v) for v in obj.values())):
-            out.append(_kpi_table(str(p.relative_to(run_dir)), obj))
-            found = True
-    return "".join(out) if found else out[0] + _empty("no KPI results in the run folder")
+        if digits is None:
+            measured = (run.stats[0][2].get(grp) or {}).get(key.replace("predicted", "measured"))
+            rows.append((what.format(m=_pct(measured)), *(_pct(v) for v in vals)))
+        else:
+            rows.append((what, *(_num(v, digits) for v in vals)))
+    out.append(_table(("statistic", *labels), rows))
+    # plots: the same figure of each comparison side by side
+    by_dir = [sorted(p for p in run.pngs if p.parent == path.parent) for _, path, _ in run.stats]
+    names = [n for n in _COMPARE_PLOTS if any(p.name == n for ps in by_dir for p in ps)]
+    names += sorted({p.name for ps in by_dir for p in ps} - set(names))
+    blocks = []
+    for n in names:
+        figs = [_img(p, run.root, f"{lab} — {p.relative_to(run.root)}")
+                for lab, ps in zip(labels, by_dir) for p in ps if p.name == n]
+        blocks.append(f"<div class='pair'>{''.join(figs)}</div>" if len(figs) > 1 else "".join(figs))
+    out.extend(blocks[:3])
+    if blocks[3:]:
+        out.append("<details><summary>More comparison plots (CDFs, per cell, throughput)</summary>"
+                   + "".join(blocks[3:]) + "</details>")
+    for grp, title, open_ in (("per_region", "Error per region", True), ("per_distance_km", "Error per distance bin [km]", True),
+                              ("per_clutter", "Error per clutter class", False), ("per_cell", "Error per cell", False)):
+        t = _compare_group_table(run, grp)
+        if t:
+            out.append(f"<h3>{_E(title)}</h3>{t}" if open_ else f"<details><summary>{_E(title)}</summary>{t}</details>")
+    return "".join(out)
 
 
-def _section_compare(run_dir: Path) -> str:
-    out = ["<h2>Predicted vs measured</h2>",
-           "<p class='muted'>Error = predicted − measured [dB].</p>"]
-    found = False
-    for p in sorted(run_dir.rglob("stats*.json")):
-        obj = _read_json(p)
-        if not isinstance(obj, dict) or "rmse_db" not in obj:
+def _section_calibration(run: _Run) -> str:
+    out = ["<h2 id='calibration'>Calibration</h2>"]
+    if not run.models:
+        return out[0] + _empty("no calibration result in the run folder")
+    for path, text, d in run.models:
+        rel = str(path.relative_to(run.root))
+        cal = d.get("calibration") or {}
+        models = [("global (fallback)", d.get("spm") or {}, cal)]
+        for key, m in (d.get("band") or {}).items():
+            models.append((f"band {key}", m, (cal.get("band") or {}).get(key) or {}))
+        rows = []
+        for name, m, c in models:
+            hold, prior = (c.get("holdout") or {}).get("tuned") or {}, (c.get("holdout") or {}).get("prior") or {}
+            fit = (c.get("fit") or {}).get("samples") or {}
+            rows.append((
+                name, m.get("tech", ""), _num(m.get("freq_mhz"), 0), _num(m.get("k1"), 2), _num(m.get("k2"), 2),
+                _num(m.get("k3"), 2), _num(m.get("f_ref_mhz"), 0), ", ".join(map(str, c.get("fitted", []))) or "—",
+                fit.get("n", (c.get("fit") or {}).get("n_samples")), _num(fit.get("std_error_db"), 2),
+                _num(hold.get("mean_error_db"), 2), _num(hold.get("std_error_db"), 2), _num(hold.get("rmse_db"), 2),
+                _num(prior.get("mean_error_db"), 2), _num(prior.get("std_error_db"), 2),
+            ))
+        out.append(f"<h3>Standard Propagation Model — <code>{_E(rel)}</code></h3>")
+        out.append("<p class='muted'>K1 is given at f_ref (shifted to the band's carrier by the frequency rule); "
+                   "fit and held-out errors are predicted − measured; held-out = drives left out of the fit "
+                   "(k-fold over sessions); prior = the untuned model on the same held-out drives.</p>")
+        out.append(_table(("model", "tech", "carrier [MHz]", "K1 [dB]", "K2 [dB/dec]", "K3", "f_ref [MHz]", "fitted",
+                           "fit samples", "fit σ [dB]", "held-out mean [dB]", "held-out σ [dB]",
+                           "held-out RMSE [dB]", "prior held-out mean [dB]", "prior held-out σ [dB]"), rows))
+        clutter = {name: (m.get("clutter_loss_db") or (d.get("clutter_loss_db") if name.startswith("global") else None))
+                   for name, m, _ in models}
+        classes = sorted({c for v in clutter.values() if v for c in v})
+        if classes:
+            out.append("<h3>Clutter loss [dB]</h3>" + _table(
+                ("class", *clutter), [(c, *(_num((v or {}).get(c), 1) for v in clutter.values())) for c in classes]))
+        n_cells, refused = len(d.get("cells") or {}), cal.get("cells_refused") or {}
+        if n_cells or refused:
+            out.append(f"<p>{n_cells} cells carry their own K1/K2; {len(refused)} were left on the band model "
+                       "(too few bins).</p>")
+        why = [(name, p, r) for name, _, c in models for p, r in (c.get("refused") or {}).items()]
+        if why:
+            out.append("<details><summary>Parameters not fitted, and why</summary>"
+                       + _table(("model", "parameter", "reason"), why) + "</details>")
+        out.append(f"<details><summary>The model file as written</summary><pre>{_E(text)}</pre></details>")
+    return "".join(out)
+
+
+def _grade_cell(score, grade) -> _Raw:
+    g = "" if _missing(grade) else str(grade)
+    txt = "—" if _missing(score) else f"{float(score):.0f}{' ' + g if g else ''}"
+    cls = f"num g-{_E(g[:1])}" if g[:1].isalpha() else "num"
+    return _Raw(f"<td class='{cls}'>{_E(txt)}</td>")
+
+
+def _section_scores(run: _Run) -> str:
+    out = ["<h2 id='scores'>Regional scorecard</h2>"]
+    if not run.scores:
+        return out[0] + _empty("no scorecard in the run folder")
+    for path, df in run.scores:
+        rel = str(path.relative_to(run.root))
+        score, grade = _score_cols(df)
+        dims = [c.removeprefix("score_") for c in df.columns if c.startswith("score_") and c != "score_overall"]
+        scheme = f" (scheme {df['scheme'].dropna().iloc[0]})" if "scheme" in df.columns and df["scheme"].notna().any() else ""
+        out.append(f"<p class='muted'>{len(df)} regions from <code>{_E(rel)}</code>{_E(scheme)}, ranked by the "
+                   "overall score (0–100, higher is better); each dimension's grade is coloured.</p>")
+        if score is None:
+            view = df.drop(columns=[c for c in ("geometry", "wkt", "geometry_wkt") if c in df.columns])
+            out.append(_table(list(view.columns), [tuple(None if _missing(v) else v for v in r)
+                                                  for r in view.itertuples(index=False)]))
             continue
-        found = True
-        out.append(f"<h3>{_E(str(p.relative_to(run_dir)))}</h3>")
-        out.append(_table(("group", *_STATS_KEYS), [("overall", *(obj.get(k) for k in _STATS_KEYS))]))
-        for group in ("per_cell", "per_clutter", "per_distance_km"):
-            sub = obj.get(group)
-            if isinstance(sub, dict) and sub:
-                out.append(f"<h3>{_E(group.replace('_', ' '))}</h3>")
-                out.append(_table((group.removeprefix("per_"), *_STATS_KEYS), [
-                    (k, *(v.get(s) if isinstance(v, dict) else None for s in _STATS_KEYS)) for k, v in sub.items()
-                ]))
-    return "".join(out) if found else out[0] + _empty("no comparison statistics in the run folder")
+        ident = [c for c in ("rank", "region_id", "name", "area_type", "n_samples") if c in df.columns]
+        rows = []
+        for _, r in df.iterrows():
+            row = [None if _missing(r[c]) else r[c] for c in ident]
+            row.append(_grade_cell(r[score], r[grade] if grade else None))
+            row += [_grade_cell(r.get(f"score_{d}"), r.get(f"grade_{d}")) for d in dims]
+            rows.append(row)
+        out.append(_table((*ident, "overall", *dims), rows, numeric_from=len(ident)))
+        bdims = [d for d in dims if f"basis_{d}" in df.columns]
+        if bdims and "region_id" in df.columns:
+            rows = [(_region_label(df, r["region_id"]),
+                     *(_Raw(f"<td class='basis'>{_E(str(r[f'basis_{d}']) if not _missing(r[f'basis_{d}']) else '—')}</td>")
+                       for d in bdims)) for _, r in df.iterrows()]
+            out.append("<h3>What each score was computed from</h3><p class='muted'>Indicators each dimension used, "
+                       "and those left out with the reason (a dimension is scored from the indicators it has).</p>"
+                       + _table(("region", *bdims), rows))
+    for p in run.pngs:
+        if p.name.startswith("scores"):
+            out.append(_img(p, run.root))
+    return "".join(out)
 
 
-def _section_calibration(run_dir: Path) -> str:
-    out = ["<h2>Calibration</h2>"]
-    found = False
-    for p in sorted(run_dir.rglob("*.toml")):
-        text = p.read_text(encoding="utf-8", errors="replace")
-        try:
-            tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            continue
-        found = True
-        out.append(f"<h3>{_E(str(p.relative_to(run_dir)))}</h3><pre>{_E(text)}</pre>")
-    return "".join(out) if found else out[0] + _empty("no calibration result in the run folder")
+def _section_other_figures(run: _Run, shown: set) -> str:
+    rest = [p for p in run.pngs if p not in shown]
+    if not rest:
+        return ""
+    return ("<details><summary>Other figures in the run folder</summary>"
+            + "".join(_img(p, run.root) for p in rest) + "</details>")
 
 
-def _section_scores(run_dir: Path) -> str:
-    out = ["<h2>Regional scorecard</h2>"]
-    found = False
-    for p in sorted(run_dir.rglob("scores*.csv")):
-        try:
-            df = pd.read_csv(p)
-        except (OSError, ValueError, pd.errors.ParserError):
-            log.warning("%s: not readable CSV; left out of the report", p)
-            continue
-        found = True
-        for key, asc in (("rank", True), ("score", False)):
-            if key in df.columns:
-                df = df.sort_values(key, ascending=asc)
-                break
-        df = df.drop(columns=[c for c in ("geometry", "wkt") if c in df.columns])
-        rows = [tuple(None if (isinstance(v, float) and math.isnan(v)) else v for v in r)
-                for r in df.itertuples(index=False)]
-        out.append(f"<h3>{_E(str(p.relative_to(run_dir)))} ({len(df)} regions)</h3>")
-        out.append(_table(list(df.columns), rows))
-    return "".join(out) if found else out[0] + _empty("no scorecard in the run folder")
+def _section_provenance(run: _Run) -> str:
+    m = run.manifest
+    out = ["<h2 id='provenance'>Provenance</h2>"]
+    if m is None:
+        return out[0] + _empty(f"no manifest.json in {run.root.name}: inputs and parameters are unknown")
+    out.append("<details><summary>Run, stages, inputs with SHA-256, parameters and software versions</summary>")
+    status = str(m.get("status", "?"))
+    if status == "running":
+        status = "running when this report was written (the report is the last stage; see manifest.json)"
+    out.append(_table(("", "value"), [
+        ("project", m.get("project")), ("project file", m.get("project_file")), ("status", status),
+        ("started (UTC)", m.get("started_utc")), ("manifest written (UTC)", m.get("finished_utc")),
+        ("netqa", m.get("netqa_version")),
+    ]))
+    stages = m.get("stages") or []
+    if stages:
+        out.append("<h3>Stages</h3>" + _table(("stage", "status", "time [s]", "outputs", "message"), [
+            (s.get("name"), s.get("status"), round(float(s.get("seconds", 0.0)), 2), ", ".join(s.get("outputs", [])),
+             s.get("message", "")) for s in stages
+        ], numeric_from=2))
+    inputs = m.get("inputs") or []
+    out.append("<h3>Inputs</h3>" + (_table(("file", "bytes", "SHA-256"), [
+        (i.get("path"), i.get("bytes", i.get("size")), i.get("sha256")) for i in inputs
+    ]) if inputs else _empty("no input files recorded")))
+    params = m.get("parameters")
+    if params:
+        out.append("<h3>Parameters</h3><pre>" + _E(json.dumps(params, indent=2, ensure_ascii=False)) + "</pre>")
+    versions = m.get("versions") or {}
+    if versions:
+        out.append("<h3>Software versions</h3>" + _table(("package", "version"), sorted(versions.items())))
+    out.append("</details>")
+    return "".join(out)
 
 
 def write_report(run_dir, out, *, overwrite: bool = False, title: str | None = None) -> Path:
@@ -253,14 +721,21 @@ def write_report(run_dir, out, *, overwrite: bool = False, title: str | None = N
     if not root.is_dir():
         raise InputError(f"{root}: run folder not found (give the folder written by netqa run or netqa demo)")
     target = check_output(out, overwrite)
-    manifest_path = root / "manifest.json"
-    manifest = _read_json(manifest_path) if manifest_path.is_file() else None
-    name = title or (manifest or {}).get("project") or root.name
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    run = _collect(root)
+    name = title or (run.manifest or {}).get("project") or root.name
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    summary, cards = _summary(run)
+    card_html = "".join(
+        f"<div class='card'><div class='k'>{_E(k)}</div><div class='v'>{v}</div><div class='d'>{_E(d or '')}</div></div>"
+        for k, v, d in cards
+    )
+    shown = {p for p in run.pngs if "maps" in p.relative_to(root).parts or p.name.startswith("scores")}
+    shown |= {p for _, sp, _ in run.stats for p in run.pngs if p.parent == sp.parent}
     body = "".join((
-        _section_run(manifest, root), _section_maps(root), _section_kpis(root), _section_compare(root),
-        _section_calibration(root), _section_scores(root),
+        _section_maps(run, target), _section_kpis(run), _section_compare(run), _section_calibration(run),
+        _section_scores(run), _section_other_figures(run, shown), _section_provenance(run),
     ))
+    started = (run.manifest or {}).get("started_utc")
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -271,8 +746,13 @@ def write_report(run_dir, out, *, overwrite: bool = False, title: str | None = N
 <style>{_CSS}</style>
 </head>
 <body>
-<h1>{_E(str(name))} — campaign report</h1>
-<p class="muted">Written by netqa {_E(__version__)} on {_E(now)} from the run folder <code>{_E(root.name)}</code>.</p>
+<h1>{_E(str(name))}</h1>
+<p class="sub">Campaign report · run started {_E(str(started or '—'))} · written {_E(now)} by netqa {_E(__version__)} from the run folder <code>{_E(root.name)}</code></p>
+{_stage_line(run.manifest)}
+<nav><a href="#summary">Summary</a><a href="#maps">Maps</a><a href="#kpis">KPIs</a><a href="#compare">Predicted vs measured</a><a href="#calibration">Calibration</a><a href="#scores">Scorecard</a><a href="#provenance">Provenance</a></nav>
+<h2 id="summary">Summary</h2>
+<p class="summary">{summary}</p>
+<div class="cards">{card_html}</div>
 {body}
 </body>
 </html>

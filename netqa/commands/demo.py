@@ -37,5 +37,10 @@ def run(args) -> int:
         elif stage["message"] and stage["status"] != "done":
             line += f" ({stage['message']})"
         log.info(line)
-    log.info("demo outputs are in %s (see manifest.json)", manifest_path.parent.resolve())
+    out = manifest_path.parent.resolve()
+    log.info("demo outputs are in %s (see manifest.json)", out)
+    if (out / "report.html").is_file():
+        log.info("open the campaign report: %s", (out / "report.html").as_uri())
+    if (out / "maps").is_dir():
+        log.info("maps (PNG, KMZ for Google Earth, interactive HTML): %s", out / "maps")
     return 0
