@@ -38,6 +38,8 @@ def run(args) -> int:
     extra = [f"{res.n_cleared} values cleared", f"{res.n_interpolated} positions interpolated", f"{res.n_sessions} sessions"]
     if res.n_events_read or res.n_events_derived:
         extra.append(f"events: read {res.n_events_read}, accepted {res.n_events_accepted}, rejected {res.n_events_rejected}, derived {res.n_events_derived}")
+    for f in res.files_latlon_swapped:
+        extra.append(f"{f}: latitude/longitude exchanged to fit the cell table")
     if res.n_cells_matched is not None:
         extra.append(f"cells matched {res.n_cells_matched}, unmatched {res.n_cells_unmatched}")
     log.info("%s", "; ".join(extra))

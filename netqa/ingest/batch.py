@@ -28,6 +28,8 @@ FLAG_BITS: dict[str, int] = {
     "speed_kmh": 64,
     "other": 128,  # any other optional column cleared
     "time_local": 256,  # naive local time converted with a time zone
+    "range_end": 512,  # a range-end report kept as reported (RSRQ -20 dB = RSRQ_00, "below -19.5 dB")
+    "latlon_swapped": 1024,  # the file's lat/lon were exchanged to fit the cell table (file-level check)
 }
 
 
@@ -176,6 +178,11 @@ class RejectLog:
             self.n_cleared += int(lines.size)
         k = key or (reason if isinstance(reason, str) else column)
         self.reasons[f"{action}: {k}"] = self.reasons.get(f"{action}: {k}", 0) + int(lines.size)
+
+    def note(self, key: str, count: int) -> None:
+        """Count values kept but flagged (no rejects-file line: the row and value stay)."""
+        if count:
+            self.reasons[key] = self.reasons.get(key, 0) + int(count)
 
     def absorb(self, other: "RejectLog") -> None:
         """Move the entries and counts of ``other`` into this log."""

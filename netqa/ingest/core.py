@@ -47,6 +47,7 @@ class IngestResult:
     files: tuple[str, ...] = ()
     files_failed: tuple[tuple[str, str], ...] = ()
     reasons: dict = field(default_factory=dict)
+    files_latlon_swapped: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """The one-line reconciliation ``read N, accepted A, rejected R``."""
@@ -207,6 +208,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     n_interp = 0
     n_sessions = 0
     normalisers: dict[Path, Normaliser] = {}
+    swapped_files: list[str] = []
     with atomic_path(out) as tmp:
         writer = SampleWriter(tmp, with_cells=matcher is not None)
         with Progress("ingest", total=len(log_paths), unit="files") as bar:
@@ -221,6 +223,11 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     if nr != na + (rejects.n_rejected - r0):  # pragma: no cover - a bug if it happens
                         log.error("%s: counts do not reconcile: read %d, accepted %d, rejected %d", p, nr, na, rejects.n_rejected - r0)
                     normalisers[p.resolve()] = norm
+                    if norm.swap is not None and norm.swap.swapped:
+                        swapped_files.append(str(p))
+                        log.warning("%s: positions fit the cell table only with latitude and longitude exchanged "
+                                    "(median distance to the nearest site %.0f km as logged, %.1f km swapped); swapped and flagged",
+                                    p, *norm.swap.median_km)
                     n_interp += norm.n_interpolated
                     n_sessions += len(norm.segments)
                     if len(norm.events):
@@ -287,6 +294,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         files=tuple(str(p) for p in log_paths),
         files_failed=tuple(failed),
         reasons=reasons,
+        files_latlon_swapped=tuple(swapped_files),
     )
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netqa.ingest.batch import NAT, Batch, constant_dict, dict_codes, map_dict, per_value
+from netqa.ingest.batch import FLAG_BITS, NAT, Batch, constant_dict, dict_codes, map_dict, per_value
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,7 @@ class Normaliser:
         self.n_interpolated = 0
         self.n_unmatched = 0
         self.n_matched = 0
+        self.swap = LatLonSwapCheck(cell_matcher.cells) if cell_matcher is not None else None
 
     # ---------------------------------------------------------------- sessions
     def _assign_sessions(self, b: Batch) -> None:
@@ -225,6 +226,8 @@ class Normaliser:
         """Add validated rows; return the rows that are final (may be empty)."""
         if len(b) == 0:
             return None
+        if self.swap is not None:
+            b = self.swap.apply(b)
         self._assign_sessions(b)
         b.cols.setdefault("gps_interpolated", np.zeros(len(b), dtype=bool))
         comb = Batch.concat([self.pending, b]) if self.pending is not None and len(self.pending) else b
@@ -378,6 +381,59 @@ class Normaliser:
             out[i] = segs[k].name
         ev["session"] = pd.array(out, dtype="string")
         return ev
+
+
+class LatLonSwapCheck:
+    """File-level check: do the positions fit the cell table only with latitude and longitude exchanged?
+
+    A log whose columns were mapped the wrong way round stays inside the
+    valid ranges when both values are within +-90 (Cork: lat 51.9, lon -8.4
+    read as lat -8.4, lon 51.9), so the per-row range check cannot see it.
+    With a cell table there is independent evidence: on the first block with
+    positions, the median distance from (up to ``n_probe``) samples to their
+    nearest site is computed as logged and swapped.  When it is over
+    ``far_km`` as logged and within ``near_km`` swapped, the whole file is
+    taken as swapped: every row gets lat and lon exchanged and ``value_flags``
+    bit 1024 (``latlon_swapped``); the ingest result lists the file.  The
+    decision is made once per file and logged.  Without ``--cells`` such a
+    swap cannot be told from a drive elsewhere, and nothing is changed.
+    """
+
+    def __init__(self, cells: pd.DataFrame, far_km: float = 100.0, near_km: float = 30.0, n_probe: int = 1000):
+        lat = pd.to_numeric(cells["lat"], errors="coerce").to_numpy(np.float64)
+        lon = pd.to_numeric(cells["lon"], errors="coerce").to_numpy(np.float64)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        sites = np.unique(np.round(np.column_stack([lat[ok], lon[ok]]), 5), axis=0)
+        self.site_lat, self.site_lon = sites[:, 0], sites[:, 1]
+        self.far_km, self.near_km, self.n_probe = far_km, near_km, n_probe
+        self.swapped: bool | None = None  # None: not decided yet
+        self.median_km: tuple[float, float] | None = None
+
+    def _median_nearest_km(self, lat: np.ndarray, lon: np.ndarray) -> float:
+        d = np.full(lat.size, np.inf)
+        step = 512  # sites per pass: bounded memory for big cell tables
+        for i in range(0, self.site_lat.size, step):
+            d = np.minimum(d, _haversine_km(lat[:, None], lon[:, None], self.site_lat[None, i:i + step], self.site_lon[None, i:i + step]).min(axis=1))
+        return float(np.median(d))
+
+    def decide(self, lat: np.ndarray, lon: np.ndarray) -> bool | None:
+        ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lon) <= 90)
+        if self.site_lat.size == 0 or not ok.any():
+            return None
+        idx = np.flatnonzero(ok)
+        idx = idx[np.linspace(0, idx.size - 1, min(idx.size, self.n_probe)).astype(np.int64)]
+        as_is = self._median_nearest_km(lat[idx], lon[idx])
+        swapped = self._median_nearest_km(lon[idx], lat[idx])
+        self.median_km = (as_is, swapped)
+        return as_is > self.far_km and swapped <= self.near_km
+
+    def apply(self, b: Batch) -> Batch:
+        if self.swapped is None:
+            self.swapped = self.decide(b.cols["lat"], b.cols["lon"])
+        if self.swapped:
+            b.cols["lat"], b.cols["lon"] = b.cols["lon"], b.cols["lat"]
+            b.cols["value_flags"] = b.cols["value_flags"] | np.int32(FLAG_BITS["latlon_swapped"])
+        return b
 
 
 class CellMatcher:

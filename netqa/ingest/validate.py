@@ -16,7 +16,13 @@ lon; swapped lat/lon                        corrupt record or a wrong column map
 (0, 0) "zero island" position     cleared   no GPS fix yet; the radio values are still valid
 serving RSRP outside the RAT's    rejected  sentinels (-200, 0, 255...) and impossible RSRP:
 3GPP reporting range                        the serving measurement is the row's reason to be
+RSRQ up to 0.5 dB beyond its      kept,     a range-end report: TS 36.133 Table 9.1.7-1 maps
+range (LTE -20 .. -19.5 dB,       flagged   RSRQ_00 to "RSRQ < -19.5 dB" and phones with
+-3 .. -2.5 dB)                              integer RSRQ write it as -20; the value stays as
+                                            reported (a censored value: the truth is at or
+                                            beyond the range end), ``value_flags`` bit 512
 RSRQ, SINR outside range          cleared   the RSRP and throughput of the row remain usable
+(further out)
 throughput < 0 or > 20 Gbit/s     cleared   impossible value; unit errors for whole files raise
 speed < 0 or > 500 km/h,          cleared   optional columns; do not cost the row
 PCI, CQI, neighbour values
@@ -50,6 +56,10 @@ log = logging.getLogger(__name__)
 RSRP_RANGE_DBM = {"LTE": (-140.0, -44.0), "NR": (-156.0, -31.0), "UMTS": (-120.0, -25.0), "GSM": (-110.0, -48.0), None: (-156.0, -31.0)}
 RSRQ_RANGE_DB = {"LTE": (-19.5, -3.0), "NR": (-43.0, 20.0), "UMTS": (-24.0, 0.0), "GSM": (-np.inf, np.inf), None: (-43.0, 20.0)}
 SINR_RANGE_DB = {"LTE": (-23.0, 40.0), "NR": (-23.0, 40.0), "UMTS": (-23.0, 40.0), "GSM": (-23.0, 40.0), None: (-23.0, 40.0)}
+#: RSRQ report resolution [dB] (TS 36.133 Table 9.1.7-1, TS 38.133 Table 10.1.11.1-1, TS 25.133 Ec/No).
+#: A value at most one step beyond either end of the range is that end's report: RSRQ_00 means
+#: "RSRQ < -19.5 dB", and phones with integer RSRQ write it as -20; such values are kept and flagged.
+RSRQ_REPORT_STEP_DB = 0.5
 #: Simple ranges for optional columns (cleared when outside).
 OPTIONAL_RANGES = {
     "dl_mbps": (0.0, 20000.0),
@@ -184,6 +194,12 @@ class Validator:
                 lo, hi = _tech_ranges(tech, table)
                 with np.errstate(invalid="ignore"):
                     m = alive & ((v < lo) | (v > hi))
+                    if table is RSRQ_RANGE_DB and m.any():  # the range-end reports (RSRQ_00 / RSRQ_34): kept, flagged
+                        end = m & (v >= lo - RSRQ_REPORT_STEP_DB) & (v <= hi + RSRQ_REPORT_STEP_DB)
+                        if end.any():
+                            b.cols["value_flags"] = b.cols["value_flags"] | np.where(end, FLAG_BITS["range_end"], 0).astype(np.int32)
+                            self.rejects.note(f"flagged: {name} at a reporting-range end (true value beyond it)", int(end.sum()))
+                            m &= ~end
                 self._clear(b, name, m, f"{name} outside the reporting range ({_range_text(table, unit)} {unit})", f"{name} out of range", FLAG_BITS.get(name, FLAG_BITS["other"]))
         self._unit_sanity(b, alive)
         for name, (lo, hi) in OPTIONAL_RANGES.items():

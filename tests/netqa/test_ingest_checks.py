@@ -1,0 +1,94 @@
+"""Range-end RSRQ reports and file-level lat/lon swaps."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from netqa.ingest import ingest_logs, load_samples
+from netqa.ingest.batch import FLAG_BITS
+
+HEADER = "time,lat,lon,session,tech,cell_id,rsrp_dbm,rsrq_db,sinr_db,dl_mbps,ul_mbps\n"
+
+
+def _rsrq_log(path, tech, values):
+    rows = [f"2024-03-01T10:00:{i:02d}Z,{51.9 + i * 1e-4:.6f},-8.400000,d1,{tech},1001,-90,{v},10,," for i, v in enumerate(values)]
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    return path
+
+
+# (tech, logged RSRQ, kept value or None if cleared, flagged as a range-end report)
+RSRQ_CASES = [
+    ("LTE", -20.0, -20.0, True),  # integer RSRQ_00 report: "below -19.5 dB"
+    ("LTE", -19.5, -19.5, False),
+    ("LTE", -19.0, -19.0, False),
+    ("LTE", -20.5, None, False),
+    ("LTE", -3.0, -3.0, False),
+    ("LTE", -2.5, -2.5, True),  # RSRQ_34 "-3 dB or better", written half a step up
+    ("LTE", -1.0, None, False),
+    ("NR", -43.5, -43.5, True),
+    ("NR", -45.0, None, False),
+]
+
+
+@pytest.mark.parametrize("tech,logged,kept,flagged", RSRQ_CASES, ids=[f"{c[0]}{c[1]:g}" for c in RSRQ_CASES])
+def test_rsrq_range_end_reports_kept_and_flagged(tmp_path, tech, logged, kept, flagged):
+    log = _rsrq_log(tmp_path / "d.csv", tech, [-10.0, logged])
+    res = ingest_logs([log], tmp_path / "s.parquet")
+    assert (res.n_read, res.n_accepted, res.n_rejected) == (2, 2, 0)
+    s = load_samples(res.out)
+    v, f = s["rsrq_db"].iloc[1], int(s["value_flags"].iloc[1])
+    if kept is None:
+        assert np.isnan(v) and f & FLAG_BITS["rsrq_db"]
+    else:
+        assert v == kept
+    assert bool(f & FLAG_BITS["range_end"]) == flagged
+    rej = pd.read_csv(res.rejects_path)
+    assert len(rej) == (1 if kept is None else 0)  # a flagged value is no reject
+    assert sum(n for k, n in res.reasons.items() if k.startswith("flagged: rsrq_db")) == int(flagged)
+
+
+TESTDATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "testdata"
+CELLS = TESTDATA / "cells.csv"
+DRIVE = TESTDATA / "drives" / "d1_highway_valdera.csv"
+needs_world = pytest.mark.skipif(not (CELLS.is_file() and DRIVE.is_file()), reason="test world not generated")
+
+
+def _swapped_copy(tmp_path):
+    """The test world's drive with the lat and lon columns exchanged (both stay within +-90)."""
+    df = pd.read_csv(DRIVE, dtype=str)
+    df = df.rename(columns={"lat": "lon", "lon": "lat"})
+    p = tmp_path / "d1_swapped.csv"
+    df.to_csv(p, index=False)
+    return p
+
+
+@needs_world
+def test_file_level_latlon_swap_detected_with_cells(tmp_path):
+    ref = ingest_logs([DRIVE], tmp_path / "ref.parquet", cells=CELLS)
+    res = ingest_logs([_swapped_copy(tmp_path)], tmp_path / "s.parquet", cells=CELLS)
+    assert res.files_latlon_swapped == (str(tmp_path / "d1_swapped.csv"),)
+    assert ref.files_latlon_swapped == ()
+    a, b = load_samples(ref.out), load_samples(res.out)
+    np.testing.assert_allclose(b["lat"], a["lat"])
+    np.testing.assert_allclose(b["lon"], a["lon"])
+    assert (b["value_flags"] & FLAG_BITS["latlon_swapped"]).all()
+    assert not (a["value_flags"] & FLAG_BITS["latlon_swapped"]).any()
+    assert res.n_cells_matched == ref.n_cells_matched
+    assert res.n_read == res.n_accepted + res.n_rejected
+
+
+@needs_world
+def test_latlon_swap_left_alone_without_cells(tmp_path):
+    res = ingest_logs([_swapped_copy(tmp_path)], tmp_path / "s.parquet")
+    assert res.files_latlon_swapped == ()
+    s = load_samples(res.out)
+    assert s["lat"].between(-4, -3).all()  # still the swapped values: nothing to tell them from a drive elsewhere
+
+
+def test_swap_check_undecided_without_positions():
+    from netqa.ingest.normalise import LatLonSwapCheck
+
+    chk = LatLonSwapCheck(pd.DataFrame({"cell_id": ["a"], "lat": [51.9], "lon": [-8.4]}))
+    assert chk.decide(np.array([np.nan]), np.array([np.nan])) is None
+    assert chk.decide(np.array([-8.41]), np.array([51.91])) is True
+    assert chk.decide(np.array([51.91]), np.array([-8.41])) is False
