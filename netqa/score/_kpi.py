@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from netqa.kpi import EXTRA_KPI_KEYS, Profile, load_profile, wilson_interval
+from netqa.kpi import EXTRA_KPI_KEYS, Profile, load_profile, period_mask, wilson_interval
 from netqa.kpi import compute_kpis as _compute_kpis
 from netqa.schema import KPI_KEYS
 
 #: Float sample columns the KPIs read (missing columns are all-NaN).
 SAMPLE_VALUE_COLUMNS = ("rsrp_dbm", "sinr_db", "rsrq_db", "dl_mbps", "ul_mbps")
 
-#: ``activity`` as a small code: 0 missing, 1 download, 2 upload, 3 anything else.
-ACTIVITY_CODES = {"download": 1, "upload": 2}
+#: Bits of the ``periods`` column: the row is in a download / upload period
+#: (:func:`netqa.kpi.period_mask`, evaluated row by row when the samples are read).
+DL_PERIOD, UL_PERIOD = 1, 2
 
 #: Event names the KPIs count (code = position); other events get -1.
 EVENT_NAMES = ("call_attempt", "call_setup_failure", "call_drop", "call_end", "ho_attempt", "ho_success", "ho_failure")
@@ -60,13 +61,16 @@ def wilson_ci(k: int, n: int) -> tuple[float, float] | None:
     return None if ci is None else (ci[0], ci[1])
 
 
-def activity_codes(values) -> np.ndarray:
-    """int8 codes of an ``activity`` column (see :data:`ACTIVITY_CODES`)."""
-    import pandas as pd  # noqa: PLC0415
+def period_bits(samples) -> np.ndarray:
+    """uint8 :data:`DL_PERIOD` / :data:`UL_PERIOD` bits of each row, by :func:`netqa.kpi.period_mask`.
 
-    cat = pd.Categorical(values)
-    lut = np.array([ACTIVITY_CODES.get(str(c), 3) for c in cat.categories] + [0], dtype=np.int8)
-    return lut[cat.codes]  # code -1 (missing) takes the last entry, 0
+    >>> import pandas as pd
+    >>> period_bits(pd.DataFrame({"activity": ["download", "upload", "idle", None]})).tolist()
+    [1, 2, 0, 3]
+    """
+    dl = period_mask(samples, "download")
+    ul = period_mask(samples, "upload")
+    return (dl * DL_PERIOD + ul * UL_PERIOD).astype(np.uint8)
 
 
 def event_codes(values) -> np.ndarray:
@@ -144,7 +148,9 @@ def grouped_kpis(
     cols : dict of numpy.ndarray
         Sample columns, rows grouped: float64 ``rsrp_dbm``, ``sinr_db``,
         ``rsrq_db``, ``dl_mbps``, ``ul_mbps`` [dBm, dB, dB, Mbit/s, Mbit/s]
-        (absent = not measured) and int8 ``activity`` (:func:`activity_codes`).
+        (absent = not measured) and uint8 ``periods`` (:func:`period_bits`;
+        absent = every row is in both periods, as netqa.kpi treats a log
+        without activity or connected state).
     offsets : numpy.ndarray
         Group ``g`` is rows ``offsets[g]:offsets[g+1]``.
     profile : str, Path or Profile
@@ -200,13 +206,12 @@ def grouped_kpis(
         stats[f"{name}_mean"] = _seg_sum(v, cnt, offs) / np.where(cnt > 0, cnt, 1)
         for q, p in _seg_percentiles(v, cnt, offs, (5, 50, 95)).items():
             stats[f"{name}_p{q}"] = p
-    act = cols.get("activity")
-    act = np.zeros(n_rows, np.int8) if act is None else np.asarray(act)[base : base + n_rows]
-    has_act = np.bincount(gid[act != 0], minlength=n_groups) > 0
+    per = cols.get("periods")
+    per = np.full(n_rows, DL_PERIOD | UL_PERIOD, np.uint8) if per is None else np.asarray(per)[base : base + n_rows]
     n_period = {}
-    for name, code in (("dl_mbps", 1), ("ul_mbps", 2)):
+    for name, bit in (("dl_mbps", DL_PERIOD), ("ul_mbps", UL_PERIOD)):
         arr = col(name)
-        sel, cnt, offs = _segments(np.isfinite(arr) & ((act == code) | ~has_act[gid]), gid, n_groups)
+        sel, cnt, offs = _segments(np.isfinite(arr) & ((per & bit) != 0), gid, n_groups)
         v = arr[sel]
         n_period[name] = cnt
         mean = _seg_sum(v, cnt, offs) / np.where(cnt > 0, cnt, 1)
@@ -251,4 +256,4 @@ def grouped_kpis(
     return out
 
 
-__all__ = ["profile_of", "compute_kpis", "grouped_kpis", "wilson_ci", "activity_codes", "event_codes", "EVENT_NAMES"]
+__all__ = ["profile_of", "compute_kpis", "grouped_kpis", "wilson_ci", "period_bits", "event_codes", "EVENT_NAMES"]

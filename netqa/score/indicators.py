@@ -335,7 +335,7 @@ def _trend_kpis(smp: dict, s_off, ev: dict, e_off, n_camp: int, prof) -> list[di
     keep = camp >= 0
     key = gid[keep] * n_camp + camp[keep]
     order = np.flatnonzero(keep)[np.argsort(key, kind="stable")]
-    cols = {k: v[order] for k, v in smp.items() if k in _kpi.SAMPLE_VALUE_COLUMNS or k == "activity"}
+    cols = {k: v[order] for k, v in smp.items() if k in _kpi.SAMPLE_VALUE_COLUMNS or k == "periods"}
     t_off = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_reg * n_camp))])
     e_codes = e_toff = None
     if ev.get("event") is not None and "campaign" in ev:

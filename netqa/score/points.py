@@ -25,7 +25,7 @@ from netqa.schema import COMPLAINT_CATEGORIES
 log = logging.getLogger(__name__)
 
 #: Sample columns scoring reads (others are ignored); ``campaign`` is optional.
-SAMPLE_READ = ("time", "lat", "lon", "session", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps", "activity", "campaign")
+SAMPLE_READ = ("time", "lat", "lon", "session", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps", "activity", "connected", "campaign")
 EVENT_READ = ("time", "lat", "lon", "session", "event", "cell_id", "target_cell_id")
 
 

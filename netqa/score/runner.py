@@ -457,8 +457,8 @@ def prepare_chunk(src, prep: ChunkPrep) -> dict:
     x, y = project_lonlat(df, CRS.from_wkt(prep.crs_wkt))
     cols = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             for c in _kpi.SAMPLE_VALUE_COLUMNS if c in df.columns}  # fmt: skip
-    if "activity" in df.columns:
-        cols["activity"] = _kpi.activity_codes(df["activity"])
+    if "activity" in df.columns or "connected" in df.columns:
+        cols["periods"] = _kpi.period_bits(df)
     labels: tuple = ()
     if prep.campaigns:
         cols["_campaign"], labels = _campaign_codes(df, prep.campaign_window)
@@ -523,9 +523,12 @@ def _campaign_codes(df: pd.DataFrame, window: str | None) -> tuple[np.ndarray, t
 
 
 def _first_campaign_of_session(df, codes, labels) -> dict:
-    s = df["session"].astype("string")
-    first = ~s.duplicated().to_numpy()
-    return {str(k): labels[c] for k, c in zip(s[first].fillna("<NA>"), codes[first])}
+    """{session: campaign label of its first row in this chunk} (missing session: "<NA>")."""
+    cat = pd.Categorical(df["session"])
+    sc = cat.codes.astype(np.int64)
+    uniq, first = np.unique(sc, return_index=True)
+    names = [("<NA>" if u < 0 else str(cat.categories[u])) for u in uniq]
+    return {k: labels[codes[i]] for k, i in zip(names, first)}
 
 
 def _complaint_counts(x, y, rsrp, sinr, prep: ChunkPrep) -> np.ndarray:

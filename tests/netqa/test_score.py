@@ -313,3 +313,115 @@ def test_trends_per_campaign_with_change_flag(tmp_path):
     assert not tr.loc["A1", "change_flag"]
     assert (res.table["n_campaigns"] == 2).all()
     assert pd.read_csv(res.paths["trends_csv"]).shape[0] == len(res.trends)
+
+
+# --- KPI definitions: netqa.kpi's, computed for many regions at once -----------------------------
+def _drive_world(tmp_path):
+    """The committed test world's three drives (canonical CSV) and their events, as one file each."""
+    from pathlib import Path
+
+    d = Path(__file__).resolve().parents[2] / "testdata" / "drives"
+    s = pd.concat([pd.read_csv(p, comment="#") for p in sorted(d.glob("d*_*.csv")) if ".events" not in p.name], ignore_index=True)
+    e = pd.concat([pd.read_csv(p, comment="#") for p in sorted(d.glob("d*_*.events.csv"))], ignore_index=True)
+    s.to_csv(tmp_path / "samples.csv", index=False)
+    e.to_csv(tmp_path / "events.csv", index=False)
+    return tmp_path / "samples.csv", tmp_path / "events.csv", d.parent / "regions.gpkg"
+
+
+def test_test_world_kpis_equal_netqa_kpi_by_region(tmp_path):
+    """Every measured KPI of every test-world region equals netqa.kpi on a hand spatial join.
+
+    The join is done in the metric CRS that scoring works in (the regions'
+    edges are straight lines there, not in lon/lat); regions overlap.
+    """
+    from netqa.schema import KPI_KEYS
+
+    s_path, e_path, r_path = _drive_world(tmp_path)
+    res = score_regions(r_path, tmp_path / "s.gpkg", samples=s_path, events=e_path)
+    reg = load_regions(r_path)[["region_id", "geometry"]]
+    s, e = pd.read_csv(s_path), pd.read_csv(e_path)
+    sj, ej = (gpd.sjoin(gpd.GeoDataFrame(t, geometry=gpd.points_from_xy(t["lon"], t["lat"]), crs=4326).to_crs(reg.crs), reg, predicate="within")
+              for t in (s, e))  # fmt: skip
+    want = {rid: compute_kpis(pd.DataFrame(sj[sj["region_id"] == rid]), pd.DataFrame(ej[ej["region_id"] == rid]), "lte") for rid in reg["region_id"]}
+    got = res.table.set_index("region_id")
+    assert got["n_samples"].sum() > 1000 and got["n_ho_attempts"].sum() > 0
+    for rid, k in want.items():
+        for key in KPI_KEYS:
+            if key == "coverage_rate_ci":
+                cols, vals = ["coverage_rate_ci_low_measured", "coverage_rate_ci_high_measured"], k[key] or [None, None]
+            else:
+                cols, vals = [key if key.startswith("n_") or key.endswith("_rate") and key != "coverage_rate" else f"{key}_measured"], [k[key]]
+                cols = [c if c in got.columns else key for c in cols]
+            for c, v in zip(cols, vals):
+                g = got.loc[rid, c]
+                if v is None:
+                    assert pd.isna(g), (rid, c)
+                else:
+                    assert g == pytest.approx(v, rel=1e-12, abs=1e-12), (rid, c)
+
+
+def test_grouped_kpis_bit_equal_to_compute_kpis():
+    """The vectorised pass reproduces netqa.kpi.compute_kpis exactly, group by group (edge groups included)."""
+    from netqa.score._kpi import EVENT_NAMES, SAMPLE_VALUE_COLUMNS, event_codes, grouped_kpis, period_bits
+
+    rng = np.random.default_rng(3)
+    sizes = [0, 1, 2, 3, 7, 50, 1000, 5]
+    n = sum(sizes)
+    df = pd.DataFrame({"rsrp_dbm": rng.normal(-100, 10, n), "sinr_db": rng.normal(3, 6, n), "rsrq_db": rng.normal(-10, 2, n),
+                       "dl_mbps": rng.uniform(0, 50, n), "ul_mbps": rng.uniform(0, 10, n),
+                       "activity": rng.choice(["download", "upload", None, "idle"], n),
+                       "connected": rng.choice([True, False, None], n)})  # fmt: skip
+    df.loc[rng.uniform(size=n) < 0.1, "rsrp_dbm"] = np.nan
+    df.loc[rng.uniform(size=n) < 0.1, "sinr_db"] = np.nan
+    offs = np.concatenate([[0], np.cumsum(sizes)])
+    df.loc[offs[5] : offs[6] - 1, "sinr_db"] = np.nan  # a group without SINR: judged on RSRP alone
+    df.loc[offs[4] : offs[5] - 1, ["activity", "connected"]] = None  # a group without state: every sample is a period
+    ev = pd.DataFrame({"event": rng.choice(list(EVENT_NAMES) + ["rrc_setup"], 300)})
+    eoffs = np.concatenate([[0], np.cumsum([0, 10, 0, 40, 50, 100, 100, 0])])
+    cols = {c: df[c].to_numpy(float) for c in SAMPLE_VALUE_COLUMNS}
+    cols["periods"] = period_bits(df)
+    got = grouped_kpis(cols, offs, "lte", event_codes(ev["event"]), eoffs)
+    for g in range(len(sizes)):
+        want = compute_kpis(df.iloc[offs[g] : offs[g + 1]], ev.iloc[eoffs[g] : eoffs[g + 1]], "lte")
+        assert got[g] == want, g
+
+
+def test_profile_thresholds_come_from_netqa_kpi(world, tmp_path):
+    prof = tmp_path / "strict.toml"
+    prof.write_text('[profile]\nname = "strict"\ntech = "LTE"\n[coverage]\nrsrp_dbm_min = -90.0\nsinr_db_min = 0.0\n')
+    a = score_regions(world.regions, tmp_path / "a.gpkg", samples=world.samples, coverage=world.coverage).table
+    b = score_regions(world.regions, tmp_path / "b.gpkg", samples=world.samples, coverage=world.coverage, profile=str(prof)).table
+    assert (b["coverage_rate_measured"] < a["coverage_rate_measured"]).all()
+    assert (b["coverage_rate_predicted"] <= a["coverage_rate_predicted"]).all()
+
+
+def test_chunks_and_batches_do_not_change_the_table(world, scored, tmp_path, monkeypatch):
+    """Samples prepared in 5 row chunks and regions run in batches of 2 give the very same table."""
+    import netqa.score.runner as runner
+
+    monkeypatch.setattr(runner, "ROWS_PER_CHUNK", 600)
+    monkeypatch.setattr(runner, "REGIONS_PER_BATCH", 2)
+    assert len(runner._sample_sources(world.samples, None)[0]) == 5
+    res = score_regions(world.regions, tmp_path / "s.gpkg", samples=world.samples, coverage=world.coverage, complaints=world.complaints, cells=world.cells)
+    pd.testing.assert_frame_equal(_plain(res.table), _plain(scored.table))
+    pd.testing.assert_frame_equal(res.trends, scored.trends)
+
+
+def test_complaint_neighbourhood_counts_match_kdtree():
+    from scipy.spatial import cKDTree
+
+    import netqa.score.runner as runner
+
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 2000, 5000), rng.uniform(0, 2000, 5000)
+    rsrp, sinr = rng.normal(-105, 8, 5000), rng.normal(0, 5, 5000)
+    rsrp[::17] = np.nan
+    cx, cy = rng.uniform(-100, 2100, 200), rng.uniform(-100, 2100, 200)
+    prep = runner.ChunkPrep(crs_wkt="", geoms=[], region_batch=np.zeros(0), region_local=np.zeros(0), n_batches=0,
+                            profile=load_profile("lte"), complaints_xy=(cx, cy), complaint_radius_m=150.0)  # fmt: skip
+    got = runner._complaint_counts(x, y, rsrp, sinr, prep)
+    ok = np.isfinite(rsrp)
+    hits = cKDTree(np.column_stack([x[ok], y[ok]])).query_ball_point(np.column_stack([cx, cy]), r=150.0)
+    r_ok, s_ok = rsrp[ok], sinr[ok]
+    want = np.array([[len(h), (r_ok[h] >= -110).sum(), len(h), ((r_ok[h] >= -110) & (s_ok[h] >= -3)).sum()] for h in hits]).T
+    np.testing.assert_array_equal(got, want)
