@@ -156,13 +156,14 @@ def maps(ctx: RunContext):
     from netqa.maps import write_map
 
     coverage = ctx.products["coverage"]
-    layers = dict(cells=cfg.inputs.cells, samples=ctx.products.get("samples"), overwrite=ctx.overwrite)
+    layers = dict(cells=cfg.inputs.cells, samples=ctx.products.get("samples"), overwrite=ctx.overwrite,
+                  regions=ctx.products.get("scores", cfg.inputs.regions))  # outlines, names, scores on every map
     dem = cfg.inputs.dem[0] if cfg.inputs.dem else None
     written = []
     for fmt in cfg.map.formats:
         if fmt == "html":  # one interactive map carries every band as a switchable layer
             written.append(write_map(coverage, ctx.out_dir / "maps" / "coverage.html", band=cfg.map.bands[0],
-                                     regions=ctx.products.get("scores", cfg.inputs.regions), **layers))
+                                     **layers))
             continue
         for band in cfg.map.bands:
             extra = {"dem": dem} if fmt == "png" else {}

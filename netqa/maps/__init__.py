@@ -21,7 +21,15 @@ from pathlib import Path
 
 from netqa.errors import InputError
 from netqa.fileio import check_output
-from netqa.maps.layers import band_legend, band_names, bin_samples, load_cells, load_samples, read_band
+from netqa.maps.layers import (
+    band_legend,
+    band_names,
+    bin_samples,
+    load_cells,
+    load_regions,
+    load_samples,
+    read_band,
+)
 from netqa.maps.legend import Legend, LegendClass, default_legend, legend_for, load_legend
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,7 @@ __all__ = [
     "band_names",
     "load_cells",
     "load_samples",
+    "load_regions",
     "bin_samples",
 ]
 
@@ -79,7 +88,8 @@ def write_map(coverage, out, *, band: str = "rsrp_dbm", cells=None, samples=None
     dem : path, optional
         DEM for a hillshade under the PNG.
     regions : path or GeoDataFrame, optional
-        Region polygons (HTML map), with scores when present.
+        Region polygons (a scores GeoPackage from ``netqa score`` works): outlines with
+        names on every map, and the overall score and grade when the layer has them.
     overwrite : bool
         Replace an existing output.
 
@@ -93,10 +103,12 @@ def write_map(coverage, out, *, band: str = "rsrp_dbm", cells=None, samples=None
     leg = band_legend(cov, legend)
     cells_df = load_cells(cells)
     samples_df = load_samples(samples)
+    regions_gdf = load_regions(regions) if fmt != "geotiff" else None
     if fmt == "png":
         from netqa.maps.static import render_png
 
-        return render_png(out, cov, leg, cells=cells_df, samples=samples_df, dem=dem, title=title, overwrite=overwrite)
+        return render_png(out, cov, leg, cells=cells_df, samples=samples_df, dem=dem, regions=regions_gdf,
+                          title=title, overwrite=overwrite)
     if fmt == "geotiff":
         from netqa.maps.static import write_paletted_geotiff
 
@@ -104,8 +116,9 @@ def write_map(coverage, out, *, band: str = "rsrp_dbm", cells=None, samples=None
     if fmt == "kmz":
         from netqa.maps.kmz import write_kmz
 
-        return write_kmz(out, cov, leg, cells=cells_df, samples=samples_df, title=title, overwrite=overwrite)
+        return write_kmz(out, cov, leg, cells=cells_df, samples=samples_df, regions=regions_gdf, title=title,
+                         overwrite=overwrite)
     from netqa.maps.html import write_html_map
 
     return write_html_map(out, coverage, band=band, legend=leg, cells=cells_df, samples=samples_df,
-                          regions=regions, title=title, overwrite=overwrite)
+                          regions=regions_gdf, title=title, overwrite=overwrite)

@@ -41,10 +41,13 @@ import pandas as pd
 from netqa.fileio import atomic_path, check_output
 from netqa.grid import utm_crs_for
 from netqa.maps.layers import (
+    REGION_COLUMNS,
     band_legend,
     band_names,
     bin_samples,
     cell_half_width_deg,
+    load_regions,
+    region_label,
     read_band,
     sector_wedge_lonlat,
     to_wgs84_rgba,
@@ -58,10 +61,7 @@ __all__ = ["write_html_map", "REGION_SCORE_COLUMNS"]
 #: Metres per degree of latitude: the viewer's map unit is about one metre.
 _M_PER_DEG = 111_320.0
 #: Region columns shown in the hover text when present (KPI names of DESIGN.md).
-REGION_SCORE_COLUMNS = (
-    "region_id", "name", "area_type", "score", "rank", "n_samples", "coverage_rate", "rsrp_dbm_mean", "sinr_db_mean",
-    "dl_mbps_mean", "drop_rate", "ho_success_rate", "n_complaints",
-)
+REGION_SCORE_COLUMNS = REGION_COLUMNS
 _E = html.escape
 
 
@@ -114,28 +114,7 @@ def _path(points, proj: _Proj, close: bool = True) -> str:
     return d + (" Z" if close else "")
 
 
-def _load_regions(regions):
-    if regions is None:
-        return None
-    import geopandas as gpd
-
-    if isinstance(regions, gpd.GeoDataFrame):
-        gdf = regions
-    else:
-        import pyogrio
-
-        from netqa.errors import InputError
-
-        p = Path(regions)
-        if not p.exists():
-            raise InputError(f"{p}: regions file not found")
-        layers = [name for name, _ in pyogrio.list_layers(p)]
-        gdf = gpd.read_file(p, layer="scores" if "scores" in layers else layers[0])
-    if gdf.crs is None:
-        from netqa.errors import CRSError
-
-        raise CRSError("regions: the layer has no CRS; set one (e.g. EPSG:4326) in the file")
-    return gdf.to_crs(4326)
+_load_regions = load_regions
 
 
 def _regions_svg(gdf, proj: _Proj) -> str:
@@ -151,9 +130,10 @@ def _regions_svg(gdf, proj: _Proj) -> str:
         )
         tip = _tooltip((c, row[c]) for c in REGION_SCORE_COLUMNS if c in row.index)
         parts.append(f"<path class='region' fill-rule='evenodd' d='{d}'>{tip}</path>")
-        if "name" in row.index and isinstance(row["name"], str):
+        label = region_label(row).replace("\n", " · ")
+        if label:
             c = geom.representative_point()
-            parts.append(f"<text class='rlabel' x='{proj.x(c.x):.1f}' y='{proj.y(c.y):.1f}'>{_E(row['name'])}</text>")
+            parts.append(f"<text class='rlabel' x='{proj.x(c.x):.1f}' y='{proj.y(c.y):.1f}'>{_E(label)}</text>")
     return "".join(parts)
 
 

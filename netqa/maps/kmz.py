@@ -12,7 +12,9 @@ One ``Folder`` per layer: the coverage ``GroundOverlay`` (its ``LatLonBox`` is
 the raster's bounds reprojected to WGS84, see
 :func:`netqa.maps.layers.to_wgs84_rgba`), the legend ``ScreenOverlay``, sites
 (a ``Point`` placemark per site, a ``Polygon`` wedge per sector along its
-azimuth, cell attributes in the balloons) and measured bins (coloured points).
+azimuth, cell attributes in the balloons), regions (outline and a label point
+named with the region and its score, scorecard columns in the balloon) and
+measured bins (coloured points).
 
 Every string from an input file goes through :func:`html.escape` before it is
 put into a balloon (Google Earth renders balloons as HTML) and through
@@ -36,9 +38,11 @@ import pandas as pd
 from netqa.fileio import atomic_path, check_output
 from netqa.grid import utm_crs_for
 from netqa.maps.layers import (
+    REGION_COLUMNS,
     CoverageBand,
     bin_samples,
     cell_half_width_deg,
+    region_label,
     sector_wedge_lonlat,
     to_wgs84_rgba,
     wgs84_bounds,
@@ -139,6 +143,15 @@ def _styles(doc, legend: Legend, sample_legend: Legend | None) -> None:
             _sub(icon_style, "scale", "0.6")
             _sub(_sub(icon_style, "Icon"), "href", "files/dot.png")
             _sub(_sub(st, "LabelStyle"), "scale", "0")
+    st = _sub(doc, "Style", id="region")
+    _sub(_sub(st, "IconStyle"), "scale", "0")  # the label point shows its name only
+    _sub(_sub(st, "LabelStyle"), "scale", "0.9")
+    line = _sub(st, "LineStyle")
+    _sub(line, "color", "ffffffff")
+    _sub(line, "width", "2")
+    poly = _sub(st, "PolyStyle")
+    _sub(poly, "fill", "0")
+    _sub(poly, "outline", "1")
     st = _sub(doc, "Style", id="bin_none")
     icon_style = _sub(st, "IconStyle")
     _sub(icon_style, "scale", "0.6")
@@ -170,6 +183,32 @@ def _cells_folder(doc, cells: pd.DataFrame, radius_m: float) -> None:
             _sub(_sub(_sub(poly, "outerBoundaryIs"), "LinearRing"), "coordinates", _coords(ring))
 
 
+def _region_rings(geom):
+    polys = list(geom.geoms) if geom.geom_type.startswith("Multi") else [geom]
+    return [(list(p.exterior.coords), [list(r.coords) for r in p.interiors]) for p in polys if p.geom_type == "Polygon"]
+
+
+def _regions_folder(doc, regions) -> None:
+    """One placemark per region: its outline (no fill) and a label point named with the name and score."""
+    folder = _sub(doc, "Folder")
+    scored = "score_overall" in regions.columns or "score" in regions.columns
+    _sub(folder, "name", f"Regions ({len(regions)}){' with scores' if scored else ''}")
+    for _, row in regions.iterrows():
+        pm = _sub(folder, "Placemark")
+        _sub(pm, "name", region_label(row).replace("\n", " · "))
+        _sub(pm, "description", balloon_table((c, row[c]) for c in REGION_COLUMNS if c in row.index))
+        _sub(pm, "styleUrl", "#region")
+        multi = _sub(pm, "MultiGeometry")
+        c = row.geometry.representative_point()
+        _sub(_sub(multi, "Point"), "coordinates", f"{c.x:.7f},{c.y:.7f},0")
+        for outer, inners in _region_rings(row.geometry):
+            poly = _sub(multi, "Polygon")
+            _sub(poly, "tessellate", "1")
+            _sub(_sub(_sub(poly, "outerBoundaryIs"), "LinearRing"), "coordinates", _coords(outer))
+            for ring in inners:
+                _sub(_sub(_sub(poly, "innerBoundaryIs"), "LinearRing"), "coordinates", _coords(ring))
+
+
 def _samples_folder(doc, bins: pd.DataFrame, legend: Legend | None, column: str | None, bin_m: float, n_samples: int):
     folder = _sub(doc, "Folder")
     what = legend.title if legend is not None else "samples"
@@ -195,8 +234,8 @@ def _sample_legend(samples: pd.DataFrame, band: CoverageBand, legend: Legend) ->
 
 
 def write_kmz(path, band: CoverageBand, legend: Legend, *, cells: pd.DataFrame | None = None,
-              samples: pd.DataFrame | None = None, title: str | None = None, bin_m: float | None = None,
-              overwrite: bool = False) -> Path:
+              samples: pd.DataFrame | None = None, regions=None, title: str | None = None,
+              bin_m: float | None = None, overwrite: bool = False) -> Path:
     """Write a KMZ: coverage overlay, legend, sites and sectors, measured bins.
 
     Parameters
@@ -211,6 +250,9 @@ def write_kmz(path, band: CoverageBand, legend: Legend, *, cells: pd.DataFrame |
         Canonical cells.
     samples : pandas.DataFrame, optional
         Measured samples; binned on ``bin_m`` squares (dBm averaged in the linear domain).
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons in WGS84 (:func:`netqa.maps.layers.load_regions`): a folder of
+        outlines named with the region name and, when present, the overall score and grade.
     bin_m : float, optional
         Bin size for samples [m]; default the raster's pixel size (metric CRS) or 50 m.
     """
@@ -254,6 +296,8 @@ def write_kmz(path, band: CoverageBand, legend: Legend, *, cells: pd.DataFrame |
     if cells is not None and len(cells):
         span_m = max(east - west, north - south) * 111_320.0 * math.cos(math.radians(0.5 * (south + north)))
         _cells_folder(doc, cells, radius_m=max(30.0, 0.02 * span_m))
+    if regions is not None and len(regions):
+        _regions_folder(doc, regions)
     if samples is not None and len(samples):
         if sample_column is not None:
             bins = bin_samples(samples, sample_column, metric_crs, bin_m)

@@ -45,10 +45,20 @@ __all__ = [
     "sector_wedge_lonlat",
     "to_wgs84_rgba",
     "WGS84Image",
+    "load_regions",
+    "region_label",
+    "label_point",
+    "REGION_COLUMNS",
 ]
 
 #: Half-width of a drawn sector wedge when the table has no beamwidth. [deg]
 WEDGE_HALF_WIDTH_DEG = 30.0
+#: Region columns shown in balloons and hover text when present (names of DESIGN.md and ``netqa score``).
+REGION_COLUMNS = (
+    "region_id", "name", "area_type", "rank", "score_overall", "grade_overall", "score", "n_samples",
+    "coverage_rate", "coverage_rate_measured", "coverage_rate_predicted", "rsrp_dbm_mean", "sinr_db_mean",
+    "dl_mbps_mean", "dl_mbps_mean_measured", "drop_rate", "ho_success_rate", "complaints_n",
+)
 #: Columns averaged in the linear (power) domain when binning samples.
 _POWER_COLUMNS = ("rsrp_dbm",)
 
@@ -251,6 +261,81 @@ def cell_half_width_deg(row) -> float:
     if hpbw is not None and np.isfinite(hpbw) and 0 < hpbw <= 360:
         return float(hpbw) / 2.0
     return WEDGE_HALF_WIDTH_DEG
+
+
+# --- regions ---------------------------------------------------------------------------------
+
+
+def load_regions(regions):
+    """Region polygons in WGS84: a GeoDataFrame, or a vector file (layer ``scores`` when present, else the first).
+
+    A scores GeoPackage (``netqa score``) carries ``score_overall`` and
+    ``grade_overall``, which the maps show beside the region names.
+
+    Raises
+    ------
+    netqa.errors.InputError
+        File missing; no geometry.
+    netqa.errors.CRSError
+        The layer has no CRS.
+    """
+    if regions is None:
+        return None
+    import geopandas as gpd
+
+    if isinstance(regions, gpd.GeoDataFrame):
+        gdf, source = regions, "regions"
+    else:
+        import pyogrio
+
+        p = Path(regions)
+        source = str(p)
+        if not p.exists():
+            raise InputError(f"{p}: regions file not found")
+        layers = [name for name, _ in pyogrio.list_layers(p)]
+        gdf = gpd.read_file(p, layer="scores" if "scores" in layers else layers[0])
+    if gdf.crs is None:
+        raise CRSError(f"{source}: the layer has no CRS; set one (e.g. EPSG:4326) in the file")
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    return gdf.to_crs(4326).reset_index(drop=True)
+
+
+def _present(v) -> bool:
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
+
+
+def label_point(geom, clip_box=None):
+    """Where to write a polygon's label: the pole of inaccessibility of its largest part (inside the
+    ``clip_box`` shapely geometry when given), so a ring around another region is labelled on the ring.
+    None when nothing is left.
+    """
+    from shapely.ops import polylabel
+
+    if clip_box is not None:
+        geom = geom.intersection(clip_box)
+    if geom.is_empty:
+        return None
+    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and not g.is_empty]
+    if not parts:
+        return geom.representative_point()
+    part = max(parts, key=lambda g: g.area)
+    return polylabel(part, tolerance=math.sqrt(part.area) / 100.0)
+
+
+def region_label(row, with_score: bool = True) -> str:
+    """``name`` (else ``region_id``) and, when the row carries one, the overall score and grade.
+
+    >>> region_label({"region_id": "R1", "name": "North", "score_overall": 51.27, "grade_overall": "D"})
+    'North\\n51 (D)'
+    """
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: d)
+    name = get("name") if _present(get("name")) else get("region_id", "")
+    label = str(name) if _present(name) else ""
+    score = get("score_overall") if _present(get("score_overall")) else get("score")
+    if with_score and _present(score):
+        grade = get("grade_overall")
+        label += f"\n{float(score):.0f}" + (f" ({grade})" if _present(grade) else "")
+    return label
 
 
 # --- samples ---------------------------------------------------------------------------------

@@ -120,8 +120,8 @@ def _legend_labels(legend: Legend, band: CoverageBand) -> list[str]:
     return [f"{c.label}   ({100.0 * n / total:.1f} %)" for c, n in zip(legend.classes, counts)]
 
 
-def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=None, dem=None,
-               title: str | None = None, overwrite: bool = False, dpi: int = 150) -> Path:
+def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=None, dem=None, regions=None,
+               title: str | None = None, overwrite: bool = False, dpi: int = 150, width_px: int | None = None) -> Path:
     """Draw ``band`` classified by ``legend`` and write a PNG atomically.
 
     Parameters
@@ -138,16 +138,23 @@ def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=
         Measured samples (lat, lon and, when present, the band's column).
     dem : path, optional
         DEM GeoTIFF drawn as a hillshade under a semi-transparent coverage.
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons (:func:`netqa.maps.layers.load_regions`): outlines labelled
+        with the name and, when the layer carries ``score_overall``, the score and grade.
     title : str, optional
         Map title (default: the legend heading).
     dpi : int
         Output resolution; the figure is 10 x 8 inches.
+    width_px : int, optional
+        Output width in pixels instead (the figure keeps its 10:8 shape).
     """
     out = check_output(path, overwrite)
     if band.transform.b != 0 or band.transform.d != 0:
         raise RasterError(f"{band.path}: rotated rasters are not supported; warp it north-up first (gdalwarp)")
     left, bottom, right, top = band.bounds
     extent = (left, right, bottom, top)
+    if width_px is not None:
+        dpi = width_px / 10.0
     fig = Figure(figsize=(10, 8), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -169,6 +176,11 @@ def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=
         _draw_cells(ax, cells, band, span)
         handles.append(Line2D([], [], marker="^", color="k", linestyle="", markersize=7, label=f"site ({cells['site_id'].nunique()})"))
         handles.append(Patch(facecolor="white", edgecolor="k", label="sector (azimuth)"))
+    if regions is not None and len(regions):
+        _draw_regions(ax, regions, band)
+        scored = "score_overall" in regions.columns or "score" in regions.columns
+        handles.append(Line2D([], [], color="k", linestyle="--", linewidth=1.2,
+                              label=f"region ({len(regions)}){', score (grade)' if scored else ''}"))
     if samples is not None and len(samples):
         _draw_samples(ax, samples, band, legend)
         handles.append(Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor="k", linestyle="",
@@ -213,6 +225,43 @@ def _draw_cells(ax, cells, band: CoverageBand, span: float) -> None:
         for name, xi, yi in zip(sites["site_id"], np.atleast_1d(sx), np.atleast_1d(sy)):
             ax.annotate(str(name), (xi, yi), xytext=(4, -9), textcoords="offset points", fontsize=7, zorder=6,
                         bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.7))
+
+
+def _draw_regions(ax, regions, band: CoverageBand) -> None:
+    """Outlines (white under a dashed black line, readable on every class colour) and labels."""
+    import matplotlib.patheffects as pe
+
+    from shapely.geometry import box
+
+    from netqa.maps.layers import label_point, region_label
+
+    gdf = regions.to_crs(band.crs.to_wkt())
+    view = box(*band.bounds)
+    halo = [pe.withStroke(linewidth=2.5, foreground="white")]
+    for geom, (_, row) in zip(gdf.geometry, gdf.iterrows()):
+        polys = list(geom.geoms) if geom.geom_type.startswith("Multi") else [geom]
+        for poly in polys:
+            if poly.geom_type != "Polygon":
+                continue
+            for ring in (poly.exterior, *poly.interiors):
+                x, y = np.asarray(ring.xy)
+                ax.plot(x, y, color="white", linewidth=2.4, zorder=5.5, solid_capstyle="round")
+                ax.plot(x, y, color="k", linewidth=1.1, linestyle="--", zorder=5.6)
+        label = region_label(row)
+        c = label_point(geom, view) if label else None
+        if c is None:
+            continue
+        # A label on a ring (or off-centre) reads outward from the region's middle; near a map edge, inward.
+        l, b, r, t = band.bounds
+        gx0, _, gx1, _ = geom.bounds
+        frac, off = (c.x - l) / (r - l), (c.x - 0.5 * (gx0 + gx1)) / max(gx1 - gx0, 1e-9)
+        ha = "center"
+        if frac > 0.85 or (off < -0.25 and frac > 0.15):
+            ha = "right"
+        elif frac < 0.15 or off > 0.25:
+            ha = "left"
+        ax.text(c.x, c.y, label, ha=ha, va="center", fontsize=8, fontweight="bold", zorder=8,
+                path_effects=halo, clip_on=True)
 
 
 def _draw_samples(ax, samples, band: CoverageBand, legend: Legend) -> None:
