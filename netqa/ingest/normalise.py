@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netqa.ingest.batch import FLAG_BITS, NAT, Batch, constant_dict, dict_codes, map_dict, per_value
+from propagation._jit import jit
 
 log = logging.getLogger(__name__)
 
@@ -127,30 +128,44 @@ def _fixes(lat: np.ndarray, lon: np.ndarray, seg: np.ndarray) -> np.ndarray:
 
 
 def _interpolate(t, lat, lon, seg, max_fix_gap_s):
-    """interpolate_positions, also returning the fix mask; works on the non-fix rows only."""
+    """interpolate_positions, also returning the fix mask (one pass of a compiled kernel)."""
     n = t.size
     lat2, lon2 = lat.copy(), lon.copy()
     moved = np.zeros(n, dtype=bool)
+    seg = np.ascontiguousarray(seg, dtype=np.int64)
     fix = _fixes(lat, lon, seg)
-    if n < 2:
-        return lat2, lon2, moved, fix
-    fix_idx = np.flatnonzero(fix)
-    k = np.cumsum(fix) - 1  # position in fix_idx of the last fix at or before each row (-1: none)
-    rows = np.flatnonzero(~fix & (k >= 0) & (k + 1 < fix_idx.size))
-    if rows.size == 0:
-        return lat2, lon2, moved, fix
-    kk = k[rows]
-    pi, qi = fix_idx[kk], fix_idx[kk + 1]
-    dt = t[qi] - t[pi]
-    ok = (seg[pi] == seg[qi]) & (dt <= max_fix_gap_s * NS)  # segments are contiguous: rows between share it
-    rows, pi, qi, dt = rows[ok], pi[ok], qi[ok], dt[ok].astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(dt > 0, (t[rows] - t[pi]) / np.where(dt > 0, dt, 1.0), 0.0)
-    np.clip(w, 0.0, 1.0, out=w)
-    lat2[rows] = lat[pi] + w * (lat[qi] - lat[pi])
-    lon2[rows] = lon[pi] + w * (lon[qi] - lon[pi])
-    moved[rows] = True
+    if n >= 2:
+        _interp_kernel(np.ascontiguousarray(t, dtype=np.int64), np.ascontiguousarray(lat, dtype=np.float64),
+                       np.ascontiguousarray(lon, dtype=np.float64), seg, fix, float(max_fix_gap_s) * NS, lat2, lon2, moved)
     return lat2, lon2, moved, fix
+
+
+@jit
+def _interp_kernel(t, lat, lon, seg, fix, max_gap_ns, lat2, lon2, moved):  # pragma: no cover - compiled
+    n = t.size
+    nxt = np.empty(n, dtype=np.int64)  # first fix strictly after each row (-1: none)
+    q = -1
+    for i in range(n - 1, -1, -1):
+        nxt[i] = q
+        if fix[i]:
+            q = i
+    p = -1  # last fix at or before the row
+    for i in range(n):
+        if fix[i]:
+            p = i
+            continue
+        q = nxt[i]
+        if p < 0 or q < 0 or seg[p] != seg[q]:  # segments are contiguous: rows between share it
+            continue
+        dt = t[q] - t[p]
+        if dt > max_gap_ns:
+            continue
+        w = 0.0
+        if dt > 0:
+            w = min(max((t[i] - t[p]) / dt, 0.0), 1.0)
+        lat2[i] = lat[p] + w * (lat[q] - lat[p])
+        lon2[i] = lon[p] + w * (lon[q] - lon[p])
+        moved[i] = True
 
 
 _CALL_PHASE = {

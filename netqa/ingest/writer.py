@@ -160,14 +160,18 @@ class SampleWriter:
             fut.result()
 
     def write(self, b: Batch | None, file: str) -> None:
+        """Queue one batch; its table is built and encoded in the background thread."""
         if b is None or len(b) == 0:
             return
-        tbl = batch_to_table(b, file, self.with_cells)
         self._wait()
+        self._pending = self._pool.submit(self._encode, b, file)
+        self.n += len(b)
+
+    def _encode(self, b: Batch, file: str) -> None:
+        tbl = batch_to_table(b, file, self.with_cells)
         if self.writer is None:
             self.writer = _parquet_writer(self.path, tbl.schema)
-        self._pending = self._pool.submit(self.writer.write_table, tbl, row_group_size=ROW_GROUP_ROWS)
-        self.n += len(b)
+        self.writer.write_table(tbl, row_group_size=ROW_GROUP_ROWS)
 
     def close(self) -> None:
         try:
