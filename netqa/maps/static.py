@@ -198,7 +198,9 @@ def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=
               fontsize=8, title_fontsize=9, frameon=True, borderaxespad=0.0)
     _scale_bar(ax, band, left, right, bottom, top)
     _north_arrow(ax, _convergence_deg(band))
-    fig.text(0.01, 0.005, _crs_note(band), fontsize=7, color="0.25", ha="left", va="bottom")
+    # Inside the map's lower-right corner: below the axes it would collide with the x label on narrow figures.
+    ax.text(0.995, 0.006, _crs_note(band), transform=ax.transAxes, fontsize=7, color="0.2", ha="right", va="bottom",
+            zorder=9, bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.8))
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     log.info("wrote %s", out)
