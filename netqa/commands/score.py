@@ -33,6 +33,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", default="lte", metavar="lte|nr|FILE.toml", help="KPI threshold profile (default: lte)")
     parser.add_argument("--campaign-window", metavar="FREQ", help="make campaigns from sample time (pandas frequency: MS, W, 7D) when samples have no 'campaign' column")
     parser.add_argument("--complaint-radius-m", type=float, default=100.0, metavar="M", help="radius for measured coverage around a complaint [m] (default 100)")
+    parser.add_argument("--no-repair", dest="repair", action="store_false",
+                        help="reject invalid polygons (row 'failed' with the reason) instead of repairing them with a warning")
     add_overwrite(parser)
 
 
@@ -48,6 +50,6 @@ def run(args) -> int:
         args.regions, args.out, samples=args.samples, events=args.events, coverage=args.coverage,
         complaints=args.complaints, cells=args.cells, scheme=args.scheme, profile=args.profile,
         scheduler=args.scheduler, workers=args.workers, campaign_window=args.campaign_window,
-        complaint_radius_m=args.complaint_radius_m, overwrite=args.overwrite,
+        complaint_radius_m=args.complaint_radius_m, overwrite=args.overwrite, repair=args.repair,
     )  # fmt: skip
     return 0

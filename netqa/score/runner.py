@@ -42,6 +42,7 @@ import logging
 import math
 import operator
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,7 @@ def score_regions(
     complaint_radius_m: float = 100.0,
     traffic_column: str = "offered_traffic_mbps",
     overwrite: bool = False,
+    repair: bool = True,
     on_region_done: Callable[[str], None] | None = None,
 ) -> ScoreResult:
     """Regional scorecards from field test, simulation and user feedback.
@@ -172,6 +174,9 @@ def score_regions(
         Regions column with the offered traffic per region. [Mbit/s]
     overwrite : bool
         Replace existing outputs.
+    repair : bool
+        Repair invalid polygons with a warning (default); ``False`` rejects
+        them (their rows are ``failed`` with the reason).
     on_region_done : callable, optional
         Called with each region id as its result is stored (progress hooks).
     """
@@ -182,14 +187,14 @@ def score_regions(
     prof = _kpi.profile_of(profile)
     cov = open_coverage(coverage) if coverage else None
     target_crs = CRS.from_wkt(cov.crs_wkt) if cov else None
-    reg = load_regions(regions, target_crs=target_crs)
+    reg = load_regions(regions, target_crs=target_crs, repair=repair)
     n_reg = len(reg)
     geoms = [g if st not in ("failed", "empty") else None for g, st in zip(reg.geometry, reg["status"])]
     traffic = pd.to_numeric(reg[traffic_column], errors="coerce") if traffic_column in reg.columns else None
 
     # --- resume state ----------------------------------------------------------------
     parts_dir = Path(str(paths["gpkg"]) + ".parts")
-    base_fp = _fingerprint([regions, samples, events, coverage, complaints, cells], profile, campaign_window, complaint_radius_m, traffic_column)
+    base_fp = _fingerprint([regions, samples, events, coverage, complaints, cells], profile, campaign_window, complaint_radius_m, traffic_column, repair)
     fps = [_region_fp(base_fp, r) for r in reg.itertuples(index=False)]
     results: list = [None] * n_reg
     n_resumed = 0
@@ -233,6 +238,7 @@ def score_regions(
     dens = _capacity_density(cells, cov) if cells and cov is not None else None
 
     parts_dir.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
     client = cluster = None
     try:
         if len(todo) and (scheduler or workers > 1):
@@ -265,6 +271,7 @@ def score_regions(
                 chunk_meta.append(res["meta"])
                 pieces.append(res["pieces"])
         summary = _merge_meta(chunk_meta, prep)
+        log.info("samples prepared: %d rows in %d chunk(s), %d region batch(es) (%.1f s)", summary["n_rows"], len(chunk_meta), len(batches), time.perf_counter() - t_start)
         if samples and summary["n_rows"] and not summary["n_assigned"]:
             log.warning("%s: none of the %d samples fall in any region; check that the regions' CRS (%s) is right",
                         samples, summary["n_rows"], reg.crs.to_string() if reg.crs else "none")  # fmt: skip
@@ -303,6 +310,7 @@ def score_regions(
         if cluster is not None:
             cluster.close()
 
+    log.info("regions computed (%.1f s since the samples were read)", time.perf_counter() - t_start)
     # --- assemble, score, write ---------------------------------------------------------
     rows = [_json_clean(r[0]) for r in results]
     trend_rows = [t for r in results for t in r[1]]

@@ -425,3 +425,12 @@ def test_complaint_neighbourhood_counts_match_kdtree():
     r_ok, s_ok = rsrp[ok], sinr[ok]
     want = np.array([[len(h), (r_ok[h] >= -110).sum(), len(h), ((r_ok[h] >= -110) & (s_ok[h] >= -3)).sum()] for h in hits]).T
     np.testing.assert_array_equal(got, want)
+
+
+def test_cli_no_repair_rejects_invalid_polygon_in_its_row(world, tmp_path):
+    p = _regions(tmp_path, [BOWTIE, shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)])
+    out = tmp_path / "nr.gpkg"
+    assert cli_main(["-q", "score", "--regions", str(p), "--samples", str(world.samples), "--no-repair", "--out", str(out)]) == 0
+    t = gpd.read_file(out, layer="scores").set_index("region_id")
+    assert t.loc["A0", "status"] == "failed" and "Self-intersection" in t.loc["A0", "notes"]
+    assert t.loc["A1", "status"] == "ok" and t.loc["A1", "n_samples"] > 0
