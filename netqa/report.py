@@ -417,7 +417,7 @@ def _section_maps(run: _Run, target: Path) -> str:
         out.append(_empty("no coverage maps in the run folder"))
     else:
         out.append("<p class='muted'>Predicted coverage in the field's classes; measured samples are drawn as "
-                   "black-edged dots over the prediction, sites as triangles with their sectors.</p>")
+                   "black-edged dots over the prediction, sites as triangles with their sectors, regions as dashed outlines with their score and grade.</p>")
         out.append(_img(maps[0], run.root))
         for i in range(1, len(maps), 2):
             out.append(f"<div class='pair'>{''.join(_img(p, run.root) for p in maps[i:i + 2])}</div>")
