@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netqa.ingest.batch import FLAG_BITS, NAT, Batch, constant_dict, dict_codes, map_dict, per_value
+from netqa.ingest.batch import FLAG_BITS, NAT, Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
 from propagation._jit import jit
 
 log = logging.getLogger(__name__)
@@ -469,33 +469,49 @@ class CellMatcher:
         self.has_pci = "pci" in cells.columns and cells["pci"].notna().any()
 
     def match(self, b: Batch) -> Batch:
+        """Set ``cell_id`` to the matched table id (null when unmatched), ``log_cell_id`` and ``cell_matched``.
+
+        Vectorised: ids through the dictionary, PCI matches per distinct (PCI, EARFCN) pair.
+        """
         n = len(b)
-        raw = b.cols.get("cell_id", pa.nulls(n, pa.string()))
-        ok = pc.fill_null(pc.is_in(raw, value_set=self.ids), False).to_numpy(zero_copy_only=False)
-        matched = np.asarray(pc.fill_null(raw, "").to_numpy(zero_copy_only=False), dtype=object)
-        matched = np.where(ok, matched, None)
+        raw = dict_array(b.cols["cell_id"]) if "cell_id" in b.cols else constant_dict(None, n)
+        ok = pc.fill_null(pc.is_in(raw, value_set=self.ids), False).to_numpy(zero_copy_only=False).copy()
+        codes, values = dict_codes(raw)
+        out = np.where(ok, codes, -1)
         if self.has_pci and "pci" in b.cols and (~ok).any():
-            pci = b.cols["pci"]
-            cand = np.flatnonzero(~ok & np.isfinite(pci) & np.isfinite(b.cols["lat"]))
-            c = self.cells
-            cpci = pd.to_numeric(c["pci"], errors="coerce").to_numpy(np.float64)
-            cearf = pd.to_numeric(c["earfcn"], errors="coerce").to_numpy(np.float64) if "earfcn" in c else np.full(len(c), np.nan)
-            clat, clon = c["lat"].to_numpy(np.float64), c["lon"].to_numpy(np.float64)
-            cid = c["cell_id"].astype(str).to_numpy(object)
-            earf = b.cols.get("earfcn")
-            for i in cand:
-                sel = cpci == pci[i]
-                if earf is not None and np.isfinite(earf[i]):
-                    sel &= ~np.isfinite(cearf) | (cearf == earf[i])
-                if not sel.any():
-                    continue
-                d = _haversine_km(b.cols["lat"][i], b.cols["lon"][i], clat[sel], clon[sel])
-                j = int(np.argmin(d))
-                if d[j] <= self.max_dist_km:
-                    matched[i] = cid[sel][j]
-                    ok[i] = True
+            pci, lat, lon = b.cols["pci"], b.cols["lat"], b.cols["lon"]
+            cand = np.flatnonzero(~ok & np.isfinite(pci) & np.isfinite(lat) & np.isfinite(lon))
+            if cand.size:
+                c = self.cells
+                cpci = pd.to_numeric(c["pci"], errors="coerce").to_numpy(np.float64)
+                cearf = pd.to_numeric(c["earfcn"], errors="coerce").to_numpy(np.float64) if "earfcn" in c else np.full(len(c), np.nan)
+                clat, clon = c["lat"].to_numpy(np.float64), c["lon"].to_numpy(np.float64)
+                cid = c["cell_id"].astype(str).to_numpy(object)
+                earf = b.cols.get("earfcn")
+                e = earf[cand] if earf is not None else np.full(cand.size, np.nan)
+                key = pci[cand] * 1e8 + np.where(np.isfinite(e), e + 1.0, 0.0)  # exact in float64
+                order = np.argsort(key, kind="stable")
+                bounds = np.flatnonzero(np.diff(key[order])) + 1
+                index = {v: k for k, v in enumerate(values)}
+                for grp in np.split(order, bounds):  # one pass per distinct (PCI, EARFCN): few
+                    rows = cand[grp]
+                    p, ef = pci[rows[0]], e[grp[0]]
+                    sel = cpci == p
+                    if np.isfinite(ef):
+                        sel &= ~np.isfinite(cearf) | (cearf == ef)
+                    if not sel.any():
+                        continue
+                    d = _haversine_km(lat[rows][:, None], lon[rows][:, None], clat[sel][None, :], clon[sel][None, :])
+                    j = np.argmin(d, axis=1)
+                    good = d[np.arange(rows.size), j] <= self.max_dist_km
+                    uids, uinv = np.unique(cid[sel][j[good]], return_inverse=True)
+                    out[rows[good]] = np.array([index.setdefault(x, len(index)) for x in uids], dtype=np.int64)[uinv.ravel()]
+                    ok[rows[good]] = True
+                values = list(index)
+        mask = out < 0
         b.cols["log_cell_id"] = raw
-        b.cols["cell_id"] = pa.array(matched.tolist(), type=pa.string())
+        b.cols["cell_id"] = pa.DictionaryArray.from_arrays(pa.array(out.astype(np.int32), mask=mask if mask.any() else None),
+                                                           pa.array(values, type=pa.string()))
         b.cols["cell_matched"] = ok
         self.n_matched += int(ok.sum())
         self.n_unmatched += int((~ok).sum())

@@ -92,3 +92,25 @@ def test_swap_check_undecided_without_positions():
     assert chk.decide(np.array([np.nan]), np.array([np.nan])) is None
     assert chk.decide(np.array([-8.41]), np.array([51.91])) is True
     assert chk.decide(np.array([51.91]), np.array([-8.41])) is False
+
+
+def test_pci_matching_picks_nearest_cell_with_that_pci_and_earfcn():
+    from netqa.ingest.batch import Batch, constant_dict
+    from netqa.ingest.normalise import CellMatcher, _haversine_km
+
+    rng = np.random.default_rng(5)
+    cells = pd.DataFrame({"cell_id": [f"C{i}" for i in range(40)], "lat": rng.uniform(51.8, 52.0, 40),
+                          "lon": rng.uniform(-8.6, -8.3, 40), "pci": rng.integers(0, 6, 40), "earfcn": rng.choice([100, 300], 40)})
+    n = 300
+    lat, lon = rng.uniform(51.8, 52.0, n), rng.uniform(-8.6, -8.3, n)
+    pci = rng.integers(0, 8, n).astype(float)  # 6 and 7 exist in no cell
+    earfcn = np.where(rng.random(n) < 0.3, np.nan, rng.choice([100.0, 300.0], n))
+    b = Batch({"lat": lat, "lon": lon, "pci": pci, "earfcn": earfcn, "cell_id": constant_dict(None, n)}, np.arange(n))
+    got = CellMatcher(cells).match(b).cols["cell_id"].to_pylist()
+    for i in range(n):  # row by row: nearest cell with the same PCI (and EARFCN when logged), within 30 km
+        sel = (cells["pci"] == pci[i]) & (np.isnan(earfcn[i]) | (cells["earfcn"] == earfcn[i]))
+        if not sel.any():
+            assert got[i] is None
+            continue
+        d = _haversine_km(lat[i], lon[i], cells["lat"][sel].to_numpy(), cells["lon"][sel].to_numpy())
+        assert got[i] == cells["cell_id"][sel].to_numpy()[np.argmin(d)]
