@@ -27,6 +27,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--coverage", metavar="COVERAGE.tif", help="coverage GeoTIFF from netqa predict")
     parser.add_argument("--complaints", metavar="C", help="user complaints CSV")
     parser.add_argument("--cells", metavar="CELLS", help="cell table (bandwidth for predicted capacity and load)")
+    parser.add_argument("--traffic-raster", metavar="TRAFFIC.tif",
+                        help="offered traffic density raster [Mbit/s per km²], summed per region for the predicted load "
+                             "(default: the regions' offered_traffic_mbps column)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="local Dask worker processes (default 1: in this process)")
     parser.add_argument("--scheme", metavar="SCHEME.toml", help="scoring scheme (default: the documented netqa default)")
@@ -51,5 +54,6 @@ def run(args) -> int:
         complaints=args.complaints, cells=args.cells, scheme=args.scheme, profile=args.profile,
         scheduler=args.scheduler, workers=args.workers, campaign_window=args.campaign_window,
         complaint_radius_m=args.complaint_radius_m, overwrite=args.overwrite, repair=args.repair,
+        traffic_raster=args.traffic_raster,
     )  # fmt: skip
     return 0

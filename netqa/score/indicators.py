@@ -23,7 +23,9 @@ methods give the indicator, the plain key where only one does):
 * simulation: ``coverage_rate_predicted`` (area-weighted), RSRP/SINR/DL/UL
   ``*_predicted``, ``raster_covered_share``, ``capacity_mbps_predicted``,
   ``capacity_mbps_per_km2_predicted``, ``offered_traffic_mbps`` and
-  ``load_predicted`` (offered ÷ capacity) where traffic is given;
+  ``load_predicted`` (offered ÷ capacity) where traffic is given: a regions
+  column, or a traffic-density raster summed over the region's area
+  (:func:`netqa.score.zonal.zonal_traffic`, ``traffic_covered_share``);
 * user feedback: ``complaints_n``, ``complaints_per_km2``,
   ``complaints_per_1000_samples``, the same per category
   (``complaints_<category>_per_km2`` ...), ``complaints_coverage_per_km2``
@@ -51,7 +53,7 @@ import numpy as np
 
 from netqa.schema import COMPLAINT_CATEGORIES, KPI_KEYS
 from netqa.score import _kpi
-from netqa.score.zonal import PREDICTED_KEYS, CoverageInfo, zonal_indicators
+from netqa.score.zonal import PREDICTED_KEYS, CoverageInfo, TrafficInfo, zonal_indicators, zonal_traffic
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,7 @@ class RegionMeta:
     geometry: object  # shapely, in the coverage raster's CRS when there is one
     area_km2: float
     offered_traffic_mbps: float | None = None
+    crs_wkt: str | None = None  # CRS of ``geometry``
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Batch:
     complaints: dict | None = None
     has_samples_input: bool = False
     has_complaints_input: bool = False
+    traffic: TrafficInfo | None = None  # offered-traffic density raster (replaces the regions' column)
 
 
 def merge_pieces(pieces, n_regions: int, campaigns: tuple = ()) -> tuple[dict, np.ndarray]:
@@ -206,11 +210,14 @@ def batch_indicators(batch: Batch, *pieces) -> list[tuple[dict, list[dict]]]:
     else:
         batch_failed = False
     out = []
-    ds = None
-    if batch.coverage is not None:
-        import rasterio  # noqa: PLC0415
+    ds = tds = to_traffic = None
+    import rasterio  # noqa: PLC0415
 
+    if batch.coverage is not None:
         ds = rasterio.open(batch.coverage.path)
+    if batch.traffic is not None:
+        tds = rasterio.open(batch.traffic.path)
+        to_traffic = _reprojector(batch.regions, batch.traffic.crs_wkt)
     try:
         for j, m in enumerate(batch.regions):
             row = _base_row(m)
@@ -232,23 +239,38 @@ def batch_indicators(batch: Batch, *pieces) -> list[tuple[dict, list[dict]]]:
                     ag_j = agreement[j] if agreement is not None else None
                     tr_j = trend_kpis[j] if trend_kpis is not None else None
                 n_ev = int(e_off[j + 1] - e_off[j])
-                trends = _fill(row, batch, j, m, k_j, n_ev, ag_j, tr_j, prof, ds)
+                traffic = zonal_traffic(batch.traffic, to_traffic(m.geometry), float(m.geometry.area), ds=tds) if batch.traffic is not None else None
+                trends = _fill(row, batch, j, m, k_j, n_ev, ag_j, tr_j, prof, ds, traffic)
             except Exception as exc:  # noqa: BLE001 -- one region's failure must not stop the batch
                 log.debug("region %s failed:\n%s", m.region_id, traceback.format_exc())
                 out.append((failed_row(m, f"{type(exc).__name__}: {exc}"), []))
                 continue
             out.append((row, trends))
     finally:
-        if ds is not None:
-            ds.close()
+        for d in (ds, tds):
+            if d is not None:
+                d.close()
     return out
+
+
+def _reprojector(regions, crs_wkt: str):
+    """geometry -> geometry in ``crs_wkt`` (identity when the regions are already in it)."""
+    import shapely  # noqa: PLC0415
+    from pyproj import CRS, Transformer  # noqa: PLC0415
+
+    src = getattr(regions[0], "crs_wkt", None) if regions else None
+    dst = CRS.from_wkt(crs_wkt)
+    if src is None or CRS.from_wkt(src) == dst:
+        return lambda g: g
+    tr = Transformer.from_crs(CRS.from_wkt(src), dst, always_xy=True)
+    return lambda g: shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def _notes(row: dict, text: str) -> None:
     row["notes"] = "; ".join(p for p in (row.get("notes"), text) if p)
 
 
-def _fill(row, batch: Batch, j: int, m: RegionMeta, kpis: dict, n_events: int, agree, trend_kpis, prof, ds) -> list[dict]:
+def _fill(row, batch: Batch, j: int, m: RegionMeta, kpis: dict, n_events: int, agree, trend_kpis, prof, ds, traffic=None) -> list[dict]:
     n = int(kpis["n_samples"])
     # --- field test --------------------------------------------------------
     if not (n or n_events):
@@ -273,7 +295,13 @@ def _fill(row, batch: Batch, j: int, m: RegionMeta, kpis: dict, n_events: int, a
         cap = _f(pred.get("capacity_mbps"))
         row["capacity_mbps_predicted"] = cap
         row["capacity_mbps_per_km2_predicted"] = cap / m.area_km2 if cap is not None and m.area_km2 > 0 else None
-    row["offered_traffic_mbps"] = _f(m.offered_traffic_mbps)
+    if traffic is not None:
+        row["offered_traffic_mbps"] = _f(traffic["offered_traffic_mbps"])
+        row["traffic_covered_share"] = traffic["traffic_covered_share"]
+        if traffic["traffic_covered_share"] < 0.999:
+            _notes(row, f"traffic raster covers {traffic['traffic_covered_share']:.1%} of the region")
+    else:
+        row["offered_traffic_mbps"] = _f(m.offered_traffic_mbps)
     cap = row.get("capacity_mbps_predicted")
     row["load_predicted"] = (row["offered_traffic_mbps"] / cap) if (row["offered_traffic_mbps"] is not None and cap) else None
     # --- agreement on the driven pixels -------------------------------------

@@ -62,7 +62,7 @@ from netqa.score.outputs import write_outputs
 from netqa.score.points import EVENT_READ, SAMPLE_READ, assign_points, group_offsets, project_lonlat, read_complaints, read_table
 from netqa.score.regions import load_regions
 from netqa.score.scheme import apply_scheme, load_scheme
-from netqa.score.zonal import capacity_density, open_coverage, sample_points
+from netqa.score.zonal import capacity_density, open_coverage, open_traffic, sample_points
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ def score_regions(
     campaign_window: str | None = None,
     complaint_radius_m: float = 100.0,
     traffic_column: str = "offered_traffic_mbps",
+    traffic_raster=None,
     overwrite: bool = False,
     repair: bool = True,
     on_region_done: Callable[[str], None] | None = None,
@@ -172,6 +173,9 @@ def score_regions(
         shows weak coverage there. [m]
     traffic_column : str
         Regions column with the offered traffic per region. [Mbit/s]
+    traffic_raster : path, optional
+        Offered-traffic density GeoTIFF [Mbit/s per km²], summed over each
+        region's area (replaces ``traffic_column``).
     overwrite : bool
         Replace existing outputs.
     repair : bool
@@ -191,10 +195,13 @@ def score_regions(
     n_reg = len(reg)
     geoms = [g if st not in ("failed", "empty") else None for g, st in zip(reg.geometry, reg["status"])]
     traffic = pd.to_numeric(reg[traffic_column], errors="coerce") if traffic_column in reg.columns else None
+    tinfo = open_traffic(traffic_raster) if traffic_raster else None
+    if tinfo is not None and traffic is not None:
+        log.info("offered traffic from %s; the regions' %r column is not used", traffic_raster, traffic_column)
 
     # --- resume state ----------------------------------------------------------------
     parts_dir = Path(str(paths["gpkg"]) + ".parts")
-    base_fp = _fingerprint([regions, samples, events, coverage, complaints, cells], profile, campaign_window, complaint_radius_m, traffic_column, repair)
+    base_fp = _fingerprint([regions, samples, events, coverage, complaints, cells, traffic_raster], profile, campaign_window, complaint_radius_m, traffic_column, repair)
     fps = [_region_fp(base_fp, r) for r in reg.itertuples(index=False)]
     results: list = [None] * n_reg
     n_resumed = 0
@@ -211,7 +218,8 @@ def score_regions(
     metas = [
         RegionMeta(region_id=str(r["region_id"]), name=str(r["name"]), area_type=str(r["area_type"]), status=str(r["status"]),
                    notes=str(r["notes"] or ""), geometry=r.geometry, area_km2=float(r["area_km2"]),
-                   offered_traffic_mbps=None if traffic is None or pd.isna(traffic.iloc[i]) else float(traffic.iloc[i]))
+                   offered_traffic_mbps=None if traffic is None or pd.isna(traffic.iloc[i]) else float(traffic.iloc[i]),
+                   crs_wkt=reg.crs.to_wkt())
         for i, (_, r) in enumerate(reg.iterrows())
     ]  # fmt: skip
 
@@ -282,7 +290,7 @@ def score_regions(
         batch_objs = [
             Batch(regions=[metas[i] for i in idx], profile=prof, coverage=cov, capacity_density=dens, campaigns=summary["campaigns"],
                   events=_take_groups(ev_tab, idx), complaints=_take_groups(cmp_tab, idx),
-                  has_samples_input=bool(samples), has_complaints_input=cmp is not None)
+                  has_samples_input=bool(samples), has_complaints_input=cmp is not None, traffic=tinfo)
             for idx in batches
         ]  # fmt: skip
 

@@ -434,3 +434,25 @@ def test_cli_no_repair_rejects_invalid_polygon_in_its_row(world, tmp_path):
     t = gpd.read_file(out, layer="scores").set_index("region_id")
     assert t.loc["A0", "status"] == "failed" and "Self-intersection" in t.loc["A0", "notes"]
     assert t.loc["A1", "status"] == "ok" and t.loc["A1", "n_samples"] > 0
+
+
+# --- offered traffic from a raster -------------------------------------------------------------------------
+def _traffic_tif(path, crs, width_m, density, x0=X0, y0=Y0, extent_m=3000.0, pixel_m=100.0):
+    w, h = int(width_m / pixel_m), int(extent_m / pixel_m)
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32", crs=crs,
+                       transform=Affine(pixel_m, 0, x0, 0, -pixel_m, y0 + extent_m), nodata=-1.0) as ds:  # fmt: skip
+        ds.write(np.full((1, h, w), density, dtype="float32"))
+        ds.set_band_description(1, "offered_traffic_mbps_per_km2")
+    return path
+
+
+@pytest.mark.parametrize("crs", [pytest.param(CRS_EPSG, id="same-crs"), pytest.param(25832, id="other-crs")])
+def test_traffic_raster_gives_offered_traffic_and_load(world, scored, tmp_path, crs):
+    t = _traffic_tif(tmp_path / "traffic.tif", crs, 1500.0, 40.0)  # covers the left half of the area
+    res = score_regions(world.regions, tmp_path / "s.gpkg", samples=world.samples, coverage=world.coverage, cells=world.cells, traffic_raster=t)
+    g = res.table.set_index("region_id")
+    assert g.loc["R10", "offered_traffic_mbps"] == pytest.approx(40.0, rel=1e-3)  # 1 km² × 40 Mbit/s/km²
+    assert g.loc["R11", "offered_traffic_mbps"] == pytest.approx(20.0, rel=1e-3) and g.loc["R11", "traffic_covered_share"] == pytest.approx(0.5, rel=1e-3)
+    assert pd.isna(g.loc["R12", "offered_traffic_mbps"]) and pd.isna(g.loc["R12", "load_predicted"])
+    assert g.loc["R10", "load_predicted"] == pytest.approx(40.0 / g.loc["R10", "capacity_mbps_predicted"], rel=1e-3)
+    assert "traffic raster covers 50.0%" in g.loc["R11", "notes"]
