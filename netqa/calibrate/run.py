@@ -23,7 +23,7 @@ import pandas as pd
 from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, fit_spm
 from netqa.calibrate.modelfile import band_key, read_model_file, write_model_file
 from netqa.errors import InputError
-from netqa.compare.binning import SampleFilters, filter_samples
+from netqa.compare.binning import SampleFilters, filter_samples, filters_report, square_bins
 from netqa.compare.points import calibration_geometry
 from netqa.compare.prepare import prepare
 from netqa.fileio import check_output
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class CalibrateOptions:
     """Settings of :func:`calibrate`: terrain method, receiver height [m], prior model file,
-    DEM resolution [m], sample filters (default 0.1-20 km, RSRP >= -140 dBm) and fit settings."""
+    DEM resolution [m], sample filters (default 0.1-20 km, RSRP >= -140 dBm, samples in fit bins holding fewer
+    than ``filters.min_samples_per_bin`` dropped) and fit settings."""
 
     terrain: str = "none"
     rx_height_m: float = 1.5
@@ -89,8 +90,17 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         cell=prep.df["cell_id"].astype(str).to_numpy(dtype=object),
         session=prep.df["session"].astype(str).to_numpy(dtype=object), x_m=prep.x_m, y_m=prep.y_m,
     ).subset(keep)  # fmt: skip
+    band = band[keep]
+    # minimum samples per bin: the fit's own bins (serving cell x bin_m squares)
+    codes = square_bins(data.cell, data.x_m, data.y_m, options.fit.bin_m)
+    per_bin = np.bincount(codes, minlength=int(codes.max()) + 1 if codes.size else 0)
+    thin = per_bin[codes] < options.filters.min_samples_per_bin if codes.size else np.zeros(0, bool)
+    removed["min_samples_per_bin"] = int(thin.sum())
+    data, band = data.subset(~thin), band[~thin]
     counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n}
-    return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band[keep]
+    counts["filters"] = filters_report(options.filters, removed, bin_removed=removed["min_samples_per_bin"],
+                                       bin_scope=f"the fit's {options.fit.bin_m:g} m bins per serving cell")  # fmt: skip
+    return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band
 
 
 def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
@@ -110,6 +120,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     prior = tm.k if tm is not None else SPM_DEFAULT_K
     data, table_loss, counts, unknown, band = calibration_data(samples, cells, dem, clutter=clutter,
                                                                clutter_table=clutter_table, options=options)  # fmt: skip
+    filters = counts.pop("filters")
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
              ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("read", "used")))  # fmt: skip
     bands = {}
@@ -133,6 +144,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         cal = fit_spm(data, fit_cfg)
     cal.bands = bands
     cal.settings["samples"] = counts
+    cal.settings["filters"] = filters
     if unknown:
         cal.settings["unknown_serving_cells"] = unknown[:50]
     f = options.filters
@@ -141,7 +153,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         "cells": str(cells) if not isinstance(cells, pd.DataFrame) else "DataFrame",
         "dem": str(dem), "terrain": options.terrain, "rx_height_m": options.rx_height_m,
         "filters": {"min_dist_km": f.min_dist_km, "max_dist_km": f.max_dist_km if math.isfinite(f.max_dist_km) else None,
-                    "rsrp_floor_dbm": f.rsrp_floor_dbm},
+                    "rsrp_floor_dbm": f.rsrp_floor_dbm, "min_samples_per_bin": f.min_samples_per_bin},
         "prior": str(options.model_file) if options.model_file else "SPM_DEFAULT_K (Hata/COST-231 urban)",
     }  # fmt: skip
     used = {c for c in np.unique(data.clutter)}

@@ -19,27 +19,43 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (stats.json, residuals.parquet, plots)")
     parser.add_argument("--events", nargs="+", metavar="EVENTS", help="events (drop rate and handover failure)")
     parser.add_argument("--regions", metavar="REGIONS", help="regions (GeoPackage/GeoJSON with region_id)")
-    parser.add_argument("--min-dist-km", type=float, default=0.05, help="leave out samples nearer the serving cell [km]")
-    parser.add_argument("--max-dist-km", type=float, default=float("inf"), help="leave out samples farther [km]")
-    parser.add_argument("--rsrp-floor-dbm", type=float, default=-135.0, help="leave out samples below [dBm]")
-    parser.add_argument("--min-samples-per-bin", type=int, default=3, help="averaged bins with fewer samples dropped")
+    add_filter_flags(parser, min_dist_km=0.05, max_dist_km=float("inf"), rsrp_floor_dbm=-135.0, min_bin_samples=3,
+                     bins="averaged windows/bins")  # fmt: skip
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_model_flags(parser)
     add_overwrite(parser)
 
 
-def run(args) -> int:
-    from pathlib import Path
+def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bin_samples, bins) -> None:
+    """The sample-filter flags shared by compare and calibrate (each filter's removals are reported)."""
+    parser.add_argument("--min-dist-km", type=float, default=min_dist_km,
+                        help=f"leave out samples nearer the serving cell [km] (default {min_dist_km:g})")
+    parser.add_argument("--max-dist-km", type=float, default=max_dist_km,
+                        help=f"leave out samples farther from the serving cell [km] (default {max_dist_km:g})")
+    parser.add_argument("--rsrp-floor-dbm", type=float, default=rsrp_floor_dbm,
+                        help=f"leave out samples below this RSRP, near the noise floor [dBm] (default {rsrp_floor_dbm:g})")
+    parser.add_argument("--min-bin-samples", "--min-samples-per-bin", dest="min_bin_samples", type=int,
+                        default=min_bin_samples, help=f"{bins} with fewer samples are left out (default {min_bin_samples})")
 
+
+def filters_from_args(args):
+    """:class:`~netqa.compare.binning.SampleFilters` from the flags; a bad combination is an InputError."""
     from netqa.compare.binning import SampleFilters
-    from netqa.compare.run import CompareConfig, compare
     from netqa.errors import InputError
 
     try:
-        filters = SampleFilters(min_dist_km=args.min_dist_km, max_dist_km=args.max_dist_km,
-                                rsrp_floor_dbm=args.rsrp_floor_dbm, min_samples_per_bin=args.min_samples_per_bin)
+        return SampleFilters(min_dist_km=args.min_dist_km, max_dist_km=args.max_dist_km,
+                             rsrp_floor_dbm=args.rsrp_floor_dbm, min_samples_per_bin=args.min_bin_samples)  # fmt: skip
     except ValueError as exc:
-        raise InputError(f"filter flags: {exc}") from exc
+        raise InputError(f"filter flags (--min-dist-km/--max-dist-km/--rsrp-floor-dbm/--min-bin-samples): {exc}") from exc
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from netqa.compare.run import CompareConfig, compare
+
+    filters = filters_from_args(args)
     config = CompareConfig(model=args.model, terrain=args.terrain, rx_height_m=args.rx_height_m,
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,
                            plots=not args.no_plots)

@@ -218,11 +218,35 @@ def filter_samples(dist_km, rsrp_dbm, filters: SampleFilters) -> tuple[np.ndarra
     return keep, removed
 
 
+def filters_report(filters: SampleFilters, removed: dict, *, bin_removed: int | None = None,
+                   bin_scope: str = "") -> dict:  # fmt: skip
+    """Each filter's value and the number of samples it removed, for ``stats.json`` and the model file.
+
+    ``removed``: the counts of :func:`filter_samples`; ``bin_removed``: the
+    samples in bins below ``min_samples_per_bin`` (None: not applied);
+    ``bin_scope`` says what those bins are.  An infinite ``max_dist_km`` is
+    written as None (no upper limit).
+
+    >>> filters_report(SampleFilters(min_dist_km=0.1), {"min_dist_km": 4, "max_dist_km": 0, "rsrp_floor_dbm": 1})["min_dist_km"]
+    {'value': 0.1, 'removed_samples': 4}
+    """
+    out = {}
+    for name in ("min_dist_km", "max_dist_km", "rsrp_floor_dbm"):
+        v = float(getattr(filters, name))
+        out[name] = {"value": v if math.isfinite(v) else None, "removed_samples": int(removed.get(name, 0))}
+    out["min_samples_per_bin"] = {"value": int(filters.min_samples_per_bin),
+                                  "removed_samples": None if bin_removed is None else int(bin_removed)}  # fmt: skip
+    if bin_scope:
+        out["min_samples_per_bin"]["applies_to"] = bin_scope
+    return out
+
+
 __all__ = [
     "LEE_WAVELENGTHS",
     "SampleFilters",
     "average_groups",
     "filter_samples",
+    "filters_report",
     "lee_window_m",
     "lee_windows",
     "square_bins",

@@ -194,12 +194,15 @@ def ground_heights(world: PointWorld, x, y) -> np.ndarray:
 
 
 class PointPrediction:
-    """Per-sample predictions: serving and best-server RSRP [dBm], best cell index, serving SINR [dB], DL/UL [Mbit/s]."""
+    """Per-sample predictions: serving and best-server RSRP [dBm] and best cell index (over all cells, and within
+    the serving cell's layer: ``best_layer_*``), serving SINR [dB], DL/UL [Mbit/s]."""
 
     def __init__(self, n):
         self.rsrp_dbm = np.full(n, np.nan)
         self.best_rsrp_dbm = np.full(n, np.nan)
         self.best_cell = np.full(n, -1, np.int64)
+        self.best_layer_rsrp_dbm = np.full(n, np.nan)
+        self.best_layer_cell = np.full(n, -1, np.int64)
         self.sinr_db = np.full(n, np.nan)
         self.dl_mbps = np.full(n, np.nan)
         self.ul_mbps = np.full(n, np.nan)
@@ -207,7 +210,7 @@ class PointPrediction:
 
 def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, clutter_db=None,
                     loss_offset_db=None, noise_figure_db: float = 7.0, groups=None,
-                    extra_loss=None) -> PointPrediction:  # fmt: skip
+                    extra_loss=None, layer=None) -> PointPrediction:  # fmt: skip
     """Predictions at the samples for their serving cell (row index, -1 unknown) and the best server.
 
     ``loss_offset_db`` (per sample) is added to the serving cell's path loss.
@@ -215,6 +218,10 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     predicting each group of cells with its own model (one tuned SPM and
     clutter table per band); ``extra_loss(x, y, z)`` returns an extra loss
     (points x cells) [dB] added to every cell (per-cell K1/K2, h_eff convention).
+    ``layer`` (one int per cell, equal for cells of one technology and
+    carrier): the best server restricted to the serving cell's layer goes in
+    ``best_layer_*`` (without it, or for samples without a serving cell, the
+    best over all cells).
     """
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
@@ -256,6 +263,17 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
         out.best_cell[sl] = np.where(np.isfinite(p[rows, best]), best, -1)
         out.best_rsrp_dbm[sl] = np.where(np.isfinite(p[rows, best]), p[rows, best], np.nan)
         out.rsrp_dbm[sl] = s_rsrp
+        if layer is not None:
+            lay = np.asarray(layer, np.int64)
+            same_layer = ~known[:, None] | (lay[None, :] == lay[np.where(known, srv, 0)][:, None])
+            pl = np.where(same_layer, p, -np.inf)
+            bl = np.argmax(pl, axis=1)
+            ok_l = np.isfinite(pl[rows, bl])
+            out.best_layer_cell[sl] = np.where(ok_l, bl, -1)
+            out.best_layer_rsrp_dbm[sl] = np.where(ok_l, pl[rows, bl], np.nan)
+        else:
+            out.best_layer_cell[sl] = out.best_cell[sl]
+            out.best_layer_rsrp_dbm[sl] = out.best_rsrp_dbm[sl]
         # SINR of the serving cell: co-channel cells at their load, as the raster's combination kernel
         mw = np.where(np.isfinite(p), 10.0 ** (p / 10.0), 0.0) * load[None, :]
         s_idx = np.where(known, srv, 0)

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netqa.compare.binning import SampleFilters, average_groups, filter_samples, lee_windows, square_bins
+from netqa.compare.binning import (SampleFilters, average_groups, filter_samples, filters_report, lee_windows,
+                                   square_bins)  # fmt: skip
 from netqa.compare.prepare import prepare
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
@@ -203,7 +204,7 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     log.info("compare: %d samples, %d cells, model %s", len(df), len(world.cells), model_used["model"])
     pred = predict_samples(world, prep.x_m, prep.y_m, prep.serving, base, clutter_db=clutter_db,
                            noise_figure_db=config.noise_figure_db, groups=_per_point(groups, prep.clutter),
-                           extra_loss=extra)  # fmt: skip
+                           extra_loss=extra, layer=cell_layers(world))  # fmt: skip
     m = world.matrix
     srv = prep.serving
     dist_km = np.hypot(prep.x_m - m[srv, 0], prep.y_m - m[srv, 1]) / 1000.0
@@ -233,8 +234,12 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     rsrp_block = stats_table(pred.rsrp_dbm[keep], meas[keep], **{k: sub(v) for k, v in lab.items()})
     result.update({k: rsrp_block[k] for k in ("n", "mean_error_db", "std_error_db", "rmse_db", "correlation")})
     result["rsrp"] = rsrp_block
-    result["rsrp_best_server"] = {**error_stats(pred.best_rsrp_dbm[keep], meas[keep]).to_dict(),
-                                  "best_server_is_serving": _round(np.mean(pred.best_cell[keep] == srv[keep]))}  # fmt: skip
+    result["rsrp_best_server"] = {
+        "definition": "measured RSRP against the strongest predicted cell of the serving cell's layer (same "
+                      "technology and carrier frequency: what a phone camped on that layer measures)",
+        **error_stats(pred.best_layer_rsrp_dbm[keep], meas[keep]).to_dict(),
+        "best_server_is_serving": _round(np.mean(pred.best_layer_cell[keep] == srv[keep])),
+    }  # fmt: skip
     result["rsrp_percentiles"] = percentiles_side_by_side(pred.rsrp_dbm[keep], meas[keep])
     result.update({k: v for k, v in rsrp_block.items() if k.startswith("per_")})
     # --- after Lee averaging -----------------------------------------------------------------------------------
@@ -252,6 +257,8 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
             "region": region if region is not None else np.full(len(df), None, object)}  # fmt: skip
     avg = average_groups(codes, cols, power=("pred", "meas"), domain="linear", first=("cell", "clutter", "region"))
     few = avg["n_samples"] < config.filters.min_samples_per_bin
+    result["filters"] = filters_report(config.filters, removed, bin_removed=int(avg.loc[few, "n_samples"].sum()),
+                                       bin_scope="averaged statistics (rsrp_averaged) only")  # fmt: skip
     avg = avg[~few]
     ablock = stats_table(avg["pred"].to_numpy(), avg["meas"].to_numpy(), cell=avg["cell"].to_numpy(),
                          clutter=avg["clutter"].to_numpy() if world.clutter_code is not None else None,
@@ -278,8 +285,8 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         "time": df["time"].to_numpy() if "time" in df else None, "session": df["session"].astype(str).to_numpy(),
         "lat": lat, "lon": lon, "cell_id": cell_ids, "clutter": clutter_lab, "region": region, "dist_km": dist_km,
         "rsrp_measured_dbm": meas, "rsrp_predicted_dbm": pred.rsrp_dbm, "error_db": pred.rsrp_dbm - meas,
-        "best_cell_id": np.where(pred.best_cell >= 0, world.cell_ids[np.maximum(pred.best_cell, 0)], None),
-        "best_rsrp_predicted_dbm": pred.best_rsrp_dbm, "sinr_measured_db": _num(df, "sinr_db"),
+        "best_cell_id": np.where(pred.best_layer_cell >= 0, world.cell_ids[np.maximum(pred.best_layer_cell, 0)], None),
+        "best_rsrp_predicted_dbm": pred.best_layer_rsrp_dbm, "sinr_measured_db": _num(df, "sinr_db"),
         "sinr_predicted_db": pred.sinr_db, "dl_measured_mbps": _num(df, "dl_mbps"), "dl_predicted_mbps": pred.dl_mbps,
         "ul_measured_mbps": _num(df, "ul_mbps"), "ul_predicted_mbps": pred.ul_mbps, "compared": keep,
     })  # fmt: skip
@@ -347,6 +354,14 @@ def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
         best = predict_samples(world, gx, gy, first.best_cell, base, clutter_db=loss, groups=g, extra_loss=extra)
         out[rid] = (best.sinr_db, best.rsrp_dbm)
     return out
+
+
+def cell_layers(world) -> np.ndarray:
+    """Layer code per cell: equal codes share technology and carrier frequency (a phone camps on one layer)."""
+    cells = world.cells
+    tech = cells["tech"].astype(str).str.upper().to_numpy(object) if "tech" in cells else np.full(len(cells), "", object)
+    keys = pd.Series([f"{t}|{f:.3f}" for t, f in zip(tech, world.matrix[:, 7])])
+    return pd.factorize(keys)[0].astype(np.int64)
 
 
 def _per_point(groups, names):

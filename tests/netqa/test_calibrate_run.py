@@ -142,3 +142,27 @@ def test_cli_calibrate_writes_and_refuses_overwrite(world, tmp_path):
     assert main(argv) == 0
     assert read_model_file(out).k.k2 > 30
     assert main(argv) == 2
+
+
+def test_calibrate_filters_reported_in_model_file(tuned):
+    cal, out = tuned
+    f = cal.settings["filters"]
+    for name in ("min_dist_km", "max_dist_km", "rsrp_floor_dbm", "min_samples_per_bin"):
+        assert f[name]["removed_samples"] == cal.settings["samples"][name]
+    assert read_model_file(out).calibration["settings"]["filters"]["min_dist_km"]["value"] == 0.1
+
+
+@pytest.mark.parametrize("flags, key", [(["--min-dist-km", "1.0"], "min_dist_km"),
+                                        (["--rsrp-floor-dbm", "0"], "rsrp_floor_dbm"),
+                                        (["--min-bin-samples", "4"], "min_samples_per_bin")],
+                         ids=["min-dist", "rsrp-floor", "min-bin-samples"])  # fmt: skip
+def test_cli_calibrate_filter_flags(world, tmp_path, flags, key):
+    from netqa.cli import main
+
+    out = tmp_path / "t.toml"
+    argv = ["calibrate", "--samples", str(world / "samples.parquet"), "--cells", str(world / "cells.csv"),
+            "--dem", str(world / "dem.tif"), "--out", str(out), "-q", *flags]  # fmt: skip
+    assert main(argv) == 0
+    s = read_model_file(out).calibration["settings"]
+    assert s["filters"][key]["removed_samples"] == s["samples"][key] > 0
+    assert s["samples"]["read"] == s["samples"]["used"] + sum(v for k, v in s["samples"].items() if k not in ("read", "used"))

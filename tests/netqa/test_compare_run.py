@@ -118,3 +118,72 @@ def test_cli_compare_writes_refuses_overwrite_and_bad_model_file(samples, tmp_pa
     bad = tmp_path / "bad.toml"
     bad.write_text("[spm]\nk1=1\nk2=2\nk3=3\nk4=4\nk5=5\nk6=6\nk7=7\n[whatever]\nx=1\n")
     assert main(argv + ["--overwrite", "--model", "spm", "--model-file", str(bad)]) == 2
+
+
+def test_filters_reported_with_removed_counts(runs):
+    _, out = runs
+    f, s = out["tuned"]["filters"], out["tuned"]["samples"]
+    assert set(f) == {"min_dist_km", "max_dist_km", "rsrp_floor_dbm", "min_samples_per_bin"}
+    for name in ("min_dist_km", "max_dist_km", "rsrp_floor_dbm"):
+        assert f[name]["removed_samples"] == s[name]
+    assert f["min_dist_km"]["value"] == CompareConfig().filters.min_dist_km and f["max_dist_km"]["value"] is None
+    avg = out["tuned"]["rsrp_averaged"]
+    assert f["min_samples_per_bin"]["removed_samples"] == out["tuned"]["n"] - avg["n_samples"]
+
+
+def test_best_server_within_serving_layer(runs):
+    d, out = runs
+    res = pd.read_parquet(d / "tuned" / "residuals.parquet")
+    res = res[res["compared"]]
+    cells = pd.read_csv(TESTDATA / "cells.csv", comment="#").astype({"cell_id": str})
+    layer = dict(zip(cells["cell_id"], cells["tech"] + "|" + cells["freq_mhz"].astype(str)))
+    assert len(set(layer.values())) > 1  # the test world has several layers
+    assert (res["cell_id"].astype(str).map(layer) == res["best_cell_id"].astype(str).map(layer)).all()
+    assert (res["best_rsrp_predicted_dbm"] >= res["rsrp_predicted_dbm"] - 1e-9).all()  # the serving cell is a candidate
+    assert "layer" in out["tuned"]["rsrp_best_server"]["definition"]
+
+
+def test_predict_samples_layer_restricts_best_server(samples):
+    from netqa.compare.points import predict_samples
+    from netqa.compare.prepare import prepare
+    from netqa.compare.run import cell_layers
+    from propagation.engine import EngineConfig
+
+    prep = prepare(samples.iloc[::50], TESTDATA / "cells.csv", TESTDATA / "dem.tif")
+    lay = cell_layers(prep.world)
+    p = predict_samples(prep.world, prep.x_m, prep.y_m, prep.serving, EngineConfig(model="spm"), layer=lay)
+    ok = p.best_layer_cell >= 0
+    assert ok.any() and (lay[p.best_layer_cell[ok]] == lay[prep.serving[ok]]).all()
+    other = ok & (p.best_cell >= 0) & (lay[np.maximum(p.best_cell, 0)] != lay[prep.serving])
+    assert other.any()  # without the restriction some samples' best server is on another layer
+    assert (p.best_rsrp_dbm[other] >= p.best_layer_rsrp_dbm[other]).all()
+
+
+@pytest.mark.parametrize("flags, key", [(["--min-dist-km", "0.5"], "min_dist_km"), (["--max-dist-km", "2"], "max_dist_km"),
+                                        (["--rsrp-floor-dbm", "-100"], "rsrp_floor_dbm")],
+                         ids=["min-dist", "max-dist", "rsrp-floor"])  # fmt: skip
+def test_cli_compare_filter_flags_remove_and_report(samples, tmp_path, flags, key):
+    from netqa.cli import main
+
+    p = tmp_path / "s.csv"
+    samples.iloc[::20].to_csv(p, index=False)
+    argv = ["compare", "--samples", str(p), "--cells", str(TESTDATA / "cells.csv"), "--dem", str(TESTDATA / "dem.tif"),
+            "--no-plots", "-q", "--min-bin-samples", "2"]  # fmt: skip
+    assert main(argv + ["--out", str(tmp_path / "a")]) == 0
+    assert main(argv + flags + ["--out", str(tmp_path / "b")]) == 0
+    a, b = (json.loads((tmp_path / x / "stats.json").read_text()) for x in "ab")
+    assert b["filters"][key]["removed_samples"] > a["filters"][key]["removed_samples"]
+    assert b["n"] < a["n"]
+    removed = sum(v for k, v in b["samples"].items() if k not in ("read", "compared") and isinstance(v, int))
+    assert b["samples"]["read"] == b["n"] + removed
+    assert b["filters"]["min_samples_per_bin"]["value"] == 2
+
+
+def test_cli_compare_empty_distance_range_is_a_clear_error(samples, tmp_path):
+    from netqa.cli import main
+
+    p = tmp_path / "s.csv"
+    samples.iloc[:50].to_csv(p, index=False)
+    argv = ["compare", "--samples", str(p), "--cells", str(TESTDATA / "cells.csv"), "--dem", str(TESTDATA / "dem.tif"),
+            "--out", str(tmp_path / "c"), "--min-dist-km", "3", "--max-dist-km", "1", "-q"]  # fmt: skip
+    assert main(argv) == 2 and not (tmp_path / "c" / "stats.json").exists()
