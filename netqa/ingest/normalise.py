@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netqa.ingest.batch import FLAG_BITS, NAT, Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
+from netqa.ingest.batch import FLAG_BITS, Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
 from propagation._jit import jit
 
 log = logging.getLogger(__name__)

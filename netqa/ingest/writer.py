@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from netqa.ingest.batch import NAT, Batch, string_array
+from netqa.ingest.batch import Batch
 
 #: Output samples schema (canonical columns first, then netqa's extras).
 SAMPLE_SCHEMA = pa.schema([

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netqa.errors import ConfigError, LogFormatError
+from netqa.errors import ConfigError
 from netqa.ingest import builtin_mapping, detect_format, ingest_logs, load_mapping, read_log
 from netqa.ingest.normalise import interpolate_positions
 

@@ -18,7 +18,7 @@ def _log(path, n=400, blank_every=0, bad_line_at=None, quote=False, dup_every=0)
         if dup_every and i % dup_every == dup_every - 1:
             lines.append(lines[-1])  # an exact duplicate of the previous line
         if dup_every and i % (3 * dup_every) == 5:
-            lines.append(f"2024-02-29T23:59:59Z,51.9,-8.4,s1,LTE,1000,-95,-9.5,7.5,1.0,1.5\n")  # time backwards
+            lines.append("2024-02-29T23:59:59Z,51.9,-8.4,s1,LTE,1000,-95,-9.5,7.5,1.0,1.5\n")  # time backwards
         fix = (i // 5) * 5
         rsrp = -200 if i % 97 == 13 else -90 - (i % 30)
         cell = f'"{1000 + i // 50}"' if quote else str(1000 + i // 50)
