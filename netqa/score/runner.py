@@ -268,10 +268,13 @@ def score_regions(
         )  # fmt: skip
 
         # --- phase 1: sample chunks ------------------------------------------------------
+        ev_pairs = None
         if not len(todo):
             chunk_meta, pieces = [], []
         elif client is not None:
-            chunk_meta, pieces = _chunks_dask(client, sources, prep)
+            futs = _submit_chunks(client, sources, prep)
+            ev_pairs = _locate(evt, reg.crs, geoms) if evt is not None else None  # while the workers read the samples
+            chunk_meta, pieces = _collect_chunks(client, futs, prep.n_batches)
         else:
             chunk_meta, pieces = [], []
             for src in sources:
@@ -285,7 +288,9 @@ def score_regions(
                         samples, summary["n_rows"], reg.crs.to_string() if reg.crs else "none")  # fmt: skip
 
         # --- events and complaints, grouped by batch ---------------------------------------
-        ev_tab = _events_table(evt, reg.crs, geoms, summary, campaign_window) if evt is not None else None
+        if evt is not None and ev_pairs is None:
+            ev_pairs = _locate(evt, reg.crs, geoms)
+        ev_tab = _events_table(evt, ev_pairs, len(geoms), summary, campaign_window) if evt is not None else None
         cmp_tab = _complaints_table(cmp, cxy, cov, prof, geoms, summary) if cmp is not None else None
         batch_objs = [
             Batch(regions=[metas[i] for i in idx], profile=prof, coverage=cov, capacity_density=dens, campaigns=summary["campaigns"],
@@ -359,13 +364,16 @@ def _dask_client(scheduler, workers):
     return Client(cluster), cluster
 
 
-def _chunks_dask(client, sources, prep):
-    """Phase 1 on the cluster: the pieces stay on the workers; only the chunk summaries come back."""
+def _submit_chunks(client, sources, prep):
+    """Phase 1 on the cluster: one task per chunk; the workers read the samples file themselves."""
     prep_f = client.scatter(prep, broadcast=True, hash=False)
-    futs = [client.submit(prepare_chunk, src, prep_f, pure=False, key=f"netqa-score-chunk-{k}-{_token()}") for k, src in enumerate(sources)]
+    return [client.submit(prepare_chunk, src, prep_f, pure=False, key=f"netqa-score-chunk-{k}-{_token()}") for k, src in enumerate(sources)]
+
+
+def _collect_chunks(client, futs, n_batches: int):
+    """Only the chunk summaries come back; the pieces stay on the workers as futures."""
     meta = client.gather([client.submit(operator.getitem, f, "meta", pure=False) for f in futs])
-    pieces = [{b: client.submit(_piece, f, b, pure=False) for b in range(prep.n_batches)} for f in futs]
-    del futs
+    pieces = [{b: client.submit(_piece, f, b, pure=False) for b in range(n_batches)} for f in futs]
     return meta, pieces
 
 
@@ -629,8 +637,13 @@ def _label_codes(values, labels: tuple) -> np.ndarray:
     return np.where(lab[pos] == v.astype(str), pos, -1).astype(np.int16)
 
 
-def _events_table(evt: pd.DataFrame, crs, geoms, summary: dict, window) -> dict | None:
-    ex, ey = project_lonlat(evt, crs)
+def _locate(tab: pd.DataFrame, crs, geoms):
+    """(row, region) pairs of a small point table (events)."""
+    x, y = project_lonlat(tab, crs)
+    return assign_points(x, y, geoms)
+
+
+def _events_table(evt: pd.DataFrame, pairs, n_reg: int, summary: dict, window) -> dict | None:
     cols = {"event": _kpi.event_codes(evt["event"]) if "event" in evt.columns else np.full(len(evt), -1, np.int8)}
     labels = summary["campaigns"]
     if labels:
@@ -645,7 +658,7 @@ def _events_table(evt: pd.DataFrame, crs, geoms, summary: dict, window) -> dict 
             cols["campaign"] = _label_codes(lab.fillna("\0none").to_numpy(dtype=object), labels)
         else:
             cols["campaign"] = np.full(len(evt), -1, np.int16)
-    return _grouped(cols, assign_points(ex, ey, geoms), len(geoms))
+    return _grouped(cols, pairs, n_reg)
 
 
 def _complaints_table(cmp: pd.DataFrame, cxy, cov, prof, geoms, summary: dict) -> dict:

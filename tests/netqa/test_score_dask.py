@@ -21,9 +21,15 @@ def _plain(gdf):
     return pd.DataFrame(gdf.drop(columns="geometry")).reset_index(drop=True)
 
 
-def test_local_cluster_matches_local_run(world, tmp_path):
+def test_local_cluster_matches_local_run(world, tmp_path, monkeypatch):
+    """Samples in 3 chunks prepared on the workers, regions in several batches: the same table and trends."""
+    import netqa.score.runner as runner
+
     kw = dict(samples=world.samples, coverage=world.coverage, complaints=world.complaints, cells=world.cells)
     local = score_regions(world.regions, tmp_path / "local.gpkg", **kw)
+    monkeypatch.setattr(runner, "ROWS_PER_CHUNK", 500)
+    monkeypatch.setattr(runner, "REGIONS_PER_BATCH", 2)
+    assert len(runner._sample_sources(world.samples, None)[0]) == 3
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         remote = score_regions(world.regions, tmp_path / "dask.gpkg", scheduler=cluster.scheduler_address, **kw)
     pd.testing.assert_frame_equal(_plain(remote.table), _plain(local.table))
