@@ -213,9 +213,9 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         writer = SampleWriter(tmp, with_cells=matcher is not None)
         with Progress("ingest", total=len(log_paths), unit="files") as bar:
             for p in log_paths:
+                r0, w0 = rejects.n_rejected, writer.n
                 try:
                     explicit = companion_events(p) is not None
-                    r0 = rejects.n_rejected
                     norm = Normaliser(p.stem, gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
                     nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes)
                     n_read += nr
@@ -240,6 +240,13 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     msg = str(exc)
                     if str(p) not in msg:
                         msg = f"{p}: {msg}"
+                    # a file that fails part-way keeps what was already settled, so the counts still
+                    # reconcile: rows written count as read and accepted, rows quarantined as read and rejected
+                    written, rejected = writer.n - w0, rejects.n_rejected - r0
+                    if written or rejected:
+                        n_read += written + rejected
+                        n_acc += written
+                        msg += f" (stopped part-way: {written} rows already written, {rejected} rejected, are kept and counted)"
                     failed.append((str(p), msg))
                     log.error("%s", msg)
                 bar.update(1)

@@ -131,3 +131,18 @@ def test_interpolation_matches_row_by_row_reference(seed):
     want = _interp_reference(t, lat, lon, seg, 60.0)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, equal_nan=True)
+
+
+def test_file_failing_part_way_still_reconciles(tmp_path):
+    # block 1: plain rows and one RSRP sentinel, no throughput; a later block: kbit/s logged as Mbit/s
+    lines = [HEADER]
+    for i in range(90):  # ~41 lines per 3000-byte block: the check needs 20 throughput values in one block
+        dl = "" if i < 30 else "25000"
+        rsrp = -200 if i == 3 else -90
+        lines.append(f"2024-03-01T00:{i // 60:02d}:{i % 60:02d}Z,{51.9 + 1e-3 * i:.6f},-8.400000,s1,LTE,1000,{rsrp},-9.5,7.5,{dl},\n")
+    log = tmp_path / "late_kbps.csv"
+    log.write_text("".join(lines))
+    res = ingest_logs([log, tmp_path / "missing.csv"], tmp_path / "s.parquet", block_bytes=3000)
+    assert any("probably in kbit/s" in m for _, m in res.files_failed)
+    assert res.n_read == res.n_accepted + res.n_rejected
+    assert res.n_rejected == 1 and res.n_accepted > 0 and len(pd.read_parquet(res.out)) == res.n_accepted
