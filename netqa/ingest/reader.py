@@ -324,12 +324,15 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
 
 
 def _is_plain(buf: bytes, comment: str) -> bool:
-    """True when ``buf`` has no quote, CR or comment character (single-byte memchr checks).
+    """True when ``buf`` has no quote, bare CR or comment character (memchr-speed checks).
 
-    Blank lines and wrong field counts are then caught by the typed parse
-    itself (its row count or its error), which sends the block to the slow path.
+    CRLF line ends are fine (the parser takes them as line ends).  Blank lines
+    and wrong field counts are caught by the typed parse itself (its row count
+    or its error), which sends the block to the line-by-line path.
     """
-    if not buf or b'"' in buf or b"\r" in buf:
+    if not buf or b'"' in buf:
+        return False
+    if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
         return False
     return not (comment and comment.encode("utf-8")[:1] in buf)
 

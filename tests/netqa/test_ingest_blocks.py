@@ -12,7 +12,7 @@ from netqa.ingest.core import prefetched
 HEADER = "time,lat,lon,session,tech,cell_id,rsrp_dbm,rsrq_db,sinr_db,dl_mbps,ul_mbps\n"
 
 
-def _log(path, n=400, blank_every=0, bad_line_at=None, quote=False, dup_every=0):
+def _log(path, n=400, blank_every=0, bad_line_at=None, quote=False, dup_every=0, crlf=False):
     lines = [HEADER]
     for i in range(n):
         if dup_every and i % dup_every == dup_every - 1:
@@ -27,7 +27,8 @@ def _log(path, n=400, blank_every=0, bad_line_at=None, quote=False, dup_every=0)
             lines.append("\n")
         if bad_line_at == i:
             lines.append("2024-03-01T00:00:00Z,51.9,-8.4\n")
-    path.write_text("".join(lines))
+    text = "".join(lines)
+    path.write_bytes((text.replace("\n", "\r\n") if crlf else text).encode())
     return path
 
 
@@ -41,7 +42,7 @@ def _ingest(path, out, block_bytes):
 @pytest.mark.parametrize(
     "kind,kwargs",
     [("plain", {}), ("blank-lines", {"blank_every": 37}), ("bad-line", {"bad_line_at": 250}), ("quoted", {"quote": True}),
-     ("duplicates-and-backwards", {"dup_every": 9})],
+     ("duplicates-and-backwards", {"dup_every": 9}), ("crlf", {"crlf": True}), ("crlf-blank-lines", {"crlf": True, "blank_every": 37})],
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_small_blocks_give_the_same_result(tmp_path, kind, kwargs):
@@ -146,3 +147,9 @@ def test_file_failing_part_way_still_reconciles(tmp_path):
     assert any("probably in kbit/s" in m for _, m in res.files_failed)
     assert res.n_read == res.n_accepted + res.n_rejected
     assert res.n_rejected == 1 and res.n_accepted > 0 and len(pd.read_parquet(res.out)) == res.n_accepted
+
+
+def test_crlf_log_same_samples_as_lf(tmp_path):
+    _, a, _ = _ingest(_log(tmp_path / "lf.csv", n=200), tmp_path / "a.parquet", block_bytes=1 << 20)
+    _, b, _ = _ingest(_log(tmp_path / "crlf.csv", n=200, crlf=True), tmp_path / "b.parquet", block_bytes=1 << 20)
+    pd.testing.assert_frame_equal(a, b)
