@@ -4,6 +4,7 @@ Public API::
 
     from netqa.compare import compare, CompareConfig      # the stage behind 'netqa compare'
     from netqa.compare import error_stats, grouped_stats, stats_table   # statistics on arrays
+    from netqa.compare.estimate_sites import measured_cell_stats, run_estimated_sites   # logs without a site table
 
 The residual is always **predicted minus measured**.
 """
