@@ -25,6 +25,15 @@ from pathlib import Path
 
 
 def _peak_mib() -> float:
+    """This process's peak resident memory [MiB]: VmHWM (ru_maxrss survives exec, so a spawned
+    Dask worker would report its parent's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -18,8 +18,8 @@ Two kinds of independent task, the same on every path:
 They run in this process by default; with ``workers > 1`` on a
 ``dask.distributed.LocalCluster`` of that many single-threaded worker
 processes; with ``scheduler="tcp://host:8786"`` on an existing Dask cluster.
-On a cluster the workers read the samples file and the coverage raster
-themselves (both paths must be readable from the workers), the pieces stay on
+On a cluster the workers read the samples file, the coverage raster and the
+traffic raster themselves (those paths must be readable from the workers), the pieces stay on
 the workers (only their small summaries come back), and each batch task
 receives only its own pieces.  A region's rows always arrive in file order and
 every statistic is computed per region, so the table is identical whatever
