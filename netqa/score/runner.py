@@ -78,6 +78,9 @@ REGIONS_PER_BATCH = 64
 #: Batches per worker at least, so that the cluster's workers stay busy to the end.
 BATCHES_PER_WORKER = 4
 
+#: Start-anchored offsets (``--campaign-window MS``) and the period they name (pandas periods take ``M``).
+PERIOD_ALIASES = {"MS": "M", "QS": "Q", "YS": "Y", "AS": "Y", "BMS": "M", "BQS": "Q", "BYS": "Y"}
+
 #: Seconds to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT_S = 30
 
@@ -531,7 +534,7 @@ def _campaign_codes(df: pd.DataFrame, window: str | None) -> tuple[np.ndarray, t
         return codes, tuple(labels)
     t = pd.to_datetime(df["time"], utc=True).dt.tz_localize(None)
     try:
-        codes, uniq = pd.factorize(t.dt.to_period(window))
+        codes, uniq = pd.factorize(t.dt.to_period(PERIOD_ALIASES.get(window, window)))
         labels = [str(u) for u in uniq]
     except ValueError:
         try:

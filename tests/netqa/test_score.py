@@ -456,3 +456,17 @@ def test_traffic_raster_gives_offered_traffic_and_load(world, scored, tmp_path, 
     assert pd.isna(g.loc["R12", "offered_traffic_mbps"]) and pd.isna(g.loc["R12", "load_predicted"])
     assert g.loc["R10", "load_predicted"] == pytest.approx(40.0 / g.loc["R10", "capacity_mbps_predicted"], rel=1e-3)
     assert "traffic raster covers 50.0%" in g.loc["R11", "notes"]
+
+
+def test_campaign_window_cuts_campaigns_from_time_for_samples_and_events(world, tmp_path, monkeypatch):
+    """--campaign-window MS: campaigns from sample and event time, the same in 5 chunks as in one."""
+    import netqa.score.runner as runner
+
+    kw = dict(samples=world.samples, campaign_window="MS")
+    one = score_regions(world.regions, tmp_path / "a.gpkg", **kw).trends
+    monkeypatch.setattr(runner, "ROWS_PER_CHUNK", 600)
+    five = score_regions(world.regions, tmp_path / "b.gpkg", **kw).trends
+    pd.testing.assert_frame_equal(one, five)
+    assert sorted(one["campaign"].unique()) == ["2024-01", "2024-02"]
+    calls = one[one["indicator"] == "drop_rate"]["n"]
+    assert calls.notna().all() and calls.sum() > 0  # events fall in the campaigns too
