@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from netqa.errors import InputError
+from netqa.errors import InputError, NetQAError
 from netqa.fileio import check_output, write_text_atomic
 from netqa.progress import Progress
 from netqa.schema import COMPLAINT_CATEGORIES
@@ -277,7 +277,8 @@ def score_regions(
         elif client is not None:
             futs = _submit_chunks(client, sources, prep)
             ev_pairs = _locate(evt, reg.crs, geoms) if evt is not None else None  # while the workers read the samples
-            chunk_meta, pieces = _collect_chunks(client, futs, prep.n_batches)
+            chunk_meta, pieces = _collect_chunks(client, futs, prep.n_batches, samples)
+            del futs
         else:
             chunk_meta, pieces = [], []
             for src in sources:
@@ -373,9 +374,17 @@ def _submit_chunks(client, sources, prep):
     return [client.submit(prepare_chunk, src, prep_f, pure=False, key=f"netqa-score-chunk-{k}-{_token()}") for k, src in enumerate(sources)]
 
 
-def _collect_chunks(client, futs, n_batches: int):
+def _collect_chunks(client, futs, n_batches: int, samples):
     """Only the chunk summaries come back; the pieces stay on the workers as futures."""
-    meta = client.gather([client.submit(operator.getitem, f, "meta", pure=False) for f in futs])
+    try:
+        meta = client.gather([client.submit(operator.getitem, f, "meta", pure=False) for f in futs])
+    except NetQAError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- e.g. the path is not readable on a remote worker
+        raise InputError(
+            f"{samples}: preparing the samples on the Dask workers failed ({type(exc).__name__}: {exc}); "
+            "the samples file and the rasters must be readable from every worker at the same path"
+        ) from exc
     pieces = [{b: client.submit(_piece, f, b, pure=False) for b in range(n_batches)} for f in futs]
     return meta, pieces
 
@@ -463,7 +472,10 @@ def _read_source(src, columns) -> pd.DataFrame:
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     _, path, groups, lo, hi = src
-    tab = pq.ParquetFile(path).read_row_groups(list(groups), columns=list(columns))
+    try:
+        tab = pq.ParquetFile(path).read_row_groups(list(groups), columns=list(columns))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read samples row group(s) {list(groups)} ({exc})") from exc
     if hi is not None:
         tab = tab.slice(lo, hi - lo)
     df = tab.to_pandas()

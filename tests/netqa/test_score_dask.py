@@ -43,3 +43,19 @@ def test_unreachable_scheduler_is_a_one_line_error(world, tmp_path, monkeypatch)
     monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 1)
     with pytest.raises(InputError, match="--scheduler"):
         score_regions(world.regions, tmp_path / "x.gpkg", samples=world.samples, scheduler="tcp://127.0.0.1:1")
+
+
+def test_samples_unreadable_on_workers_is_a_one_line_error(world, tmp_path, monkeypatch):
+    import netqa.score.runner as runner
+
+    real = runner._read_source
+
+    def broken(src, columns):  # what a worker without the file sees
+        if distributed.get_worker() is not None:
+            raise FileNotFoundError(f"[Errno 2] No such file: {src[1]}")
+        return real(src, columns)
+
+    monkeypatch.setattr(runner, "_read_source", broken)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(InputError, match="readable from every worker"):
+            score_regions(world.regions, tmp_path / "x.gpkg", samples=world.samples, scheduler=cluster.scheduler_address)
