@@ -53,7 +53,7 @@ import numpy as np
 
 from netqa.schema import COMPLAINT_CATEGORIES, KPI_KEYS
 from netqa.score import _kpi
-from netqa.score.zonal import PREDICTED_KEYS, CoverageInfo, TrafficInfo, zonal_indicators, zonal_traffic
+from netqa.score.zonal import PREDICTED_KEYS, CoverageInfo, TrafficInfo, read_block, zonal_indicators, zonal_traffic
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +213,13 @@ def batch_indicators(batch: Batch, *pieces) -> list[tuple[dict, list[dict]]]:
     ds = tds = to_traffic = None
     import rasterio  # noqa: PLC0415
 
+    block = None
     if batch.coverage is not None:
         ds = rasterio.open(batch.coverage.path)
+        try:
+            block = read_block(batch.coverage, ds, [m.geometry.bounds for m in batch.regions if m.status not in ("failed", "empty")])
+        except Exception:  # noqa: BLE001 -- a bad tile is reported per region below
+            log.debug("batch raster block unreadable; reading region by region:\n%s", traceback.format_exc())
     if batch.traffic is not None:
         tds = rasterio.open(batch.traffic.path)
         to_traffic = _reprojector(batch.regions, batch.traffic.crs_wkt)
@@ -240,7 +245,7 @@ def batch_indicators(batch: Batch, *pieces) -> list[tuple[dict, list[dict]]]:
                     tr_j = trend_kpis[j] if trend_kpis is not None else None
                 n_ev = int(e_off[j + 1] - e_off[j])
                 traffic = zonal_traffic(batch.traffic, to_traffic(m.geometry), float(m.geometry.area), ds=tds) if batch.traffic is not None else None
-                trends = _fill(row, batch, j, m, k_j, n_ev, ag_j, tr_j, prof, ds, traffic)
+                trends = _fill(row, batch, j, m, k_j, n_ev, ag_j, tr_j, prof, ds, traffic, block)
             except Exception as exc:  # noqa: BLE001 -- one region's failure must not stop the batch
                 log.debug("region %s failed:\n%s", m.region_id, traceback.format_exc())
                 out.append((failed_row(m, f"{type(exc).__name__}: {exc}"), []))
@@ -270,7 +275,7 @@ def _notes(row: dict, text: str) -> None:
     row["notes"] = "; ".join(p for p in (row.get("notes"), text) if p)
 
 
-def _fill(row, batch: Batch, j: int, m: RegionMeta, kpis: dict, n_events: int, agree, trend_kpis, prof, ds, traffic=None) -> list[dict]:
+def _fill(row, batch: Batch, j: int, m: RegionMeta, kpis: dict, n_events: int, agree, trend_kpis, prof, ds, traffic=None, block=None) -> list[dict]:
     n = int(kpis["n_samples"])
     # --- field test --------------------------------------------------------
     if not (n or n_events):
@@ -282,7 +287,7 @@ def _fill(row, batch: Batch, j: int, m: RegionMeta, kpis: dict, n_events: int, a
     # --- simulation --------------------------------------------------------
     if batch.coverage is not None:
         geom_area_m2 = float(m.geometry.area)
-        pred = zonal_indicators(batch.coverage, m.geometry, geom_area_m2, prof, batch.capacity_density, ds=ds)
+        pred = zonal_indicators(batch.coverage, m.geometry, geom_area_m2, prof, batch.capacity_density, ds=ds, block=block)
         for k in PREDICTED_KEYS:
             row[f"{k}_predicted"] = _f(pred.get(k))
         share = pred["raster_covered_share"]

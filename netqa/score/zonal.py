@@ -169,7 +169,27 @@ PREDICTED_KEYS = ("coverage_rate",) + tuple(
 )
 
 
-def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capacity_density=None, ds=None) -> dict:
+def read_block(info: CoverageInfo, ds, bounds_list) -> tuple | None:
+    """All bands of the window covering every bounds in ``bounds_list``, read once.
+
+    Returns ``(row0, col0, {quantity: float64 array})`` for :func:`zonal_indicators`'
+    ``block``, or None when the regions are too spread out for one window to
+    pay (more than twice their own windows' pixels, or over 16 M pixels).
+    """
+    wins = [w for w in (window_of(b, info.affine, info.width, info.height) for b in bounds_list) if w is not None]
+    if not wins:
+        return None
+    r0, r1 = min(w[0] for w in wins), max(w[1] for w in wins)
+    c0, c1 = min(w[2] for w in wins), max(w[3] for w in wins)
+    own = sum((w[1] - w[0]) * (w[3] - w[2]) for w in wins)
+    union = (r1 - r0) * (c1 - c0)
+    if union > 2 * own + 10_000 or union > 16_000_000:
+        return None
+    window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+    return r0, c0, {q: _read(ds, i, window) for q, i in info.bands.items()}
+
+
+def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capacity_density=None, ds=None, block=None) -> dict:
     """Predicted indicators of one region (keys get ``_predicted`` appended by the caller).
 
     Parameters
@@ -184,6 +204,9 @@ def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capac
         Capacity per served area of each best_cell index. [Mbit/s/m²]
     ds : rasterio dataset, optional
         The coverage raster already open (a batch of regions opens it once).
+    block : tuple, optional
+        :func:`read_block` of a batch: the region's pixels are sliced from it
+        when it holds them (same values as a read of the region's window).
 
     Returns
     -------
@@ -205,7 +228,12 @@ def zonal_indicators(info: CoverageInfo, geom, area_m2: float, thresholds, capac
         return out
     px = info.pixel_area_m2
     window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-    if ds is None:
+    if block is not None and block[0] <= r0 and block[1] <= c0 and all(
+        r1 - block[0] <= a.shape[0] and c1 - block[1] <= a.shape[1] for a in block[2].values()
+    ):
+        br, bc, arrays = block
+        data = {q: a[r0 - br : r1 - br, c0 - bc : c1 - bc] for q, a in arrays.items()}
+    elif ds is None:
         with rasterio.open(info.path) as own:
             data = {q: _read(own, i, window) for q, i in info.bands.items()}
     else:

@@ -470,3 +470,19 @@ def test_campaign_window_cuts_campaigns_from_time_for_samples_and_events(world, 
     assert sorted(one["campaign"].unique()) == ["2024-01", "2024-02"]
     calls = one[one["indicator"] == "drop_rate"]["n"]
     assert calls.notna().all() and calls.sum() > 0  # events fall in the campaigns too
+
+
+def test_batch_raster_block_gives_the_same_zonal_statistics(world):
+    """Pixels sliced from one batch-wide read equal a read of each region's own window."""
+    from netqa.score.zonal import open_coverage, read_block, zonal_indicators
+
+    info = open_coverage(world.coverage)
+    geoms = [shapely.box(X0 + 130, Y0 + 70, X0 + 1210, Y0 + 990), shapely.Point(X0 + 2500, Y0 + 2500).buffer(700.0),
+             shapely.box(X0 + 2900, Y0 - 200, X0 + 3400, Y0 + 300)]  # the last one partly outside the raster  # fmt: skip
+    with rasterio.open(world.coverage) as ds:
+        block = read_block(info, ds, [g.bounds for g in geoms])
+        assert block is not None
+        for g in geoms:
+            a = zonal_indicators(info, g, g.area, THR, ds=ds)
+            b = zonal_indicators(info, g, g.area, THR, ds=ds, block=block)
+            assert a == b
