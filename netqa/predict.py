@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +37,7 @@ from netqa.errors import CellTableError, ConfigError, InputError, RasterError
 from netqa.grid import Grid, study_crs, to_projected
 from netqa.progress import Progress
 from propagation.engine import BANDS, EngineConfig, GridSpec, cell_matrix, predict_coverage
-from propagation.engine.raster import _n_prb
-from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients
+from propagation.pathloss import SPM_DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -191,17 +189,34 @@ def _check_cells(df: pd.DataFrame, label: str) -> None:
             )
 
 
-def _spm_from_file(path) -> SpmCoefficients:
+def _tuned_model(path):
+    """The tuned model of ``--model-file`` (netqa calibrate's TOML; the one reader of that format)."""
+    from netqa.calibrate.modelfile import read_model_file
+
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"--model-file {p}: cannot read TOML ({exc})") from exc
-    table = data.get("spm", data)
-    try:
-        return SpmCoefficients.from_mapping({k: v for k, v in table.items() if not isinstance(v, dict)})
-    except ValueError as exc:
-        raise InputError(f"--model-file {p}: {exc}") from exc
+    if not p.is_file():
+        raise InputError(f"--model-file {p}: file not found")
+    return read_model_file(p)
+
+
+def _tuned_engine_settings(tuned, df) -> dict:
+    """EngineConfig fields from a tuned model: global K, one K per band present in the cells, h_eff method."""
+    tech = df["tech"].astype(str).tolist() if "tech" in df.columns else ["LTE"] * len(df)
+    bands = {}
+    for t, f in zip(tech, _col(df, "freq_mhz")):
+        band = tuned.band_for(t, f)
+        if band is not None:
+            bands[float(f)] = band.k
+    return {"spm_k": tuned.k, "spm_k_bands": tuple(sorted(bands.items())), "spm_h_eff": tuned.h_eff_method}
+
+
+def _clutter_losses(table, tuned) -> np.ndarray:
+    """Loss per code of the class table, with a tuned model's global clutter losses by class name. [dB]"""
+    loss = table.loss_db(table.codes)
+    if tuned is not None and tuned.clutter_loss_db and "name" in table.frame.columns:
+        names = table.frame["name"].astype(str).tolist()
+        loss = np.array([tuned.clutter_loss_db.get(n, v) for n, v in zip(names, loss)])
+    return loss
 
 
 def _dem_extent(dem_paths, crs):
@@ -255,6 +270,64 @@ def _patterns(df, label):
         tilts[i] = cuts[k][2]
     arr = np.stack([c[0] for c in cuts]) if cuts else np.zeros((0, 2, 360))
     return pid, arr, gains, tilts
+
+
+def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, load: float):
+    """The engine's cell matrix and measured-pattern array for a canonical cell table.
+
+    One place turns the Cells table into the float64 arrays of
+    :func:`propagation.engine.cell_matrix` — for the raster (:func:`predict`)
+    and for point predictions (:mod:`netqa.compare`) alike.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical Cells table (checked by the caller).
+    label : str
+        Where the table came from (for messages and relative antenna paths).
+    x_m, y_m : array_like
+        Cell positions in the computation CRS. [m]
+    radius_km : float
+        Coverage radius of every cell. [km]
+    load : float
+        Cell load 0..1 (interference weight).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The cell matrix and the (n_patterns, 2, 360) measured cuts.
+
+    Notes
+    -----
+    Peak gain: ``gain_dbi``, else the pattern file's, else 17 dBi (sector) or
+    2 dBi (omni).  Measured patterns: the kernel adds the cell's electrical
+    tilt minus the tilt already in the file's cuts.  RS power per resource
+    element: ``rs_power_dbm``, else total power - 10 log10(12 N_PRB) with
+    N_PRB by technology (:func:`netqa.io.cells.rs_power_dbm`; NR at 30 kHz).
+    """
+    from netqa.io.cells import rs_power_dbm
+
+    pid, patterns, pat_gain, pat_tilt = _patterns(df, label)
+    gain = _col(df, "gain_dbi")
+    gain = np.where(np.isfinite(gain), gain, np.where(np.isfinite(pat_gain), pat_gain,
+                    np.where(pid == -2, DEFAULT_OMNI_GAIN_DBI, DEFAULT_SECTOR_GAIN_DBI)))  # fmt: skip
+    # measured patterns: the kernel adds (cell's electrical tilt - the tilt already in the cuts)
+    elec = _col(df, "elec_tilt_deg")
+    measured = pid >= 0
+    elec = np.where(measured, np.where(np.isfinite(elec), elec - np.nan_to_num(pat_tilt), 0.0), np.nan_to_num(elec))
+    bw = _col(df, "bandwidth_mhz")
+    rs = _col(df, "rs_power_dbm")
+    tech = df["tech"].astype(str).str.upper().to_numpy() if "tech" in df.columns else np.full(len(df), "LTE")
+    derived = rs_power_dbm(_col(df, "tx_power_dbm"), bw, np.where(np.isin(tech, ("LTE", "NR")), tech, "LTE"))
+    rs = np.where(np.isfinite(rs), rs, derived)
+    matrix = cell_matrix(
+        x_m=x_m, y_m=y_m, height_m=_col(df, "height_m"), azimuth_deg=_col(df, "azimuth_deg"),
+        mech_tilt_deg=np.nan_to_num(_col(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
+        freq_mhz=_col(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
+        feeder_loss_db=np.nan_to_num(_col(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
+        load=load, radius_km=radius_km, pattern_id=pid,
+    )  # fmt: skip
+    return matrix, patterns
 
 
 # ----------------------------------------------------------------------------------
@@ -352,38 +425,23 @@ def predict(
             f"within x {np.min(xs):.0f}..{np.max(xs):.0f}, y {np.min(ys):.0f}..{np.max(ys):.0f} ({grid.crs.to_string()}); "
             "fill the voids or add DEM tiles"
         )
+    tuned = _tuned_model(config.model_file) if config.model_file else None
     clutter_db = None
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")
     if clutter is not None:
         codes, table = read_clutter(clutter, clutter_table, grid=grid)
-        clutter_db = np.where(codes.nodata_mask, 0.0, table.loss_db(np.where(codes.nodata_mask, table.codes[0], codes.values)))
+        lut = dict(zip(table.codes.tolist(), _clutter_losses(table, tuned).tolist()))
+        filled = np.where(codes.nodata_mask, table.codes[0], codes.values)
+        clutter_db = np.where(codes.nodata_mask, 0.0, np.vectorize(lut.__getitem__, otypes=[float])(filled))
         if codes.n_nodata:
             log.warning("%s: %d pixels without a clutter class; no clutter loss there", clutter, codes.n_nodata)
 
-    pid, patterns, pat_gain, pat_tilt = _patterns(df, label)
-    gain = _col(df, "gain_dbi")
-    gain = np.where(np.isfinite(gain), gain, np.where(np.isfinite(pat_gain), pat_gain,
-                    np.where(pid == -2, DEFAULT_OMNI_GAIN_DBI, DEFAULT_SECTOR_GAIN_DBI)))  # fmt: skip
-    # measured patterns: the kernel adds (cell's electrical tilt - the tilt already in the cuts)
-    elec = _col(df, "elec_tilt_deg")
-    measured = pid >= 0
-    elec = np.where(measured, np.where(np.isfinite(elec), elec - np.nan_to_num(pat_tilt), 0.0), np.nan_to_num(elec))
-    bw = _col(df, "bandwidth_mhz")
-    rs = _col(df, "rs_power_dbm")
-    derived = _col(df, "tx_power_dbm") - 10.0 * np.log10(12.0 * np.array([_n_prb(b) for b in bw]))
-    rs = np.where(np.isfinite(rs), rs, derived)
-    matrix = cell_matrix(
-        x_m=x, y_m=y, height_m=_col(df, "height_m"), azimuth_deg=_col(df, "azimuth_deg"),
-        mech_tilt_deg=np.nan_to_num(_col(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
-        freq_mhz=_col(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
-        feeder_loss_db=np.nan_to_num(_col(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
-        load=config.cell_load, radius_km=config.radius_km, pattern_id=pid,
-    )  # fmt: skip
-    spm_k = _spm_from_file(config.model_file) if config.model_file else SPM_DEFAULT_K
+    matrix, patterns = engine_cells(df, label, x, y, radius_km=config.radius_km, load=config.cell_load)
+    spm = _tuned_engine_settings(tuned, df) if tuned is not None else {"spm_k": SPM_DEFAULT_K}
     engine_cfg = EngineConfig(
-        model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=spm_k,
-        noise_figure_db=config.noise_figure_db, tile_px=config.tile_px,
+        model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
+        noise_figure_db=config.noise_figure_db, tile_px=config.tile_px, **spm,
     )  # fmt: skip
     spec = GridSpec(grid.transform.c, grid.transform.f, grid.pixel_size_m, grid.height, grid.width)
     n_tiles = math.ceil(grid.height / config.tile_px) * math.ceil(grid.width / config.tile_px)

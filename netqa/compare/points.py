@@ -65,27 +65,10 @@ class PointWorld:
 
 
 def _cell_matrix(df: pd.DataFrame, label: str, x, y, radius_km: float, load: float):
-    """The engine's cell matrix, built as :func:`netqa.predict.predict` does."""
-    from netqa.predict import DEFAULT_OMNI_GAIN_DBI, DEFAULT_SECTOR_GAIN_DBI, _col, _patterns
+    """The engine's cell matrix, built exactly as :func:`netqa.predict.predict` builds it."""
+    from netqa.predict import engine_cells
 
-    pid, patterns, pat_gain, pat_tilt = _patterns(df, label)
-    gain = _col(df, "gain_dbi")
-    gain = np.where(np.isfinite(gain), gain, np.where(np.isfinite(pat_gain), pat_gain,
-                    np.where(pid == -2, DEFAULT_OMNI_GAIN_DBI, DEFAULT_SECTOR_GAIN_DBI)))  # fmt: skip
-    elec = np.nan_to_num(_col(df, "elec_tilt_deg"), nan=0.0)
-    elec = np.where((elec == 0.0) & np.isfinite(pat_tilt), pat_tilt, elec)
-    bw = _col(df, "bandwidth_mhz")
-    rs = _col(df, "rs_power_dbm")
-    derived = _col(df, "tx_power_dbm") - 10.0 * np.log10(12.0 * np.array([_n_prb(b) for b in bw]))
-    rs = np.where(np.isfinite(rs), rs, derived)
-    matrix = cell_matrix(
-        x_m=x, y_m=y, height_m=_col(df, "height_m"), azimuth_deg=_col(df, "azimuth_deg"),
-        mech_tilt_deg=np.nan_to_num(_col(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
-        freq_mhz=_col(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
-        feeder_loss_db=np.nan_to_num(_col(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
-        load=load, radius_km=radius_km, pattern_id=pid,
-    )  # fmt: skip
-    return matrix, patterns
+    return engine_cells(df, label, x, y, radius_km=radius_km, load=load)
 
 
 def check_sample_coordinates(lat, lon, label: str = "samples") -> None:

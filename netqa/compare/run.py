@@ -85,7 +85,7 @@ def _model_setup(world, config: CompareConfig, table_db):
     if config.model != "spm":
         log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
-                        noise_figure_db=config.noise_figure_db)  # fmt: skip
+                        noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method)  # fmt: skip
     cells = world.cells
     m = world.matrix
     tech = cells["tech"].astype(str).to_numpy(object) if "tech" in cells else np.full(len(cells), "", object)
@@ -98,30 +98,18 @@ def _model_setup(world, config: CompareConfig, table_db):
         k = b.k if b is not None else tm.k
         losses = {**table_db, **tm.clutter_loss_db, **(b.clutter_loss_db if b is not None else {})}
         groups.append((rows, EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m,
-                                          spm_k=k, noise_figure_db=config.noise_figure_db), losses))  # fmt: skip
+                                          spm_k=k, noise_figure_db=config.noise_figure_db,
+                                          spm_h_eff=tm.h_eff_method), losses))  # fmt: skip
         k_cell.extend((r, k) for r in rows)
     k_of = dict(k_cell)
     ids = world.cell_ids
     dk1 = np.array([tm.per_cell.get(c, {}).get("k1", k_of[i].k1) - k_of[i].k1 for i, c in enumerate(ids)])
     dk2 = np.array([tm.per_cell.get(c, {}).get("k2", k_of[i].k2) - k_of[i].k2 for i, c in enumerate(ids)])
-    k3 = np.array([k_of[i].k3 for i in range(len(ids))])
-    k5 = np.array([k_of[i].k5 for i in range(len(ids))])
-    ground = tm.h_eff_method == "ground"
-    from netqa.compare.points import ground_heights
-
-    z_site = m[:, 2].copy()
-    if np.isnan(z_site).any():
-        z_site = np.where(np.isnan(z_site), ground_heights(world, m[:, 0], m[:, 1]), z_site)
-    h = m[:, 3]
 
     def extra_loss(x, y, z):
+        """Per-cell K1/K2 offsets of the file over the band's model. [dB]"""
         dist_km = np.maximum(np.hypot(x[:, None] - m[None, :, 0], y[:, None] - m[None, :, 1]) * 1e-3, base.min_dist_km)
-        log_d = np.log10(dist_km)
-        out = dk1[None, :] + dk2[None, :] * log_d
-        if ground:  # the engine uses h_eff = z_site + h - z_rx; the file's model was fitted on h above the site's ground
-            d_log_h = np.log10(np.maximum(h, 1.0))[None, :] - np.log10(np.maximum(z_site[None, :] + h[None, :] - z[:, None], 1.0))
-            out = out + (k3[None, :] + k5[None, :] * log_d) * d_log_h
-        return out
+        return dk1[None, :] + dk2[None, :] * np.log10(dist_km)
 
     used = {"model": "spm (tuned model file)", "model_file": str(config.model_file), "terrain": config.terrain,
             "h_eff_method": tm.h_eff_method, "bands_tuned": sorted(set(keys.tolist()) & set(tm.bands)),

@@ -104,7 +104,18 @@ PATTERN_OMNI = -2
 #: Model-parameter vector passed to kernels (float64), by index.
 MP_ENV, MP_CITY, MP_RX_HEIGHT, MP_MIN_DIST_KM, MP_H_BUILDING, MP_STREET_WIDTH, MP_K_DIFF = range(7)
 MP_K1, MP_K2, MP_K3, MP_K4, MP_K5, MP_K6, MP_K7 = range(7, 14)
-N_MP = 14
+#: 1.0: the SPM's effective height is the antenna height above ground at the site ("ground");
+#: 0.0: the mast top above sea level minus the receiver's ground, at least 1 m ("relative").
+MP_HEFF_GROUND = 14
+N_MP = 15
+
+
+@jit
+def _spm_h_eff_m(h_tx_m, z_tx_m, z_rx_m, mp):
+    """Effective transmitter height of the SPM by the method in ``mp[MP_HEFF_GROUND]``. [m]"""
+    if mp[MP_HEFF_GROUND] > 0.5:
+        return h_tx_m
+    return max(z_tx_m - z_rx_m, 1.0)
 
 
 @jit

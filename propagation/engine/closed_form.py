@@ -53,6 +53,7 @@ from propagation.engine._common import (
     MP_H_BUILDING,
     MP_K1,
     MP_K_DIFF,
+    _spm_h_eff_m,
     MP_MIN_DIST_KM,
     MP_RX_HEIGHT,
     MP_STREET_WIDTH,
@@ -169,7 +170,7 @@ def _accumulate_group(
             diff = 0.0
             if has_excess:
                 diff = excess_db[r - r0, c - cc0]
-            h_eff = max(z_tx - z_px, 1.0)
+            h_eff = _spm_h_eff_m(h_tx, z_tx, z_px, mp)
             loss = _model_loss_db(model_id, a_db, b_db, freq, dist_km, log_d, h_tx, h_eff, diff, has_excess, mp)
             loss = max(loss, fspl_a + 20.0 * log_d)
             if has_clutter:

@@ -17,7 +17,7 @@ import numpy as np
 from propagation._jit import jit_parallel, prange
 from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS, _delta_bullington_db
 from propagation.engine._common import C_AZ, C_FEEDER, C_FREQ, C_GAIN, C_GROUND, C_HEIGHT, C_RS, C_X, C_Y, MP_MIN_DIST_KM, MP_RX_HEIGHT
-from propagation.engine._common import _bilinear
+from propagation.engine._common import _bilinear, _spm_h_eff_m
 from propagation.engine.closed_form import _antenna_gain_db, _model_loss_db, affine_loss_coefficients
 from propagation.engine.raster import EngineConfig, GridSpec, _check_inputs
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB
@@ -53,7 +53,7 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
                 h_prof[n] = z_m[p]
                 diff = max(_delta_bullington_db(d_prof, h_prof, cells[i, C_HEIGHT], h_rx, cells[i, C_FREQ], ae_km,
                                                 0.0, pol_id), 0.0)  # fmt: skip
-            h_eff = max(z_tx - z_m[p], 1.0)
+            h_eff = _spm_h_eff_m(cells[i, C_HEIGHT], z_tx, z_m[p], mp)
             loss = _model_loss_db(model_id, ab[i, 0], ab[i, 1], cells[i, C_FREQ], dist_km, log_d, cells[i, C_HEIGHT],
                                   h_eff, diff, terrain_on, mp)  # fmt: skip
             loss = max(loss, FSPL_CONST_MHZ_KM_DB + 20.0 * math.log10(cells[i, C_FREQ]) + 20.0 * log_d)

@@ -38,6 +38,7 @@ from propagation.engine._common import (
     MP_H_BUILDING,
     MP_K1,
     MP_K_DIFF,
+    MP_HEFF_GROUND,
     MP_MIN_DIST_KM,
     MP_RX_HEIGHT,
     MP_STREET_WIDTH,
@@ -113,6 +114,10 @@ class GridSpec:
         return np.meshgrid(x, y)
 
 
+#: Effective-height methods of the SPM (see :class:`EngineConfig`).
+SPM_H_EFF_METHODS = ("relative", "ground")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Physics and computation settings of the raster engine (all validated).
@@ -143,8 +148,19 @@ class EngineConfig:
     ul_margin_db: float = 3.0
     tile_px: int = 1024
     rays_per_pixel: float = 2.0
+    #: SPM effective height: "relative" (mast top minus receiver ground, >= 1 m) or "ground"
+    #: (antenna height above ground at the site, the planning tools' default method).
+    spm_h_eff: str = "relative"
+    #: Per-band SPM coefficients, ``((freq_mhz, SpmCoefficients), ...)``: a cell whose carrier is
+    #: within 0.5 MHz of a band's uses that band's K (tuned models hold one set per band).
+    spm_k_bands: tuple = ()
 
     def __post_init__(self):
+        if self.spm_h_eff not in SPM_H_EFF_METHODS:
+            raise ValueError(f"spm_h_eff must be one of {', '.join(map(repr, SPM_H_EFF_METHODS))}; got {self.spm_h_eff!r}")
+        for entry in self.spm_k_bands:
+            if len(entry) != 2 or not isinstance(entry[1], SpmCoefficients) or not math.isfinite(float(entry[0])):
+                raise ValueError(f"spm_k_bands entries must be (freq_mhz, SpmCoefficients), got {entry!r}")
         for name, table in (("model", MODEL_IDS), ("terrain", TERRAIN_IDS), ("hata_env", _HATA_ENVS),
                             ("hata_city", _HATA_CITIES), ("polarization", POLARIZATIONS)):  # fmt: skip
             if getattr(self, name) not in table:
@@ -167,6 +183,13 @@ class EngineConfig:
     def terrain_id(self) -> int:
         return int(TERRAIN_IDS[self.terrain])
 
+    def spm_k_for(self, freq_mhz: float) -> SpmCoefficients:
+        """The SPM coefficients of a carrier: its band's from ``spm_k_bands``, else ``spm_k``."""
+        for band_freq, k in self.spm_k_bands:
+            if abs(float(band_freq) - freq_mhz) <= 0.5:
+                return k
+        return self.spm_k
+
     def model_params(self, freq_mhz: float) -> np.ndarray:
         """The float64 parameter vector the kernels read (SPM K1 moved to ``freq_mhz``)."""
         mp = np.zeros(N_MP)
@@ -177,7 +200,8 @@ class EngineConfig:
         mp[MP_H_BUILDING] = self.h_building_m
         mp[MP_STREET_WIDTH] = self.street_width_m
         mp[MP_K_DIFF] = 1.0
-        k = self.spm_k
+        mp[MP_HEFF_GROUND] = 1.0 if self.spm_h_eff == "ground" else 0.0
+        k = self.spm_k_for(freq_mhz)
         mp[MP_K1 : MP_K1 + 7] = (float(spm_k1_at(k, freq_mhz)), k.k2, k.k3, k.k4, k.k5, k.k6, k.k7)
         return mp
 
@@ -419,11 +443,22 @@ def predict_coverage(
     return Coverage(out[0], out[1], out[2], out[3], out[4], pcs)
 
 
+#: NR resource blocks at 30 kHz subcarrier spacing by channel bandwidth (TS 38.101-1 Table 5.3.2-1).
+_NR_PRB_30KHZ = {25: 65, 30: 78, 40: 106, 50: 133, 60: 162, 70: 189, 80: 217, 90: 245, 100: 273}
+
+
 def _n_prb(bandwidth_mhz: float) -> int:
-    """Resource blocks of an LTE/NR (15 kHz) carrier: 6 at 1.4 MHz, else 5 per MHz (TS 36.101 Table 5.6-1)."""
+    """Resource blocks of a carrier (used for the uplink power per subcarrier).
+
+    Up to 20 MHz: LTE at 15 kHz, 6 at 1.4 MHz, else 5 per MHz (TS 36.101
+    Table 5.6-1).  Wider carriers can only be NR: 30 kHz subcarriers, TS 38.101-1
+    Table 5.3.2-1 (100 MHz -> 273), else 2.73 per MHz.
+    """
     if bandwidth_mhz < 3.0:
         return 6
-    return int(round(5.0 * bandwidth_mhz))
+    if bandwidth_mhz <= 20.0:
+        return int(round(5.0 * bandwidth_mhz))
+    return _NR_PRB_30KHZ.get(int(round(bandwidth_mhz)), int(round(2.73 * bandwidth_mhz)))
 
 
 __all__ = [

@@ -154,3 +154,51 @@ def test_clutter_code_missing_from_the_table_is_named(world):
 def test_bad_settings_are_named(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         PredictConfig(**kwargs)
+
+
+def _model_file(path, *, k1_band=None, h_eff="ground", clutter_urban=None):
+    text = f'[model]\nh_eff_method = "{h_eff}"\n[spm]\nk1 = 150.0\nk2 = 44.9\nk3 = -13.82\nk4 = 1.0\nk5 = -6.55\nk6 = 0.0\nk7 = 0.0\n'
+    if clutter_urban is not None:
+        text += f"[clutter_loss_db]\nurban = {clutter_urban}\n"
+    if k1_band is not None:
+        text += (f'[band.LTE-1800]\ntech = "LTE"\nfreq_mhz = 1800.0\nk1 = {k1_band}\nk2 = 44.9\nk3 = -13.82\nk4 = 1.0\n'
+                 "k5 = -6.55\nk6 = 0.0\nk7 = 0.0\n")  # fmt: skip
+    path.write_text(text)
+    return path
+
+
+def test_tuned_model_file_applies_its_band_coefficients(world, tmp_path):
+    cfg = PredictConfig(model="spm", radius_km=3.0, resolution_m=60.0)
+    glob = predict(world["cells"], world["dem"], show_progress=False,
+                   config=PredictConfig(**{**cfg.__dict__, "model_file": _model_file(tmp_path / "g.toml")}))
+    band = predict(world["cells"], world["dem"], show_progress=False,
+                   config=PredictConfig(**{**cfg.__dict__, "model_file": _model_file(tmp_path / "b.toml", k1_band=140.0)}))
+    ok = np.isfinite(glob.rsrp_dbm) & np.isfinite(band.rsrp_dbm)
+    diff = (band.rsrp_dbm - glob.rsrp_dbm)[ok]
+    # K1 10 dB lower -> 10 dB more signal, except right at the masts where the free-space floor binds
+    assert (np.abs(diff - 10.0) < 1e-3).mean() > 0.99
+    assert ((diff > -1e-3) & (diff < 10.0 + 1e-3)).all()
+
+
+def test_tuned_model_file_clutter_losses_replace_the_table(world, tmp_path):
+    cfg = dict(model="spm", radius_km=3.0, resolution_m=60.0)
+    kw = dict(clutter=world["clutter"], clutter_table=world["table"], show_progress=False)
+    table = predict(world["cells"], world["dem"], config=PredictConfig(**cfg, model_file=_model_file(tmp_path / "t.toml")), **kw)
+    tuned = predict(world["cells"], world["dem"],
+                    config=PredictConfig(**cfg, model_file=_model_file(tmp_path / "c.toml", clutter_urban=5.0)), **kw)
+    diff = (table.rsrp_dbm - tuned.rsrp_dbm)[np.isfinite(table.rsrp_dbm)]
+    # urban pixels (table 12 dB, tuned 5 dB) gain 7 dB; open pixels are unchanged
+    assert set(np.round(np.unique(np.round(diff, 3)), 2)) <= {0.0, -7.0}
+    assert (np.abs(diff + 7.0) < 1e-3).any() and (np.abs(diff) < 1e-3).any()
+
+
+def test_nr_reference_signal_power_uses_273_resource_blocks(world, tmp_path):
+    cells = world["cells"].copy()
+    cells["tech"], cells["freq_mhz"], cells["bandwidth_mhz"] = "NR", 3500.0, 100.0
+    cells["tx_power_dbm"] = 49.0
+    nr = predict(cells, world["dem"], config=PredictConfig(model="fspl", radius_km=3.0, resolution_m=60.0),
+                 per_cell=True, show_progress=False)
+    cells["rs_power_dbm"] = 49.0 - 10.0 * np.log10(12 * 273)
+    given = predict(cells, world["dem"], config=PredictConfig(model="fspl", radius_km=3.0, resolution_m=60.0),
+                    per_cell=True, show_progress=False)
+    np.testing.assert_allclose(nr.per_cell, given.per_cell, atol=1e-4, equal_nan=True)
