@@ -220,19 +220,11 @@ def _clutter_losses(table, tuned) -> np.ndarray:
 
 
 def _dem_extent(dem_paths, crs):
-    """(left, bottom, right, top) of the union of the DEM files, in ``crs``."""
-    from rasterio.warp import transform_bounds
+    """((left, bottom, right, top) of the union of the DEM files in ``crs``, the DEM's CRS)."""
+    from netqa.io.raster import dem_extent
 
-    from netqa.io._dem import open_source
-
-    ext = None
-    for p in dem_paths:
-        s = open_source(p)
-        t = s.transform
-        b = (t.c, t.f + t.e * s.height, t.c + t.a * s.width, t.f)
-        b = transform_bounds(s.crs, crs, *b, densify_pts=21) if s.crs != crs else b
-        ext = b if ext is None else (min(ext[0], b[0]), min(ext[1], b[1]), max(ext[2], b[2]), max(ext[3], b[3]))
-    return ext, open_source(dem_paths[0]).crs
+    dem_crs, ext = dem_extent(dem_paths, crs)
+    return ext, dem_crs
 
 
 def _patterns(df, label):

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Raster",
     "read_dem",
+    "dem_extent",
     "resample_to_grid",
     "ClutterTable",
     "read_clutter_table",
@@ -93,6 +94,44 @@ class ClutterTable:
     def height_m(self, codes) -> np.ndarray:
         """Clutter height of each code. [m]"""
         return self._lookup("height_m", codes)
+
+
+def dem_extent(paths, crs=None):
+    """CRS and bounds of the union of DEM files (GeoTIFF or SRTM ``.hgt``), read from headers only.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        DEM files; all must share one CRS (as :func:`read_dem` requires).
+    crs : optional
+        CRS to express the bounds in (default the DEM's own).
+
+    Returns
+    -------
+    (crs, (left, bottom, right, top))
+        The DEM's own CRS and the union of the files' bounds in ``crs``
+        (transformed with densified edges when it differs).
+
+    Raises :class:`~netqa.errors.RasterError` naming a missing or unreadable file.
+    """
+    from rasterio.warp import transform_bounds
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        raise RasterError("dem_extent: no DEM file given")
+    ext = None
+    dem_crs = None
+    for p in paths:
+        s = open_source(p)
+        dem_crs = dem_crs or s.crs
+        t = s.transform
+        b = (t.c, t.f + t.e * s.height, t.c + t.a * s.width, t.f)
+        if crs is not None and s.crs != crs:
+            b = transform_bounds(s.crs, crs, *b, densify_pts=21)
+        ext = b if ext is None else (min(ext[0], b[0]), min(ext[1], b[1]), max(ext[2], b[2]), max(ext[3], b[3]))
+    return dem_crs, tuple(float(v) for v in ext)
 
 
 def read_clutter_table(path) -> ClutterTable:

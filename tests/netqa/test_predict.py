@@ -202,3 +202,15 @@ def test_nr_reference_signal_power_uses_273_resource_blocks(world, tmp_path):
     given = predict(cells, world["dem"], config=PredictConfig(model="fspl", radius_km=3.0, resolution_m=60.0),
                     per_cell=True, show_progress=False)
     np.testing.assert_allclose(nr.per_cell, given.per_cell, atol=1e-4, equal_nan=True)
+
+
+def test_dem_extent_reads_crs_and_bounds_from_headers(world):
+    from netqa.io.raster import dem_extent
+
+    crs, bounds = dem_extent(world["dem"])
+    assert crs.to_epsg() == 32614
+    assert bounds == pytest.approx((X0, Y0 - N * PX, X0 + N * PX, Y0))
+    _, geo = dem_extent([world["dem"]], "EPSG:4326")
+    assert -99.0 < geo[0] < geo[2] < -97.0 and 33.0 < geo[1] < geo[3] < 34.0
+    with pytest.raises(RasterError, match="not found"):
+        dem_extent(world["dir"] / "missing.tif")
