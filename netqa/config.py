@@ -85,6 +85,8 @@ class PredictSection:
     rx_height_m: float = field(default=1.5, metadata=_meta(kind="float", lo=0.5, hi=50.0, unit="m"))
     noise_figure_db: float = field(default=7.0, metadata=_meta(kind="float", lo=0.0, hi=20.0, unit="dB"))
     cell_load: float = field(default=1.0, metadata=_meta(kind="float", lo=0.0, hi=1.0, unit="1"))
+    #: predict with the SPM that the run's calibrate stage fitted (when it ran), instead of `model`
+    use_calibrated: bool = field(default=False, metadata=_meta(kind="bool"))
 
 
 @dataclass(frozen=True)

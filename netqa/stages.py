@@ -64,10 +64,11 @@ def predict(ctx: RunContext):
     from netqa.predict import PredictConfig, predict as run_predict, write_coverage
 
     p = cfg.predict
+    tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
     config = PredictConfig(
-        model=p.model,
+        model="spm" if tuned else p.model,
         terrain=p.terrain,
-        model_file=p.model_file,
+        model_file=tuned or p.model_file,
         resolution_m=p.resolution_m,
         radius_km=p.radius_km,
         rx_height_m=p.rx_height_m,
@@ -181,8 +182,8 @@ def report(ctx: RunContext):
 STAGES = [
     ("ingest", ingest),
     ("kpi", kpi),
+    ("calibrate", calibrate),  # before predict ([predict] use_calibrated) and compare (which also reports it)
     ("predict", predict),
-    ("calibrate", calibrate),  # before compare: compare also reports the model tuned in this run
     ("compare", compare),
     ("score", score),
     ("map", maps),
