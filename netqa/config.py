@@ -119,7 +119,12 @@ class ScoreSection:
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
     scheduler: str | None = field(default=None, metadata=_meta(kind="str"))
+    workers: float = field(default=1.0, metadata=_meta(kind="float", lo=1.0, hi=1024.0, unit="processes"))
     scheme: Path | None = field(default=None, metadata=_meta(kind="path"))
+    campaign_window: str | None = field(default=None, metadata=_meta(kind="str"))
+    complaint_radius_m: float = field(default=100.0, metadata=_meta(kind="float", lo=1.0, hi=10_000.0, unit="m"))
+    traffic_raster: Path | None = field(default=None, metadata=_meta(kind="path"))
+    repair: bool = field(default=True, metadata=_meta(kind="bool"))
 
 
 @dataclass(frozen=True)

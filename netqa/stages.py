@@ -144,6 +144,11 @@ def score(ctx: RunContext):
         scheme=cfg.score.scheme,
         profile=cfg.kpi.profile,
         scheduler=cfg.score.scheduler,
+        workers=int(cfg.score.workers),
+        campaign_window=cfg.score.campaign_window,
+        complaint_radius_m=cfg.score.complaint_radius_m,
+        traffic_raster=cfg.score.traffic_raster,
+        repair=cfg.score.repair,
         overwrite=ctx.overwrite,
     )
     ctx.products["scores"] = out
