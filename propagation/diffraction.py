@@ -347,6 +347,76 @@ def _spherical_earth_db(dist_km, h_te_m, h_re_m, freq_mhz, ae_km, omega, pol_id)
     return (1.0 - h_se / h_req) * l_dft  # eq. (27)
 
 
+def land_first_term_constants(freq_mhz, pol_id):
+    """(k_f, f_cbrt) for :func:`_spherical_earth_land_db`: the frequency-only factors of eqs. (29)-(36).
+
+    k_f = 0.036 f^(-1/3) ((eps_r - 1)^2 + (18 sigma / f)^2)^(-1/4) (times
+    sqrt(eps_r^2 + (18 sigma / f)^2) for vertical polarization), so that
+    K = k_f / a_dft^(1/3); f_cbrt = f^(1/3) [GHz^(1/3)].
+    """
+    f_ghz = freq_mhz * 1e-3
+    q = 18.0 * _LAND_SIGMA_S_PER_M / f_ghz
+    k_f = 0.036 * f_ghz ** (-1.0 / 3.0) * ((_LAND_EPS_R - 1.0) ** 2 + q * q) ** -0.25
+    if pol_id == 1:
+        k_f *= math.sqrt(_LAND_EPS_R * _LAND_EPS_R + q * q)
+    return k_f, f_ghz ** (1.0 / 3.0)
+
+
+@jit
+def _first_term_land_db(dist_km, h_te_m, h_re_m, adft_km, k_f, f_cbrt):
+    """Land first-term loss, eqs. (29)-(36), with the frequency factors precomputed (one cube root). [dB]"""
+    a_c = adft_km ** (1.0 / 3.0)
+    k = k_f / a_c
+    k2 = k * k
+    beta = (1.0 + 1.6 * k2 + 0.67 * k2 * k2) / (1.0 + 4.5 * k2 + 1.53 * k2 * k2)
+    x = 21.88 * beta * f_cbrt / (a_c * a_c) * dist_km
+    y_fac = 0.9575 * beta * f_cbrt * f_cbrt / a_c
+    if x >= 1.6:
+        f_x = 11.0 + 10.0 * math.log10(x) - 17.6 * x
+    else:
+        f_x = -20.0 * math.log10(x) - 5.6488 * x**1.425
+    g_min = 2.0 + 20.0 * math.log10(k)
+    g_sum = 0.0
+    for h in (h_te_m, h_re_m):
+        b = beta * y_fac * h
+        if b > 2.0:
+            g = 17.6 * math.sqrt(b - 1.1) - 5.0 * math.log10(b - 1.1) - 8.0
+        else:
+            g = 20.0 * math.log10(b + 0.1 * b * b * b)
+        g_sum += max(g, g_min)
+    return -f_x - g_sum
+
+
+@jit
+def _spherical_earth_land_db(dist_km, h_te_m, h_re_m, lam_m, ae_km, k_f, f_cbrt):
+    """:func:`_spherical_earth_db` for an all-land path (omega = 0), for the raster engine. [dB]
+
+    Private helper: the same equations (22)-(27) with eq. (28) reduced to its
+    land first term (the sea term has weight 0) and the frequency factors
+    from :func:`land_first_term_constants` computed once per sweep; equal to
+    ``_spherical_earth_db(..., omega=0.0, ...)`` to rounding (~1e-12 dB).
+    """
+    d_los = math.sqrt(2.0 * ae_km) * (math.sqrt(0.001 * h_te_m) + math.sqrt(0.001 * h_re_m))  # eq. (22)
+    if dist_km >= d_los:
+        return _first_term_land_db(dist_km, h_te_m, h_re_m, ae_km, k_f, f_cbrt)
+    c = (h_te_m - h_re_m) / (h_te_m + h_re_m)  # eq. (24d)
+    m = 250.0 * dist_km * dist_km / (ae_km * (h_te_m + h_re_m))  # eq. (24e)
+    arg = 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)
+    arg = min(1.0, max(-1.0, arg))
+    b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(math.pi / 3.0 + math.acos(arg) / 3.0)  # eq. (24c)
+    d_se1 = 0.5 * dist_km * (1.0 + b)
+    d_se2 = dist_km - d_se1
+    h_se = ((h_te_m - 500.0 * d_se1 * d_se1 / ae_km) * d_se2 + (h_re_m - 500.0 * d_se2 * d_se2 / ae_km) * d_se1) / dist_km
+    h_req = 17.456 * math.sqrt(d_se1 * d_se2 * lam_m / dist_km)  # eq. (25)
+    if h_se > h_req:
+        return 0.0
+    a_em = 500.0 * (dist_km / (math.sqrt(h_te_m) + math.sqrt(h_re_m))) ** 2  # eq. (26)
+    l_dft = _first_term_land_db(dist_km, h_te_m, h_re_m, a_em, k_f, f_cbrt)
+    if l_dft < 0.0:
+        return 0.0
+    return (1.0 - h_se / h_req) * l_dft  # eq. (27)
+
+
 # ----------------------------------------------------------------------------
 # Delta-Bullington (P.1812-6 section 4.3.4, P.526-15 section 4.5)
 # ----------------------------------------------------------------------------

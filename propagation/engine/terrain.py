@@ -43,8 +43,9 @@ from propagation.diffraction import (
     EARTH_RADIUS_KM,
     POLARIZATIONS,
     _knife_edge_j,
-    _spherical_earth_db,
+    _spherical_earth_land_db,
     delta_bullington_loss_db,
+    land_first_term_constants,
 )
 from propagation.engine._common import _bilinear
 
@@ -170,8 +171,11 @@ def sqrt_index(h_m, ce, delta_km, n_seg):
 
 @jit
 def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step_km, dist_km, z_site, z_px,
-                     h_tx, h_rx, freq_mhz, ae_km, pol_id):  # fmt: skip
-    """Delta-Bullington excess loss of one pixel from the ray state after sample ``k``. [dB]"""
+                     h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt):  # fmt: skip
+    """Delta-Bullington excess loss of one pixel from the ray state after sample ``k``. [dB]
+
+    ``k_f``, ``f_cbrt``: :func:`propagation.diffraction.land_first_term_constants` (all-land path).
+    """
     ce = 1.0 / ae_km
     lam_m = _C_M_GHZ / (freq_mhz * 1e-3)
     h_ts = z_site + h_tx
@@ -222,10 +226,13 @@ def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step
         h_sr = h_sr - h_obs * (1.0 - g_t)
     h_te = h_ts - min(h_st, z_site)
     h_re = h_rs - min(h_sr, z_px)
-    # ---- L_bulls and L_dsph, then eq. (39) ----
+    # ---- L_dsph, then L_bulls only where it matters, then eq. (39) ----
+    # L_bulls >= 0, so max(L_dsph - L_bulls, 0) = 0 whenever L_dsph = 0 (most pixels near the mast).
+    l_dsph = _spherical_earth_land_db(d_tot, h_te, h_re, lam_m, ae_km, k_f, f_cbrt)
+    if l_dsph <= 0.0:
+        return max(l_bulla, 0.0)
     n_seg = max(2, int(math.ceil(d_tot / step_km - 1e-9)))
     l_bulls = _smooth_bullington_db(d_tot, n_seg, h_te, h_re, ce, lam_m)
-    l_dsph = _spherical_earth_db(d_tot, h_te, h_re, freq_mhz, ae_km, 0.0, pol_id)
     return max(l_bulla + max(l_dsph - l_bulls, 0.0), 0.0)
 
 
@@ -286,7 +293,7 @@ def _order_by_ray(ray_of, dist_of, n_rays, pixel_m, radius_m):
 
 
 @jit_parallel
-def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae_km, pol_id, win, n_rays,
+def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, win, n_rays,
            order, start, dist_of, out):  # fmt: skip
     """Evaluate every assigned pixel ray by ray (parallel over rays); ``out`` is the window, float32."""
     r0, c0, c1 = win[0], win[2], win[3]
@@ -294,7 +301,13 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
     step_km = pixel_m * 1e-3
     dtheta = 2.0 * math.pi / n_rays
     ce = 1.0 / ae_km
+    c_g = 500.0 * ce
     h_ts = z_site + h_tx
+    n_rows_e, n_cols_e = elev_m.shape
+    lim_c = n_cols_e - 1.0
+    lim_r = n_rows_e - 1.0
+    fx0 = (xs - x0_m) / pixel_m - 0.5
+    fy0 = (y0_m - ys) / pixel_m - 0.5
     for j in prange(n_rays):
         a = start[j]
         b = start[j + 1]
@@ -324,13 +337,25 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
             while k < kk:
                 k += 1
                 di = k * step_km
-                hk = _bilinear(elev_m, x0_m, y0_m, pixel_m, xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)
+                fx = fx0 + k * sin_t
+                fy = fy0 - k * cos_t
+                if 0.0 <= fx < lim_c and 0.0 <= fy < lim_r:  # interior: plain bilinear, no clamping
+                    ic = int(fx)
+                    ir = int(fy)
+                    tx = fx - ic
+                    ty = fy - ir
+                    top = elev_m[ir, ic] + (elev_m[ir, ic + 1] - elev_m[ir, ic]) * tx
+                    bot = elev_m[ir + 1, ic] + (elev_m[ir + 1, ic + 1] - elev_m[ir + 1, ic]) * tx
+                    hk = top + (bot - top) * ty
+                else:
+                    hk = _bilinear(elev_m, x0_m, y0_m, pixel_m, xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)
                 h[k] = hk
-                g[k] = hk - 500.0 * ce * di * di
-                st_g = max(st_g, (g[k] - h_ts) / di)
-                st_h = max(st_h, (hk - h_ts) / di)
+                g[k] = hk - c_g * di * di
+                inv_d = 1.0 / di
+                st_g = max(st_g, (g[k] - h_ts) * inv_d)
+                st_h = max(st_h, (hk - h_ts) * inv_d)
                 v1 += step_km * (hk + h[k - 1])
-                v2 += step_km * (hk * (2.0 * di + di - step_km) + h[k - 1] * (di + 2.0 * (di - step_km)))
+                v2 += step_km * (hk * (3.0 * di - step_km) + h[k - 1] * (3.0 * di - 2.0 * step_km))
                 n_g = _hull_push(hull_g, n_g, g, k)
                 n_h = _hull_push(hull_h, n_h, h, k)
             rr = p // nc
@@ -340,7 +365,7 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                 continue
             z_px = elev_m[r0 + rr, c0 + cc]
             out[rr, cc] = _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step_km,
-                                           d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, pol_id)  # fmt: skip
+                                           d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt)  # fmt: skip
 
 
 def _check_window(win, n_rows, n_cols):
@@ -430,7 +455,9 @@ def _sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius_m, 
     _assign_rays(x0, y0, px, xs, ys, radius_m, win, n_rays, ray_of, dist_of)
     order, start = _order_by_ray(ray_of, dist_of, n_rays, px, radius_m)
     out = np.full((nr, nc), np.nan, np.float32)
-    _sweep(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, ae_km, pol_id, win, n_rays, order, start, dist_of, out)
+    k_f, f_cbrt = land_first_term_constants(freq, pol_id)
+    _sweep(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, ae_km, k_f, f_cbrt, win, n_rays, order, start, dist_of,
+           out)  # fmt: skip
     return out
 
 
