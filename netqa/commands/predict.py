@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
     add_model_flags(parser)
     parser.add_argument("--resolution-m", type=float, default=30.0, help="pixel size [m] (default 30)")
     parser.add_argument("--radius-km", type=float, default=15.0, help="coverage radius per cell [km] (default 15)")
+    parser.add_argument("--noise-figure-db", type=float, default=7.0, help="UE noise figure [dB] (default 7)")
+    parser.add_argument("--cell-load", type=float, default=1.0,
+                        help="share 0..1 of resource elements every cell occupies (interference weight; default 1)")
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
     add_overwrite(parser)
 
@@ -36,6 +39,8 @@ def run(args) -> int:
         resolution_m=args.resolution_m,
         radius_km=args.radius_km,
         rx_height_m=args.rx_height_m,
+        noise_figure_db=args.noise_figure_db,
+        cell_load=args.cell_load,
     )
     result = predict(
         args.cells, args.dem, clutter=args.clutter, clutter_table=args.clutter_table, config=config,

@@ -214,3 +214,18 @@ def test_dem_extent_reads_crs_and_bounds_from_headers(world):
     assert -99.0 < geo[0] < geo[2] < -97.0 and 33.0 < geo[1] < geo[3] < 34.0
     with pytest.raises(RasterError, match="not found"):
         dem_extent(world["dir"] / "missing.tif")
+
+
+def test_cli_noise_figure_and_cell_load_reach_the_prediction(world, tmp_path):
+    base = ["predict", "--cells", str(world["csv"]), "--dem", str(world["dem"]), "--model", "cost231",
+            "--radius-km", "2", "--resolution-m", "60", "--quiet"]  # fmt: skip
+    sinr = {}
+    for name, extra in (("default", []), ("quiet", ["--noise-figure-db", "3", "--cell-load", "0.2"])):
+        out = tmp_path / f"{name}.tif"
+        assert main(base + ["--out", str(out)] + extra) == 0
+        with rasterio.open(out) as ds:
+            sinr[name] = ds.read(3, masked=True).filled(np.nan)
+    ok = np.isfinite(sinr["default"])
+    assert np.all(sinr["quiet"][ok] >= sinr["default"][ok] - 1e-4)
+    assert np.nanmean(sinr["quiet"][ok] - sinr["default"][ok]) > 0.5
+    assert main(base + ["--out", str(tmp_path / "bad.tif"), "--cell-load", "1.5"]) == 2

@@ -74,18 +74,59 @@ def test_flat_earth_has_only_spherical_earth_loss_and_matches_the_reference():
     np.testing.assert_allclose(fast, ref, atol=0.1)
 
 
+def _dem_30m(name):
+    """A committed DEM on a 30 m metric grid (the Jacksboro 3 arc-second DEM warped to UTM 16N, bilinear)."""
+    from benchmarks.bench_engine import load_dem_30m
+
+    return load_dem_30m(TESTDATA / name)
+
+
+# Figures reached on a 241 x 241 px window around the centre (3.6 km radius, rays_per_pixel 2, 900 MHz,
+# 30 m mast), plus margin: (mean |e|, p95, share within 3 dB) over the disk, and (mean, share within 3 dB)
+# in the grazing band.  Reached: test world 0.126 / 0.54 dB / 100 %, band (514 px) 0.28 dB / 100 %;
+# Jacksboro 0.244 / 1.17 dB / 98.2 %, band (99 px) 1.20 dB / 86.9 %.  Full-disk figures (the benchmark)
+# are in benchmarks/README.md.
+DEM_LIMITS = {"dem.tif": ((0.15, 0.65, 0.995), (0.35, 0.99)), "jacksboro_dem.tif": ((0.28, 1.35, 0.975), (1.4, 0.84))}
+
+
 @pytest.mark.parametrize("name", ["dem.tif", "jacksboro_dem.tif"], ids=["test-world", "jacksboro"])
 def test_sweep_on_committed_dems(name):
     path = TESTDATA / name
     if not path.exists():
         pytest.skip(f"{path} not committed yet")
-    import rasterio  # test-only: read a window of the DEM
-
-    with rasterio.open(path) as ds:
-        elev = ds.read(1, window=((0, min(ds.height, 161)), (0, min(ds.width, 161)))).astype(float)
-        px = abs(ds.transform.a)
-        if ds.crs.is_geographic:
-            px = 30.0  # sample spacing of an SRTM1-like grid; geometry only matters in relative terms here
-    fast, ref = _compare(elev, px, 30.0, 900.0, 1000, 3)
+    elev = _dem_30m(name)
+    r0, c0 = elev.shape[0] // 2 - 120, elev.shape[1] // 2 - 120
+    fast, ref = _compare(elev[r0 : r0 + 241, c0 : c0 + 241], 30.0, 30.0, 900.0, 1500, 3)
     err = np.abs(fast - ref)
-    assert err.mean() <= 0.3 and np.percentile(err, 95) <= 1.5 and (err <= 3.0).mean() >= 0.99
+    (mean_max, p95_max, within_min), (band_mean_max, band_within_min) = DEM_LIMITS[name]
+    assert err.mean() <= mean_max
+    assert np.percentile(err, 95) <= p95_max
+    assert (err <= 3.0).mean() >= within_min
+    band = (ref >= 1.0) & (ref <= 20.0)
+    assert band.sum() >= 20
+    assert err[band].mean() <= band_mean_max and (err[band] <= 3.0).mean() >= band_within_min
+
+
+def test_land_only_spherical_earth_equals_the_general_core_with_omega_zero():
+    from propagation.diffraction import _spherical_earth_db, _spherical_earth_land_db, land_first_term_constants
+
+    rng = np.random.default_rng(2)
+    for pol in (0, 1):
+        for _ in range(300):
+            d, h_te, h_re = rng.uniform(0.5, 60.0), rng.uniform(1.0, 300.0), rng.uniform(0.5, 100.0)
+            f = rng.choice([700.0, 900.0, 1800.0, 3500.0])
+            k_f, f_cbrt = land_first_term_constants(f, pol)
+            lam = 0.2998 / (f * 1e-3)
+            exact = _spherical_earth_db(d, h_te, h_re, f, 8495.0, 0.0, pol)
+            assert _spherical_earth_land_db(d, h_te, h_re, lam, 8495.0, k_f, f_cbrt) == pytest.approx(exact, abs=1e-9)
+
+
+def test_polynomial_atan2_matches_math_atan2():
+    from propagation.engine.closed_form import _atan2_deg
+
+    rng = np.random.default_rng(1)
+    pts = np.concatenate([rng.normal(size=(2000, 2)) * 10.0 ** rng.uniform(-3, 4, (2000, 1)),
+                          [[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]]])  # fmt: skip
+    got = np.array([_atan2_deg(y, x) for y, x in pts])
+    np.testing.assert_allclose(got, np.degrees(np.arctan2(pts[:, 0], pts[:, 1])), atol=5e-7)
+    assert _atan2_deg(0.0, 0.0) == 0.0
