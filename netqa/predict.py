@@ -82,7 +82,7 @@ class PredictConfig:
     cell_load: float = 1.0
     bounds: tuple[float, float, float, float] | None = None
     bounds_crs: str | None = None
-    tile_px: int = 1024
+    tile_px: int = 4096
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
