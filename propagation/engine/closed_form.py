@@ -164,6 +164,21 @@ def _atan2_deg(y, x):
 
 
 @jit
+def _atan2_deg_bf(y, x):
+    """Same as :func:`_atan2_deg` (bit for bit) with selects instead of branches, so a row loop vectorises."""
+    ax = abs(x)
+    ay = abs(y)
+    swap = ay > ax
+    t = min(ax, ay) / max(max(ax, ay), 1e-300)
+    u = t * t
+    a = t * (_C0 + u * (_C1 + u * (_C2 + u * (_C3 + u * (_C4 + u * (_C5 + u * (_C6 + u * (_C7 + u * _C8))))))))
+    a = _HALF_PI - a if swap else a
+    a = math.pi - a if x < 0.0 else a
+    a = -a if y < 0.0 else a
+    return a * _RAD2DEG
+
+
+@jit
 def _member_constants(cells, members, mp):
     """Per-member constants of a path group, (n_members, 8): EIRP part, azimuth, total tilt, 12/hpbw_h^2,
     12/hpbw_v^2, SLA_V, A_m, load x 10^(EIRP/10) (all dB/deg as in the cell matrix)."""
@@ -228,16 +243,30 @@ def _accumulate_group(
     for m in range(n_mem):
         if cells[members[m], C_PATTERN] != PATTERN_OMNI:
             need_angles = True
+    n_c = cc1 - cc0
     for r in prange(r0, r1):
         dy = (y0_m - (r + 0.5) * pixel_m) - ys
         dy2 = dy * dy
         tr = r - tr0
-        for c in range(cc0, cc1):
-            dx = (x0_m + (c + 0.5) * pixel_m) - xs
+        # the row's geometry first, in a branch-free loop the compiler vectorises (angles only for patterns)
+        row_d2 = np.empty(n_c)
+        row_dist = np.empty(n_c)
+        row_elev = np.empty(n_c if need_angles else 0)
+        row_bear = np.empty(n_c if need_angles else 0)
+        for k in range(n_c):
+            dx = (x0_m + (cc0 + k + 0.5) * pixel_m) - xs
             d2 = dx * dx + dy2
-            if d2 > r2_max:
+            row_d2[k] = d2
+            row_dist[k] = math.sqrt(d2)
+        if need_angles:
+            for k in range(n_c):
+                dx = (x0_m + (cc0 + k + 0.5) * pixel_m) - xs
+                row_elev[k] = _atan2_deg_bf(elev_m[r, cc0 + k] + h_rx - z_tx, max(row_dist[k], 1e-3))
+                row_bear[k] = _atan2_deg_bf(dx, dy)
+        for c in range(cc0, cc1):
+            if row_d2[c - cc0] > r2_max:
                 continue
-            dist_m = math.sqrt(d2)
+            dist_m = row_dist[c - cc0]
             dist_km = max(dist_m * 1e-3, min_d_km)
             log_d = math.log10(dist_km)
             z_px = elev_m[r, c]
@@ -261,8 +290,8 @@ def _accumulate_group(
             elev_deg = 0.0
             bearing = 0.0
             if need_angles:
-                elev_deg = _atan2_deg(z_px + h_rx - z_tx, max(dist_m, 1e-3))
-                bearing = _atan2_deg(dx, dy)
+                elev_deg = row_elev[c - cc0]
+                bearing = row_bear[c - cc0]
             tc = c - tc0
             best = best_rsrp[tr, tc]
             best_i = -1

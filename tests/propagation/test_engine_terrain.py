@@ -130,3 +130,15 @@ def test_polynomial_atan2_matches_math_atan2():
     got = np.array([_atan2_deg(y, x) for y, x in pts])
     np.testing.assert_allclose(got, np.degrees(np.arctan2(pts[:, 0], pts[:, 1])), atol=5e-7)
     assert _atan2_deg(0.0, 0.0) == 0.0
+
+
+def test_branch_free_atan2_is_bit_identical_to_the_branchy_one():
+    from propagation.engine.closed_form import _atan2_deg, _atan2_deg_bf
+
+    rng = np.random.default_rng(2)
+    pts = np.concatenate([rng.normal(size=(3000, 2)) * 10.0 ** rng.uniform(-3, 5, (3000, 1)),
+                          [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-1.0, 0.0], [2.0, 2.0], [-3.0, -3.0],
+                           [-0.0, -1.0], [5.0, -5.0]]])  # fmt: skip
+    got = np.array([_atan2_deg_bf(y, x) for y, x in pts])
+    want = np.array([_atan2_deg(y, x) for y, x in pts])
+    np.testing.assert_array_equal(got, want)
