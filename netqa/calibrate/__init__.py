@@ -18,9 +18,13 @@ from netqa.calibrate.fit import (
     prior_loss_db,
     session_folds,
 )
-from netqa.calibrate.modelfile import ModelFile, read_model_file, to_toml, write_model_file
+from netqa.calibrate.modelfile import ModelFile, TunedModel, read_model_file, to_toml, write_model_file
+from netqa.calibrate.run import CalibrateOptions, calibrate
 
 __all__ = [
+    "CalibrateOptions",
+    "calibrate",
+    "TunedModel",
     "ModelFile",
     "read_model_file",
     "to_toml",

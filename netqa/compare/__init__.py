@@ -18,6 +18,7 @@ from netqa.compare.binning import (
     lee_windows,
     square_bins,
 )
+from netqa.compare.run import CompareConfig, compare
 from netqa.compare.stats import (
     DISTANCE_BINS_KM,
     ErrorStats,
@@ -29,6 +30,8 @@ from netqa.compare.stats import (
 )
 
 __all__ = [
+    "CompareConfig",
+    "compare",
     "DISTANCE_BINS_KM",
     "ErrorStats",
     "SampleFilters",

@@ -17,21 +17,19 @@ PREDICTED = dict(color="tab:blue", label="predicted")
 
 
 def _fig(figsize=(6.4, 4.8)):
-    import matplotlib
+    """A figure on its own Agg canvas: pyplot's global state (and a notebook's backend) stays untouched."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize, constrained_layout=True)
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def _save(fig, path: Path, overwrite: bool) -> Path:
-    import matplotlib.pyplot as plt
-
     check_output(path, overwrite)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110)
-    plt.close(fig)
     return path
 
 

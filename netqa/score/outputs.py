@@ -55,33 +55,31 @@ def _storable(df):
 
 def choropleth(gdf: gpd.GeoDataFrame, path, title: str = "Overall score", column: str = "score_overall") -> None:
     """Draw a 0–100 choropleth of ``column`` (grey hatched where not scored)."""
-    import matplotlib  # noqa: PLC0415
+    # A figure on its own Agg canvas: pyplot's global state (and a notebook's backend) stays untouched.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
-    try:
-        g = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-        g = g.iloc[np.argsort(-g.geometry.area.to_numpy(), kind="stable")]  # small regions drawn on top
-        vals = pd.to_numeric(g[column], errors="coerce")
-        scored, unscored = g[vals.notna()], g[vals.isna()]
-        if len(unscored):
-            unscored.plot(ax=ax, color="#dddddd", edgecolor="#888888", hatch="//", linewidth=0.5)
-        if len(scored):
-            scored.plot(ax=ax, column=column, cmap="RdYlGn", vmin=0, vmax=100, edgecolor="black", linewidth=0.4,
-                        legend=True, legend_kwds={"label": "score (0–100)", "shrink": 0.7})  # fmt: skip
-        if len(g) <= 60:
-            for _, r in g.iterrows():
-                pt = r.geometry.representative_point()
-                label = f"{r['region_id']}\n{r[column]:.0f}" if pd.notna(r[column]) else f"{r['region_id']}\nn/a"
-                ax.annotate(label, (pt.x, pt.y), ha="center", va="center", fontsize=7)
-        ax.set_title(title + ("  (hatched: not scored)" if len(unscored) else ""))
-        ax.set_xlabel(f"x [m] ({gdf.crs.to_string() if gdf.crs else 'no CRS'})")
-        ax.set_ylabel("y [m]")
-        ax.set_aspect("equal")
-        ax.ticklabel_format(useOffset=False, style="plain")
-        fig.tight_layout()
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(8, 7), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    g = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    g = g.iloc[np.argsort(-g.geometry.area.to_numpy(), kind="stable")]  # small regions drawn on top
+    vals = pd.to_numeric(g[column], errors="coerce")
+    scored, unscored = g[vals.notna()], g[vals.isna()]
+    if len(unscored):
+        unscored.plot(ax=ax, color="#dddddd", edgecolor="#888888", hatch="//", linewidth=0.5)
+    if len(scored):
+        scored.plot(ax=ax, column=column, cmap="RdYlGn", vmin=0, vmax=100, edgecolor="black", linewidth=0.4,
+                    legend=True, legend_kwds={"label": "score (0–100)", "shrink": 0.7})  # fmt: skip
+    if len(g) <= 60:
+        for _, r in g.iterrows():
+            pt = r.geometry.representative_point()
+            label = f"{r['region_id']}\n{r[column]:.0f}" if pd.notna(r[column]) else f"{r['region_id']}\nn/a"
+            ax.annotate(label, (pt.x, pt.y), ha="center", va="center", fontsize=7)
+    ax.set_title(title + ("  (hatched: not scored)" if len(unscored) else ""))
+    ax.set_xlabel(f"x [m] ({gdf.crs.to_string() if gdf.crs else 'no CRS'})")
+    ax.set_ylabel("y [m]")
+    ax.set_aspect("equal")
+    ax.ticklabel_format(useOffset=False, style="plain")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
