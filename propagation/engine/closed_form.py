@@ -259,7 +259,12 @@ def _accumulate_group(
             row_d2[k] = d2
             row_dist[k] = math.sqrt(d2)
         if need_angles:
-            for k in range(n_c):
+            # only the chord of the disk on this row (one pixel of margin; the exact test is below)
+            half = math.sqrt(max(r2_max - dy2, 0.0)) / pixel_m + 1.0
+            k_mid = (xs - x0_m) / pixel_m - 0.5 - cc0
+            k_lo = min(max(int(math.floor(k_mid - half)), 0), n_c)
+            k_hi = min(max(int(math.ceil(k_mid + half)) + 1, k_lo), n_c)
+            for k in range(k_lo, k_hi):
                 dx = (x0_m + (cc0 + k + 0.5) * pixel_m) - xs
                 row_elev[k] = _atan2_deg_bf(elev_m[r, cc0 + k] + h_rx - z_tx, max(row_dist[k], 1e-3))
                 row_bear[k] = _atan2_deg_bf(dx, dy)
