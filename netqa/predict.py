@@ -137,13 +137,8 @@ class CoverageResult:
 def _read_cells(cells) -> pd.DataFrame:
     if isinstance(cells, pd.DataFrame):
         return cells
-    try:
-        from netqa.io.cells import read_cells  # the foundation's reader (CSV, GeoPackage, OpenCelliD)
-    except ImportError:  # TODO: drop once netqa.io.cells has landed
-        p = Path(cells)
-        if not p.exists():
-            raise CellTableError(f"{p}: cell table not found") from None
-        return pd.read_csv(p, dtype={"cell_id": str, "site_id": str})
+    from netqa.io.cells import read_cells  # CSV, GeoPackage/GeoJSON, OpenCelliD, mapped operator sheets
+
     return read_cells(cells)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from netqa.pipeline import RunContext, not_built
+from netqa.pipeline import RunContext
 
 log = logging.getLogger(__name__)
 

@@ -100,7 +100,7 @@ def call_time_mask(events: pd.DataFrame, samples: pd.DataFrame) -> tuple[np.ndar
     """Samples inside set-up calls, the number of set-up calls and their mean duration [s]."""
     ev = events.assign(t=_times(events["time"]), session=events["session"].astype(str)).dropna(subset=["t"])
     ev = ev.sort_values(["session", "t"])
-    starts, ends = [], []
+    starts = []
     for ses, g in ev.groupby("session", sort=False):
         start = None
         for kind, t in zip(g["event"].astype(str), g["t"]):

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from netqa.errors import CRSError, InputError
-from propagation.engine import EngineConfig, GridSpec, cell_matrix
+from propagation.engine import EngineConfig, GridSpec
 from propagation.engine.points import predict_points
 from propagation.engine.raster import SUBCARRIER_HZ, _n_prb
 from propagation.pathloss import free_space_loss_db

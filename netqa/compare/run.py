@@ -36,7 +36,6 @@ from netqa.compare.prepare import prepare
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
 from netqa.fileio import atomic_path, check_output, write_text_atomic
-from propagation import SPM_DEFAULT_K
 from propagation.engine import EngineConfig
 
 log = logging.getLogger(__name__)

@@ -220,18 +220,10 @@ def load_cells(cells) -> pd.DataFrame:
         df = pd.DataFrame(cells.drop(columns="geometry", errors="ignore"))
         source = "cells table"
     else:
+        from netqa.io.cells import read_cells
+
         source = str(cells)
-        try:
-            from netqa.io.cells import read_cells
-        except ImportError:  # TODO(issue 8): drop once netqa.io.cells lands everywhere
-            read_cells = None
-        if read_cells is not None:
-            df = pd.DataFrame(read_cells(cells).drop(columns="geometry", errors="ignore"))
-        else:
-            try:
-                df = pd.read_csv(cells, dtype={"site_id": "string", "cell_id": "string"})
-            except FileNotFoundError:
-                raise InputError(f"{cells}: cell table not found") from None
+        df = pd.DataFrame(read_cells(cells).drop(columns="geometry", errors="ignore"))
     missing = [c for c in ("site_id", "cell_id", "lat", "lon", "azimuth_deg") if c not in df.columns]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)} needed to draw sites and sectors")

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from netqa.errors import CRSError, InputError

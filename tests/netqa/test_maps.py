@@ -21,7 +21,7 @@ import rasterio
 from affine import Affine
 from rasterio.warp import transform_bounds
 
-from netqa.errors import ConfigError, CRSError, InputError, NetQAError, OutputExistsError, RasterError
+from netqa.errors import ConfigError, CRSError, InputError, OutputExistsError, RasterError
 from netqa.maps import write_map
 from netqa.maps.layers import bin_samples, read_band, sector_wedge_lonlat
 from netqa.maps.legend import default_legend, legend_from_dict, load_legend
