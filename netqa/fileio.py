@@ -62,3 +62,36 @@ def sha256_file(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
         while chunk := fh.read(chunk_bytes):
             h.update(chunk)
     return h.hexdigest()
+
+
+#: Timestamp that GeoPackage writers stamp into ``gpkg_contents.last_change`` (see :func:`reproducible_gdal`).
+GPKG_FIXED_DATE = "2024-01-01T00:00:00.000Z"
+#: Timestamp of every member of the zip archives netqa writes (KMZ). [Y, M, D, h, m, s]
+ZIP_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def reproducible_gdal() -> Iterator[None]:
+    """Make GDAL's GeoPackage writer byte-reproducible: same inputs, same file.
+
+    GDAL stamps the current time into ``gpkg_contents.last_change`` unless the
+    configuration option ``OGR_CURRENT_DATE`` is set; it is set to
+    :data:`GPKG_FIXED_DATE` inside the block and restored after it.
+    """
+    import pyogrio
+
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_FIXED_DATE})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def zip_member(name: str):
+    """A ``zipfile.ZipInfo`` with a fixed date and deflate compression (reproducible archives)."""
+    import zipfile
+
+    info = zipfile.ZipInfo(name, date_time=ZIP_FIXED_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info

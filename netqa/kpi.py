@@ -360,7 +360,7 @@ def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: fl
     """
     import json
 
-    from netqa.fileio import atomic_path, check_output, write_text_atomic
+    from netqa.fileio import atomic_path, check_output, reproducible_gdal, write_text_atomic
     from netqa.ingest import events_path_for, load_events, load_samples
 
     out = check_output(out, overwrite)
@@ -385,7 +385,7 @@ def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: fl
     write_text_atomic(out, json.dumps(_json_clean(doc), indent=2) + "\n")
     if bin_m:
         bins = spatial_bins(s, bin_m, prof.bin_min_samples if bin_min_samples is None else bin_min_samples, prof)
-        with atomic_path(bins_out) as tmp:
+        with atomic_path(bins_out) as tmp, reproducible_gdal():
             if bins_out.suffix.lower() == ".gpkg":
                 bins.to_file(tmp, layer="bins", driver="GPKG")
             else:

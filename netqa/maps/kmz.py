@@ -35,7 +35,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from netqa.fileio import atomic_path, check_output
+from netqa.fileio import atomic_path, check_output, zip_member
 from netqa.grid import utm_crs_for
 from netqa.maps.layers import (
     REGION_COLUMNS,
@@ -312,11 +312,11 @@ def write_kmz(path, band: CoverageBand, legend: Legend, *, cells: pd.DataFrame |
     xml = ET.tostring(kml, encoding="utf-8", xml_declaration=True)
     with atomic_path(out) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("doc.kml", xml)
-            zf.writestr("files/overlay.png", _png_bytes(image.rgba))
-            zf.writestr("files/legend.png", legend_png_bytes(legend))
-            zf.writestr("files/dot.png", _dot_png())
-            zf.writestr("files/site.png", _site_png())
+            zf.writestr(zip_member("doc.kml"), xml)
+            zf.writestr(zip_member("files/overlay.png"), _png_bytes(image.rgba))
+            zf.writestr(zip_member("files/legend.png"), legend_png_bytes(legend))
+            zf.writestr(zip_member("files/dot.png"), _dot_png())
+            zf.writestr(zip_member("files/site.png"), _site_png())
     log.info("wrote %s (LatLonBox W %.6f S %.6f E %.6f N %.6f)", out, west, south, east, north)
     return out
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from netqa.fileio import atomic_path
+from netqa.fileio import atomic_path, reproducible_gdal
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def write_outputs(gdf: gpd.GeoDataFrame, trends: pd.DataFrame, paths: dict, scheme) -> None:
     """Write the GeoPackage, the CSV, the trends CSV and the PNG (all atomically)."""
     table = _storable(gdf)
-    with atomic_path(paths["gpkg"]) as tmp:
+    with atomic_path(paths["gpkg"]) as tmp, reproducible_gdal():
         pyogrio.write_dataframe(table, tmp, layer="scores", driver="GPKG")
         if len(trends):
             pyogrio.write_dataframe(_storable(trends), tmp, layer="trends", driver="GPKG", append=False)

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Timestamp written into every GeoPackage (instead of the current time).
-GPKG_FIXED_DATE = "2024-01-01T00:00:00.000Z"
+from netqa.fileio import reproducible_gdal
 
 
 def write_geotiff(path: Path, array: np.ndarray, *, crs: str, transform, nodata, description: str,
@@ -51,12 +50,8 @@ def write_gpkg(path: Path, frame, layer: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
-    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_FIXED_DATE})
-    try:
+    with reproducible_gdal():
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", SPATIAL_INDEX="NO")
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
 def fmt(value, decimals: int) -> str:
