@@ -306,7 +306,12 @@ def _accumulate_group(
                 pid = cells[i, C_PATTERN]
                 if pid == PATTERN_SECTOR:
                     phi = bearing - mc[m, 1]
-                    phi -= 360.0 * math.floor((phi + 180.0) / 360.0)  # [-180, 180); the pattern is even in phi
+                    # wrap to [-180, 180); the pattern is even in phi.  Bearing in [-180, 180] and azimuth in
+                    # [0, 360) give phi in [-540, 180]: one add (same arithmetic as the floor form), else the floor form
+                    if -540.0 <= phi < -180.0:
+                        phi += 360.0
+                    elif phi >= 180.0 or phi < -540.0:
+                        phi -= 360.0 * math.floor((phi + 180.0) / 360.0)
                     x = elev_deg + mc[m, 2]
                     att = min(mc[m, 3] * phi * phi, mc[m, 6]) + min(mc[m, 4] * x * x, mc[m, 5])
                     g = 0.0 - min(att, mc[m, 6])
