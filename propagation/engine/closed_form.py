@@ -240,8 +240,11 @@ def _accumulate_group(
     n_mem = members.size
     mc = _member_constants(cells, members, mp)
     need_angles = False
+    pids = np.empty(n_mem, np.int64)  # 0 omni, 1 sector, 2 measured (checked once, not per pixel)
     for m in range(n_mem):
-        if cells[members[m], C_PATTERN] != PATTERN_OMNI:
+        pid_m = cells[members[m], C_PATTERN]
+        pids[m] = 0 if pid_m == PATTERN_OMNI else (1 if pid_m == PATTERN_SECTOR else 2)
+        if pid_m != PATTERN_OMNI:
             need_angles = True
     n_c = cc1 - cc0
     for r in prange(r0, r1):
@@ -303,8 +306,8 @@ def _accumulate_group(
             p_sum = 0.0
             for m in range(n_mem):
                 i = members[m]
-                pid = cells[i, C_PATTERN]
-                if pid == PATTERN_SECTOR:
+                pid = pids[m]
+                if pid == 1:
                     phi = bearing - mc[m, 1]
                     # wrap to [-180, 180); the pattern is even in phi.  Bearing in [-180, 180] and azimuth in
                     # [0, 360) give phi in [-540, 180]: one add (same arithmetic as the floor form), else the floor form
@@ -315,7 +318,7 @@ def _accumulate_group(
                     x = elev_deg + mc[m, 2]
                     att = min(mc[m, 3] * phi * phi, mc[m, 6]) + min(mc[m, 4] * x * x, mc[m, 5])
                     g = 0.0 - min(att, mc[m, 6])
-                elif pid == PATTERN_OMNI:
+                elif pid == 0:
                     g = 0.0
                 else:
                     g = _antenna_gain_db(cells, i, patterns, bearing - mc[m, 1], elev_deg)
