@@ -426,18 +426,21 @@ def predict_coverage(
     -117.1
     """
     rows, cols = grid.shape
-    out = np.empty((5, rows, cols), np.float32)
     pcs = None
     n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
+    out = np.empty((5, rows, cols), np.float32) if n_tiles > 1 else None
     for done, (r0, c0, bands, pc) in enumerate(
         iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell),
         start=1,
     ):
-        out[:, r0 : r0 + bands.shape[1], c0 : c0 + bands.shape[2]] = bands
-        if pc is not None:
-            if pcs is None:
-                pcs = np.empty((pc.shape[0], rows, cols), np.float32)
-            pcs[:, r0 : r0 + pc.shape[1], c0 : c0 + pc.shape[2]] = pc
+        if n_tiles == 1:  # one tile covers the grid: its arrays are the result (no copy)
+            out, pcs = bands, pc
+        else:
+            out[:, r0 : r0 + bands.shape[1], c0 : c0 + bands.shape[2]] = bands
+            if pc is not None:
+                if pcs is None:
+                    pcs = np.empty((pc.shape[0], rows, cols), np.float32)
+                pcs[:, r0 : r0 + pc.shape[1], c0 : c0 + pc.shape[2]] = pc
         if on_tile is not None:
             on_tile(done, n_tiles)
     return Coverage(out[0], out[1], out[2], out[3], out[4], pcs)
