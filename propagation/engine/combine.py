@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from propagation._jit import jit_parallel, prange
+from propagation._jit import jit, jit_parallel, prange
 from propagation.engine._common import C_BW, C_FREQ_INDEX, C_LOAD
 from propagation.throughput import SHANNON_DL, SHANNON_UL, _truncated_shannon
 
@@ -39,11 +39,30 @@ SHANNON_DL_PARAMS = tuple(float(v) for v in SHANNON_DL)
 SHANNON_UL_PARAMS = tuple(float(v) for v in SHANNON_UL)
 
 
+def _cap_db(alpha, se_max_bps_hz):
+    """SINR above which alpha log2(1 + SINR) >= se_max for sure (1e-6 dB over the exact crossing). [dB]"""
+    return 10.0 * math.log10(2.0 ** (se_max_bps_hz / alpha) - 1.0) + 1e-6
+
+
+#: Above these SINRs the truncated Shannon value is SE_max exactly (the pow and log2 are skipped).
+SHANNON_DL_CAP_DB = _cap_db(SHANNON_DL_PARAMS[0], SHANNON_DL_PARAMS[2])
+SHANNON_UL_CAP_DB = _cap_db(SHANNON_UL_PARAMS[0], SHANNON_UL_PARAMS[2])
+
+
+@jit
+def _shannon_capped(sinr_db, alpha, sinr_min_db, se_max_bps_hz, cap_db):
+    """:func:`_truncated_shannon`, returning ``se_max_bps_hz`` at once above ``cap_db`` (same value). [bit/s/Hz]"""
+    if sinr_db > cap_db:
+        return se_max_bps_hz
+    return _truncated_shannon(sinr_db, alpha, sinr_min_db, se_max_bps_hz)
+
+
 @jit_parallel
 def _combine(cells, ul_offset_db, best_rsrp, best_idx, pow_sum, noise_ue_dbm, noise_bs_dbm, ul_margin_db, sh, out):
     """Fill ``out`` (5, rows, cols) float32: rsrp_dbm, best_cell, sinr_db, dl_mbps, ul_mbps (NaN where no cell).
 
-    ``sh`` = (alpha_dl, min_dl, max_dl, alpha_ul, min_ul, max_ul).
+    ``sh`` = (alpha_dl, min_dl, max_dl, alpha_ul, min_ul, max_ul, cap_dl_db, cap_ul_db): the caps are
+    :func:`_cap_db` of the DL and UL parameters (above them SE = max without evaluating the log).
     """
     n_rows, n_cols = best_rsrp.shape
     noise_mw = math.exp(noise_ue_dbm * _LN10_10)
@@ -64,5 +83,5 @@ def _combine(cells, ul_offset_db, best_rsrp, best_idx, pow_sum, noise_ue_dbm, no
             out[0, r, c] = rsrp
             out[1, r, c] = b
             out[2, r, c] = sinr
-            out[3, r, c] = bw * _truncated_shannon(sinr, sh[0], sh[1], sh[2])
-            out[4, r, c] = bw * _truncated_shannon(snr_ul, sh[3], sh[4], sh[5])
+            out[3, r, c] = bw * _shannon_capped(sinr, sh[0], sh[1], sh[2], sh[6])
+            out[4, r, c] = bw * _shannon_capped(snr_ul, sh[3], sh[4], sh[5], sh[7])

@@ -52,7 +52,13 @@ from propagation.engine._common import (
     _bilinear_many,
 )
 from propagation.engine.closed_form import _accumulate_group, affine_loss_coefficients
-from propagation.engine.combine import SHANNON_DL_PARAMS, SHANNON_UL_PARAMS, _combine
+from propagation.engine.combine import (
+    SHANNON_DL_CAP_DB,
+    SHANNON_DL_PARAMS,
+    SHANNON_UL_CAP_DB,
+    SHANNON_UL_PARAMS,
+    _combine,
+)
 from propagation.engine.terrain import _sweep_window, default_n_rays
 from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
@@ -336,7 +342,7 @@ def iter_coverage_tiles(
     noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
     n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
     ul_offset = config.ue_power_dbm - 10.0 * np.log10(n_sc) - cells[:, CELL_FIELDS.index("rs_power_dbm")]
-    sh = np.array(SHANNON_DL_PARAMS + SHANNON_UL_PARAMS)
+    sh = np.array(SHANNON_DL_PARAMS + SHANNON_UL_PARAMS + (SHANNON_DL_CAP_DB, SHANNON_UL_CAP_DB))
     ae_km = EARTH_RADIUS_KM * config.k_factor
     pol_id = POLARIZATIONS[config.polarization]
     model_id = config.model_id

@@ -199,3 +199,19 @@ def test_points_mode_matches_the_raster_at_pixel_centres(terrain):
         ref = terrain_loss_reference(elev, GRID.x0_m, GRID.y0_m, GRID.pixel_m, -500.0, 200.0, 30.0, 1.5, 1800.0,
                                      rows, cols)  # fmt: skip
         np.testing.assert_allclose(flat[:, 0] - pts[:, 0], ref, atol=1e-4)  # float32 DEM in the kernel
+
+
+@pytest.mark.parametrize("link", ["dl", "ul"])
+def test_capped_shannon_is_bit_identical_to_truncated_shannon(link):
+    from propagation.engine.combine import (
+        SHANNON_DL_CAP_DB, SHANNON_DL_PARAMS, SHANNON_UL_CAP_DB, SHANNON_UL_PARAMS, _shannon_capped,
+    )  # fmt: skip
+    from propagation.throughput import _truncated_shannon
+
+    alpha, lo, hi = SHANNON_DL_PARAMS if link == "dl" else SHANNON_UL_PARAMS
+    cap = SHANNON_DL_CAP_DB if link == "dl" else SHANNON_UL_CAP_DB
+    sinr = np.concatenate([np.linspace(-20.0, 60.0, 20001), cap + np.linspace(-1e-5, 1e-5, 2001), [np.nan]])
+    got = np.array([_shannon_capped(s, alpha, lo, hi, cap) for s in sinr])
+    want = np.array([_truncated_shannon(s, alpha, lo, hi) for s in sinr])
+    np.testing.assert_array_equal(got, want)
+    assert (sinr > cap).sum() > 1000  # the shortcut is exercised
