@@ -153,7 +153,7 @@ class EngineConfig:
     ue_power_dbm: float = 23.0
     ul_margin_db: float = 3.0
     tile_px: int = 4096
-    rays_per_pixel: float = 2.0
+    rays_per_pixel: float = 3.0
     #: SPM effective height: "relative" (mast top minus receiver ground, >= 1 m) or "ground"
     #: (antenna height above ground at the site, the planning tools' default method).
     spm_h_eff: str = "relative"

@@ -25,7 +25,7 @@ In the line-of-sight case J(v) needs max_i v_i; the bound
 v_max <= K max(S_tim - S_tr, S_rim - S_rt) (K = sqrt(0.002 D / lambda))
 shows J = 0 for most pixels, and only near-grazing pixels scan the profile.
 
-Rays: ``n_rays`` equally spaced azimuths (default about two rays per pixel at
+Rays: ``n_rays`` equally spaced azimuths (default three rays per pixel at
 the outer radius), samples one pixel apart, bilinear heights.  Each pixel is
 evaluated with its *own* distance and ground height against the profile of its
 nearest ray.  The per-pixel reference samples the straight profile to every
@@ -52,7 +52,7 @@ from propagation.engine._common import _bilinear
 _C_M_GHZ = 0.2998  # wavelength constant of P.1812-6: lambda = 0.2998 / f_GHz [m]
 
 
-def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 2.0) -> int:
+def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 3.0) -> int:
     """Rays for a sweep: ``rays_per_pixel`` rays per pixel width at the outer radius.
 
     >>> default_n_rays(30_000.0, 30.0)
