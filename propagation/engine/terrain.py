@@ -56,7 +56,7 @@ def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 3.0)
     """Rays for a sweep: ``rays_per_pixel`` rays per pixel width at the outer radius.
 
     >>> default_n_rays(30_000.0, 30.0)
-    12567
+    18850
     """
     return max(16, int(math.ceil(rays_per_pixel * 2.0 * math.pi * radius_m / pixel_m)))
 
