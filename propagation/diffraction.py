@@ -284,15 +284,16 @@ def _smooth_earth_heights(dist_km, height_m, h_ts_m, h_rs_m):
 # Spherical-earth diffraction (P.1812-6 sections 4.3.2 and 4.3.3)
 # ----------------------------------------------------------------------------
 @jit
-def _first_term_one_db(dist_km, h_te_m, h_re_m, f_ghz, adft_km, eps_r, sigma, pol_id):
-    """First-term spherical-earth diffraction loss for one ground type, eqs. (29)-(36)."""
-    k = 0.036 * (adft_km * f_ghz) ** (-1.0 / 3.0) * ((eps_r - 1.0) ** 2 + (18.0 * sigma / f_ghz) ** 2) ** -0.25
-    if pol_id == 1:
-        k = k * math.sqrt(eps_r * eps_r + (18.0 * sigma / f_ghz) ** 2)
+def _first_term_k_db(dist_km, h_te_m, h_re_m, k, x_scale, y_scale):
+    """First-term loss from the normalised factor K, eqs. (30)-(36). [dB]
+
+    ``x_scale`` = (f / a_dft^2)^(1/3) and ``y_scale`` = (f^2 / a_dft)^(1/3) with f in
+    GHz and a_dft in km: the frequency and radius factors of eqs. (31) and (32).
+    """
     k2 = k * k
     beta = (1.0 + 1.6 * k2 + 0.67 * k2 * k2) / (1.0 + 4.5 * k2 + 1.53 * k2 * k2)
-    x = 21.88 * beta * (f_ghz / (adft_km * adft_km)) ** (1.0 / 3.0) * dist_km
-    y_fac = 0.9575 * beta * (f_ghz * f_ghz / adft_km) ** (1.0 / 3.0)
+    x = 21.88 * beta * x_scale * dist_km
+    y_fac = 0.9575 * beta * y_scale
     if x >= 1.6:
         f_x = 11.0 + 10.0 * math.log10(x) - 17.6 * x
     else:
@@ -307,6 +308,17 @@ def _first_term_one_db(dist_km, h_te_m, h_re_m, f_ghz, adft_km, eps_r, sigma, po
             g = 20.0 * math.log10(b + 0.1 * b * b * b)
         g_sum += max(g, g_min)
     return -f_x - g_sum
+
+
+@jit
+def _first_term_one_db(dist_km, h_te_m, h_re_m, f_ghz, adft_km, eps_r, sigma, pol_id):
+    """First-term spherical-earth diffraction loss for one ground type, eqs. (29)-(36)."""
+    k = 0.036 * (adft_km * f_ghz) ** (-1.0 / 3.0) * ((eps_r - 1.0) ** 2 + (18.0 * sigma / f_ghz) ** 2) ** -0.25
+    if pol_id == 1:
+        k = k * math.sqrt(eps_r * eps_r + (18.0 * sigma / f_ghz) ** 2)
+    x_scale = (f_ghz / (adft_km * adft_km)) ** (1.0 / 3.0)
+    y_scale = (f_ghz * f_ghz / adft_km) ** (1.0 / 3.0)
+    return _first_term_k_db(dist_km, h_te_m, h_re_m, k, x_scale, y_scale)
 
 
 @jit
@@ -326,8 +338,16 @@ def _spherical_earth_db(dist_km, h_te_m, h_re_m, freq_mhz, ae_km, omega, pol_id)
     surface, > 0.
     """
     lam_m = _C_M_GHZ / (freq_mhz * 1e-3)
+    return _spherical_earth_core(dist_km, h_te_m, h_re_m, lam_m, ae_km, False, 0.0, 0.0, freq_mhz, omega, pol_id)
+
+
+@jit
+def _spherical_earth_core(dist_km, h_te_m, h_re_m, lam_m, ae_km, land_only, k_f, f_cbrt, freq_mhz, omega, pol_id):
+    """Eqs. (22)-(27) with the first term of eq. (28): land-only (precomputed ``k_f``, ``f_cbrt``) or land/sea."""
     d_los = math.sqrt(2.0 * ae_km) * (math.sqrt(0.001 * h_te_m) + math.sqrt(0.001 * h_re_m))  # eq. (22)
     if dist_km >= d_los:
+        if land_only:
+            return _first_term_land_db(dist_km, h_te_m, h_re_m, ae_km, k_f, f_cbrt)
         return _first_term_db(dist_km, h_te_m, h_re_m, freq_mhz, ae_km, omega, pol_id)
     c = (h_te_m - h_re_m) / (h_te_m + h_re_m)  # eq. (24d)
     m = 250.0 * dist_km * dist_km / (ae_km * (h_te_m + h_re_m))  # eq. (24e)
@@ -341,7 +361,10 @@ def _spherical_earth_db(dist_km, h_te_m, h_re_m, freq_mhz, ae_km, omega, pol_id)
     if h_se > h_req:
         return 0.0
     a_em = 500.0 * (dist_km / (math.sqrt(h_te_m) + math.sqrt(h_re_m))) ** 2  # eq. (26)
-    l_dft = _first_term_db(dist_km, h_te_m, h_re_m, freq_mhz, a_em, omega, pol_id)
+    if land_only:
+        l_dft = _first_term_land_db(dist_km, h_te_m, h_re_m, a_em, k_f, f_cbrt)
+    else:
+        l_dft = _first_term_db(dist_km, h_te_m, h_re_m, freq_mhz, a_em, omega, pol_id)
     if l_dft < 0.0:
         return 0.0
     return (1.0 - h_se / h_req) * l_dft  # eq. (27)
@@ -366,25 +389,7 @@ def land_first_term_constants(freq_mhz, pol_id):
 def _first_term_land_db(dist_km, h_te_m, h_re_m, adft_km, k_f, f_cbrt):
     """Land first-term loss, eqs. (29)-(36), with the frequency factors precomputed (one cube root). [dB]"""
     a_c = adft_km ** (1.0 / 3.0)
-    k = k_f / a_c
-    k2 = k * k
-    beta = (1.0 + 1.6 * k2 + 0.67 * k2 * k2) / (1.0 + 4.5 * k2 + 1.53 * k2 * k2)
-    x = 21.88 * beta * f_cbrt / (a_c * a_c) * dist_km
-    y_fac = 0.9575 * beta * f_cbrt * f_cbrt / a_c
-    if x >= 1.6:
-        f_x = 11.0 + 10.0 * math.log10(x) - 17.6 * x
-    else:
-        f_x = -20.0 * math.log10(x) - 5.6488 * x**1.425
-    g_min = 2.0 + 20.0 * math.log10(k)
-    g_sum = 0.0
-    for h in (h_te_m, h_re_m):
-        b = beta * y_fac * h
-        if b > 2.0:
-            g = 17.6 * math.sqrt(b - 1.1) - 5.0 * math.log10(b - 1.1) - 8.0
-        else:
-            g = 20.0 * math.log10(b + 0.1 * b * b * b)
-        g_sum += max(g, g_min)
-    return -f_x - g_sum
+    return _first_term_k_db(dist_km, h_te_m, h_re_m, k_f / a_c, f_cbrt / (a_c * a_c), f_cbrt * f_cbrt / a_c)
 
 
 @jit
@@ -396,25 +401,7 @@ def _spherical_earth_land_db(dist_km, h_te_m, h_re_m, lam_m, ae_km, k_f, f_cbrt)
     from :func:`land_first_term_constants` computed once per sweep; equal to
     ``_spherical_earth_db(..., omega=0.0, ...)`` to rounding (~1e-12 dB).
     """
-    d_los = math.sqrt(2.0 * ae_km) * (math.sqrt(0.001 * h_te_m) + math.sqrt(0.001 * h_re_m))  # eq. (22)
-    if dist_km >= d_los:
-        return _first_term_land_db(dist_km, h_te_m, h_re_m, ae_km, k_f, f_cbrt)
-    c = (h_te_m - h_re_m) / (h_te_m + h_re_m)  # eq. (24d)
-    m = 250.0 * dist_km * dist_km / (ae_km * (h_te_m + h_re_m))  # eq. (24e)
-    arg = 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)
-    arg = min(1.0, max(-1.0, arg))
-    b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(math.pi / 3.0 + math.acos(arg) / 3.0)  # eq. (24c)
-    d_se1 = 0.5 * dist_km * (1.0 + b)
-    d_se2 = dist_km - d_se1
-    h_se = ((h_te_m - 500.0 * d_se1 * d_se1 / ae_km) * d_se2 + (h_re_m - 500.0 * d_se2 * d_se2 / ae_km) * d_se1) / dist_km
-    h_req = 17.456 * math.sqrt(d_se1 * d_se2 * lam_m / dist_km)  # eq. (25)
-    if h_se > h_req:
-        return 0.0
-    a_em = 500.0 * (dist_km / (math.sqrt(h_te_m) + math.sqrt(h_re_m))) ** 2  # eq. (26)
-    l_dft = _first_term_land_db(dist_km, h_te_m, h_re_m, a_em, k_f, f_cbrt)
-    if l_dft < 0.0:
-        return 0.0
-    return (1.0 - h_se / h_req) * l_dft  # eq. (27)
+    return _spherical_earth_core(dist_km, h_te_m, h_re_m, lam_m, ae_km, True, k_f, f_cbrt, 0.0, 0.0, 0)
 
 
 # ----------------------------------------------------------------------------
