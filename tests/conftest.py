@@ -21,3 +21,15 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real data not available at {REALDATA}")
     return REALDATA
+
+
+@pytest.fixture(autouse=True)
+def _restore_netqa_logger():
+    """Tests that call the CLI in-process configure the ``netqa`` logger (own handler, no propagation);
+    restore it afterwards so that ``caplog`` in later tests still sees netqa's records."""
+    import logging
+
+    logger = logging.getLogger("netqa")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import pandas as pd
 import rasterio
 import rasterio.shutil
 
-from netqa.errors import RasterError
+from netqa.errors import CRSError, RasterError
 from netqa.fileio import atomic_path, check_output
 from netqa.grid import Grid
 from netqa.io._dem import HGT_VOID, open_source, read_dem
@@ -94,6 +95,39 @@ class ClutterTable:
     def height_m(self, codes) -> np.ndarray:
         """Clutter height of each code. [m]"""
         return self._lookup("height_m", codes)
+
+
+@contextlib.contextmanager
+def open_georaster(path, what: str = "raster", *, metric: bool = False):
+    """Open a GeoTIFF for reading after the checks every consumer needs; yields the rasterio dataset.
+
+    Raises :class:`RasterError` when the file is missing, unreadable or rotated, and
+    :class:`CRSError` when it has no CRS or (``metric=True``) a CRS not in metres.
+    ``what`` names the raster in the messages ("coverage raster", ...).
+    """
+    from netqa.grid import is_metric
+
+    p = Path(path)
+    if not p.is_file():
+        raise RasterError(f"{p}: {what} not found")
+    try:
+        ds = rasterio.open(p)
+    except rasterio.errors.RasterioIOError as exc:
+        raise RasterError(f"{p}: cannot read the {what} ({exc})") from None
+    with ds:
+        if ds.crs is None:
+            raise CRSError(
+                f"{p}: the {what} has no CRS, so it cannot be placed on a map; write it with a CRS "
+                "(netqa predict does) or assign one with 'gdal_edit.py -a_srs EPSG:326NN'"
+            )
+        if metric and not is_metric(ds.crs):
+            raise CRSError(
+                f"{p}: {what} CRS {ds.crs.to_string()!r} is not metric; pixel areas need a projected CRS in "
+                "metres (netqa predict writes UTM)"
+            )
+        if ds.transform.b != 0 or ds.transform.d != 0:
+            raise RasterError(f"{p}: rotated rasters are not supported ({what})")
+        yield ds
 
 
 def dem_extent(paths, crs=None):

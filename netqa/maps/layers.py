@@ -167,19 +167,10 @@ def read_band(path: str | Path, band: str = "rsrp_dbm") -> CoverageBand:
     netqa.errors.CRSError
         The raster has no CRS.
     """
+    from netqa.io.raster import open_georaster
+
     p = Path(path)
-    if not p.is_file():
-        raise RasterError(f"{p}: coverage raster not found")
-    try:
-        ds = rasterio.open(p)
-    except rasterio.errors.RasterioIOError as exc:
-        raise RasterError(f"{p}: not a readable raster ({exc})") from None
-    with ds:
-        if ds.crs is None:
-            raise CRSError(
-                f"{p}: the raster has no CRS, so it cannot be placed on a map; "
-                "write it with a CRS (netqa predict does) or assign one with 'gdal_edit.py -a_srs EPSG:326NN'"
-            )
+    with open_georaster(p, "raster") as ds:
         names = [_band_label(ds, i) for i in range(1, ds.count + 1)]
         if band in names:
             idx = names.index(band) + 1

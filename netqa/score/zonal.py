@@ -29,7 +29,7 @@ from rasterio.features import rasterize
 from scipy.ndimage import binary_dilation
 
 from netqa.errors import RasterError
-from netqa.grid import is_metric
+from netqa.io.raster import open_georaster
 from netqa.schema import COVERAGE_BANDS
 
 log = logging.getLogger(__name__)
@@ -60,22 +60,7 @@ class CoverageInfo:
 def open_coverage(path) -> CoverageInfo:
     """Check a coverage GeoTIFF and describe it (bands by name, best_cell lookup)."""
     p = Path(path)
-    if not p.exists():
-        raise RasterError(f"{p}: coverage raster not found")
-    try:
-        ds = rasterio.open(p)
-    except rasterio.errors.RasterioIOError as exc:
-        raise RasterError(f"{p}: cannot read the coverage raster ({exc})") from exc
-    with ds:
-        if ds.crs is None:
-            raise RasterError(f"{p}: the coverage raster has no CRS")
-        if not is_metric(ds.crs):
-            raise RasterError(
-                f"{p}: coverage raster CRS {ds.crs.to_string()!r} is not metric; "
-                "area-weighted statistics need a projected CRS in metres (netqa predict writes UTM)"
-            )
-        if ds.transform.b != 0 or ds.transform.d != 0:
-            raise RasterError(f"{p}: rotated rasters are not supported")
+    with open_georaster(p, "coverage raster", metric=True) as ds:
         names = [(ds.tags(i).get("name") or ds.descriptions[i - 1] or "") for i in range(1, ds.count + 1)]
         bands = {}
         for q in COVERAGE_BANDS:
@@ -355,19 +340,7 @@ def open_traffic(path) -> TrafficInfo:
     (busy-hour traffic map); nodata pixels carry no traffic information.
     """
     p = Path(path)
-    if not p.exists():
-        raise RasterError(f"{p}: traffic raster not found")
-    try:
-        ds = rasterio.open(p)
-    except rasterio.errors.RasterioIOError as exc:
-        raise RasterError(f"{p}: cannot read the traffic raster ({exc})") from exc
-    with ds:
-        if ds.crs is None:
-            raise RasterError(f"{p}: the traffic raster has no CRS")
-        if not is_metric(ds.crs):
-            raise RasterError(f"{p}: traffic raster CRS {ds.crs.to_string()!r} is not metric; pixel areas need a projected CRS in metres")
-        if ds.transform.b != 0 or ds.transform.d != 0:
-            raise RasterError(f"{p}: rotated rasters are not supported")
+    with open_georaster(p, "traffic raster", metric=True) as ds:
         names = [(ds.tags(i).get("name") or ds.descriptions[i - 1] or "") for i in range(1, ds.count + 1)]
         band = names.index(TRAFFIC_BAND) + 1 if TRAFFIC_BAND in names else 1
         return TrafficInfo(str(p), ds.crs.to_wkt(), tuple(ds.transform)[:6], ds.width, ds.height, band)
