@@ -94,7 +94,8 @@ class IngestSection:
     """``[ingest]``: drive-test log reading (see ``netqa ingest --help``)."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    format: str = field(default="auto", metadata=_meta(kind="str"))
+    #: auto, netqa, gnettrack, networksurvey, or a mapping TOML (path relative to the project file)
+    format: str = field(default="auto", metadata=_meta(kind="format"))
     tz: str | None = field(default=None, metadata=_meta(kind="str"))
 
 
@@ -256,6 +257,15 @@ def _coerce(value, meta, label: str, base_dir: Path):
         if meta["choices"] and value not in meta["choices"]:
             raise ConfigError(f"{label} = {value!r} is not one of {', '.join(meta['choices'])}")
         return value
+    if kind == "format":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{label} must be one of {', '.join(LOG_FORMATS)} or a mapping TOML path, got {value!r}")
+        if value in LOG_FORMATS:
+            return value
+        path = (base_dir / value).resolve()
+        if not path.is_file():
+            raise ConfigError(f"{label} = {value!r} is neither one of {', '.join(LOG_FORMATS)} nor a mapping file ({path} not found)")
+        return str(path)
     if kind == "strs":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(v, str) for v in items):

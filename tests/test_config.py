@@ -52,9 +52,10 @@ def test_valid_project_resolves_paths_and_globs(world):
         ("[map]\nformats = ['png', 'pdf']\n", r"\[map\] formats: 'pdf' is not one of png, kmz, html"),
         ("[compare]\nenabled = 'yes'\n", r"\[compare\] enabled must be true or false"),
         ("[predict\n", r"not valid TOML"),
+        ("[ingest]\nformat = 'nemo'\n", r"\[ingest\] format = 'nemo' is neither one of auto, netqa"),
     ],
     ids=["unknown-key", "unknown-section", "missing-file", "empty-glob", "negative-resolution",
-         "unknown-model", "wrong-type", "unknown-map-format", "bool-type", "bad-toml"],
+         "unknown-model", "wrong-type", "unknown-map-format", "bool-type", "bad-toml", "unknown-log-format"],
 )
 def test_bad_project_rejected_naming_key(world, text, match):
     with pytest.raises(ConfigError, match=match):
@@ -106,3 +107,10 @@ def test_run_refuses_nonempty_folder_without_overwrite(world, capsys):
     rc = main(["run", str(write(world, "")), "--out", str(world / "run")])
     assert rc == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_ingest_mapping_file_resolves_against_the_project(world):
+    (world / "my_logs.toml").write_text("# mapping\n")
+    cfg = load_project(write(world, "[ingest]\nformat = 'my_logs.toml'\n"))
+    assert cfg.ingest.format == str((world / "my_logs.toml").resolve())
+    assert load_project(write(world, "[ingest]\nformat = 'gnettrack'\n")).ingest.format == "gnettrack"
