@@ -96,8 +96,12 @@ def nearest_sample(events: pd.DataFrame, samples: pd.DataFrame, max_gap_s: float
     return out
 
 
-def call_time_mask(events: pd.DataFrame, samples: pd.DataFrame) -> tuple[np.ndarray, int, float]:
-    """Samples inside set-up calls, the number of set-up calls and their mean duration [s]."""
+def setup_calls(events: pd.DataFrame) -> pd.DataFrame:
+    """Successfully set-up calls: ``session``, ``t`` (attempt time) and ``end`` (end or drop time).
+
+    An attempt followed by a ``call_setup_failure`` is not a set-up call (DESIGN.md: drop rate =
+    drops / successfully set-up calls).
+    """
     ev = events.assign(t=_times(events["time"]), session=events["session"].astype(str)).dropna(subset=["t"])
     ev = ev.sort_values(["session", "t"])
     starts = []
@@ -111,10 +115,15 @@ def call_time_mask(events: pd.DataFrame, samples: pd.DataFrame) -> tuple[np.ndar
                 start = None
             elif kind == "call_setup_failure":
                 start = None
+    return pd.DataFrame(starts, columns=["session", "t", "end"])
+
+
+def call_time_mask(events: pd.DataFrame, samples: pd.DataFrame) -> tuple[np.ndarray, int, float]:
+    """Samples inside set-up calls, the number of set-up calls and their mean duration [s]."""
+    calls = setup_calls(events).sort_values("t")
     mask = np.zeros(len(samples), bool)
-    if not starts:
+    if calls.empty:
         return mask, 0, math.nan
-    calls = pd.DataFrame(starts, columns=["session", "t", "end"]).sort_values("t")
     sm = pd.DataFrame({"t": _times(samples["time"]), "session": samples["session"].astype(str).to_numpy(),
                        "j": np.arange(len(samples))}).dropna(subset=["t"]).sort_values("t")  # fmt: skip
     m = pd.merge_asof(sm, calls, on="t", by="session", direction="backward")
@@ -212,8 +221,8 @@ def compare_events(events: pd.DataFrame, samples: pd.DataFrame, meas_sinr, meas_
 
 def _per_region_drop(b, events, samples, kind, region, in_call, pred_sinr, pred_rsrp, mean_dur, area) -> dict:
     region = np.asarray(region, dtype=object)
-    att = events[kind == "call_attempt"]
-    j = nearest_sample(att, samples)
+    calls = setup_calls(events)  # the denominator: successfully set-up calls, as overall
+    j = nearest_sample(calls.rename(columns={"t": "time"}), samples)
     att_region = np.where(j >= 0, region[np.maximum(j, 0)], None)
     drop_j = nearest_sample(events[kind == "call_drop"], samples)
     drop_region = np.where(drop_j >= 0, region[np.maximum(drop_j, 0)], None)

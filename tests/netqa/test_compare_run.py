@@ -187,3 +187,20 @@ def test_cli_compare_empty_distance_range_is_a_clear_error(samples, tmp_path):
     argv = ["compare", "--samples", str(p), "--cells", str(TESTDATA / "cells.csv"), "--dem", str(TESTDATA / "dem.tif"),
             "--out", str(tmp_path / "c"), "--min-dist-km", "3", "--max-dist-km", "1", "-q"]  # fmt: skip
     assert main(argv) == 2 and not (tmp_path / "c" / "stats.json").exists()
+
+
+def test_setup_calls_exclude_setup_failures():
+    import pandas as pd
+
+    from netqa.compare.events import setup_calls
+
+    t0 = pd.Timestamp("2024-05-14T07:30:00Z")
+    ev = pd.DataFrame({
+        "time": [t0, t0 + pd.Timedelta(seconds=3), t0 + pd.Timedelta(seconds=10), t0 + pd.Timedelta(seconds=40),
+                 t0 + pd.Timedelta(seconds=50), t0 + pd.Timedelta(seconds=70)],
+        "session": ["a"] * 6,
+        "event": ["call_attempt", "call_setup_failure", "call_attempt", "call_end", "call_attempt", "call_drop"],
+    })  # fmt: skip
+    calls = setup_calls(ev)
+    assert len(calls) == 2  # the attempt that failed set-up is not a call (drop rate = drops / set-up calls)
+    assert list((calls["end"] - calls["t"]).dt.total_seconds()) == [30.0, 20.0]
