@@ -332,17 +332,10 @@ def load_samples(samples) -> pd.DataFrame:
         df = pd.DataFrame(samples.drop(columns="geometry", errors="ignore"))
         source = "samples table"
     else:
-        p = Path(samples)
-        source = str(p)
-        if not p.is_file():
-            raise InputError(f"{p}: samples file not found")
-        if p.suffix.lower() in (".parquet", ".geoparquet", ".pq"):
-            df = pd.read_parquet(p)
-            df = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-        elif p.suffix.lower() in (".csv", ".txt"):
-            df = pd.read_csv(p)
-        else:
-            raise InputError(f"{p}: unknown samples format {p.suffix!r}; use GeoParquet (netqa ingest) or CSV")
+        from netqa.ingest import load_samples as read_samples  # GeoParquet of netqa ingest or canonical CSV
+
+        source = str(samples)
+        df = read_samples(samples)
     missing = [c for c in ("lat", "lon") if c not in df.columns]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(missing)}")
