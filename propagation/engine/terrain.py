@@ -170,6 +170,21 @@ def sqrt_index(h_m, ce, delta_km, n_seg):
 
 
 @jit
+def _los_signed_sq_max(g, k, step_km, dist_km, a_m, b_m_per_km):
+    """max over i = 1..k of c_i |c_i| / (d_i (D - d_i)), c_i = g_i - a - b d_i, d_i = i step.
+
+    The signed square of c_i / sqrt(d_i (D - d_i)) (the diffraction parameter up to the factor
+    sqrt(0.002 D / lambda)) orders the samples the same way, without a sqrt per sample (2.4x faster).
+    """
+    best = -np.inf
+    for i in range(1, k + 1):
+        di = i * step_km
+        c = g[i] - a_m - b_m_per_km * di
+        best = max(best, c * abs(c) / (di * (dist_km - di)))
+    return best
+
+
+@jit
 def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step_km, dist_km, z_site, z_px,
                      h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt):  # fmt: skip
     """Delta-Bullington excess loss of one pixel from the ray state after sample ``k``. [dB]
@@ -198,14 +213,8 @@ def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step
     elif k_v * max(s_tim - s_tr, s_rim + s_tr) <= -0.78:
         l_uc = 0.0
     else:  # near-grazing line of sight: scan the profile for the highest v
-        v_max = -np.inf
-        for i in range(1, k + 1):
-            di = i * step_km
-            clr = g[i] + c_curv * di - (h_ts * (d_tot - di) + h_rs * di) / d_tot
-            v = clr * math.sqrt(0.002 * d_tot / (lam_m * di * (d_tot - di)))
-            if v > v_max:
-                v_max = v
-        l_uc = _knife_edge_j(v_max)
+        q = _los_signed_sq_max(g, k, step_km, d_tot, h_ts, s_tr - c_curv)
+        l_uc = _knife_edge_j(k_v * math.copysign(math.sqrt(abs(q)), q))
     l_bulla = _bull_tail(l_uc, d_tot)
     # ---- smooth-earth surface (P.1812-6 Att. 1 eqs. (85)-(90)) ----
     dk = k * step_km
