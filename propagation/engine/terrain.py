@@ -28,8 +28,17 @@ shows J = 0 for most pixels, and only near-grazing pixels scan the profile.
 Rays: ``n_rays`` equally spaced azimuths (default three rays per pixel at
 the outer radius), samples one pixel apart, bilinear heights.  Each pixel is
 evaluated with its *own* distance and ground height against the profile of its
-nearest ray.  The per-pixel reference samples the straight profile to every
-pixel with one sample per pixel and calls the public model function.
+nearest ray: the ray's samples up to about ``N_TAIL`` + 1/2 pixels short of the
+pixel, then ``N_TAIL`` samples taken for this pixel along the ray at the
+reference's own spacing D/n (the receiver-side obstacles decide most
+near-grazing losses, and sampling them at the reference's positions halves
+the error there), then the pixel itself.  Pixels are visited in order of
+distance along each ray, so the ray state only grows; the hull searches start
+from the previous pixel's answer (galloping search).
+
+The per-pixel reference samples the straight profile to every pixel with one
+sample per pixel (n = ceil(D / pixel) steps of D / n) and calls the public
+model function.
 """
 
 from __future__ import annotations
@@ -68,51 +77,66 @@ def _bull_tail(l_uc, dist_km):
 
 
 @jit
-def _hull_push(hull, n, y, k):
-    """Add point (k, y[k]) to an upper hull of indices (x = index) and return its new size."""
-    yk = y[k]
+def _hull_push(hx, hy, n, k, yk):
+    """Add point (k, yk) to an upper hull stored as sample indices ``hx`` and values ``hy``; return its size."""
     while n >= 2:
-        a = hull[n - 2]
-        b = hull[n - 1]
-        # pop b when it lies on or below the segment a -> k
-        if (y[b] - y[a]) * (k - a) <= (yk - y[a]) * (b - a):
+        ax = hx[n - 2]
+        ay = hy[n - 2]
+        # pop the last point when it lies on or below the segment from the one before to (k, yk)
+        if (hy[n - 1] - ay) * (k - ax) <= (yk - ay) * (hx[n - 1] - ax):
             n -= 1
         else:
             break
-    hull[n] = k
+    hx[n] = k
+    hy[n] = yk
     return n + 1
 
 
 @jit
-def _hull_tangent(hull, n, y, step_km, dist_km, q):
-    """Index on the hull maximising (y_i - q) / (D - d_i) (binary search; the objective is unimodal)."""
-    lo = 0
-    hi = n - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        a = hull[mid]
-        b = hull[mid + 1]
-        if (y[b] - q) * (dist_km - a * step_km) > (y[a] - q) * (dist_km - b * step_km):
-            lo = mid + 1
-        else:
-            hi = mid
-    return hull[lo]
+def _hull_pred(kind, hx, hy, step_km, dist_km, q, i):
+    """Whether hull position i + 1 beats i: for the tangent from (D, q) maximising (y - q) / (D - d) (kind 0),
+    or for the support line of slope q maximising y - q d (kind 1)."""
+    if kind == 0:
+        return (hy[i + 1] - q) * (dist_km - hx[i] * step_km) > (hy[i] - q) * (dist_km - hx[i + 1] * step_km)
+    return hy[i + 1] - hy[i] > q * (hx[i + 1] - hx[i]) * step_km
 
 
 @jit
-def _hull_support(hull, n, y, step_km, slope):
-    """Index on the hull maximising y_i - slope d_i."""
-    lo = 0
-    hi = n - 1
+def _hull_search(kind, hx, hy, n, step_km, dist_km, q, s):
+    """Hull *position* of the optimum of :func:`_hull_pred`'s objective (binary search, the objective is unimodal).
+
+    Galloping search from position ``s`` (the previous pixel's answer on the same ray): the optimum moves
+    little from pixel to pixel, so this takes a few probes instead of log2(n).  The result is the same as
+    the plain binary search (the predicate is monotone along the hull).
+    """
+    if n <= 1:
+        return 0
+    s = min(max(s, 0), n - 2)
+    if _hull_pred(kind, hx, hy, step_km, dist_km, q, s):
+        lo = s + 1
+        off = 1
+        probe = lo
+        while probe < n - 1 and _hull_pred(kind, hx, hy, step_km, dist_km, q, probe):
+            lo = probe + 1
+            probe = lo + off
+            off *= 2
+        hi = min(probe, n - 1)
+    else:
+        hi = s
+        off = 1
+        probe = hi - 1
+        while probe >= 0 and not _hull_pred(kind, hx, hy, step_km, dist_km, q, probe):
+            hi = probe
+            probe = hi - 1 - off
+            off *= 2
+        lo = max(probe + 1, 0)
     while lo < hi:
         mid = (lo + hi) >> 1
-        a = hull[mid]
-        b = hull[mid + 1]
-        if y[b] - y[a] > slope * (b - a) * step_km:
+        if _hull_pred(kind, hx, hy, step_km, dist_km, q, mid):
             lo = mid + 1
         else:
             hi = mid
-    return hull[lo]
+    return lo
 
 
 @jit
@@ -184,14 +208,30 @@ def _los_signed_sq_max(g, k, step_km, dist_km, a_m, b_m_per_km):
     return best
 
 
-@jit
-def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step_km, dist_km, z_site, z_px,
-                     h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt):  # fmt: skip
-    """Delta-Bullington excess loss of one pixel from the ray state after sample ``k``. [dB]
+#: Receiver-side samples taken per pixel at the reference's own spacing D/n (see the module docstring).
+N_TAIL = 3
 
+
+@jit
+def _seg_sums(v1, v2, d_a, h_a, d_b, h_b):
+    """Add the segment (d_a, h_a) -> (d_b, h_b) to the least-squares sums of P.1812-6 eqs. (85), (86)."""
+    w = d_b - d_a
+    return v1 + w * (h_b + h_a), v2 + w * (h_b * (2.0 * d_b + d_a) + h_a * (d_b + 2.0 * d_a))
+
+
+@jit
+def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, m, step_km, dist_km, z_site,
+                     z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints):  # fmt: skip
+    """Delta-Bullington excess loss of one pixel. [dB]
+
+    The profile is the ray's samples 1..``k`` (``h``, ``g`` = h - 500 d^2 / a_e, their upper hulls, the
+    running maxima ``st_g``, ``st_h`` and the trapezoid sums ``v1``, ``v2`` up to sample k), then the ``m``
+    pixel's own samples at distances ``td[:m]`` (km) with heights ``th[:m]``, then the pixel itself.
     ``k_f``, ``f_cbrt``: :func:`propagation.diffraction.land_first_term_constants` (all-land path).
+    ``hints`` (3 ints, updated): the previous pixel's hull positions for the three hull searches.
     """
     ce = 1.0 / ae_km
+    c_g = 500.0 * ce
     lam_m = _C_M_GHZ / (freq_mhz * 1e-3)
     h_ts = z_site + h_tx
     h_rs = z_px + h_rx
@@ -199,11 +239,19 @@ def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step
     k_v = math.sqrt(0.002 * d_tot / lam_m)
     # ---- L_bulla: Bullington over the real profile (P.1812-6 eqs. (13)-(21)) ----
     c_curv = 500.0 * ce * d_tot
-    s_tim = st_g + c_curv
-    s_tr = (h_rs - h_ts) / d_tot
     q = h_rs - c_curv * d_tot
-    t = _hull_tangent(hull_g, n_g, g, step_km, d_tot, q)
-    s_rim = (g[t] - q) / (d_tot - t * step_km) - c_curv
+    s_tr = (h_rs - h_ts) / d_tot
+    rim = -np.inf
+    if n_g > 0:
+        hints[0] = _hull_search(0, gx, gy, n_g, step_km, d_tot, q, hints[0])
+        rim = (gy[hints[0]] - q) / (d_tot - gx[hints[0]] * step_km)
+    tim = st_g
+    for j in range(m):
+        gj = th[j] - c_g * td[j] * td[j]
+        tim = max(tim, (gj - h_ts) / td[j])
+        rim = max(rim, (gj - q) / (d_tot - td[j]))
+    s_tim = tim + c_curv
+    s_rim = rim - c_curv
     if s_tim >= s_tr and s_tim + s_rim > 0.0:
         d_bp = (h_rs - h_ts + s_rim * d_tot) / (s_tim + s_rim)
         v_b = (h_ts + s_tim * d_bp - (h_ts * (d_tot - d_bp) + h_rs * d_bp) / d_tot) * math.sqrt(
@@ -213,23 +261,41 @@ def _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step
     elif k_v * max(s_tim - s_tr, s_rim + s_tr) <= -0.78:
         l_uc = 0.0
     else:  # near-grazing line of sight: scan the profile for the highest v
-        q = _los_signed_sq_max(g, k, step_km, d_tot, h_ts, s_tr - c_curv)
-        l_uc = _knife_edge_j(k_v * math.copysign(math.sqrt(abs(q)), q))
+        b_los = s_tr - c_curv
+        qm = _los_signed_sq_max(g, k, step_km, d_tot, h_ts, b_los)
+        for j in range(m):
+            c = th[j] - c_g * td[j] * td[j] - h_ts - b_los * td[j]
+            qm = max(qm, c * abs(c) / (td[j] * (d_tot - td[j])))
+        l_uc = _knife_edge_j(k_v * math.copysign(math.sqrt(abs(qm)), qm))
     l_bulla = _bull_tail(l_uc, d_tot)
     # ---- smooth-earth surface (P.1812-6 Att. 1 eqs. (85)-(90)) ----
-    dk = k * step_km
-    seg = d_tot - dk
-    v1p = v1 + seg * (z_px + h[k])
-    v2p = v2 + seg * (z_px * (2.0 * d_tot + dk) + h[k] * (d_tot + 2.0 * dk))
-    h_st = (2.0 * v1p * d_tot - v2p) / (d_tot * d_tot)
-    h_sr = (v2p - v1p * d_tot) / (d_tot * d_tot)
+    d_a = k * step_km
+    h_a = h[k]
+    for j in range(m):
+        v1, v2 = _seg_sums(v1, v2, d_a, h_a, td[j], th[j])
+        d_a = td[j]
+        h_a = th[j]
+    v1, v2 = _seg_sums(v1, v2, d_a, h_a, d_tot, z_px)
+    h_st = (2.0 * v1 * d_tot - v2) / (d_tot * d_tot)
+    h_sr = (v2 - v1 * d_tot) / (d_tot * d_tot)
     s_line = (h_rs - h_ts) / d_tot
+    for j in range(m):
+        st_h = max(st_h, (th[j] - h_ts) / td[j])
     a_obt = st_h - s_line
     if a_obt > 0.0:
-        io = _hull_support(hull_h, n_h, h, step_km, s_line)
-        h_obs = h[io] - h_ts - s_line * io * step_km
-        ir = _hull_tangent(hull_h, n_h, h, step_km, d_tot, h_rs)
-        a_obr = (h[ir] - h_rs) / (d_tot - ir * step_km) - (h_ts - h_rs) / d_tot
+        h_obs = -np.inf
+        r_obr = -np.inf
+        if n_h > 0:
+            io = _hull_search(1, hx, hy, n_h, step_km, d_tot, s_line, hints[1])
+            hints[1] = io
+            h_obs = hy[io] - h_ts - s_line * hx[io] * step_km
+            ir = _hull_search(0, hx, hy, n_h, step_km, d_tot, h_rs, hints[2])
+            hints[2] = ir
+            r_obr = (hy[ir] - h_rs) / (d_tot - hx[ir] * step_km)
+        for j in range(m):
+            h_obs = max(h_obs, th[j] - h_ts - s_line * td[j])
+            r_obr = max(r_obr, (th[j] - h_rs) / (d_tot - td[j]))
+        a_obr = r_obr - (h_ts - h_rs) / d_tot
         g_t = a_obt / (a_obt + a_obr)
         h_st = h_st - h_obs * g_t
         h_sr = h_sr - h_obs * (1.0 - g_t)
@@ -269,7 +335,7 @@ def _assign_rays(x0_m, y0_m, pixel_m, xs, ys, radius_m, win, n_rays, ray_of, dis
 
 @jit
 def _order_by_ray(ray_of, dist_of, n_rays, pixel_m, radius_m):
-    """Pixel order grouped by ray, by distance bin within a ray (two stable counting sorts)."""
+    """Pixel order grouped by ray, by distance within a ray (two stable counting sorts, then insertion)."""
     n_bins = int(radius_m / pixel_m) + 2
     n = ray_of.size
     count = np.zeros(n_bins + 1, np.int64)
@@ -298,6 +364,16 @@ def _order_by_ray(ray_of, dist_of, n_rays, pixel_m, radius_m):
         j = ray_of[p]
         order[fill[j]] = p
         fill[j] += 1
+    # exact distance order within each ray (insertion sort: the bins leave only a few pixels out of place)
+    for j in range(n_rays):
+        for q in range(start[j] + 1, start[j + 1]):
+            p = order[q]
+            d = dist_of[p]
+            u = q - 1
+            while u >= start[j] and dist_of[order[u]] > d:
+                order[u + 1] = order[u]
+                u -= 1
+            order[u + 1] = p
     return order, start
 
 
@@ -328,8 +404,10 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
         n_s = int(math.ceil(d_max / pixel_m)) + 2
         h = np.empty(n_s)
         g = np.empty(n_s)
-        hull_g = np.empty(n_s, np.int64)
-        hull_h = np.empty(n_s, np.int64)
+        gx = np.empty(n_s, np.int64)
+        gy = np.empty(n_s)
+        hx = np.empty(n_s, np.int64)
+        hy = np.empty(n_s)
         h[0] = z_site
         g[0] = z_site
         n_g = 0
@@ -339,42 +417,61 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
         st_h = -np.inf
         v1 = 0.0
         v2 = 0.0
+        td = np.empty(N_TAIL)
+        th = np.empty(N_TAIL)
+        hints = np.zeros(3, np.int64)
         for q in range(a, b):
             p = order[q]
             d_m = dist_of[p]
-            kk = int(math.ceil(d_m / pixel_m - 1e-9)) - 1
+            rr = p // nc
+            cc = p - rr * nc
+            if d_m <= pixel_m:
+                out[rr, cc] = 0.0
+                continue
+            # the pixel's own receiver-side samples, at the reference's spacing D/n along the ray
+            n_ref = max(2, int(math.ceil(d_m / pixel_m - 1e-9)))
+            m = min(N_TAIL, n_ref - 1)
+            sp = d_m / n_ref
+            for jj in range(m):
+                dj = (n_ref - m + jj) * sp  # increasing distance
+                fx = fx0 + dj / pixel_m * sin_t
+                fy = fy0 - dj / pixel_m * cos_t
+                td[jj] = dj * 1e-3
+                th[jj] = _interp(elev_m, fx, fy, lim_c, lim_r, x0_m, y0_m, pixel_m, xs + dj * sin_t, ys + dj * cos_t)
+            # the ray's own samples up to half a pixel before the first of those
+            kk = int(math.ceil(((n_ref - m) * sp - 0.5 * pixel_m) / pixel_m - 1e-9)) - 1
             while k < kk:
                 k += 1
                 di = k * step_km
-                fx = fx0 + k * sin_t
-                fy = fy0 - k * cos_t
-                if 0.0 <= fx < lim_c and 0.0 <= fy < lim_r:  # interior: plain bilinear, no clamping
-                    ic = int(fx)
-                    ir = int(fy)
-                    tx = fx - ic
-                    ty = fy - ir
-                    top = elev_m[ir, ic] + (elev_m[ir, ic + 1] - elev_m[ir, ic]) * tx
-                    bot = elev_m[ir + 1, ic] + (elev_m[ir + 1, ic + 1] - elev_m[ir + 1, ic]) * tx
-                    hk = top + (bot - top) * ty
-                else:
-                    hk = _bilinear(elev_m, x0_m, y0_m, pixel_m, xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)
+                hk = _interp(elev_m, fx0 + k * sin_t, fy0 - k * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                             xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)  # fmt: skip
                 h[k] = hk
-                g[k] = hk - c_g * di * di
+                gk = hk - c_g * di * di
+                g[k] = gk
                 inv_d = 1.0 / di
-                st_g = max(st_g, (g[k] - h_ts) * inv_d)
+                st_g = max(st_g, (gk - h_ts) * inv_d)
                 st_h = max(st_h, (hk - h_ts) * inv_d)
                 v1 += step_km * (hk + h[k - 1])
                 v2 += step_km * (hk * (3.0 * di - step_km) + h[k - 1] * (3.0 * di - 2.0 * step_km))
-                n_g = _hull_push(hull_g, n_g, g, k)
-                n_h = _hull_push(hull_h, n_h, h, k)
-            rr = p // nc
-            cc = p - rr * nc
-            if kk < 1:
-                out[rr, cc] = 0.0
-                continue
+                n_g = _hull_push(gx, gy, n_g, k, gk)
+                n_h = _hull_push(hx, hy, n_h, k, hk)
             z_px = elev_m[r0 + rr, c0 + cc]
-            out[rr, cc] = _pixel_excess_db(h, g, hull_g, n_g, hull_h, n_h, k, st_g, st_h, v1, v2, step_km,
-                                           d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt)  # fmt: skip
+            out[rr, cc] = _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, m, step_km,
+                                           d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints)  # fmt: skip
+
+
+@jit
+def _interp(elev_m, fx, fy, lim_c, lim_r, x0_m, y0_m, pixel_m, x_m, y_m):
+    """Bilinear height at fractional pixel (fx, fy): plain inside the grid, clamped (by coordinates) at its edge."""
+    if 0.0 <= fx < lim_c and 0.0 <= fy < lim_r:
+        ic = int(fx)
+        ir = int(fy)
+        tx = fx - ic
+        ty = fy - ir
+        top = elev_m[ir, ic] + (elev_m[ir, ic + 1] - elev_m[ir, ic]) * tx
+        bot = elev_m[ir + 1, ic] + (elev_m[ir + 1, ic + 1] - elev_m[ir + 1, ic]) * tx
+        return top + (bot - top) * ty
+    return _bilinear(elev_m, x0_m, y0_m, pixel_m, x_m, y_m)
 
 
 def _check_window(win, n_rows, n_cols):
