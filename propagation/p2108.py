@@ -6,7 +6,10 @@ r"""Clutter loss, ITU-R P.2108-1 (09/2021) sections 3.1 and 3.2.
 * :func:`p2108_clutter_loss_db` -- section 3.2, statistical clutter loss for
   terrestrial paths, 0.5 to 67 GHz, path length >= 0.25 km.
 
-Cheap closed forms: plain vectorised numpy (no numba needed).
+The public functions are vectorised numpy.  Scalar numba cores of the same
+equations (:func:`_a_h_knife_edge_db`, :func:`_a_h_log_db`, :func:`_l_ctt_core_db`,
+:func:`_l_ctt_db`) serve the raster engine's per-pixel kernels; the tests hold
+cores and public functions equal to 1e-9 dB.
 """
 
 from __future__ import annotations
@@ -15,9 +18,18 @@ import math
 
 import numpy as np
 
+from propagation._jit import jit
 from propagation._validity import as_float, check_range, choice, require_positive, result
 
-__all__ = ["p2108_clutter_loss_db", "p2108_height_gain_db", "P2108_CLUTTER_TYPES"]
+__all__ = [
+    "p2108_clutter_loss_db",
+    "p2108_height_gain_db",
+    "P2108_CLUTTER_TYPES",
+    "P2108_HEIGHT_GAIN_FREQ_MHZ",
+    "P2108_STATISTICAL_FREQ_MHZ",
+    "P2108_MIN_DIST_KM",
+    "P2108_CAP_DIST_KM",
+]
 
 #: Table 3 of P.2108-1: clutter type -> (default representative height R [m], model).
 #: Model "suburban" is eq. (2b) (log height gain), "urban" is eq. (2a) (knife edge).
@@ -29,6 +41,13 @@ P2108_CLUTTER_TYPES = {
     "trees_forest": (15.0, "urban"),
     "dense_urban": (20.0, "urban"),
 }
+
+#: Validity range in frequency of section 3.1 (height gain) and 3.2 (statistical). [MHz]
+P2108_HEIGHT_GAIN_FREQ_MHZ = (30.0, 3000.0)
+P2108_STATISTICAL_FREQ_MHZ = (500.0, 67000.0)
+#: Section 3.2: shortest path length of the model, and the length whose loss caps all longer paths. [km]
+P2108_MIN_DIST_KM = 0.25
+P2108_CAP_DIST_KM = 2.0
 
 _MODEL_31 = "ITU-R P.2108-1 section 3.1"
 _MODEL_32 = "ITU-R P.2108-1 section 3.2"
@@ -92,7 +111,7 @@ def p2108_height_gain_db(freq_mhz, h_rx_m, clutter_type, clutter_height_m=None, 
     require_positive("h_rx_m", h, "m")
     require_positive("clutter_height_m", r, "m")
     require_positive("street_width_m", ws, "m")
-    check_range("freq_mhz", freq, 30.0, 3000.0, "MHz", _MODEL_31, strict)
+    check_range("freq_mhz", freq, *P2108_HEIGHT_GAIN_FREQ_MHZ, "MHz", _MODEL_31, strict)
     freq, h, r, ws = np.broadcast_arrays(freq, h, r, ws)
     f_ghz = freq * 1e-3
     below = h < r
@@ -182,12 +201,12 @@ def p2108_clutter_loss_db(freq_mhz, dist_km, location_pct=50.0, *, strict=True):
             f"location_pct must lie strictly between 0 and 100 %, got {pct[bad].ravel()[0]:g}; "
             "use e.g. 50 for the median"
         )
-    check_range("freq_mhz", freq, 500.0, 67000.0, "MHz", _MODEL_32, strict)
-    check_range("dist_km", dist, 0.25, np.inf, "km", _MODEL_32, strict)
+    check_range("freq_mhz", freq, *P2108_STATISTICAL_FREQ_MHZ, "MHz", _MODEL_32, strict)
+    check_range("dist_km", dist, P2108_MIN_DIST_KM, np.inf, "km", _MODEL_32, strict)
     freq, dist, pct = np.broadcast_arrays(freq, dist, pct)
     q_inv = _q_inverse(pct / 100.0)
     # "The clutter loss must not exceed a maximum value given by eq. (6) with d = 2 km."
-    loss = np.minimum(_l_ctt(freq * 1e-3, dist, q_inv), _l_ctt(freq * 1e-3, 2.0, q_inv))
+    loss = np.minimum(_l_ctt(freq * 1e-3, dist, q_inv), _l_ctt(freq * 1e-3, P2108_CAP_DIST_KM, q_inv))
     return result(loss)
 
 
@@ -199,3 +218,50 @@ def _l_ctt(f_ghz, dist_km, q_inv):
     w_s = 10.0 ** (-0.2 * l_s)
     sigma_cb = np.sqrt((16.0 * w_l + 36.0 * w_s) / (w_l + w_s))
     return -5.0 * np.log10(w_l + w_s) - sigma_cb * q_inv
+
+
+# ----------------------------------------------------------------------------------
+# scalar numba cores (the raster engine's per-pixel evaluation; no validation)
+# ----------------------------------------------------------------------------------
+_DEG_PER_RAD = 180.0 / math.pi
+
+
+@jit
+def _a_h_knife_edge_db(f_ghz, h_m, r_m, ws_m):
+    """Eq. (2a), the "urban" model of section 3.1 (knife edge over the clutter), 0 for h >= R. [dB]
+
+    f in GHz, terminal height h, clutter height R, street width w_s in m; no validation.
+    """
+    if h_m >= r_m:
+        return 0.0
+    h_dif = r_m - h_m  # eq. (4c)
+    theta_clut_deg = math.atan(h_dif / ws_m) * _DEG_PER_RAD  # eq. (4d)
+    nu = 0.342 * math.sqrt(f_ghz) * math.sqrt(h_dif * theta_clut_deg)  # eqs. (4a), (4b)
+    w = nu - 0.1
+    return 6.9 + 20.0 * math.log10(math.sqrt(w * w + 1.0) + w) - 6.03  # eqs. (2a), (3)
+
+
+@jit
+def _a_h_log_db(f_ghz, h_m, r_m):
+    """Eq. (2b), the "suburban" model of section 3.1 (log height gain), 0 for h >= R. [dB]"""
+    if h_m >= r_m:
+        return 0.0
+    k_h2 = 21.8 + 6.2 * math.log10(f_ghz)  # eq. (4e)
+    return -k_h2 * math.log10(h_m / r_m)
+
+
+@jit
+def _l_ctt_core_db(f_ghz, dist_km, q_inv):
+    """Eqs. (6)-(8) of section 3.2 without the 2 km cap; ``q_inv`` = Q^-1(p/100). [dB]"""
+    l_l = -2.0 * math.log10(10.0 ** (-5.0 * math.log10(f_ghz) - 12.5) + 10.0**-16.5)  # eq. (7)
+    l_s = 32.98 + 23.9 * math.log10(dist_km) + 3.0 * math.log10(f_ghz)  # eq. (8)
+    w_l = 10.0 ** (-0.2 * l_l)
+    w_s = 10.0 ** (-0.2 * l_s)
+    sigma_cb = math.sqrt((16.0 * w_l + 36.0 * w_s) / (w_l + w_s))  # eq. (6a)
+    return -5.0 * math.log10(w_l + w_s) - sigma_cb * q_inv  # eq. (6)
+
+
+@jit
+def _l_ctt_db(f_ghz, dist_km, q_inv):
+    """Section 3.2 clutter loss with the cap at 2 km (as :func:`p2108_clutter_loss_db`, no validation). [dB]"""
+    return min(_l_ctt_core_db(f_ghz, dist_km, q_inv), _l_ctt_core_db(f_ghz, P2108_CAP_DIST_KM, q_inv))

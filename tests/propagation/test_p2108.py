@@ -137,3 +137,36 @@ def test_strict_false_warns_and_extrapolates():
     with pytest.warns(ValidityRangeWarning, match="dist_km"):
         out = p2108_clutter_loss_db(3500.0, 0.1, strict=False)
     assert np.isfinite(out)
+
+
+# --- scalar numba cores (used by the raster engine) vs the public numpy functions ---------------------------
+
+from propagation.p2108 import _a_h_knife_edge_db, _a_h_log_db, _l_ctt_db  # noqa: E402
+
+_CORE_FREQ_MHZ = [30.0, 150.0, 900.0, 2100.0, 3000.0]
+_CORE_H_M = [0.5, 1.5, 4.0, 9.99, 10.0, 14.0, 30.0]
+_CORE_R_M = [2.0, 10.0, 15.0, 25.0]
+
+
+@pytest.mark.parametrize("clutter_type", list(P2108_CLUTTER_TYPES))
+@pytest.mark.parametrize("street_width_m", [5.0, 27.0, 60.0], ids=lambda w: f"ws{w:g}")
+def test_height_gain_cores_equal_public_function(clutter_type, street_width_m):
+    model = P2108_CLUTTER_TYPES[clutter_type][1]
+    f, h, r = (a.ravel() for a in np.meshgrid(_CORE_FREQ_MHZ, _CORE_H_M, _CORE_R_M, indexing="ij"))
+    public = p2108_height_gain_db(f, h, clutter_type, clutter_height_m=r, street_width_m=street_width_m)
+    if model == "urban":
+        core = [_a_h_knife_edge_db(fi * 1e-3, hi, ri, street_width_m) for fi, hi, ri in zip(f, h, r)]
+    else:
+        core = [_a_h_log_db(fi * 1e-3, hi, ri) for fi, hi, ri in zip(f, h, r)]
+    np.testing.assert_allclose(core, public, rtol=0.0, atol=1e-9)
+    assert np.any(public > 0.0) and np.any(public == 0.0)  # the grid spans both branches
+
+
+@pytest.mark.parametrize("location_pct", [0.1, 10.0, 50.0, 85.0, 99.9], ids=lambda p: f"p{p:g}")
+def test_statistical_core_equals_public_function_including_the_2km_cap(location_pct):
+    f, d = (a.ravel() for a in np.meshgrid([500.0, 900.0, 3500.0, 28000.0, 67000.0],
+                                           [0.25, 0.7, 1.5, 1.999, 2.0, 2.5, 10.0, 300.0], indexing="ij"))  # fmt: skip
+    public = p2108_clutter_loss_db(f, d, location_pct)
+    q_inv = float(_q_inverse(np.array(location_pct / 100.0)))
+    core = [_l_ctt_db(fi * 1e-3, di, q_inv) for fi, di in zip(f, d)]
+    np.testing.assert_allclose(core, public, rtol=0.0, atol=1e-9)
