@@ -220,13 +220,14 @@ def _seg_sums(v1, v2, d_a, h_a, d_b, h_b):
 
 
 @jit
-def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, m, step_km, dist_km, z_site,
-                     z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints):  # fmt: skip
+def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, tg, inv_td, inv_tr, m, step_km,
+                     dist_km, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints):  # fmt: skip
     """Delta-Bullington excess loss of one pixel. [dB]
 
     The profile is the ray's samples 1..``k`` (``h``, ``g`` = h - 500 d^2 / a_e, their upper hulls, the
     running maxima ``st_g``, ``st_h`` and the trapezoid sums ``v1``, ``v2`` up to sample k), then the ``m``
-    pixel's own samples at distances ``td[:m]`` (km) with heights ``th[:m]``, then the pixel itself.
+    pixel's own samples at distances ``td[:m]`` (km) with heights ``th[:m]`` (``tg`` = th - 500 td^2 / a_e,
+    ``inv_td`` = 1 / td, ``inv_tr`` = 1 / (D - td)), then the pixel itself.
     ``k_f``, ``f_cbrt``: :func:`propagation.diffraction.land_first_term_constants` (all-land path).
     ``hints`` (3 ints, updated): the previous pixel's hull positions for the three hull searches.
     """
@@ -247,9 +248,8 @@ def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, 
         rim = (gy[hints[0]] - q) / (d_tot - gx[hints[0]] * step_km)
     tim = st_g
     for j in range(m):
-        gj = th[j] - c_g * td[j] * td[j]
-        tim = max(tim, (gj - h_ts) / td[j])
-        rim = max(rim, (gj - q) / (d_tot - td[j]))
+        tim = max(tim, (tg[j] - h_ts) * inv_td[j])
+        rim = max(rim, (tg[j] - q) * inv_tr[j])
     s_tim = tim + c_curv
     s_rim = rim - c_curv
     if s_tim >= s_tr and s_tim + s_rim > 0.0:
@@ -264,8 +264,8 @@ def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, 
         b_los = s_tr - c_curv
         qm = _los_signed_sq_max(g, k, step_km, d_tot, h_ts, b_los)
         for j in range(m):
-            c = th[j] - c_g * td[j] * td[j] - h_ts - b_los * td[j]
-            qm = max(qm, c * abs(c) / (td[j] * (d_tot - td[j])))
+            c = tg[j] - h_ts - b_los * td[j]
+            qm = max(qm, c * abs(c) * inv_td[j] * inv_tr[j])
         l_uc = _knife_edge_j(k_v * math.copysign(math.sqrt(abs(qm)), qm))
     l_bulla = _bull_tail(l_uc, d_tot)
     # ---- smooth-earth surface (P.1812-6 Att. 1 eqs. (85)-(90)) ----
@@ -280,7 +280,7 @@ def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, 
     h_sr = (v2 - v1 * d_tot) / (d_tot * d_tot)
     s_line = (h_rs - h_ts) / d_tot
     for j in range(m):
-        st_h = max(st_h, (th[j] - h_ts) / td[j])
+        st_h = max(st_h, (th[j] - h_ts) * inv_td[j])
     a_obt = st_h - s_line
     if a_obt > 0.0:
         h_obs = -np.inf
@@ -294,7 +294,7 @@ def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, 
             r_obr = (hy[ir] - h_rs) / (d_tot - hx[ir] * step_km)
         for j in range(m):
             h_obs = max(h_obs, th[j] - h_ts - s_line * td[j])
-            r_obr = max(r_obr, (th[j] - h_rs) / (d_tot - td[j]))
+            r_obr = max(r_obr, (th[j] - h_rs) * inv_tr[j])
         a_obr = r_obr - (h_ts - h_rs) / d_tot
         g_t = a_obt / (a_obt + a_obr)
         h_st = h_st - h_obs * g_t
@@ -393,6 +393,16 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
     lim_r = n_rows_e - 1.0
     fx0 = (xs - x0_m) / pixel_m - 0.5
     fy0 = (y0_m - ys) / pixel_m - 0.5
+    inv_px = 1.0 / pixel_m
+    inv_step_km = 1.0 / step_km
+    n_max = 4
+    for j in range(n_rays):
+        if start[j + 1] > start[j]:
+            n_max = max(n_max, int(math.ceil(dist_of[order[start[j + 1] - 1]] * inv_px)) + 4)
+    recip = np.empty(n_max)  # 1 / i, so that the inner loops multiply instead of divide
+    recip[0] = np.inf
+    for i in range(1, n_max):
+        recip[i] = 1.0 / i
     for j in prange(n_rays):
         a = start[j]
         b = start[j + 1]
@@ -419,6 +429,9 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
         v2 = 0.0
         td = np.empty(N_TAIL)
         th = np.empty(N_TAIL)
+        tg = np.empty(N_TAIL)
+        inv_td = np.empty(N_TAIL)
+        inv_tr = np.empty(N_TAIL)
         hints = np.zeros(3, np.int64)
         for q in range(a, b):
             p = order[q]
@@ -429,17 +442,23 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                 out[rr, cc] = 0.0
                 continue
             # the pixel's own receiver-side samples, at the reference's spacing D/n along the ray
-            n_ref = max(2, int(math.ceil(d_m / pixel_m - 1e-9)))
+            n_ref = max(2, int(math.ceil(d_m * inv_px - 1e-9)))
             m = min(N_TAIL, n_ref - 1)
-            sp = d_m / n_ref
+            sp_px = d_m * inv_px * recip[n_ref]  # the reference's spacing D / n, in pixels
+            inv_sp_km = n_ref * inv_step_km / (d_m * inv_px)
             for jj in range(m):
-                dj = (n_ref - m + jj) * sp  # increasing distance
-                fx = fx0 + dj / pixel_m * sin_t
-                fy = fy0 - dj / pixel_m * cos_t
-                td[jj] = dj * 1e-3
-                th[jj] = _interp(elev_m, fx, fy, lim_c, lim_r, x0_m, y0_m, pixel_m, xs + dj * sin_t, ys + dj * cos_t)
+                i_end = m - jj  # samples from the pixel: increasing distance with jj
+                dj_px = (n_ref - i_end) * sp_px
+                th_j = _interp(elev_m, fx0 + dj_px * sin_t, fy0 - dj_px * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                               xs + dj_px * pixel_m * sin_t, ys + dj_px * pixel_m * cos_t)  # fmt: skip
+                dj_km = dj_px * step_km
+                td[jj] = dj_km
+                th[jj] = th_j
+                tg[jj] = th_j - c_g * dj_km * dj_km
+                inv_td[jj] = inv_sp_km * recip[n_ref - i_end]
+                inv_tr[jj] = inv_sp_km * recip[i_end]
             # the ray's own samples up to half a pixel before the first of those
-            kk = int(math.ceil(((n_ref - m) * sp - 0.5 * pixel_m) / pixel_m - 1e-9)) - 1
+            kk = int(math.ceil((n_ref - m) * sp_px - 0.5 - 1e-9)) - 1
             while k < kk:
                 k += 1
                 di = k * step_km
@@ -448,7 +467,7 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                 h[k] = hk
                 gk = hk - c_g * di * di
                 g[k] = gk
-                inv_d = 1.0 / di
+                inv_d = inv_step_km * recip[k]
                 st_g = max(st_g, (gk - h_ts) * inv_d)
                 st_h = max(st_h, (hk - h_ts) * inv_d)
                 v1 += step_km * (hk + h[k - 1])
@@ -456,8 +475,8 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                 n_g = _hull_push(gx, gy, n_g, k, gk)
                 n_h = _hull_push(hx, hy, n_h, k, hk)
             z_px = elev_m[r0 + rr, c0 + cc]
-            out[rr, cc] = _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, m, step_km,
-                                           d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints)  # fmt: skip
+            out[rr, cc] = _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, tg, inv_td,
+                                           inv_tr, m, step_km, d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints)  # fmt: skip
 
 
 @jit
