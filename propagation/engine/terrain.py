@@ -25,14 +25,16 @@ In the line-of-sight case J(v) needs max_i v_i; the bound
 v_max <= K max(S_tim - S_tr, S_rim - S_rt) (K = sqrt(0.002 D / lambda))
 shows J = 0 for most pixels, and only near-grazing pixels scan the profile.
 
-Rays: ``n_rays`` equally spaced azimuths (default three rays per pixel at
+Rays: ``n_rays`` equally spaced azimuths (default two rays per pixel at
 the outer radius), samples one pixel apart, bilinear heights.  Each pixel is
 evaluated with its *own* distance and ground height against the profile of its
 nearest ray: the ray's samples up to about ``N_TAIL`` + 1/2 pixels short of the
-pixel, then ``N_TAIL`` samples taken for this pixel along the ray at the
-reference's own spacing D/n (the receiver-side obstacles decide most
-near-grazing losses, and sampling them at the reference's positions halves
-the error there), then the pixel itself.  Pixels are visited in order of
+pixel, then ``N_TAIL`` samples taken for this pixel on the straight line to it
+at the reference's own spacing D/n, then the pixel itself.  The receiver-side
+obstacles decide most near-grazing losses, and there the ray is farthest from
+the pixel and its whole-pixel steps are most out of phase with the
+reference's: these few samples more than halve the error (test world, 2 rays
+per pixel: mean 0.17 -> 0.10 dB), so two rays per pixel suffice.  Pixels are visited in order of
 distance along each ray, so the ray state only grows; the hull searches start
 from the previous pixel's answer (galloping search).
 
@@ -61,11 +63,11 @@ from propagation.engine._common import _bilinear
 _C_M_GHZ = 0.2998  # wavelength constant of P.1812-6: lambda = 0.2998 / f_GHz [m]
 
 
-def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 3.0) -> int:
+def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 2.0) -> int:
     """Rays for a sweep: ``rays_per_pixel`` rays per pixel width at the outer radius.
 
     >>> default_n_rays(30_000.0, 30.0)
-    18850
+    12567
     """
     return max(16, int(math.ceil(rays_per_pixel * 2.0 * math.pi * radius_m / pixel_m)))
 
@@ -226,7 +228,7 @@ def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, 
 
     The profile is the ray's samples 1..``k`` (``h``, ``g`` = h - 500 d^2 / a_e, their upper hulls, the
     running maxima ``st_g``, ``st_h`` and the trapezoid sums ``v1``, ``v2`` up to sample k), then the ``m``
-    pixel's own samples at distances ``td[:m]`` (km) with heights ``th[:m]`` (``tg`` = th - 500 td^2 / a_e,
+    pixel's own samples (on the straight line to it) at distances ``td[:m]`` (km) with heights ``th[:m]`` (``tg`` = th - 500 td^2 / a_e,
     ``inv_td`` = 1 / td, ``inv_tr`` = 1 / (D - td)), then the pixel itself.
     ``k_f``, ``f_cbrt``: :func:`propagation.diffraction.land_first_term_constants` (all-land path).
     ``hints`` (3 ints, updated): the previous pixel's hull positions for the three hull searches.
@@ -446,11 +448,14 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
             m = min(N_TAIL, n_ref - 1)
             sp_px = d_m * inv_px * recip[n_ref]  # the reference's spacing D / n, in pixels
             inv_sp_km = n_ref * inv_step_km / (d_m * inv_px)
+            # along the straight line to the pixel itself (where the ray is farthest from it)
+            sin_p = ((c0 + cc + 0.5) * pixel_m + x0_m - xs) / d_m
+            cos_p = (y0_m - (r0 + rr + 0.5) * pixel_m - ys) / d_m
             for jj in range(m):
                 i_end = m - jj  # samples from the pixel: increasing distance with jj
                 dj_px = (n_ref - i_end) * sp_px
-                th_j = _interp(elev_m, fx0 + dj_px * sin_t, fy0 - dj_px * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
-                               xs + dj_px * pixel_m * sin_t, ys + dj_px * pixel_m * cos_t)  # fmt: skip
+                th_j = _interp(elev_m, fx0 + dj_px * sin_p, fy0 - dj_px * cos_p, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                               xs + dj_px * pixel_m * sin_p, ys + dj_px * pixel_m * cos_p)  # fmt: skip
                 dj_km = dj_px * step_km
                 td[jj] = dj_km
                 th[jj] = th_j
