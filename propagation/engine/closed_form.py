@@ -5,7 +5,7 @@ and radius, which share one path-loss computation) the kernel evaluates, at
 every pixel of a window within the radius,
 
     rsrp_dbm = rs_power_dbm + gain_dbi - feeder_loss_db + A(phi, theta)
-               - L_model(d) - k_diff L_terrain - L_clutter
+               - L_model(d) - k_diff L_terrain - L_clutter - L_ctt(f, d, p)
 
 and folds each cell's value into the running best server and the load-weighted
 co-channel power sums (see :mod:`propagation.engine.combine`).
@@ -24,6 +24,13 @@ h_eff = max(z_site + h_tx - z_px, 1 m) ("height above the receiver's ground");
 its diffraction term is K4 x terrain loss.  TR 38.901 is evaluated per pixel,
 LOS where the terrain method finds a clear path (diffraction loss 0), else
 NLOS; without terrain every pixel is NLOS.
+
+Clutter: ``L_clutter`` is a per-pixel raster, one plane for all carriers or
+one per carrier frequency (plane = the group's ``freq_index``).  ``L_ctt`` is
+ITU-R P.2108-1 section 3.2 (:func:`propagation.p2108._l_ctt_db`) where the
+statistical-clutter mask is set: d clamped to >= 0.25 km, capped at its 2 km
+value (computed once per group; for Q^-1(p) >= 0, i.e. p <= 50 %, L_ctt is
+non-decreasing in d, so pixels beyond 2 km take the cap without evaluation).
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ from propagation.engine._common import (
     PATTERN_SECTOR,
     PathLossModel,
 )
+from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_core_db
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db, _spm_db
 from propagation.tr38901 import _tr38901_db
 
@@ -199,10 +207,15 @@ def _member_constants(cells, members, mp):
 
 @jit_parallel
 def _accumulate_group(
-    cells, members, patterns, elev_m, clutter_db, x0_m, y0_m, pixel_m,
+    cells, members, patterns, elev_m, clutter_db, stat_mask, stat_q_inv, x0_m, y0_m, pixel_m,
     win, tile, excess_db, model_id, a_db, b_db, mp, best_rsrp, best_idx, pow_sum, per_cell,
 ):  # fmt: skip
     """Fold the cells ``members`` (one path group) into the tile accumulators.
+
+    ``clutter_db`` is (n_planes, rows, cols) float32 over the full grid (one
+    plane for all carriers, or one per ``freq_index``), (0, 0, 0) for none;
+    ``stat_mask`` (rows, cols) uint8, or (0, 0) for no statistical clutter
+    loss; ``stat_q_inv`` = Q^-1(p / 100) of its location percentage.
 
     ``win`` = (row0, row1, col0, col1) in full-grid pixels; ``tile`` = (row0,
     col0) of the accumulators in the full grid; ``excess_db`` the terrain loss
@@ -234,6 +247,11 @@ def _accumulate_group(
     log_h_ground = math.log10(h_tx)
     has_excess = excess_db.shape[0] > 0
     has_clutter = clutter_db.shape[0] > 0
+    c_plane = f_idx if clutter_db.shape[0] > 1 else 0
+    has_stat = stat_mask.shape[0] > 0
+    f_ghz = freq * 1e-3
+    stat_cap_db = _l_ctt_core_db(f_ghz, P2108_CAP_DIST_KM, stat_q_inv) if has_stat else 0.0
+    stat_far_is_cap = stat_q_inv >= 0.0  # p <= 50 %: L_ctt non-decreasing in d, min(L_ctt(d), cap) = cap beyond 2 km
     write_per_cell = per_cell.shape[0] > 0
     r0, r1, cc0, cc1 = win[0], win[1], win[2], win[3]
     tr0, tc0 = tile[0], tile[1]
@@ -294,7 +312,14 @@ def _accumulate_group(
                 loss = _model_loss_db(model_id, a_db, b_db, freq, dist_km, log_d, h_tx, h_eff, diff, has_excess, mp)
             loss = max(loss, fspl_a + 20.0 * log_d)
             if has_clutter:
-                loss += clutter_db[r, c]
+                loss += clutter_db[c_plane, r, c]
+            if has_stat:
+                if stat_mask[r, c] != 0:
+                    d_stat_km = max(dist_m * 1e-3, P2108_MIN_DIST_KM)
+                    if d_stat_km < P2108_CAP_DIST_KM or not stat_far_is_cap:
+                        loss += min(_l_ctt_core_db(f_ghz, d_stat_km, stat_q_inv), stat_cap_db)
+                    else:
+                        loss += stat_cap_db
             elev_deg = 0.0
             bearing = 0.0
             if need_angles:

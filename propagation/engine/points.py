@@ -5,7 +5,10 @@ antenna pattern, FSPL floor and clutter term as :func:`predict_coverage`; the
 terrain term is the delta-Bullington loss over the straight profile to each
 point (the raster's per-pixel reference), sampled bilinearly every
 ``pixel_m``.  At pixel centres with the pixel's own height and no terrain
-method the result equals the raster's per-cell RSRP.
+method the result equals the raster's per-cell RSRP -- clutter included:
+a per-point loss (one value for all carriers or one per carrier frequency)
+and the ITU-R P.2108-1 section 3.2 statistical loss where a per-point mask
+is set, with the raster's distance clamp (0.25 km) and 2 km cap.
 """
 
 from __future__ import annotations
@@ -18,18 +21,34 @@ from propagation._jit import jit_parallel, prange
 from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS, _delta_bullington_db
 from propagation.engine._common import C_AZ, C_FEEDER, C_FREQ, C_GAIN, C_GROUND, C_HEIGHT, C_RS, C_X, C_Y, MP_MIN_DIST_KM, MP_RX_HEIGHT
 from propagation.engine._common import _bilinear, _spm_h_eff_m
+from propagation.engine._common import C_FREQ_INDEX
 from propagation.engine.closed_form import _antenna_gain_db, _model_loss_db, affine_loss_coefficients
-from propagation.engine.raster import EngineConfig, GridSpec, _check_inputs
+from propagation.engine.raster import (
+    EngineConfig,
+    GridSpec,
+    _check_clutter,
+    _check_inputs,
+    _check_stat_mask,
+    _n_freq,
+    stat_q_inverse,
+)
+from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_core_db
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB
 
 _RAD2DEG = 180.0 / math.pi
 
 
 @jit_parallel
-def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, clutter_db, model_id, ab, mps,
-                   terrain_on, ae_km, pol_id, out):  # fmt: skip
+def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, clutter_db, stat_mask, stat_q_inv,
+                   model_id, ab, mps, terrain_on, ae_km, pol_id, out):  # fmt: skip
     n_pts = x_m.size
     n_cells = cells.shape[0]
+    has_clutter = clutter_db.shape[0] > 0
+    per_freq = clutter_db.shape[0] > 1
+    has_stat = stat_mask.shape[0] > 0
+    stat_cap_db = np.empty(n_cells)
+    for i in range(n_cells):
+        stat_cap_db[i] = _l_ctt_core_db(cells[i, C_FREQ] * 1e-3, P2108_CAP_DIST_KM, stat_q_inv) if has_stat else 0.0
     for p in prange(n_pts):
         for i in range(n_cells):
             mp = mps[i]
@@ -57,7 +76,15 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
             loss = _model_loss_db(model_id, ab[i, 0], ab[i, 1], cells[i, C_FREQ], dist_km, log_d, cells[i, C_HEIGHT],
                                   h_eff, diff, terrain_on, mp)  # fmt: skip
             loss = max(loss, FSPL_CONST_MHZ_KM_DB + 20.0 * math.log10(cells[i, C_FREQ]) + 20.0 * log_d)
-            loss += clutter_db[p]
+            if has_clutter:
+                loss += clutter_db[int(cells[i, C_FREQ_INDEX]) if per_freq else 0, p]
+            if has_stat:
+                if stat_mask[p] != 0:
+                    d_stat_km = max(dist_m * 1e-3, P2108_MIN_DIST_KM)
+                    if d_stat_km < P2108_CAP_DIST_KM or stat_q_inv < 0.0:
+                        loss += min(_l_ctt_core_db(cells[i, C_FREQ] * 1e-3, d_stat_km, stat_q_inv), stat_cap_db[i])
+                    else:
+                        loss += stat_cap_db[i]
             elev_deg = math.atan2(z_m[p] + h_rx - z_tx, max(dist_m, 1e-3)) * _RAD2DEG
             bearing = math.atan2(dx, dy) * _RAD2DEG
             g = _antenna_gain_db(cells, i, patterns, bearing - cells[i, C_AZ], elev_deg)
@@ -65,7 +92,7 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
 
 
 def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig = EngineConfig(), *,
-                   ground_m=None, clutter_db=None, patterns=None):  # fmt: skip
+                   ground_m=None, clutter_db=None, patterns=None, clutter_stat_mask=None):  # fmt: skip
     """Received power (RSRP per resource element) of every cell at every point. [dBm]
 
     Parameters
@@ -81,9 +108,16 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
     ground_m : array_like, optional
         Ground height at the points (default: bilinear from ``elev_m``). [m]
     clutter_db : array_like, optional
-        Clutter loss at each point. [dB]
+        Clutter loss at each point, (n_points,) for every carrier or
+        (n_freq, n_points) with row k for the cells whose ``freq_index`` is k
+        (at least max(freq_index) + 1 rows, so a subset of a cell matrix may
+        be passed with the full matrix's planes). [dB]
     patterns : numpy.ndarray, optional
         Measured patterns, as for :func:`predict_coverage`.
+    clutter_stat_mask : array_like, optional
+        (n_points,) bool/0-1: points in urban/suburban clutter, which get the
+        ITU-R P.2108-1 section 3.2 loss at ``config.clutter_location_pct`` (as
+        :func:`predict_coverage`).
 
     Returns
     -------
@@ -107,14 +141,18 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
         z = np.array([_bilinear(elev, grid.x0_m, grid.y0_m, grid.pixel_m, a, b) for a, b in zip(x, y)])
     else:
         z = np.broadcast_to(np.asarray(ground_m, dtype=np.float64), x.shape).copy()
-    clut = np.zeros(x.size) if clutter_db is None else np.broadcast_to(np.asarray(clutter_db, float), x.shape).copy()
-    for name, arr in (("x_m", x), ("y_m", y), ("ground_m", z), ("clutter_db", clut)):
+    if clutter_db is not None and np.ndim(clutter_db) == 0:
+        clutter_db = np.full(x.shape, float(clutter_db))
+    clut = _check_clutter(clutter_db, x.shape, _n_freq(cells), at_least=True, dtype=np.float64)
+    stat_mask = _check_stat_mask(clutter_stat_mask, x.shape, cells, stacklevel=3)
+    for name, arr in (("x_m", x), ("y_m", y), ("ground_m", z)):
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} must be finite at every point")
     mps = np.stack([config.model_params(f) for f in cells[:, C_FREQ]])
     ab = np.array([affine_loss_coefficients(config.model_id, f, h, mp)
                    for f, h, mp in zip(cells[:, C_FREQ], cells[:, C_HEIGHT], mps)])  # fmt: skip
     out = np.empty((x.size, cells.shape[0]))
-    _points_kernel(cells, patterns, elev, grid.x0_m, grid.y0_m, grid.pixel_m, x, y, z, clut, config.model_id, ab, mps,
-                   config.terrain_id == 1, EARTH_RADIUS_KM * config.k_factor, POLARIZATIONS[config.polarization], out)  # fmt: skip
+    _points_kernel(cells, patterns, elev, grid.x0_m, grid.y0_m, grid.pixel_m, x, y, z, clut, stat_mask,
+                   stat_q_inverse(config), config.model_id, ab, mps, config.terrain_id == 1,
+                   EARTH_RADIUS_KM * config.k_factor, POLARIZATIONS[config.polarization], out)  # fmt: skip
     return out

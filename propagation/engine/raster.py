@@ -16,6 +16,7 @@ whatever the area, and tiles could run on different machines.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -60,6 +61,8 @@ from propagation.engine.combine import (
     _combine,
 )
 from propagation.engine.terrain import _sweep_window, default_n_rays
+from propagation._validity import ValidityRangeWarning
+from propagation.p2108 import P2108_STATISTICAL_FREQ_MHZ, _q_inverse
 from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
 
@@ -134,7 +137,10 @@ class EngineConfig:
     radius), ``polarization``, ``min_dist_km`` (distances are clamped to it)
     [km], UE and base-station noise figures [dB], UE power [dBm], uplink
     interference margin [dB], ``tile_px`` (tile side) and ``rays_per_pixel``
-    (rays per pixel width at the outer radius of a sweep).
+    (rays per pixel width at the outer radius of a sweep), and
+    ``clutter_location_pct``: the percentage of locations p (0 < p < 100) at
+    which the ITU-R P.2108 section 3.2 statistical clutter loss is evaluated
+    where a ``clutter_stat_mask`` is set [%].
     """
 
     model: str = "hata"
@@ -153,15 +159,20 @@ class EngineConfig:
     ue_power_dbm: float = 23.0
     ul_margin_db: float = 3.0
     tile_px: int = 4096
-    rays_per_pixel: float = 3.0
+    rays_per_pixel: float = 2.0
     #: SPM effective height: "relative" (mast top minus receiver ground, >= 1 m) or "ground"
     #: (antenna height above ground at the site, the planning tools' default method).
     spm_h_eff: str = "relative"
     #: Per-band SPM coefficients, ``((freq_mhz, SpmCoefficients), ...)``: a cell whose carrier is
     #: within 0.5 MHz of a band's uses that band's K (tuned models hold one set per band).
     spm_k_bands: tuple = ()
+    #: P.2108-1 section 3.2: percentage of locations of the statistical clutter loss (``clutter_stat_mask``). [%]
+    clutter_location_pct: float = 50.0
 
     def __post_init__(self):
+        p = self.clutter_location_pct
+        if not (isinstance(p, (int, float)) and math.isfinite(p) and 0.0 < p < 100.0):
+            raise ValueError(f"clutter_location_pct must lie strictly between 0 and 100 %, got {p!r}; use 50 for the median")
         if self.spm_h_eff not in SPM_H_EFF_METHODS:
             raise ValueError(f"spm_h_eff must be one of {', '.join(map(repr, SPM_H_EFF_METHODS))}; got {self.spm_h_eff!r}")
         for entry in self.spm_k_bands:
@@ -290,6 +301,70 @@ def _path_groups(cells: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(inverse == g).astype(np.int64) for g in range(inverse.max() + 1)]
 
 
+def _n_freq(cells) -> int:
+    """Number of carrier frequencies the cell matrix indexes (``freq_index`` max + 1)."""
+    return int(cells[:, C_FREQ_INDEX].max()) + 1
+
+
+def _check_clutter(clutter_db, shape, n_freq, *, at_least=False, dtype=np.float32):
+    """``clutter_db`` as a C-contiguous ``dtype`` (n_planes, *shape) array; (0, ...) when None.
+
+    ``shape`` is the grid's (rows, cols) (raster) or (n_points,) (points).  One
+    plane applies to every carrier; n_freq planes are indexed by the cells'
+    ``freq_index`` (``at_least``: more planes are allowed, for cell subsets).
+    """
+    if clutter_db is None:
+        return np.zeros((0,) + (0,) * len(shape), dtype)
+    clutter = np.asarray(clutter_db, dtype=dtype)
+    if clutter.shape == shape:
+        clutter = clutter[None]
+    if clutter.ndim != len(shape) + 1 or clutter.shape[1:] != shape:
+        what = "(rows, cols) or (n_freq, rows, cols)" if len(shape) == 2 else "(n_points,) or (n_freq, n_points)"
+        raise ValueError(f"clutter_db has shape {clutter.shape}; expected {what} = {shape} or ({n_freq},) + {shape}")
+    n = clutter.shape[0]
+    if n != 1 and (n < n_freq if at_least else n != n_freq):
+        raise ValueError(
+            f"clutter_db has {n} frequency planes, the cells have {n_freq} carrier frequencies; give one plane "
+            "per sorted unique freq_mhz (the cells' freq_index), or a single plane for all carriers"
+        )
+    if not np.isfinite(clutter).all():
+        raise ValueError("clutter_db must be finite everywhere (0 where there is no clutter loss)")
+    return np.ascontiguousarray(clutter)
+
+
+def _check_stat_mask(mask, shape, cells, stacklevel=4):
+    """``clutter_stat_mask`` as C-contiguous uint8 of ``shape``; an empty array when None or all zero.
+
+    Warns once (:class:`ValidityRangeWarning`) when a carrier lies outside
+    P.2108-1 section 3.2's 500-67 000 MHz (the loss is extrapolated).
+    """
+    if mask is None:
+        return np.zeros((0,) * len(shape), np.uint8)
+    m = np.asarray(mask)
+    if m.shape != shape:
+        raise ValueError(f"clutter_stat_mask has shape {m.shape}, expected {shape}")
+    if m.dtype != np.bool_ and not np.issubdtype(m.dtype, np.integer):
+        raise ValueError(f"clutter_stat_mask must be boolean or 0/1 integers, got dtype {m.dtype}")
+    m = np.ascontiguousarray(m != 0, dtype=np.uint8)
+    if not m.any():
+        return np.zeros((0,) * len(shape), np.uint8)
+    lo, hi = P2108_STATISTICAL_FREQ_MHZ
+    freqs = np.unique(cells[:, C_FREQ])
+    out = freqs[(freqs < lo) | (freqs > hi)]
+    if out.size:
+        warnings.warn(
+            f"freq_mhz {', '.join(f'{f:g}' for f in out)} outside the validity range of ITU-R P.2108-1 section 3.2 "
+            f"statistical clutter loss: [{lo:g}, {hi:g}] MHz; extrapolating",
+            ValidityRangeWarning, stacklevel=stacklevel,
+        )  # fmt: skip
+    return m
+
+
+def stat_q_inverse(config) -> float:
+    """Q^-1(p / 100) of ``config.clutter_location_pct`` (the kernels take it precomputed)."""
+    return float(_q_inverse(np.array(config.clutter_location_pct / 100.0)))
+
+
 def _check_inputs(cells, elev_m, grid, clutter_db, patterns):
     cells = np.ascontiguousarray(cells, dtype=np.float64)
     if cells.ndim != 2 or cells.shape[1] != N_CELL_FIELDS:
@@ -299,14 +374,7 @@ def _check_inputs(cells, elev_m, grid, clutter_db, patterns):
         raise ValueError(f"elev_m has shape {elev.shape}, the grid is {grid.shape}")
     if not np.isfinite(elev).all():
         raise ValueError("elev_m has NaN/inf pixels (DEM voids); fill or crop them before predicting")
-    if clutter_db is None:
-        clutter = np.zeros((0, 0), np.float32)
-    else:
-        clutter = np.ascontiguousarray(clutter_db, dtype=np.float32)
-        if clutter.shape != grid.shape:
-            raise ValueError(f"clutter_db has shape {clutter.shape}, the grid is {grid.shape}")
-        if not np.isfinite(clutter).all():
-            raise ValueError("clutter_db must be finite everywhere (0 where there is no clutter loss)")
+    clutter = _check_clutter(clutter_db, grid.shape, _n_freq(cells))
     if patterns is None:
         patterns = np.zeros((0, 2, 360))
     patterns = np.ascontiguousarray(patterns, dtype=np.float64)
@@ -327,7 +395,7 @@ def _check_inputs(cells, elev_m, grid, clutter_db, patterns):
 
 def iter_coverage_tiles(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
-    clutter_db=None, patterns=None, per_cell: bool = False,
+    clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None,
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:  # fmt: skip
     """Yield ``(row0, col0, bands, per_cell)`` tile by tile (bounded memory).
 
@@ -337,8 +405,10 @@ def iter_coverage_tiles(
     :func:`predict_coverage`.
     """
     cells, elev, clutter, patterns = _check_inputs(cells, elev_m, grid, clutter_db, patterns)
+    stat_mask = _check_stat_mask(clutter_stat_mask, grid.shape, cells)
+    q_inv = stat_q_inverse(config)
     groups = _path_groups(cells)
-    n_freq = int(cells[:, C_FREQ_INDEX].max()) + 1
+    n_freq = _n_freq(cells)
     noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
     n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
     ul_offset = config.ue_power_dbm - 10.0 * np.log10(n_sc) - cells[:, CELL_FIELDS.index("rs_power_dbm")]
@@ -385,8 +455,9 @@ def iter_coverage_tiles(
                                            cells[c0, C_FREQ], radius_m, win, ae_km, pol_id, n_rays)  # fmt: skip
                 else:
                     excess = np.zeros((0, 0), np.float32)
-                _accumulate_group(cells, members, patterns, elev, clutter, grid.x0_m, grid.y0_m, grid.pixel_m,
-                                  win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx, pow_sum, pc)  # fmt: skip
+                _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,
+                                  grid.pixel_m, win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx,
+                                  pow_sum, pc)  # fmt: skip
             bands = np.empty((5,) + shape, np.float32)
             _combine(cells, ul_offset, best_rsrp, best_idx, pow_sum, noise_re_dbm + config.noise_figure_db,
                      noise_re_dbm + config.bs_noise_figure_db, config.ul_margin_db, sh, bands)  # fmt: skip
@@ -395,7 +466,7 @@ def iter_coverage_tiles(
 
 def predict_coverage(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
-    clutter_db=None, patterns=None, per_cell: bool = False,
+    clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None,
     on_tile: Callable[[int, int], None] | None = None,
 ) -> Coverage:  # fmt: skip
     """Best-server RSRP, best cell, SINR and DL/UL throughput over a grid.
@@ -409,11 +480,19 @@ def predict_coverage(
     grid : GridSpec
     config : EngineConfig
     clutter_db : numpy.ndarray, optional
-        Clutter loss added at each pixel, (rows, cols). [dB]
+        Clutter loss added at each pixel: (rows, cols) for every carrier, or
+        (n_freq, rows, cols) with plane k for the cells whose ``freq_index``
+        is k (the k-th of the sorted unique ``freq_mhz``), e.g. P.2108
+        section 3.1 height-gain losses per carrier. [dB]
     patterns : numpy.ndarray, optional
         Measured antenna patterns (n, 2, 360): horizontal and vertical attenuation. [dB]
     per_cell : bool
         Also return each cell's RSRP, (n_cells, rows, cols).
+    clutter_stat_mask : numpy.ndarray, optional
+        (rows, cols) bool/0-1: pixels whose terminal stands in urban or
+        suburban clutter.  There each cell's path gets the ITU-R P.2108-1
+        section 3.2 statistical clutter loss L_ctt(f, d, p) with p =
+        ``config.clutter_location_pct``, evaluated exactly per pixel (see Notes).
     on_tile : callable, optional
         Called as ``on_tile(done, total)`` after each tile (progress).
 
@@ -421,6 +500,20 @@ def predict_coverage(
     -------
     Coverage
         float32 arrays, NaN where no cell's radius reaches.
+
+    Notes
+    -----
+    Statistical clutter loss (P.2108-1 eqs. (6)-(8), as
+    :func:`propagation.p2108_clutter_loss_db`): d is the pixel's horizontal
+    distance from the mast, clamped to >= 0.25 km, the Recommendation's
+    shortest path (nearer pixels get the 0.25 km value, not an
+    extrapolation); the loss never exceeds its value at 2 km.  For p <= 50 %
+    L_ctt grows with d, so beyond 2 km it *is* the 2 km value, computed once
+    per path group; for p > 50 % it can fall slowly beyond 2 km (by < 0.07 dB
+    over 0.5-67 GHz), so it is evaluated there too.  Carriers outside
+    500-67 000 MHz are extrapolated with one :class:`ValidityRangeWarning`.
+    The loss is applied once (at the terminal end); the Recommendation's
+    second term for a base station also in clutter is not added.
 
     Examples
     --------
@@ -436,7 +529,8 @@ def predict_coverage(
     n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
     out = np.empty((5, rows, cols), np.float32) if n_tiles > 1 else None
     for done, (r0, c0, bands, pc) in enumerate(
-        iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell),
+        iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell,
+                            clutter_stat_mask=clutter_stat_mask),
         start=1,
     ):
         if n_tiles == 1:  # one tile covers the grid: its arrays are the result (no copy)
