@@ -20,6 +20,9 @@ A project file describes one run of the whole chain (``netqa run PROJECT.toml``)
     terrain = "none"
     resolution_m = 30.0
     radius_km = 15.0
+    clutter_model = "table"           # or "p2108", "p2108-statistical" (ITU-R P.2108-1)
+    location_pct = 50.0               # p2108-statistical: percentage of locations
+    street_width_m = 27.0             # p2108: street width of the height-gain model
 
 Every section and key is optional except ``[inputs]`` entries that the enabled
 stages need.  Unknown sections or keys, missing files and impossible values are
@@ -42,6 +45,7 @@ from netqa.errors import ConfigError
 
 MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
 TERRAIN_METHODS = ("none", "delta-bullington")
+CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
 LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey")
 MAP_FORMATS = ("png", "kmz", "html")
 
@@ -87,6 +91,12 @@ class PredictSection:
     cell_load: float = field(default=1.0, metadata=_meta(kind="float", lo=0.0, hi=1.0, unit="1"))
     #: predict with the SPM that the run's calibrate stage fitted (when it ran), instead of `model`
     use_calibrated: bool = field(default=False, metadata=_meta(kind="bool"))
+    #: how clutter classes become losses: table, p2108 (P.2108 section 3.1), p2108-statistical (section 3.2)
+    clutter_model: str = field(default="table", metadata=_meta(kind="str", choices=CLUTTER_MODELS))
+    #: p2108-statistical: percentage of locations, 0 < p < 100
+    location_pct: float = field(default=50.0, metadata=_meta(kind="float", lo=0.001, hi=99.999, unit="%"))
+    #: p2108: street width w_s of the height-gain model
+    street_width_m: float = field(default=27.0, metadata=_meta(kind="float", lo=1.0, hi=1000.0, unit="m"))
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,31 @@ minus 10 log10(12 N_PRB)) + antenna peak gain - feeder loss + pattern gain
 (3GPP parametric sector with mechanical + electrical downtilt, or the measured
 MSI pattern named in the ``antenna`` column, or omni) - path loss (model +
 terrain method) - clutter loss of the pixel's class.
+
+Clutter models (``PredictConfig.clutter_model``, ``--clutter-model``; they need
+the clutter raster and class table):
+
+* ``table`` -- the class table's ``loss_db`` (a tuned model file's per-class
+  clutter losses replace it), the same for every carrier;
+* ``p2108`` -- ITU-R P.2108-1 section 3.1 height-gain terminal correction at
+  the receiver, per class and carrier: the class's P.2108 clutter type (a
+  ``p2108_type`` column, else its name by :data:`P2108_TYPE_ALIASES`), R = the
+  class's ``height_m`` (0: no loss), w_s = ``street_width_m``, h =
+  ``rx_height_m``;
+* ``p2108-statistical`` -- ITU-R P.2108-1 section 3.2 statistical clutter loss
+  L_ctt(f, d, p = ``location_pct``) on pixels of types suburban, urban and
+  dense_urban (the section models a terminal in urban/suburban clutter; it has
+  no statement for water, open or forest, which get no loss).
+
+Hata, COST-231 and the SPM already contain average clutter in their fit, so the
+P.2108 models are meant mainly with ``fspl``/``tr38901-*`` and a terrain method.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,13 +55,28 @@ import pandas as pd
 from netqa.errors import CellTableError, ConfigError, InputError, RasterError
 from netqa.grid import Grid, study_crs, to_projected
 from netqa.progress import Progress
+from propagation import ValidityRangeWarning, p2108_height_gain_db
 from propagation.engine import BANDS, EngineConfig, GridSpec, cell_matrix, predict_coverage
+from propagation.engine._common import C_FREQ
+from propagation.p2108 import P2108_CLUTTER_TYPES, P2108_HEIGHT_GAIN_FREQ_MHZ
 from propagation.pathloss import SPM_DEFAULT_K
 
 log = logging.getLogger(__name__)
 
 MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
 TERRAIN_METHODS = ("none", "delta-bullington")
+CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
+
+#: Clutter class names (case-insensitive, whole name) -> ITU-R P.2108-1 Table 3 clutter type, used when the class
+#: table has no ``p2108_type`` column (or leaves it empty for a class).
+P2108_TYPE_ALIASES = {
+    "water": "water_sea", "sea": "water_sea", "water_sea": "water_sea",
+    "open": "open_rural", "rural": "open_rural", "open_rural": "open_rural",
+    "forest": "trees_forest", "trees": "trees_forest", "trees_forest": "trees_forest",
+    "suburban": "suburban", "urban": "urban", "dense_urban": "dense_urban",
+}  # fmt: skip
+#: Clutter types that get the section 3.2 statistical loss (a terminal in urban or suburban clutter).
+P2108_STATISTICAL_TYPES = ("suburban", "urban", "dense_urban")
 
 #: Band descriptions and units written to the coverage GeoTIFF.
 BAND_UNITS = {
@@ -69,7 +103,10 @@ class PredictConfig:
     [m]; ``noise_figure_db`` of the UE [dB]; ``cell_load`` share of resource
     elements every cell occupies (interference weight, 0..1); ``bounds``
     (left, bottom, right, top) in ``bounds_crs`` (default: the cells' radius,
-    clipped to the DEM); ``tile_px`` engine tile side.
+    clipped to the DEM); ``tile_px`` engine tile side; ``clutter_model``
+    table, p2108 or p2108-statistical (module docstring); ``location_pct``
+    percentage of locations of the statistical clutter loss (0 < p < 100)
+    [%]; ``street_width_m`` street width w_s of the P.2108 height-gain model [m].
     """
 
     model: str = "hata"
@@ -83,16 +120,24 @@ class PredictConfig:
     bounds: tuple[float, float, float, float] | None = None
     bounds_crs: str | None = None
     tile_px: int = 4096
+    clutter_model: str = "table"
+    location_pct: float = 50.0
+    street_width_m: float = 27.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        if self.clutter_model not in CLUTTER_MODELS:
+            raise ConfigError(f"--clutter-model {self.clutter_model!r} is unknown; choose one of {', '.join(CLUTTER_MODELS)}")
+        p = self.location_pct
+        if not (isinstance(p, (int, float)) and math.isfinite(p) and 0.0 < p < 100.0):
+            raise ConfigError(f"--location-pct = {p!r} must lie strictly between 0 and 100 %; use 50 for the median")
         if self.model not in MODELS:
             raise ConfigError(f"--model {self.model!r} is unknown; choose one of {', '.join(MODELS)}")
         if self.terrain not in TERRAIN_METHODS:
             raise ConfigError(f"--terrain {self.terrain!r} is unknown; choose one of {', '.join(TERRAIN_METHODS)}")
         for name, lo, hi, unit in (("resolution_m", 1.0, 10_000.0, "m"), ("radius_km", 0.1, 200.0, "km"),
                                    ("rx_height_m", 0.5, 50.0, "m"), ("noise_figure_db", 0.0, 20.0, "dB"),
-                                   ("cell_load", 0.0, 1.0, "")):  # fmt: skip
+                                   ("cell_load", 0.0, 1.0, ""), ("street_width_m", 1.0, 1000.0, "m")):  # fmt: skip
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
                 flag = "--" + name.replace("_", "-")
@@ -212,6 +257,112 @@ def _clutter_losses(table, tuned) -> np.ndarray:
         names = table.frame["name"].astype(str).tolist()
         loss = np.array([tuned.clutter_loss_db.get(n, v) for n, v in zip(names, loss)])
     return loss
+
+
+def p2108_class_types(table) -> list[str]:
+    """ITU-R P.2108-1 clutter type of every class of a class table (in ``table.codes`` order).
+
+    The ``p2108_type`` column when the table has one and the class's entry is
+    not empty (one of water_sea, open_rural, suburban, urban, trees_forest,
+    dense_urban), else the class name by :data:`P2108_TYPE_ALIASES`
+    (case-insensitive, whole name).
+
+    Raises
+    ------
+    netqa.errors.InputError
+        A ``p2108_type`` that is not a P.2108 type, or a class whose name is no
+        alias and that has no ``p2108_type`` (the message names the class code
+        and name and the fix).
+    """
+    where = table.path or "clutter class table"
+    names = table.frame["name"].astype(str).tolist()
+    given = table.frame["p2108_type"].tolist() if "p2108_type" in table.frame.columns else [""] * len(names)
+    valid = ", ".join(P2108_CLUTTER_TYPES)
+    types = []
+    for code, name, raw in zip(table.codes.tolist(), names, given):
+        value = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
+        if value:
+            kind = value.lower()
+            if kind not in P2108_CLUTTER_TYPES:
+                raise InputError(
+                    f"{where}: class {code} ({name!r}): field 'p2108_type' = {value!r} is not an ITU-R P.2108 "
+                    f"clutter type; use one of {valid}"
+                )
+        else:
+            kind = P2108_TYPE_ALIASES.get(name.strip().lower())
+            if kind is None:
+                raise InputError(
+                    f"{where}: class {code} ({name!r}) has no ITU-R P.2108 clutter type: its name is none of "
+                    f"{', '.join(P2108_TYPE_ALIASES)}; add a 'p2108_type' column to the class table with one of "
+                    f"{valid} for each class (or use --clutter-model table)"
+                )
+        types.append(kind)
+    return types
+
+
+def _class_rows(codes, table) -> np.ndarray:
+    """Row of the class table (``table.codes`` order) of every pixel; nodata pixels get row 0."""
+    table_codes = table.codes
+    order = np.argsort(table_codes, kind="stable")
+    filled = np.where(codes.nodata_mask, table_codes[0], codes.values)
+    return order[np.searchsorted(table_codes[order], filled)]
+
+
+def _height_gain_lut(types, heights_m, freqs_mhz, config) -> np.ndarray:
+    """P.2108-1 section 3.1 loss per (carrier, class), (n_freq, n_classes); 0 for a class of height 0. [dB]"""
+    lo, hi = P2108_HEIGHT_GAIN_FREQ_MHZ
+    out_of_range = [f for f in freqs_mhz if not lo <= f <= hi]
+    if out_of_range:
+        warnings.warn(
+            f"freq_mhz {', '.join(f'{f:g}' for f in out_of_range)} outside the validity range of ITU-R P.2108-1 "
+            f"section 3.1 (height-gain clutter loss): [{lo:g}, {hi:g}] MHz; extrapolating",
+            ValidityRangeWarning, stacklevel=3,
+        )  # fmt: skip
+    lut = np.zeros((len(freqs_mhz), len(types)), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ValidityRangeWarning)  # warned once above
+        for j, (kind, r_m) in enumerate(zip(types, heights_m)):
+            if r_m > 0.0:
+                lut[:, j] = p2108_height_gain_db(np.asarray(freqs_mhz, float), config.rx_height_m, kind,
+                                                 clutter_height_m=r_m, street_width_m=config.street_width_m,
+                                                 strict=False)  # fmt: skip
+    return lut
+
+
+def clutter_arrays(codes, table, config: PredictConfig, freqs_mhz, tuned=None):
+    """The engine's clutter inputs for a class raster on the grid, by ``config.clutter_model``.
+
+    Parameters
+    ----------
+    codes : netqa.io.raster.Raster
+        Class codes on the computation grid (nodata pixels get no loss).
+    table : netqa.io.raster.ClutterTable
+    config : PredictConfig
+    freqs_mhz : array_like
+        Sorted unique carrier frequencies (the cell matrix's ``freq_index`` order). [MHz]
+    tuned : optional
+        Tuned model (its per-class clutter losses replace ``loss_db`` in ``table`` mode).
+
+    Returns
+    -------
+    (numpy.ndarray or None, numpy.ndarray or None)
+        ``clutter_db`` -- (rows, cols) float for ``table``, (n_freq, rows, cols)
+        float32 for ``p2108``, None for ``p2108-statistical`` [dB]; and the
+        (rows, cols) bool ``clutter_stat_mask`` for ``p2108-statistical``, else None.
+    """
+    rows = _class_rows(codes, table)
+    nodata = codes.nodata_mask
+    if config.clutter_model == "table":
+        return np.where(nodata, 0.0, _clutter_losses(table, tuned)[rows]), None
+    if tuned is not None and tuned.clutter_loss_db:
+        log.warning("--clutter-model %s: the model file's clutter losses are not used (they belong to the class "
+                    "table model)", config.clutter_model)  # fmt: skip
+    types = p2108_class_types(table)
+    if config.clutter_model == "p2108":
+        lut = _height_gain_lut(types, table.height_m(table.codes), list(map(float, freqs_mhz)), config)
+        return np.where(nodata[None], np.float32(0.0), lut[:, rows]), None
+    stat = np.array([t in P2108_STATISTICAL_TYPES for t in types])
+    return None, stat[rows] & ~nodata
 
 
 def _dem_extent(dem_paths, crs):
@@ -340,7 +491,8 @@ def predict(
     dem : path or list of paths
         DEM GeoTIFF(s) / SRTM .hgt tile(s), any CRS.
     clutter, clutter_table : path, optional
-        Clutter class raster and its class table (``code,name,loss_db,height_m``).
+        Clutter class raster and its class table (``code,name,loss_db,height_m``, optional
+        ``p2108_type``); how they become losses: ``config.clutter_model``.
     config : PredictConfig
     grid : netqa.grid.Grid, optional
         Computation grid (default: every cell's radius, clipped to the DEM, in
@@ -413,22 +565,26 @@ def predict(
             "fill the voids or add DEM tiles"
         )
     tuned = _tuned_model(config.model_file) if config.model_file else None
-    clutter_db = None
+    clutter_db = stat_mask = None
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")
+    if clutter is None and config.clutter_model != "table":
+        raise InputError(
+            f"--clutter-model {config.clutter_model} needs a clutter class raster: give --clutter RASTER and "
+            "--clutter-table CSV (code,name,loss_db,height_m[,p2108_type]), or leave --clutter-model table"
+        )
+    matrix, patterns = engine_cells(df, label, x, y, radius_km=config.radius_km, load=config.cell_load)
     if clutter is not None:
         codes, table = read_clutter(clutter, clutter_table, grid=grid)
-        lut = dict(zip(table.codes.tolist(), _clutter_losses(table, tuned).tolist()))
-        filled = np.where(codes.nodata_mask, table.codes[0], codes.values)
-        clutter_db = np.where(codes.nodata_mask, 0.0, np.vectorize(lut.__getitem__, otypes=[float])(filled))
+        clutter_db, stat_mask = clutter_arrays(codes, table, config, np.unique(matrix[:, C_FREQ]), tuned)
         if codes.n_nodata:
             log.warning("%s: %d pixels without a clutter class; no clutter loss there", clutter, codes.n_nodata)
 
-    matrix, patterns = engine_cells(df, label, x, y, radius_km=config.radius_km, load=config.cell_load)
     spm = _tuned_engine_settings(tuned, df) if tuned is not None else {"spm_k": SPM_DEFAULT_K}
     engine_cfg = EngineConfig(
         model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
-        noise_figure_db=config.noise_figure_db, tile_px=config.tile_px, **spm,
+        noise_figure_db=config.noise_figure_db, tile_px=config.tile_px, clutter_location_pct=config.location_pct,
+        **spm,
     )  # fmt: skip
     spec = GridSpec(grid.transform.c, grid.transform.f, grid.pixel_size_m, grid.height, grid.width)
     n_tiles = math.ceil(grid.height / config.tile_px) * math.ceil(grid.width / config.tile_px)
@@ -436,14 +592,20 @@ def predict(
     bar = Progress("predict", total=n_tiles, unit="tiles") if show_progress else None
     try:
         cov = predict_coverage(matrix, elev_r.values, spec, engine_cfg, clutter_db=clutter_db, patterns=patterns,
-                               per_cell=per_cell, on_tile=(lambda done, total: bar.update(1)) if bar else None)  # fmt: skip
+                               per_cell=per_cell, clutter_stat_mask=stat_mask,
+                               on_tile=(lambda done, total: bar.update(1)) if bar else None)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
     best = np.where(np.isnan(cov.best_cell), -1, cov.best_cell).astype(np.int32)
     settings = {"model": config.model, "terrain": config.terrain, "resolution_m": grid.pixel_size_m,
                 "radius_km": config.radius_km, "rx_height_m": config.rx_height_m,
-                "noise_figure_db": config.noise_figure_db, "cell_load": config.cell_load}  # fmt: skip
+                "noise_figure_db": config.noise_figure_db, "cell_load": config.cell_load,
+                "clutter_model": config.clutter_model if clutter is not None else "none"}  # fmt: skip
+    if clutter is not None and config.clutter_model == "p2108":
+        settings["street_width_m"] = config.street_width_m
+    if clutter is not None and config.clutter_model == "p2108-statistical":
+        settings["location_pct"] = config.location_pct
     _log_validity(config.model, cov.rsrp_dbm, matrix, spec)
     return CoverageResult(cov.rsrp_dbm, best, cov.sinr_db, cov.dl_mbps, cov.ul_mbps, grid,
                           tuple(df["cell_id"].astype(str)), cov.per_cell, settings)  # fmt: skip
@@ -497,4 +659,17 @@ def write_per_cell(result: CoverageResult, path, *, overwrite: bool = False) -> 
                         descriptions={c: f"rsrp_dbm {c}" for c in bands}, metadata=meta, overwrite=overwrite)  # fmt: skip
 
 
-__all__ = ["PredictConfig", "CoverageResult", "predict", "write_coverage", "write_per_cell", "BAND_UNITS", "NODATA"]
+__all__ = [
+    "PredictConfig",
+    "CoverageResult",
+    "predict",
+    "write_coverage",
+    "write_per_cell",
+    "clutter_arrays",
+    "p2108_class_types",
+    "BAND_UNITS",
+    "NODATA",
+    "CLUTTER_MODELS",
+    "P2108_TYPE_ALIASES",
+    "P2108_STATISTICAL_TYPES",
+]

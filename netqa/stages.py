@@ -74,6 +74,9 @@ def predict(ctx: RunContext):
         rx_height_m=p.rx_height_m,
         noise_figure_db=p.noise_figure_db,
         cell_load=p.cell_load,
+        clutter_model=p.clutter_model,
+        location_pct=p.location_pct,
+        street_width_m=p.street_width_m,
     )
     result = run_predict(
         cfg.inputs.cells,

@@ -203,8 +203,10 @@ def p2108_clutter_loss_db(freq_mhz, dist_km, location_pct=50.0, *, strict=True):
         )
     check_range("freq_mhz", freq, *P2108_STATISTICAL_FREQ_MHZ, "MHz", _MODEL_32, strict)
     check_range("dist_km", dist, P2108_MIN_DIST_KM, np.inf, "km", _MODEL_32, strict)
-    freq, dist, pct = np.broadcast_arrays(freq, dist, pct)
-    q_inv = _q_inverse(pct / 100.0)
+    # Q^-1 by bisection once per distinct percentage (not per broadcast element: a raster has one p)
+    unique_pct, inverse = np.unique(pct, return_inverse=True)
+    q_inv = _q_inverse(unique_pct / 100.0)[inverse].reshape(pct.shape)
+    freq, dist, q_inv = np.broadcast_arrays(freq, dist, q_inv)
     # "The clutter loss must not exceed a maximum value given by eq. (6) with d = 2 km."
     loss = np.minimum(_l_ctt(freq * 1e-3, dist, q_inv), _l_ctt(freq * 1e-3, P2108_CAP_DIST_KM, q_inv))
     return result(loss)

@@ -6,8 +6,23 @@ from netqa.commands import add_model_flags, add_overwrite
 
 NAME = "predict"
 HELP = "coverage prediction: best-server RSRP, SINR and throughput GeoTIFF"
-EXAMPLE = """
+EXAMPLE = r"""
 netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.tif --model hata --resolution-m 30
+netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.tif --model fspl \
+    --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
+    --clutter-model p2108
+
+Clutter models (with --clutter and --clutter-table):
+  table              the class table's loss_db (a --model-file's tuned clutter losses replace it)
+  p2108              ITU-R P.2108-1 section 3.1 height-gain loss at the receiver, per class and carrier:
+                     R = the class's height_m (0: no loss), w_s = --street-width-m, h = --rx-height-m
+  p2108-statistical  ITU-R P.2108-1 section 3.2 statistical loss (about 20-30 dB) at --location-pct, on
+                     suburban, urban and dense_urban pixels only (the section's terminal in urban clutter)
+  The class's P.2108 type comes from a p2108_type column of the class table, else from its name
+  (case-insensitive, whole name): water, sea -> water_sea; open, rural -> open_rural; forest, trees ->
+  trees_forest; suburban; urban; dense_urban (and the six type names themselves).
+  Hata, COST-231 and the SPM already contain average clutter in their fit: use P.2108 mainly with fspl or
+  tr38901-* and a terrain method.
 """
 
 
@@ -21,6 +36,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--noise-figure-db", type=float, default=7.0, help="UE noise figure [dB] (default 7)")
     parser.add_argument("--cell-load", type=float, default=1.0,
                         help="share 0..1 of resource elements every cell occupies (interference weight; default 1)")
+    parser.add_argument("--clutter-model", default="table", choices=["table", "p2108", "p2108-statistical"],
+                        help="how clutter classes become losses (needs --clutter/--clutter-table; default table; "
+                             "see below)")  # fmt: skip
+    parser.add_argument("--location-pct", type=float, default=50.0,
+                        help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
+    parser.add_argument("--street-width-m", type=float, default=27.0,
+                        help="p2108: street width w_s [m] (default 27, the Recommendation's)")
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
     add_overwrite(parser)
 
@@ -41,6 +63,9 @@ def run(args) -> int:
         rx_height_m=args.rx_height_m,
         noise_figure_db=args.noise_figure_db,
         cell_load=args.cell_load,
+        clutter_model=args.clutter_model,
+        location_pct=args.location_pct,
+        street_width_m=args.street_width_m,
     )
     result = predict(
         args.cells, args.dem, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
