@@ -349,6 +349,11 @@ def _spherical_earth_core(dist_km, h_te_m, h_re_m, lam_m, ae_km, land_only, k_f,
         if land_only:
             return _first_term_land_db(dist_km, h_te_m, h_re_m, ae_km, k_f, f_cbrt)
         return _first_term_db(dist_km, h_te_m, h_re_m, freq_mhz, ae_km, omega, pol_id)
+    # Early exit, exact: wherever eq. (24) puts d_se1, h_se >= min(h_te, h_re) - 500 (D/2)^2 / a_e and
+    # h_req <= 17.456 sqrt((D/2)^2 lambda / D); when the first bound exceeds the second, h_se > h_req and
+    # the loss is 0 without the arccos and cos of eq. (24c) (most line-of-sight raster pixels).
+    if min(h_te_m, h_re_m) - 125.0 * dist_km * dist_km / ae_km > 8.728 * math.sqrt(dist_km * lam_m):
+        return 0.0
     c = (h_te_m - h_re_m) / (h_te_m + h_re_m)  # eq. (24d)
     m = 250.0 * dist_km * dist_km / (ae_km * (h_te_m + h_re_m))  # eq. (24e)
     arg = 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)

@@ -49,7 +49,7 @@ import math
 
 import numpy as np
 
-from propagation._jit import jit, jit_parallel, prange
+from propagation._jit import jit, jit_inline, jit_parallel, prange
 from propagation.diffraction import (
     EARTH_RADIUS_KM,
     POLARIZATIONS,
@@ -78,7 +78,7 @@ def _bull_tail(l_uc, dist_km):
     return l_uc + (1.0 - math.exp(-l_uc / 6.0)) * (10.0 + 0.02 * dist_km)
 
 
-@jit
+@jit_inline
 def _hull_push(hx, hy, n, k, yk):
     """Add point (k, yk) to an upper hull stored as sample indices ``hx`` and values ``hy``; return its size."""
     while n >= 2:
@@ -94,7 +94,7 @@ def _hull_push(hx, hy, n, k, yk):
     return n + 1
 
 
-@jit
+@jit_inline
 def _hull_pred(kind, hx, hy, step_km, dist_km, q, i):
     """Whether hull position i + 1 beats i: for the tangent from (D, q) maximising (y - q) / (D - d) (kind 0),
     or for the support line of slope q maximising y - q d (kind 1)."""
@@ -103,7 +103,7 @@ def _hull_pred(kind, hx, hy, step_km, dist_km, q, i):
     return hy[i + 1] - hy[i] > q * (hx[i + 1] - hx[i]) * step_km
 
 
-@jit
+@jit_inline
 def _hull_search(kind, hx, hy, n, step_km, dist_km, q, s):
     """Hull *position* of the optimum of :func:`_hull_pred`'s objective (binary search, the objective is unimodal).
 
@@ -195,7 +195,7 @@ def sqrt_index(h_m, ce, delta_km, n_seg):
     return min(max(i, 1), max(n_seg - 1, 1))
 
 
-@jit
+@jit_inline
 def _los_signed_sq_max(g, k, step_km, dist_km, a_m, b_m_per_km):
     """max over i = 1..k of c_i |c_i| / (d_i (D - d_i)), c_i = g_i - a - b d_i, d_i = i step.
 
@@ -221,7 +221,7 @@ def _seg_sums(v1, v2, d_a, h_a, d_b, h_b):
     return v1 + w * (h_b + h_a), v2 + w * (h_b * (2.0 * d_b + d_a) + h_a * (d_b + 2.0 * d_a))
 
 
-@jit
+@jit_inline
 def _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, tg, inv_td, inv_tr, m, step_km,
                      dist_km, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints):  # fmt: skip
     """Delta-Bullington excess loss of one pixel. [dB]
@@ -484,7 +484,7 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                                            inv_tr, m, step_km, d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints)  # fmt: skip
 
 
-@jit
+@jit_inline
 def _interp(elev_m, fx, fy, lim_c, lim_r, x0_m, y0_m, pixel_m, x_m, y_m):
     """Bilinear height at fractional pixel (fx, fy): plain inside the grid, clamped (by coordinates) at its edge."""
     if 0.0 <= fx < lim_c and 0.0 <= fy < lim_r:
