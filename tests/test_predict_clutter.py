@@ -232,3 +232,46 @@ def test_project_keys_round_trip_and_reach_the_predict_stage(tmp_path, monkeypat
 def test_project_refuses_bad_clutter_keys(tmp_path, key, value, match):
     with pytest.raises(ConfigError, match=match):
         project_from_dict({"predict": {key: value}}, base_dir=tmp_path)
+
+
+# --- the same clutter models in POINTS mode (netqa compare's engine path) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def point_world(cell_freqs):
+    from netqa.compare.points import load_world
+
+    df = pd.read_csv(CELLS)
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, len(df), 400)
+    lon = df["lon"].to_numpy()[idx] + rng.uniform(-0.012, 0.012, idx.size)  # within ~1 km of a cell
+    lat = df["lat"].to_numpy()[idx] + rng.uniform(-0.009, 0.009, idx.size)
+    world, inside = load_world(CELLS, DEM, samples_lonlat=(lon, lat), clutter=CLUTTER, clutter_table=TABLE,
+                               resolution_m=90.0, radius_km=15.0)  # fmt: skip
+    sx, sy = world.sample_xy
+    return world, sx[inside], sy[inside], idx[inside]
+
+
+@pytest.mark.filterwarnings("ignore::propagation.ValidityRangeWarning")
+def test_points_mode_applies_the_same_clutter_models(point_world, cell_freqs):
+    from netqa.compare.points import point_clutter, predict_samples
+    from propagation.engine import EngineConfig
+
+    world, x, y, serving = point_world
+    row, col = world.grid.rowcol(x, y)
+    code = world.clutter_code[np.clip(row, 0, world.spec.n_rows - 1), np.clip(col, 0, world.spec.n_cols - 1)]
+    freq = cell_freqs[serving]
+    dist_km = np.hypot(x - world.matrix[serving, 0], y - world.matrix[serving, 1]) / 1000.0
+    rsrp = {}
+    for model in ("table", "p2108", "p2108-statistical"):
+        cfg = PredictConfig(**FAST, clutter_model=model, location_pct=70.0)
+        clutter_db, mask = point_clutter(world, x, y, cfg)
+        eng = EngineConfig(model="fspl", clutter_location_pct=cfg.location_pct)
+        rsrp[model] = predict_samples(world, x, y, serving, eng, clutter_db=clutter_db, clutter_stat_mask=mask).rsrp_dbm
+    table_loss = np.array([CLASSES[c][1] for c in code])
+    height_gain = np.array([_expected_height_gain_db(f, c) for f, c in zip(freq, code)])
+    urban = np.isin(code, [4, 5, 6])
+    stat = np.where(urban, p2108_clutter_loss_db(freq, np.maximum(dist_km, 0.25), 70.0), 0.0)
+    assert urban.any() and (~urban).any() and (height_gain > 0).any()
+    np.testing.assert_allclose(rsrp["table"] - rsrp["p2108"], height_gain - table_loss, atol=1e-9)
+    np.testing.assert_allclose(rsrp["table"] - rsrp["p2108-statistical"], stat - table_loss, atol=1e-9)

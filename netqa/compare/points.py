@@ -58,6 +58,7 @@ class PointWorld:
     clutter_code: np.ndarray | None = None  # (rows, cols) int codes or None
     clutter_loss: dict = field(default_factory=dict)  # code -> loss [dB]
     clutter_name: dict = field(default_factory=dict)  # code -> name
+    clutter_table: object = None  # the ClutterTable (for the P.2108 clutter models: point_clutter)
 
     @property
     def cell_ids(self) -> np.ndarray:
@@ -150,6 +151,7 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
         frame = table.frame
         world.clutter_loss = {int(c): float(v) for c, v in zip(frame.index, frame["loss_db"])}
         world.clutter_name = {int(c): str(v) for c, v in zip(frame.index, frame["name"])}
+        world.clutter_table = table
     world.sample_xy = (sx, sy)
     return world, inside
 
@@ -166,6 +168,35 @@ def sample_clutter(world: PointWorld, x, y) -> tuple[np.ndarray, np.ndarray]:
     names = pd.Series(code).map(world.clutter_name).to_numpy(dtype=object)
     loss = pd.Series(code).map(world.clutter_loss).fillna(0.0).to_numpy(np.float64)
     return names, loss
+
+
+def point_clutter(world: PointWorld, x, y, config, tuned=None):
+    """The engine's clutter inputs at points under ``config.clutter_model``, as ``netqa predict`` builds them.
+
+    ``config`` is a :class:`netqa.predict.PredictConfig` (or anything with its
+    ``clutter_model``, ``rx_height_m``, ``street_width_m``).  Returns
+    ``(clutter_db, clutter_stat_mask)`` for :func:`predict_samples`: (n,) [dB]
+    and None for ``table``; (n_freq, n) [dB] per carrier (the cell matrix's
+    ``freq_index`` order) and None for ``p2108``; None and an (n,) bool mask
+    for ``p2108-statistical`` (pass ``EngineConfig(clutter_location_pct=...)``).
+    Points outside the class raster or on its nodata get no clutter loss.
+    """
+    from types import SimpleNamespace
+
+    from netqa.predict import clutter_arrays
+
+    n = np.asarray(x).size
+    if world.clutter_code is None or world.clutter_table is None:
+        if config.clutter_model != "table":
+            raise InputError(f"--clutter-model {config.clutter_model} needs a clutter class raster: give --clutter "
+                             "RASTER and --clutter-table CSV, or leave --clutter-model table")  # fmt: skip
+        return np.zeros(n), None
+    row, col = world.grid.rowcol(x, y)
+    row = np.clip(row, 0, world.spec.n_rows - 1)
+    col = np.clip(col, 0, world.spec.n_cols - 1)
+    code = world.clutter_code[row, col]
+    codes = SimpleNamespace(values=np.where(code < 0, world.clutter_table.codes[0], code), nodata_mask=code < 0)
+    return clutter_arrays(codes, world.clutter_table, config, np.unique(world.matrix[:, 7]), tuned)
 
 
 def ground_heights(world: PointWorld, x, y) -> np.ndarray:
@@ -193,7 +224,7 @@ class PointPrediction:
 
 def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, clutter_db=None,
                     loss_offset_db=None, noise_figure_db: float = 7.0, groups=None,
-                    extra_loss=None, layer=None) -> PointPrediction:  # fmt: skip
+                    extra_loss=None, layer=None, clutter_stat_mask=None) -> PointPrediction:  # fmt: skip
     """Predictions at the samples for their serving cell (row index, -1 unknown) and the best server.
 
     ``loss_offset_db`` (per sample) is added to the serving cell's path loss.
@@ -204,7 +235,10 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     ``layer`` (one int per cell, equal for cells of one technology and
     carrier): the best server restricted to the serving cell's layer goes in
     ``best_layer_*`` (without it, or for samples without a serving cell, the
-    best over all cells).
+    best over all cells).  ``clutter_db`` is (n,) for every carrier or
+    (n_freq, n) per carrier; ``clutter_stat_mask`` (n,) marks the points that
+    get the P.2108 section 3.2 loss at ``config.clutter_location_pct`` (see
+    :func:`point_clutter`).
     """
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
@@ -213,6 +247,7 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     out = PointPrediction(n)
     z = ground_heights(world, x, y)
     clut = np.zeros(n) if clutter_db is None else np.asarray(clutter_db, np.float64)
+    stat = None if clutter_stat_mask is None else np.asarray(clutter_stat_mask, bool)
     m = world.matrix
     load = m[:, 12]
     freq_idx = m[:, 19].astype(np.int64)
@@ -224,13 +259,14 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     for a in range(0, n, CHUNK_POINTS):
         sl = slice(a, min(a + CHUNK_POINTS, n))
         if groups is None:
-            p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[sl],
-                               patterns=world.patterns)  # fmt: skip
+            p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
+                               patterns=world.patterns, clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         else:
             p = np.full((sl.stop - sl.start, m.shape[0]), -np.inf)
             for rows, cfg_g, clut_g in groups:
                 p[:, rows] = predict_points(m[rows], world.elev_m, world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
-                                            clutter_db=np.asarray(clut_g, np.float64)[sl], patterns=world.patterns)  # fmt: skip
+                                            clutter_db=np.asarray(clut_g, np.float64)[..., sl], patterns=world.patterns,
+                                            clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         if extra_loss is not None:
             p = p - extra_loss(x[sl], y[sl], z[sl])
         dist = np.hypot(x[sl][:, None] - m[None, :, 0], y[sl][:, None] - m[None, :, 1])
@@ -315,4 +351,4 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
 
 
 __all__ = ["PointPrediction", "PointWorld", "calibration_geometry", "check_sample_coordinates", "load_world",
-           "predict_samples", "sample_clutter", "ground_heights"]  # fmt: skip
+           "predict_samples", "sample_clutter", "point_clutter", "ground_heights"]  # fmt: skip
