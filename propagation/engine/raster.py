@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from propagation._validity import ValidityRangeWarning
 from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS
 from propagation.engine._common import (
     C_FREQ,
@@ -61,7 +62,6 @@ from propagation.engine.combine import (
     _combine,
 )
 from propagation.engine.terrain import _sweep_window, default_n_rays
-from propagation._validity import ValidityRangeWarning
 from propagation.p2108 import P2108_STATISTICAL_FREQ_MHZ, _q_inverse
 from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ

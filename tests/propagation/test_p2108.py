@@ -11,7 +11,7 @@ import scipy.stats
 
 from propagation import p2108_clutter_loss_db, p2108_height_gain_db
 from propagation._validity import ValidityRangeWarning
-from propagation.p2108 import P2108_CLUTTER_TYPES, _q_inverse
+from propagation.p2108 import P2108_CLUTTER_TYPES, _a_h_knife_edge_db, _a_h_log_db, _l_ctt_db, _q_inverse
 
 REF = Path(__file__).resolve().parents[2] / "testdata" / "reference"
 
@@ -140,8 +140,6 @@ def test_strict_false_warns_and_extrapolates():
 
 
 # --- scalar numba cores (used by the raster engine) vs the public numpy functions ---------------------------
-
-from propagation.p2108 import _a_h_knife_edge_db, _a_h_log_db, _l_ctt_db  # noqa: E402
 
 _CORE_FREQ_MHZ = [30.0, 150.0, 900.0, 2100.0, 3000.0]
 _CORE_H_M = [0.5, 1.5, 4.0, 9.99, 10.0, 14.0, 30.0]
