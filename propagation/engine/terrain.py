@@ -75,6 +75,8 @@ def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 2.0)
 @jit
 def _bull_tail(l_uc, dist_km):
     """Bullington loss with the distance correction, P.1812-6 eq. (21). [dB]"""
+    if l_uc == 0.0:  # exp(0) = 1: no correction (most line-of-sight pixels)
+        return 0.0
     return l_uc + (1.0 - math.exp(-l_uc / 6.0)) * (10.0 + 0.02 * dist_km)
 
 
@@ -335,47 +337,70 @@ def _assign_rays(x0_m, y0_m, pixel_m, xs, ys, radius_m, win, n_rays, ray_of, dis
                 ray_of[p] = int(ang / dtheta + 0.5) % n_rays
 
 
-@jit
+_ORDER_CHUNKS = 64  # pixel chunks of the parallel counting sort
+
+
+@jit_parallel
 def _order_by_ray(ray_of, dist_of, n_rays, pixel_m, radius_m):
-    """Pixel order grouped by ray, by distance within a ray (two stable counting sorts, then insertion)."""
-    n_bins = int(radius_m / pixel_m) + 2
+    """Pixel order grouped by ray, by distance within a ray; returns (order, start) with ray j's pixels
+    in ``order[start[j]:start[j + 1]]``.
+
+    Parallel counting sort by ray over pixel chunks (stable), then per ray (in parallel) a counting sort
+    by one-pixel distance bin and an insertion sort inside the bins.  Deterministic: the result does not
+    depend on the number of threads.
+    """
     n = ray_of.size
-    count = np.zeros(n_bins + 1, np.int64)
-    for p in range(n):
-        if ray_of[p] >= 0:
-            count[int(dist_of[p] / pixel_m) + 1] += 1
-    for b in range(n_bins):
-        count[b + 1] += count[b]
-    n_in = count[n_bins]
-    by_bin = np.empty(n_in, np.int64)
-    for p in range(n):
-        if ray_of[p] >= 0:
-            b = int(dist_of[p] / pixel_m)
-            by_bin[count[b]] = p
-            count[b] += 1
+    n_ch = _ORDER_CHUNKS
+    chunk = (n + n_ch - 1) // n_ch
+    hist = np.zeros((n_ch, n_rays), np.int64)
+    for c in prange(n_ch):
+        for p in range(c * chunk, min((c + 1) * chunk, n)):
+            if ray_of[p] >= 0:
+                hist[c, ray_of[p]] += 1
     start = np.zeros(n_rays + 1, np.int64)
-    for p in range(n):
-        if ray_of[p] >= 0:
-            start[ray_of[p] + 1] += 1
-    for j in range(n_rays):
-        start[j + 1] += start[j]
-    fill = start[:-1].copy()
-    order = np.empty(n_in, np.int64)
-    for q in range(n_in):
-        p = by_bin[q]
-        j = ray_of[p]
-        order[fill[j]] = p
-        fill[j] += 1
-    # exact distance order within each ray (insertion sort: the bins leave only a few pixels out of place)
-    for j in range(n_rays):
-        for q in range(start[j] + 1, start[j + 1]):
+    total = 0
+    for j in range(n_rays):  # exclusive prefix over (ray, chunk): hist becomes each chunk's write offset
+        start[j] = total
+        for c in range(n_ch):
+            cnt = hist[c, j]
+            hist[c, j] = total
+            total += cnt
+    start[n_rays] = total
+    order = np.empty(total, np.int64)
+    for c in prange(n_ch):
+        for p in range(c * chunk, min((c + 1) * chunk, n)):
+            j = ray_of[p]
+            if j >= 0:
+                order[hist[c, j]] = p
+                hist[c, j] += 1
+    inv_px = 1.0 / pixel_m
+    n_bins = int(radius_m * inv_px) + 2
+    for j in prange(n_rays):
+        a = start[j]
+        b = start[j + 1]
+        if b - a < 2:
+            continue
+        cnt = np.zeros(n_bins + 1, np.int64)
+        for q in range(a, b):
+            cnt[min(int(dist_of[order[q]] * inv_px), n_bins - 1) + 1] += 1
+        for i in range(n_bins):
+            cnt[i + 1] += cnt[i]
+        seg = np.empty(b - a, np.int64)
+        for q in range(a, b):
             p = order[q]
+            i = min(int(dist_of[p] * inv_px), n_bins - 1)
+            seg[cnt[i]] = p
+            cnt[i] += 1
+        # exact distance order (insertion sort: only pixels of one bin can be out of place)
+        for q in range(1, b - a):
+            p = seg[q]
             d = dist_of[p]
             u = q - 1
-            while u >= start[j] and dist_of[order[u]] > d:
-                order[u + 1] = order[u]
+            while u >= 0 and dist_of[seg[u]] > d:
+                seg[u + 1] = seg[u]
                 u -= 1
-            order[u + 1] = p
+            seg[u + 1] = p
+        order[a:b] = seg
     return order, start
 
 
