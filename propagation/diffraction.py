@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from propagation._jit import jit
+from propagation import _fastmath as _fm
 from propagation._validity import as_float, check_range, choice, result
 
 __all__ = ["knife_edge_loss_db", "delta_bullington_loss_db", "POLARIZATIONS"]
@@ -53,7 +54,7 @@ def _knife_edge_j(v):
     if v <= -0.78:
         return 0.0
     w = v - 0.1
-    return 6.9 + 20.0 * math.log10(math.sqrt(w * w + 1.0) + w)
+    return 6.9 + 20.0 * _fm.log10(math.sqrt(w * w + 1.0) + w)
 
 
 @jit
@@ -219,7 +220,7 @@ def _bullington_scaled(dist_km, height_m, h_ts_m, h_rs_m, freq_mhz, ae_km, heigh
         )  # eq. (19)
         l_uc = _knife_edge_j(v_b)
     # Eq. (21): Bullington loss including the empirical correction for distance.
-    return l_uc + (1.0 - math.exp(-l_uc / 6.0)) * (10.0 + 0.02 * d_tot)
+    return l_uc + (1.0 - _fm.exp(-l_uc / 6.0)) * (10.0 + 0.02 * d_tot)
 
 
 @jit
@@ -295,17 +296,17 @@ def _first_term_k_db(dist_km, h_te_m, h_re_m, k, x_scale, y_scale):
     x = 21.88 * beta * x_scale * dist_km
     y_fac = 0.9575 * beta * y_scale
     if x >= 1.6:
-        f_x = 11.0 + 10.0 * math.log10(x) - 17.6 * x
+        f_x = 11.0 + 10.0 * _fm.log10(x) - 17.6 * x
     else:
-        f_x = -20.0 * math.log10(x) - 5.6488 * x**1.425
+        f_x = -20.0 * _fm.log10(x) - 5.6488 * x**1.425
     g_min = 2.0 + 20.0 * math.log10(k)
     g_sum = 0.0
     for h in (h_te_m, h_re_m):
         b = beta * y_fac * h
         if b > 2.0:
-            g = 17.6 * math.sqrt(b - 1.1) - 5.0 * math.log10(b - 1.1) - 8.0
+            g = 17.6 * math.sqrt(b - 1.1) - 5.0 * _fm.log10(b - 1.1) - 8.0
         else:
-            g = 20.0 * math.log10(b + 0.1 * b * b * b)
+            g = 20.0 * _fm.log10(b + 0.1 * b * b * b)
         g_sum += max(g, g_min)
     return -f_x - g_sum
 

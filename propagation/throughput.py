@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from propagation._jit import jit
+from propagation import _fastmath as _fm
 from propagation._validity import as_float, check_range, result
 
 __all__ = [
@@ -54,7 +55,7 @@ def _truncated_shannon(sinr_db, alpha, sinr_min_db, se_max_bps_hz):
         return math.nan
     if sinr_db < sinr_min_db:
         return 0.0
-    se = alpha * math.log2(1.0 + 10.0 ** (sinr_db / 10.0))
+    se = alpha * np.log2(1.0 + _fm.db_to_lin(sinr_db))  # np.log2 and exp2: glibc's fast ones (see _fastmath)
     return min(se, se_max_bps_hz)
 
 

@@ -40,6 +40,7 @@ import math
 import numpy as np
 
 from propagation._jit import jit, jit_parallel, prange
+from propagation import _fastmath as _fm
 from propagation.antenna import _pattern_gain_db, _sector_gain_db
 from propagation.engine._common import (
     C_AM,
@@ -74,7 +75,6 @@ from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _h
 from propagation.tr38901 import _tr38901_db
 
 _RAD2DEG = 180.0 / math.pi
-_LN10_10 = math.log(10.0) / 10.0
 
 
 def affine_loss_coefficients(model_id, freq_mhz, h_tx_m, mp):
@@ -294,7 +294,7 @@ def _accumulate_group(
                 continue
             dist_m = row_dist[c - cc0]
             dist_km = max(dist_m * 1e-3, min_d_km)
-            log_d = math.log10(dist_km)
+            log_d = _fm.log10(dist_km)
             z_px = elev_m[r, c]
             diff = 0.0
             if has_excess:
@@ -305,7 +305,7 @@ def _accumulate_group(
                 if spm_ground:
                     log_ht = log_h_ground
                 else:
-                    log_ht = math.log10(max(z_tx - z_px, 1.0))
+                    log_ht = _fm.log10(max(z_tx - z_px, 1.0))
                 loss = spm_c0 + mp[MP_K1 + 1] * log_d + (mp[MP_K1 + 2] + mp[MP_K1 + 4] * log_d) * log_ht + mp[MP_K1 + 3] * diff
             else:
                 h_eff = _spm_h_eff_m(h_tx, z_tx, z_px, mp)
@@ -352,7 +352,7 @@ def _accumulate_group(
                     best = rsrp
                     best_i = i
                 if mc[m, 7] > 0.0:
-                    p_sum += mc[m, 7] * math.exp(rsrp * _LN10_10)
+                    p_sum += mc[m, 7] * _fm.db_to_lin(rsrp)
                 if write_per_cell:
                     per_cell[i, tr, tc] = rsrp
             if best_i >= 0:

@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from propagation._jit import jit, jit_parallel, prange
+from propagation import _fastmath as _fm
 from propagation.engine._common import C_BW, C_FREQ_INDEX, C_LOAD
 from propagation.throughput import SHANNON_DL, SHANNON_UL, _truncated_shannon
 
@@ -74,10 +75,10 @@ def _combine(cells, ul_offset_db, best_rsrp, best_idx, pow_sum, noise_ue_dbm, no
                     out[k, r, c] = np.nan
                 continue
             rsrp = best_rsrp[r, c]
-            p_mw = math.exp(rsrp * _LN10_10)
+            p_mw = _fm.db_to_lin(rsrp)
             interf = pow_sum[int(cells[b, C_FREQ_INDEX]), r, c] - cells[b, C_LOAD] * p_mw
             interf = max(interf, 0.0)
-            sinr = 10.0 * math.log10(p_mw / (interf + noise_mw))
+            sinr = 10.0 * _fm.log10(p_mw / (interf + noise_mw))
             snr_ul = ul_offset_db[b] + rsrp - noise_bs_dbm - ul_margin_db
             bw = cells[b, C_BW]
             out[0, r, c] = rsrp

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from propagation._jit import jit_parallel, prange
+from propagation import _fastmath as _fm
 from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS, _delta_bullington_db
 from propagation.engine._common import C_AZ, C_FEEDER, C_FREQ, C_GAIN, C_GROUND, C_HEIGHT, C_RS, C_X, C_Y, MP_MIN_DIST_KM, MP_RX_HEIGHT
 from propagation.engine._common import _bilinear, _spm_h_eff_m
@@ -56,7 +57,7 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
             dy = y_m[p] - cells[i, C_Y]
             dist_m = math.sqrt(dx * dx + dy * dy)
             dist_km = max(dist_m * 1e-3, mp[MP_MIN_DIST_KM])
-            log_d = math.log10(dist_km)
+            log_d = _fm.log10(dist_km)
             z_tx = cells[i, C_GROUND] + cells[i, C_HEIGHT]
             h_rx = mp[MP_RX_HEIGHT]
             diff = 0.0

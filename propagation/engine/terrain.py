@@ -50,6 +50,7 @@ import math
 import numpy as np
 
 from propagation._jit import jit, jit_inline, jit_parallel, prange
+from propagation import _fastmath as _fm
 from propagation.diffraction import (
     EARTH_RADIUS_KM,
     POLARIZATIONS,
@@ -77,7 +78,7 @@ def _bull_tail(l_uc, dist_km):
     """Bullington loss with the distance correction, P.1812-6 eq. (21). [dB]"""
     if l_uc == 0.0:  # exp(0) = 1: no correction (most line-of-sight pixels)
         return 0.0
-    return l_uc + (1.0 - math.exp(-l_uc / 6.0)) * (10.0 + 0.02 * dist_km)
+    return l_uc + (1.0 - _fm.exp(-l_uc / 6.0)) * (10.0 + 0.02 * dist_km)
 
 
 @jit_inline
