@@ -24,6 +24,9 @@ A project file describes one run of the whole chain (``netqa run PROJECT.toml``)
     location_pct = 50.0               # p2108-statistical: percentage of locations
     street_width_m = 27.0             # p2108: street width of the height-gain model
 
+    [compare]
+    clutter_model = "table"           # the same three keys, values and checks as [predict]
+
 Every section and key is optional except ``[inputs]`` entries that the enabled
 stages need.  Unknown sections or keys, missing files and impossible values are
 rejected with a :class:`~netqa.errors.ConfigError` naming the file, the
@@ -99,6 +102,22 @@ class PredictSection:
     street_width_m: float = field(default=27.0, metadata=_meta(kind="float", lo=1.0, hi=1000.0, unit="m"))
 
 
+_PREDICT_FIELDS = {f.name: f for f in fields(PredictSection)}
+
+
+@dataclass(frozen=True)
+class CompareSection:
+    """``[compare]``: predicted vs measured (see ``netqa compare --help``); model and terrain come from ``[predict]``.
+
+    The clutter keys take the values, defaults and validation of ``[predict]``'s.
+    """
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    clutter_model: str = field(default="table", metadata=_PREDICT_FIELDS["clutter_model"].metadata)
+    location_pct: float = field(default=50.0, metadata=_PREDICT_FIELDS["location_pct"].metadata)
+    street_width_m: float = field(default=27.0, metadata=_PREDICT_FIELDS["street_width_m"].metadata)
+
+
 @dataclass(frozen=True)
 class IngestSection:
     """``[ingest]``: drive-test log reading (see ``netqa ingest --help``)."""
@@ -119,7 +138,7 @@ class KpiSection:
 
 @dataclass(frozen=True)
 class StageSection:
-    """A stage that only needs switching on or off (``[compare]``, ``[calibrate]``)."""
+    """A stage that only needs switching on or off (``[calibrate]``)."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
 
@@ -157,7 +176,7 @@ class ProjectConfig:
     ingest: IngestSection = IngestSection()
     kpi: KpiSection = KpiSection()
     predict: PredictSection = PredictSection()
-    compare: StageSection = StageSection()
+    compare: CompareSection = CompareSection()
     calibrate: StageSection = StageSection()
     score: ScoreSection = ScoreSection()
     map: MapSection = MapSection()
@@ -187,7 +206,7 @@ _SECTIONS = {
     "ingest": IngestSection,
     "kpi": KpiSection,
     "predict": PredictSection,
-    "compare": StageSection,
+    "compare": CompareSection,
     "calibrate": StageSection,
     "score": ScoreSection,
     "map": MapSection,

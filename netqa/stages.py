@@ -96,11 +96,12 @@ def compare(ctx: RunContext):
         return None
     from netqa.compare.run import CompareConfig, compare as run_compare
 
-    p = cfg.predict
+    p, c = cfg.predict, cfg.compare
     inputs = dict(events=ctx.products.get("events"), clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table,
                   regions=cfg.inputs.regions, overwrite=ctx.overwrite)  # fmt: skip
     common = dict(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, radius_km=p.radius_km,
-                  cell_load=p.cell_load, noise_figure_db=p.noise_figure_db)  # fmt: skip
+                  cell_load=p.cell_load, noise_figure_db=p.noise_figure_db, clutter_model=c.clutter_model,
+                  location_pct=c.location_pct, street_width_m=c.street_width_m)  # fmt: skip
     out = ctx.out_dir / "compare"
     run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out,
                 config=CompareConfig(model=p.model, model_file=p.model_file, **common), **inputs)  # fmt: skip

@@ -9,6 +9,19 @@ HELP = "predicted vs measured signal strength, drop rate and throughput"
 EXAMPLE = """
 netqa compare --samples samples.parquet --events samples.events.parquet --cells testdata/cells.csv \\
     --dem testdata/dem.tif --model spm --model-file tuned.toml --regions testdata/regions.gpkg --out compare/
+netqa compare --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --model fspl \
+    --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
+    --clutter-model p2108-statistical --location-pct 50 --out compare-p2108/
+
+Clutter models (with --clutter and --clutter-table), as in netqa predict (see netqa predict --help):
+  table              the class table's loss_db (a --model-file's tuned clutter losses replace it)
+  p2108              ITU-R P.2108-1 section 3.1 height-gain loss at the receiver, per class and carrier
+  p2108-statistical  ITU-R P.2108-1 section 3.2 statistical loss at --location-pct on suburban, urban and
+                     dense_urban classes
+  A --model-file's tuned clutter losses apply only with table (a warning says so otherwise).
+
+Per-region figures (--regions): a sample, call or drop counts in every region whose polygon holds it
+(overlapping regions, e.g. a road corridor over rural areas, share it), as in netqa kpi and netqa score.
 """
 
 
@@ -23,7 +36,19 @@ def add_arguments(parser) -> None:
                      bins="averaged windows/bins")  # fmt: skip
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_model_flags(parser)
+    add_clutter_model_flags(parser)
     add_overwrite(parser)
+
+
+def add_clutter_model_flags(parser) -> None:
+    """--clutter-model, --location-pct, --street-width-m: the names, choices, defaults and help of netqa predict."""
+    parser.add_argument("--clutter-model", default="table", choices=["table", "p2108", "p2108-statistical"],
+                        help="how clutter classes become losses (needs --clutter/--clutter-table; default table; "
+                             "see below)")  # fmt: skip
+    parser.add_argument("--location-pct", type=float, default=50.0,
+                        help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
+    parser.add_argument("--street-width-m", type=float, default=27.0,
+                        help="p2108: street width w_s [m] (default 27, the Recommendation's)")
 
 
 def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bin_samples, bins) -> None:
@@ -58,7 +83,8 @@ def run(args) -> int:
     filters = filters_from_args(args)
     config = CompareConfig(model=args.model, terrain=args.terrain, rx_height_m=args.rx_height_m,
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,
-                           plots=not args.no_plots)
+                           plots=not args.no_plots, clutter_model=args.clutter_model,
+                           location_pct=args.location_pct, street_width_m=args.street_width_m)  # fmt: skip
     compare(args.samples, args.cells, args.dem, args.out, events=args.events, clutter=args.clutter,
             clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite)
     return 0

@@ -4,8 +4,13 @@ Every sample is predicted at its own position for **its own serving cell**
 (and the best server) with the engine's POINTS mode
 (:func:`netqa.compare.points.predict_samples`); a tuned model file applies per
 band (its ``[band.KEY]`` sections by the cell's tech and carrier, else the
-global ``[spm]``), with its tuned clutter losses, per-cell K1/K2 and its
-effective-height convention.  Outputs in ``DIR``:
+global ``[spm]``), with its tuned clutter losses (``table`` clutter model
+only), per-cell K1/K2 and its effective-height convention.  The clutter class
+of a sample becomes a loss by ``CompareConfig.clutter_model`` exactly as in
+``netqa predict`` (:func:`netqa.compare.points.point_clutter`): ``table``
+(class table ``loss_db``), ``p2108`` (ITU-R P.2108-1 section 3.1 height gain
+per class and carrier) or ``p2108-statistical`` (section 3.2 at
+``location_pct`` on suburban/urban/dense-urban classes).  Outputs in ``DIR``:
 
 * ``stats.json`` -- DESIGN.md's keys (``n``, ``mean_error_db``,
   ``std_error_db``, ``rmse_db``, ``correlation``, ``per_cell``,
@@ -24,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +42,7 @@ from netqa.compare.prepare import prepare
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
 from netqa.fileio import atomic_path, check_output, write_text_atomic
+from propagation import ValidityRangeWarning
 from propagation.engine import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -51,7 +58,17 @@ class CompareConfig:
     [dBm], minimum samples per averaging window; ``area_step_m``: spacing of
     the points over each region's area for the area drop model [m];
     ``bin_m``: square bins for the averaged statistics when Lee windows
-    hold too few samples (1 Hz logs) [m]; ``plots``: write the PNG plots.
+    hold too few samples (1 Hz logs) [m]; ``plots``: write the PNG plots;
+    ``clutter_model`` (table, p2108, p2108-statistical), ``location_pct``
+    (percentage of locations of the statistical loss, 0 < p < 100) [%] and
+    ``street_width_m`` (street width w_s of the P.2108 height-gain model) [m]
+    as ``netqa predict`` (:class:`netqa.predict.PredictConfig`).
+
+    Raises
+    ------
+    netqa.errors.ConfigError
+        An unknown ``clutter_model`` or a ``location_pct``/``street_width_m``
+        outside its range (the message names the flag, the value and the range).
     """
 
     model: str = "hata"
@@ -67,6 +84,16 @@ class CompareConfig:
     area_step_m: float = 300.0
     bin_m: float = 50.0
     plots: bool = True
+    clutter_model: str = "table"
+    location_pct: float = 50.0
+    street_width_m: float = 27.0
+
+    def __post_init__(self):
+        from netqa.predict import PredictConfig
+
+        # the clutter settings mean what they mean in netqa predict: one validation, one set of messages
+        PredictConfig(clutter_model=self.clutter_model, location_pct=self.location_pct,
+                      street_width_m=self.street_width_m)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------
@@ -74,17 +101,27 @@ class CompareConfig:
 # ----------------------------------------------------------------------------------
 def _model_setup(world, config: CompareConfig, table_db):
     """Engine config, per-band groups (cell rows, config, clutter losses by class), extra loss, description."""
+    pct = config.location_pct  # used only where a statistical clutter mask is passed (p2108-statistical)
+    clutter_used = {"clutter_model": config.clutter_model}
+    if config.clutter_model == "p2108":
+        clutter_used["street_width_m"] = config.street_width_m
+    if config.clutter_model == "p2108-statistical":
+        clutter_used["location_pct"] = config.location_pct
     base = EngineConfig(model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
-                        noise_figure_db=config.noise_figure_db)  # fmt: skip
+                        noise_figure_db=config.noise_figure_db, clutter_location_pct=pct)  # fmt: skip
     if not config.model_file:
-        return base, None, None, {"model": config.model, "terrain": config.terrain}
+        return base, None, None, {"model": config.model, "terrain": config.terrain, **clutter_used}
     from netqa.calibrate.modelfile import band_key, read_model_file
 
     tm = read_model_file(config.model_file)
     if config.model != "spm":
         log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
-                        noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method)  # fmt: skip
+                        noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method,
+                        clutter_location_pct=pct)  # fmt: skip
+    if config.clutter_model != "table" and (tm.clutter_loss_db or any(b.clutter_loss_db for b in tm.bands.values())):
+        log.warning("--clutter-model %s: the model file's clutter losses are not used (they belong to the class "
+                    "table model)", config.clutter_model)  # fmt: skip
     cells = world.cells
     m = world.matrix
     tech = cells["tech"].astype(str).to_numpy(object) if "tech" in cells else np.full(len(cells), "", object)
@@ -98,7 +135,7 @@ def _model_setup(world, config: CompareConfig, table_db):
         losses = {**table_db, **tm.clutter_loss_db, **(b.clutter_loss_db if b is not None else {})}
         groups.append((rows, EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m,
                                           spm_k=k, noise_figure_db=config.noise_figure_db,
-                                          spm_h_eff=tm.h_eff_method), losses))  # fmt: skip
+                                          spm_h_eff=tm.h_eff_method, clutter_location_pct=pct), losses))  # fmt: skip
         k_cell.extend((r, k) for r in rows)
     k_of = dict(k_cell)
     ids = world.cell_ids
@@ -113,7 +150,7 @@ def _model_setup(world, config: CompareConfig, table_db):
     used = {"model": "spm (tuned model file)", "model_file": str(config.model_file), "terrain": config.terrain,
             "h_eff_method": tm.h_eff_method, "bands_tuned": sorted(set(keys.tolist()) & set(tm.bands)),
             "bands_global_fallback": sorted(set(keys.tolist()) - set(tm.bands)),
-            "cells_with_own_k": sorted(set(ids.tolist()) & set(tm.per_cell))[:200]}  # fmt: skip
+            "cells_with_own_k": sorted(set(ids.tolist()) & set(tm.per_cell))[:200], **clutter_used}  # fmt: skip
     return base, groups, extra_loss, used
 
 
@@ -178,6 +215,10 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         The content of ``stats.json``.
     """
     out = Path(out)
+    if config.clutter_model != "table" and clutter is None:
+        raise InputError(f"--clutter-model {config.clutter_model} needs a clutter class raster: give --clutter RASTER "
+                         "and --clutter-table CSV (code,name,loss_db,height_m[,p2108_type]), or leave --clutter-model "
+                         "table")  # fmt: skip
     stats_path = check_output(out / "stats.json", overwrite)
     check_output(out / "residuals.parquet", overwrite)
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
@@ -185,13 +226,15 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     world, df = prep.world, prep.df
     table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
     base, groups, extra, model_used = _model_setup(world, config, table_db)
-    clutter_db = np.where(pd.isna(prep.clutter), 0.0, prep.clutter_db)
     from netqa.compare.points import predict_samples
 
-    log.info("compare: %d samples, %d cells, model %s", len(df), len(world.cells), model_used["model"])
+    table_loss = np.where(pd.isna(prep.clutter), 0.0, prep.clutter_db)
+    clutter_db, stat_mask, g = _clutter_inputs(world, prep.x_m, prep.y_m, prep.clutter, table_loss, groups, config)
+    log.info("compare: %d samples, %d cells, model %s, clutter model %s", len(df), len(world.cells),
+             model_used["model"], config.clutter_model)  # fmt: skip
     pred = predict_samples(world, prep.x_m, prep.y_m, prep.serving, base, clutter_db=clutter_db,
-                           noise_figure_db=config.noise_figure_db, groups=_per_point(groups, prep.clutter),
-                           extra_loss=extra, layer=cell_layers(world))  # fmt: skip
+                           noise_figure_db=config.noise_figure_db, groups=g, extra_loss=extra,
+                           layer=cell_layers(world), clutter_stat_mask=stat_mask)  # fmt: skip
     m = world.matrix
     srv = prep.serving
     dist_km = np.hypot(prep.x_m - m[srv, 0], prep.y_m - m[srv, 1]) / 1000.0
@@ -336,9 +379,10 @@ def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
         if not gx.size:
             continue
         names, loss = sample_clutter(world, gx, gy)
-        g = _per_point(groups, names)
-        first = predict_samples(world, gx, gy, np.full(gx.size, -1), base, clutter_db=loss, groups=g, extra_loss=extra)
-        best = predict_samples(world, gx, gy, first.best_cell, base, clutter_db=loss, groups=g, extra_loss=extra)
+        loss, stat, g = _clutter_inputs(world, gx, gy, names, loss, groups, config, warn=False)
+        kw = dict(clutter_db=loss, groups=g, extra_loss=extra, clutter_stat_mask=stat)
+        first = predict_samples(world, gx, gy, np.full(gx.size, -1), base, **kw)
+        best = predict_samples(world, gx, gy, first.best_cell, base, **kw)
         out[rid] = (best.sinr_db, best.rsrp_dbm)
     return out
 
@@ -349,6 +393,33 @@ def cell_layers(world) -> np.ndarray:
     tech = cells["tech"].astype(str).str.upper().to_numpy(object) if "tech" in cells else np.full(len(cells), "", object)
     keys = pd.Series([f"{t}|{f:.3f}" for t, f in zip(tech, world.matrix[:, 7])])
     return pd.factorize(keys)[0].astype(np.int64)
+
+
+def _clutter_inputs(world, x, y, names, table_loss_db, groups, config: CompareConfig, *, warn: bool = True):
+    """Clutter inputs of :func:`~netqa.compare.points.predict_samples` at points under ``config.clutter_model``.
+
+    Returns ``(clutter_db, clutter_stat_mask, groups)``: for ``table`` the
+    class table's loss per point [dB], no mask and each band group with its
+    own (tuned) table; for the P.2108 models what
+    :func:`~netqa.compare.points.point_clutter` gives -- (n_freq, n) losses
+    [dB] (``p2108``) or zeros and the statistical mask
+    (``p2108-statistical``) -- the same for every band group (a model file's
+    tuned clutter losses belong to the table model and are not used).
+    ``warn=False`` silences the validity-range warning of P.2108 (the
+    samples' call has given it for the same carriers).
+    """
+    if config.clutter_model == "table":
+        return table_loss_db, None, _per_point(groups, names)
+    from netqa.compare.points import point_clutter
+
+    with warnings.catch_warnings():
+        if not warn:
+            warnings.simplefilter("ignore", ValidityRangeWarning)
+        clutter_db, stat_mask = point_clutter(world, x, y, config)
+    if clutter_db is None:
+        clutter_db = np.zeros(np.asarray(x).size)
+    g = None if groups is None else [(rows, cfg, clutter_db) for rows, cfg, _ in groups]
+    return clutter_db, stat_mask, g
 
 
 def _per_point(groups, names):
