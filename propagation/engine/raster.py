@@ -393,17 +393,42 @@ def _check_inputs(cells, elev_m, grid, clutter_db, patterns):
     return cells, elev, clutter, patterns
 
 
+def _check_region(region, grid: GridSpec) -> tuple[int, int, int, int]:
+    """``region`` as ``(row0, row1, col0, col1)`` ints inside ``grid``; the whole grid when None.
+
+    Raises ``ValueError`` naming the region, the grid shape and the rule.
+    """
+    if region is None:
+        return 0, grid.n_rows, 0, grid.n_cols
+    try:
+        vals = tuple(region)
+    except TypeError:
+        vals = ()
+    if len(vals) != 4 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):
+        raise ValueError(f"region must be 4 integers (row0, row1, col0, col1) in grid pixels, got {region!r}")
+    r0, r1, c0, c1 = (int(v) for v in vals)
+    if not (0 <= r0 < r1 <= grid.n_rows and 0 <= c0 < c1 <= grid.n_cols):
+        raise ValueError(
+            f"region (row0, row1, col0, col1) = {(r0, r1, c0, c1)} must satisfy 0 <= row0 < row1 <= {grid.n_rows} "
+            f"and 0 <= col0 < col1 <= {grid.n_cols} (the grid is {grid.n_rows} x {grid.n_cols} px); "
+            "give a non-empty window inside the grid, or None for the whole grid"
+        )
+    return r0, r1, c0, c1
+
+
 def iter_coverage_tiles(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
-    clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None,
+    clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None,
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:  # fmt: skip
     """Yield ``(row0, col0, bands, per_cell)`` tile by tile (bounded memory).
 
     ``bands`` is (5, tile rows, tile cols) float32 in :data:`BANDS` order (NaN
     where no cell reaches); ``per_cell`` (n_cells, tile rows, tile cols)
-    float32 RSRP [dBm] when requested, else None.  Arguments as
-    :func:`predict_coverage`.
+    float32 RSRP [dBm] when requested, else None.  ``row0``/``col0`` are the
+    tile's first pixel in the grid.  Tiles of ``config.tile_px`` start at the
+    region's first row and column.  Arguments as :func:`predict_coverage`.
     """
+    reg = _check_region(region, grid)
     cells, elev, clutter, patterns = _check_inputs(cells, elev_m, grid, clutter_db, patterns)
     stat_mask = _check_stat_mask(clutter_stat_mask, grid.shape, cells)
     q_inv = stat_q_inverse(config)
@@ -435,9 +460,9 @@ def iter_coverage_tiles(
         n_rays = default_n_rays(radius_m, p, config.rays_per_pixel)
         gconst.append((members, mp, a_db, b_db, radius_m, bbox, n_rays))
     tp = int(config.tile_px)
-    for tr0 in range(0, grid.n_rows, tp):
-        for tc0 in range(0, grid.n_cols, tp):
-            tr1, tc1 = min(tr0 + tp, grid.n_rows), min(tc0 + tp, grid.n_cols)
+    for tr0 in range(reg[0], reg[1], tp):
+        for tc0 in range(reg[2], reg[3], tp):
+            tr1, tc1 = min(tr0 + tp, reg[1]), min(tc0 + tp, reg[3])
             shape = (tr1 - tr0, tc1 - tc0)
             best_rsrp = np.full(shape, -np.inf)
             best_idx = np.full(shape, -1, np.int32)
@@ -466,7 +491,7 @@ def iter_coverage_tiles(
 
 def predict_coverage(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
-    clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None,
+    clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None,
     on_tile: Callable[[int, int], None] | None = None,
 ) -> Coverage:  # fmt: skip
     """Best-server RSRP, best cell, SINR and DL/UL throughput over a grid.
@@ -493,13 +518,21 @@ def predict_coverage(
         suburban clutter.  There each cell's path gets the ITU-R P.2108-1
         section 3.2 statistical clutter loss L_ctt(f, d, p) with p =
         ``config.clutter_location_pct``, evaluated exactly per pixel (see Notes).
+    region : (int, int, int, int), optional
+        ``(row0, row1, col0, col1)``: compute only rows row0..row1-1 and
+        columns col0..col1-1 of the grid (default: the whole grid).  The
+        terrain, clutter and mask arrays still cover the whole grid, so the
+        terrain sweeps of the region's pixels reach outside it; cells whose
+        radius does not reach the region are skipped.  The region's values are
+        bit-identical to the same pixels of a whole-grid run.
     on_tile : callable, optional
         Called as ``on_tile(done, total)`` after each tile (progress).
 
     Returns
     -------
     Coverage
-        float32 arrays, NaN where no cell's radius reaches.
+        float32 arrays of the region's shape (the grid's by default), NaN
+        where no cell's radius reaches.
 
     Notes
     -----
@@ -524,18 +557,20 @@ def predict_coverage(
     >>> round(float(cov.rsrp_dbm[0, 15]), 1)   # 1.45 km north: 15 dBm - Hata(900 MHz, 30 m, 1.5 m)
     -117.1
     """
-    rows, cols = grid.shape
+    reg_r0, reg_r1, reg_c0, reg_c1 = _check_region(region, grid)
+    rows, cols = reg_r1 - reg_r0, reg_c1 - reg_c0
     pcs = None
     n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
     out = np.empty((5, rows, cols), np.float32) if n_tiles > 1 else None
     for done, (r0, c0, bands, pc) in enumerate(
         iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell,
-                            clutter_stat_mask=clutter_stat_mask),
+                            clutter_stat_mask=clutter_stat_mask, region=(reg_r0, reg_r1, reg_c0, reg_c1)),
         start=1,
     ):
-        if n_tiles == 1:  # one tile covers the grid: its arrays are the result (no copy)
+        if n_tiles == 1:  # one tile covers the region: its arrays are the result (no copy)
             out, pcs = bands, pc
         else:
+            r0, c0 = r0 - reg_r0, c0 - reg_c0
             out[:, r0 : r0 + bands.shape[1], c0 : c0 + bands.shape[2]] = bands
             if pc is not None:
                 if pcs is None:
