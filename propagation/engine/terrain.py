@@ -339,6 +339,8 @@ def _assign_rays(x0_m, y0_m, pixel_m, xs, ys, radius_m, win, n_rays, ray_of, dis
 
 
 _ORDER_CHUNKS = 64  # pixel chunks of the parallel counting sort
+_N_BLOCKS = 128  # ray blocks of the sweep (a power of two) ...
+_BLOCK_STRIDE = 79  # ... handed out with an odd stride (a permutation of the blocks)
 
 
 @jit_parallel
@@ -431,83 +433,97 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
     recip[0] = np.inf
     for i in range(1, n_max):
         recip[i] = 1.0 / i
-    for j in prange(n_rays):
-        a = start[j]
-        b = start[j + 1]
-        if a == b:
-            continue
-        sin_t = math.sin(j * dtheta)
-        cos_t = math.cos(j * dtheta)
-        d_max = dist_of[order[b - 1]]
-        n_s = int(math.ceil(d_max / pixel_m)) + 2
+    # Rays in blocks of neighbours (cache reuse of the DEM rows), blocks handed out in a scattered order so
+    # that each thread's static share covers every direction (a disk clipped by the grid edge is balanced).
+    n_blk = _N_BLOCKS if n_rays >= _N_BLOCKS else 1
+    stride = _BLOCK_STRIDE if n_blk == _N_BLOCKS else 1
+    per_blk = (n_rays + n_blk - 1) // n_blk
+    for t in prange(n_blk):
+        blk = (t * stride) % n_blk
+        j0 = blk * per_blk
+        j1 = min(j0 + per_blk, n_rays)
+        n_s = 2
+        for j in range(j0, j1):
+            if start[j + 1] > start[j]:
+                n_s = max(n_s, int(math.ceil(dist_of[order[start[j + 1] - 1]] / pixel_m)) + 2)
         h = np.empty(n_s)
         g = np.empty(n_s)
         gx = np.empty(n_s, np.int64)
         gy = np.empty(n_s)
         hx = np.empty(n_s, np.int64)
         hy = np.empty(n_s)
-        h[0] = z_site
-        g[0] = z_site
-        n_g = 0
-        n_h = 0
-        k = 0
-        st_g = -np.inf
-        st_h = -np.inf
-        v1 = 0.0
-        v2 = 0.0
         td = np.empty(N_TAIL)
         th = np.empty(N_TAIL)
         tg = np.empty(N_TAIL)
         inv_td = np.empty(N_TAIL)
         inv_tr = np.empty(N_TAIL)
         hints = np.zeros(3, np.int64)
-        for q in range(a, b):
-            p = order[q]
-            d_m = dist_of[p]
-            rr = p // nc
-            cc = p - rr * nc
-            if d_m <= pixel_m:
-                out[rr, cc] = 0.0
+        for j in range(j0, j1):
+            a = start[j]
+            b = start[j + 1]
+            if a == b:
                 continue
-            # the pixel's own receiver-side samples, at the reference's spacing D/n along the ray
-            n_ref = max(2, int(math.ceil(d_m * inv_px - 1e-9)))
-            m = min(N_TAIL, n_ref - 1)
-            sp_px = d_m * inv_px * recip[n_ref]  # the reference's spacing D / n, in pixels
-            inv_sp_km = n_ref * inv_step_km / (d_m * inv_px)
-            # along the straight line to the pixel itself (where the ray is farthest from it)
-            sin_p = ((c0 + cc + 0.5) * pixel_m + x0_m - xs) / d_m
-            cos_p = (y0_m - (r0 + rr + 0.5) * pixel_m - ys) / d_m
-            for jj in range(m):
-                i_end = m - jj  # samples from the pixel: increasing distance with jj
-                dj_px = (n_ref - i_end) * sp_px
-                th_j = _interp(elev_m, fx0 + dj_px * sin_p, fy0 - dj_px * cos_p, lim_c, lim_r, x0_m, y0_m, pixel_m,
-                               xs + dj_px * pixel_m * sin_p, ys + dj_px * pixel_m * cos_p)  # fmt: skip
-                dj_km = dj_px * step_km
-                td[jj] = dj_km
-                th[jj] = th_j
-                tg[jj] = th_j - c_g * dj_km * dj_km
-                inv_td[jj] = inv_sp_km * recip[n_ref - i_end]
-                inv_tr[jj] = inv_sp_km * recip[i_end]
-            # the ray's own samples up to half a pixel before the first of those
-            kk = int(math.ceil((n_ref - m) * sp_px - 0.5 - 1e-9)) - 1
-            while k < kk:
-                k += 1
-                di = k * step_km
-                hk = _interp(elev_m, fx0 + k * sin_t, fy0 - k * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
-                             xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)  # fmt: skip
-                h[k] = hk
-                gk = hk - c_g * di * di
-                g[k] = gk
-                inv_d = inv_step_km * recip[k]
-                st_g = max(st_g, (gk - h_ts) * inv_d)
-                st_h = max(st_h, (hk - h_ts) * inv_d)
-                v1 += step_km * (hk + h[k - 1])
-                v2 += step_km * (hk * (3.0 * di - step_km) + h[k - 1] * (3.0 * di - 2.0 * step_km))
-                n_g = _hull_push(gx, gy, n_g, k, gk)
-                n_h = _hull_push(hx, hy, n_h, k, hk)
-            z_px = elev_m[r0 + rr, c0 + cc]
-            out[rr, cc] = _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, tg, inv_td,
-                                           inv_tr, m, step_km, d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints)  # fmt: skip
+            sin_t = math.sin(j * dtheta)
+            cos_t = math.cos(j * dtheta)
+            h[0] = z_site
+            g[0] = z_site
+            n_g = 0
+            n_h = 0
+            k = 0
+            st_g = -np.inf
+            st_h = -np.inf
+            v1 = 0.0
+            v2 = 0.0
+            hints[0] = 0
+            hints[1] = 0
+            hints[2] = 0
+            for q in range(a, b):
+                p = order[q]
+                d_m = dist_of[p]
+                rr = p // nc
+                cc = p - rr * nc
+                if d_m <= pixel_m:
+                    out[rr, cc] = 0.0
+                    continue
+                # the pixel's own receiver-side samples, at the reference's spacing D/n along the ray
+                n_ref = max(2, int(math.ceil(d_m * inv_px - 1e-9)))
+                m = min(N_TAIL, n_ref - 1)
+                sp_px = d_m * inv_px * recip[n_ref]  # the reference's spacing D / n, in pixels
+                inv_sp_km = n_ref * inv_step_km / (d_m * inv_px)
+                # along the straight line to the pixel itself (where the ray is farthest from it)
+                sin_p = ((c0 + cc + 0.5) * pixel_m + x0_m - xs) / d_m
+                cos_p = (y0_m - (r0 + rr + 0.5) * pixel_m - ys) / d_m
+                for jj in range(m):
+                    i_end = m - jj  # samples from the pixel: increasing distance with jj
+                    dj_px = (n_ref - i_end) * sp_px
+                    th_j = _interp(elev_m, fx0 + dj_px * sin_p, fy0 - dj_px * cos_p, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                                   xs + dj_px * pixel_m * sin_p, ys + dj_px * pixel_m * cos_p)  # fmt: skip
+                    dj_km = dj_px * step_km
+                    td[jj] = dj_km
+                    th[jj] = th_j
+                    tg[jj] = th_j - c_g * dj_km * dj_km
+                    inv_td[jj] = inv_sp_km * recip[n_ref - i_end]
+                    inv_tr[jj] = inv_sp_km * recip[i_end]
+                # the ray's own samples up to half a pixel before the first of those
+                kk = int(math.ceil((n_ref - m) * sp_px - 0.5 - 1e-9)) - 1
+                while k < kk:
+                    k += 1
+                    di = k * step_km
+                    hk = _interp(elev_m, fx0 + k * sin_t, fy0 - k * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                                 xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)  # fmt: skip
+                    h[k] = hk
+                    gk = hk - c_g * di * di
+                    g[k] = gk
+                    inv_d = inv_step_km * recip[k]
+                    st_g = max(st_g, (gk - h_ts) * inv_d)
+                    st_h = max(st_h, (hk - h_ts) * inv_d)
+                    v1 += step_km * (hk + h[k - 1])
+                    v2 += step_km * (hk * (3.0 * di - step_km) + h[k - 1] * (3.0 * di - 2.0 * step_km))
+                    n_g = _hull_push(gx, gy, n_g, k, gk)
+                    n_h = _hull_push(hx, hy, n_h, k, hk)
+                z_px = elev_m[r0 + rr, c0 + cc]
+                out[rr, cc] = _pixel_excess_db(h, g, gx, gy, n_g, hx, hy, n_h, k, st_g, st_h, v1, v2, td, th, tg, inv_td,
+                                               inv_tr, m, step_km, d_m * 1e-3, z_site, z_px, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, hints)  # fmt: skip
 
 
 @jit_inline
