@@ -333,8 +333,7 @@ def test_project_compare_defaults_and_enabled_still_work(tmp_path):
      ("location_pct", 100, r"\[compare\] location_pct = 100 is outside 0.001..99.999 %"),
      ("street_width_m", 0, r"\[compare\] street_width_m = 0 is outside 1..1000 m"),
      ("location_pct", "50", r"\[compare\] location_pct must be a number \[%\], got '50'"),
-     ("clutter", "p2108", r"\[compare\] unknown key 'clutter'; valid keys: enabled, clutter_model, location_pct, "
-                          r"street_width_m")],
+     ("clutter", "p2108", r"\[compare\] unknown key 'clutter'; valid keys: enabled, clutter_model, location_pct, street_width_m")],
     ids=["model", "pct", "street", "pct-type", "unknown-key"],
 )  # fmt: skip
 def test_project_refuses_bad_compare_keys(tmp_path, key, value, match):

@@ -41,7 +41,12 @@ def read_samples(samples) -> pd.DataFrame:
 
 @dataclass
 class Prepared:
-    """Usable samples (``df`` rows, in input order) with their projected position and serving-cell row."""
+    """Usable samples (``df`` rows, in input order) with their projected position and serving-cell row.
+
+    ``source`` is the table as read (every row) and ``rows`` the row of each
+    usable sample in it (``df == source.iloc[rows]``): the measured event
+    conditions (drop and handover models) use every measured sample.
+    """
 
     df: pd.DataFrame
     world: PointWorld
@@ -53,6 +58,8 @@ class Prepared:
     removed: dict = field(default_factory=dict)
     unknown_cells: list = field(default_factory=list)
     n_read: int = 0
+    source: pd.DataFrame | None = None
+    rows: np.ndarray | None = None
 
 
 def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float = 30.0,
@@ -100,7 +107,7 @@ def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution
     rows = np.flatnonzero(keep)
     names, loss = sample_clutter(world, sx[rows], sy[rows])
     return Prepared(df.iloc[rows].reset_index(drop=True), world, sx[rows], sy[rows], serving[rows], names, loss,
-                    removed, unknown_ids, n_read)  # fmt: skip
+                    removed, unknown_ids, n_read, df, rows)  # fmt: skip
 
 
 __all__ = ["Prepared", "prepare", "read_samples"]

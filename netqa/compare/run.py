@@ -20,8 +20,18 @@ per class and carrier) or ``p2108-statistical`` (section 3.2 at
   side by side and the stated assumptions, drop rate and handover failure
   (:mod:`netqa.compare.events`);
 * ``residuals.parquet`` -- one row per usable sample (predicted, measured,
-  error = predicted - measured, filter flag);
+  error = predicted - measured, filter flag; ``region``: the ids of every
+  region holding the sample, comma-separated, None for none);
 * the plots of :mod:`netqa.compare.plots`.
+
+Per-region figures (``--regions``) count a sample in **every** region whose
+polygon holds it (inside or on the edge), as ``netqa kpi`` and ``netqa score``
+do: overlapping regions (a road corridor over rural areas) each count the
+samples they share, so per-region counts may add up to more than the total.
+Membership comes from :func:`netqa.score.points.assign_points`, the helper of
+``netqa score``.  An averaged window counts in the regions of its first sample;
+a set-up call in the regions of its attempt's nearest sample, a drop in those
+of its nearest sample.
 """
 
 from __future__ import annotations
@@ -193,13 +203,52 @@ def _regions(regions):
     return gdf.to_crs("EPSG:4326")
 
 
-def _region_of(gdf, lon, lat) -> np.ndarray:
-    import geopandas as gpd
+def region_members(gdf, lon, lat) -> dict[str, np.ndarray]:
+    """Samples inside each region: ``{region_id: bool mask}``, in ``region_id`` order.
 
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    hit = gpd.sjoin(pts, gdf[["region_id", "geometry"]], how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]
-    return hit["region_id"].astype(object).where(hit["region_id"].notna(), None).to_numpy(dtype=object)
+    A sample counts in **every** region whose polygon holds it, as in ``netqa
+    kpi`` and ``netqa score``; ``netqa score``'s helper
+    :func:`netqa.score.points.assign_points` does the point-in-polygon work
+    (a point exactly on an edge counts, as in scoring; ``netqa kpi``'s
+    ``within`` leaves it out).  A sample without a position is in none.
+    Regions sharing an id share one mask.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Regions with ``region_id``, in WGS84 (EPSG:4326).
+    lon, lat : numpy.ndarray
+        Sample positions, WGS84. [deg]
+    """
+    from netqa.score.points import assign_points
+
+    lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
+    ids = gdf["region_id"].astype(str).to_numpy()
+    point, reg = assign_points(lon, lat, list(gdf.geometry))
+    out = {rid: np.zeros(lon.size, bool) for rid in sorted(set(ids))}
+    for i, rid in enumerate(ids):
+        out[rid][point[reg == i]] = True
+    return out
+
+
+def _region_labels(members, n: int) -> np.ndarray:
+    """Per sample the ids of the regions holding it, comma-separated (None for none); for residuals.parquet."""
+    out = np.full(n, "", dtype=object)
+    for rid, mask in (members or {}).items():
+        out[mask] = np.where(out[mask] == "", rid, out[mask] + "," + rid)
+    out[out == ""] = None
+    return out
+
+
+def _per_region_stats(pred, meas, members, unit: str = "db") -> dict:
+    """:func:`~netqa.compare.stats.error_stats` over each region's samples (``members[rid]`` masks the given
+    arrays); regions without a finite pair are left out, as in ``stats_table``'s other groups."""
+    out = {}
+    for rid, mask in members.items():
+        s = error_stats(pred[mask], meas[mask])
+        if s.n > 0:
+            out[rid] = s.to_dict(unit)
+    return out
 
 
 # ----------------------------------------------------------------------------------
@@ -247,9 +296,10 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     clutter_lab = np.asarray(prep.clutter, dtype=object)
     gdf = _regions(regions)
     lat, lon = _num(df, "lat"), _num(df, "lon")
-    region = _region_of(gdf, lon, lat) if gdf is not None else None
-    lab = {"cell": cell_ids, "clutter": clutter_lab if world.clutter_code is not None else None, "dist_km": dist_km,
-           "region": region}  # fmt: skip
+    src = prep.source  # every sample as read: the event models use all measured conditions
+    src_members = region_members(gdf, _num(src, "lon"), _num(src, "lat")) if gdf is not None else None
+    members = None if gdf is None else {r: m[prep.rows] for r, m in src_members.items()}  # every region holding it
+    lab = {"cell": cell_ids, "clutter": clutter_lab if world.clutter_code is not None else None, "dist_km": dist_km}
 
     def sub(a):
         return None if a is None else np.asarray(a)[keep]
@@ -262,6 +312,9 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     if prep.unknown_cells:
         result["samples"]["unknown_serving_cells"] = prep.unknown_cells[:50]
     rsrp_block = stats_table(pred.rsrp_dbm[keep], meas[keep], **{k: sub(v) for k, v in lab.items()})
+    if members is not None:
+        in_region = {r: m[keep] for r, m in members.items()}
+        rsrp_block["per_region"] = _per_region_stats(pred.rsrp_dbm[keep], meas[keep], in_region)
     result.update({k: rsrp_block[k] for k in ("n", "mean_error_db", "std_error_db", "rmse_db", "correlation")})
     result["rsrp"] = rsrp_block
     result["rsrp_best_server"] = {
@@ -284,21 +337,25 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         codes = np.where(keep, square_bins(cell_ids, prep.x_m, prep.y_m, config.bin_m), -1)
     cols = {"pred": pred.rsrp_dbm, "meas": meas, "dist_km": dist_km, "cell": cell_ids,
             "clutter": np.where(pd.isna(clutter_lab), "none", clutter_lab).astype(object),
-            "region": region if region is not None else np.full(len(df), None, object)}  # fmt: skip
-    avg = average_groups(codes, cols, power=("pred", "meas"), domain="linear", first=("cell", "clutter", "region"))
+            "first_row": np.arange(len(df))}  # fmt: skip
+    avg = average_groups(codes, cols, power=("pred", "meas"), domain="linear", first=("cell", "clutter", "first_row"))
     few = avg["n_samples"] < config.filters.min_samples_per_bin
     result["filters"] = filters_report(config.filters, removed, bin_removed=int(avg.loc[few, "n_samples"].sum()),
                                        bin_scope="averaged statistics (rsrp_averaged) only")  # fmt: skip
     avg = avg[~few]
     ablock = stats_table(avg["pred"].to_numpy(), avg["meas"].to_numpy(), cell=avg["cell"].to_numpy(),
                          clutter=avg["clutter"].to_numpy() if world.clutter_code is not None else None,
-                         dist_km=avg["dist_km"].to_numpy(), region=avg["region"].to_numpy() if region is not None else None)  # fmt: skip
+                         dist_km=avg["dist_km"].to_numpy())  # fmt: skip
+    if members is not None:  # a window counts in the regions of its first sample
+        first_row = avg["first_row"].to_numpy(np.int64)
+        ablock["per_region"] = _per_region_stats(avg["pred"].to_numpy(), avg["meas"].to_numpy(),
+                                                 {r: m[first_row] for r, m in members.items()})  # fmt: skip
     result["rsrp_averaged"] = {"method": method,
                                "n_windows": int(len(avg)), "n_samples": int(avg["n_samples"].sum()),
                                "windows_below_min_samples": int(few.sum()),
                                "min_samples_per_bin": config.filters.min_samples_per_bin, **ablock}  # fmt: skip
     # --- throughput -----------------------------------------------------------------------------------------
-    result["throughput"] = _throughput(df, pred, keep, lab, config, world, srv)
+    result["throughput"] = _throughput(df, pred, keep, lab, members, config, world, srv)
     for d in ("dl", "ul"):
         if f"{d}_mbps" in result["throughput"]:
             result[f"{d}_mbps"] = result["throughput"][f"{d}_mbps"]
@@ -306,14 +363,18 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     ev = read_events(events)
     if ev is not None and len(ev):
         area = _area_conditions(world, gdf, base, groups, extra, config, table_db) if gdf is not None else None
-        from netqa.compare.events import compare_events
+        def on_source(a):  # per usable sample -> per read sample (NaN: not predicted)
+            out = np.full(len(src), np.nan)
+            out[prep.rows] = a
+            return out
 
-        result.update(compare_events(ev, df, _num(df, "sinr_db"), meas, pred.sinr_db, pred.rsrp_dbm, region=region,
-                                     area=area))  # fmt: skip
+        result.update(_compare_events(ev, src, _num(src, "sinr_db"), _num(src, "rsrp_dbm"), on_source(pred.sinr_db),
+                                      on_source(pred.rsrp_dbm), src_members, area))  # fmt: skip
     # --- outputs --------------------------------------------------------------------------------------------
     res = pd.DataFrame({
         "time": df["time"].to_numpy() if "time" in df else None, "session": df["session"].astype(str).to_numpy(),
-        "lat": lat, "lon": lon, "cell_id": cell_ids, "clutter": clutter_lab, "region": region, "dist_km": dist_km,
+        "lat": lat, "lon": lon, "cell_id": cell_ids, "clutter": clutter_lab,
+        "region": _region_labels(members, len(df)), "dist_km": dist_km,
         "rsrp_measured_dbm": meas, "rsrp_predicted_dbm": pred.rsrp_dbm, "error_db": pred.rsrp_dbm - meas,
         "best_cell_id": np.where(pred.best_layer_cell >= 0, world.cell_ids[np.maximum(pred.best_layer_cell, 0)], None),
         "best_rsrp_predicted_dbm": pred.best_layer_rsrp_dbm, "sinr_measured_db": _num(df, "sinr_db"),
@@ -332,7 +393,58 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     return result
 
 
-def _throughput(df, pred, keep, lab, config, world, srv) -> dict:
+def _compare_events(ev, samples, meas_sinr, meas_rsrp, pred_sinr, pred_rsrp, members, area) -> dict:
+    """Drop-rate and HO-failure blocks; per region, a call or drop counts in every region holding its sample.
+
+    ``samples`` are all the samples read (``time``, ``session``, position) and
+    the arrays pair with them: the models are fitted on measured conditions,
+    so samples that the RSRP comparison cannot use (outside the DEM, unknown
+    serving cell) take part, with NaN predictions.
+    :func:`~netqa.compare.events.compare_events` takes one region label per
+    sample, so the regions are split into layers of regions that share no
+    sample (:func:`_disjoint_layers`; one layer unless regions overlap) and
+    it runs once per layer; the fitted models are the same in every run (the
+    same measured events and conditions).
+    """
+    from netqa.compare.events import compare_events
+
+    args = (ev, samples, meas_sinr, meas_rsrp, pred_sinr, pred_rsrp)
+    if not members:
+        return compare_events(*args, region=None, area=area)
+    out, per_region = None, {}
+    for layer in _disjoint_layers(members):
+        labels = np.full(len(samples), None, dtype=object)
+        for rid in layer:
+            labels[members[rid]] = rid
+        one = compare_events(*args, region=labels, area=area)
+        out = out or one
+        per_region.update(one["drop_rate"].get("per_region", {}))
+    if "per_region" in out["drop_rate"]:
+        out["drop_rate"]["per_region"] = dict(sorted(per_region.items()))
+    return out
+
+
+def _disjoint_layers(members) -> list[list[str]]:
+    """Region ids in layers whose regions share no sample (greedy, in id order): one label per sample per layer.
+
+    >>> m = {"A": np.array([1, 1, 0, 0], bool), "B": np.array([0, 0, 1, 1], bool), "C": np.array([0, 1, 1, 0], bool)}
+    >>> _disjoint_layers(m)
+    [['A', 'B'], ['C']]
+    """
+    layers, used = [], []
+    for rid, mask in members.items():
+        for layer, taken in zip(layers, used):
+            if not (taken & mask).any():
+                layer.append(rid)
+                taken |= mask
+                break
+        else:
+            layers.append([rid])
+            used.append(mask.copy())
+    return layers
+
+
+def _throughput(df, pred, keep, lab, members, config, world, srv) -> dict:
     m = world.matrix
     out = {"assumptions": {
         "mapping": "truncated Shannon, 3GPP TR 36.942 Annex A: DL alpha 0.6, SINR_min -10 dB, SE_max 4.4 bit/s/Hz; "
@@ -349,8 +461,9 @@ def _throughput(df, pred, keep, lab, config, world, srv) -> dict:
         if not sel.any():
             continue
         p = getattr(pred, f"{d}_mbps")
-        block = stats_table(p[sel], meas[sel], cell=lab["cell"][sel], dist_km=lab["dist_km"][sel],
-                            region=None if lab["region"] is None else lab["region"][sel], unit="mbps")  # fmt: skip
+        block = stats_table(p[sel], meas[sel], cell=lab["cell"][sel], dist_km=lab["dist_km"][sel], unit="mbps")
+        if members is not None:
+            block["per_region"] = _per_region_stats(p[sel], meas[sel], {r: m[sel] for r, m in members.items()}, "mbps")
         block["percentiles"] = percentiles_side_by_side(p[sel], meas[sel], q=(10, 50, 90))
         block["mean"] = {"predicted": _round(np.nanmean(p[sel])), "measured": _round(np.nanmean(meas[sel]))}
         out[f"{d}_mbps"] = block
@@ -380,7 +493,7 @@ def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
             continue
         names, loss = sample_clutter(world, gx, gy)
         loss, stat, g = _clutter_inputs(world, gx, gy, names, loss, groups, config, warn=False)
-        kw = dict(clutter_db=loss, groups=g, extra_loss=extra, clutter_stat_mask=stat)
+        kw = {"clutter_db": loss, "groups": g, "extra_loss": extra, "clutter_stat_mask": stat}
         first = predict_samples(world, gx, gy, np.full(gx.size, -1), base, **kw)
         best = predict_samples(world, gx, gy, first.best_cell, base, **kw)
         out[rid] = (best.sinr_db, best.rsrp_dbm)
@@ -455,4 +568,4 @@ def _clean(o):
     return o
 
 
-__all__ = ["CompareConfig", "compare", "read_events"]
+__all__ = ["CompareConfig", "compare", "read_events", "region_members"]
