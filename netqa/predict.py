@@ -43,6 +43,7 @@ P.2108 models are meant mainly with ``fspl``/``tr38901-*`` and a terrain method.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import warnings
@@ -57,7 +58,7 @@ from netqa.grid import Grid, study_crs, to_projected
 from netqa.progress import Progress
 from propagation import ValidityRangeWarning, p2108_height_gain_db
 from propagation.engine import BANDS, EngineConfig, GridSpec, cell_matrix, predict_coverage
-from propagation.engine._common import C_FREQ
+from propagation.engine._common import C_FREQ, C_RADIUS
 from propagation.p2108 import P2108_CLUTTER_TYPES, P2108_HEIGHT_GAIN_FREQ_MHZ
 from propagation.pathloss import SPM_DEFAULT_K
 
@@ -350,19 +351,32 @@ def clutter_arrays(codes, table, config: PredictConfig, freqs_mhz, tuned=None):
         float32 for ``p2108``, None for ``p2108-statistical`` [dB]; and the
         (rows, cols) bool ``clutter_stat_mask`` for ``p2108-statistical``, else None.
     """
-    rows = _class_rows(codes, table)
-    nodata = codes.nodata_mask
+    return _apply_clutter(codes, table, _clutter_lookup(table, config, freqs_mhz, tuned))
+
+
+def _clutter_lookup(table, config: PredictConfig, freqs_mhz, tuned=None) -> tuple[str, np.ndarray]:
+    """(clutter model, its value per class of ``table``): loss [dB], (n_freq, n_classes) loss [dB] or bool."""
     if config.clutter_model == "table":
-        return np.where(nodata, 0.0, _clutter_losses(table, tuned)[rows]), None
+        return "table", _clutter_losses(table, tuned)
     if tuned is not None and tuned.clutter_loss_db:
         log.warning("--clutter-model %s: the model file's clutter losses are not used (they belong to the class "
                     "table model)", config.clutter_model)  # fmt: skip
     types = p2108_class_types(table)
     if config.clutter_model == "p2108":
-        lut = _height_gain_lut(types, table.height_m(table.codes), list(map(float, freqs_mhz)), config)
-        return np.where(nodata[None], np.float32(0.0), lut[:, rows]), None
-    stat = np.array([t in P2108_STATISTICAL_TYPES for t in types])
-    return None, stat[rows] & ~nodata
+        return "p2108", _height_gain_lut(types, table.height_m(table.codes), list(map(float, freqs_mhz)), config)
+    return config.clutter_model, np.array([t in P2108_STATISTICAL_TYPES for t in types])
+
+
+def _apply_clutter(codes, table, lookup):
+    """``(clutter_db, clutter_stat_mask)`` of a class raster from a :func:`_clutter_lookup`."""
+    kind, per_class = lookup
+    rows = _class_rows(codes, table)
+    nodata = codes.nodata_mask
+    if kind == "table":
+        return np.where(nodata, 0.0, per_class[rows]), None
+    if kind == "p2108":
+        return np.where(nodata[None], np.float32(0.0), per_class[:, rows]), None
+    return None, per_class[rows] & ~nodata
 
 
 def _dem_extent(dem_paths, crs):
@@ -471,48 +485,60 @@ def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, lo
 # ----------------------------------------------------------------------------------
 # predict
 # ----------------------------------------------------------------------------------
-def predict(
-    cells,
-    dem,
-    *,
-    clutter=None,
-    clutter_table=None,
-    config: PredictConfig = PredictConfig(),
-    grid: Grid | None = None,
-    per_cell: bool = False,
-    show_progress: bool = True,
-) -> CoverageResult:
-    """Predict best-server RSRP, SINR and throughput over an area.
+#: Pixels added to a tile's terrain window beyond the coverage radius: 2 for the bilinear neighbours of the
+#: terrain sweep's samples (a ray sample lies within a pixel of the straight line to the tile's pixel, the
+#: mast within a pixel of the radius), 2 more so that the DEM resampling's edge ring is never used.
+TILE_MARGIN_PX = 4
 
-    Parameters
-    ----------
-    cells : path or pandas.DataFrame
-        Cell table (canonical Cells columns, DESIGN.md).
-    dem : path or list of paths
-        DEM GeoTIFF(s) / SRTM .hgt tile(s), any CRS.
-    clutter, clutter_table : path, optional
-        Clutter class raster and its class table (``code,name,loss_db,height_m``, optional
-        ``p2108_type``); how they become losses: ``config.clutter_model``.
-    config : PredictConfig
-    grid : netqa.grid.Grid, optional
-        Computation grid (default: every cell's radius, clipped to the DEM, in
-        the DEM's CRS when metric, else the local UTM zone).
-    per_cell : bool
-        Also keep each cell's RSRP.
 
-    Returns
-    -------
-    CoverageResult
+@dataclass(frozen=True)
+class _Plan:
+    """Everything the tile loop needs, validated once; shared by :func:`predict` and :func:`predict_to_file`."""
 
-    Raises
-    ------
-    netqa.errors.CellTableError, RasterError, ConfigError, InputError
-        Bad cells (duplicate id, impossible value, outside the DEM), a DEM
-        that does not cover the area or has voids under it (the uncovered
-        extent is named), a clutter code missing from its table, an unreadable
-        model file.
-    """
-    from netqa.io.raster import read_clutter, read_dem, resample_to_grid
+    df: pd.DataFrame
+    label: str
+    dem_paths: list
+    grid: Grid
+    matrix: np.ndarray
+    patterns: np.ndarray
+    engine: EngineConfig
+    config: PredictConfig
+    clutter_path: object = None
+    clutter_table: object = None
+    clutter_lookup: tuple | None = None
+
+    @property
+    def cell_ids(self) -> tuple[str, ...]:
+        return tuple(self.df["cell_id"].astype(str))
+
+    @property
+    def margin_px(self) -> int:
+        """Pixels of terrain read around a tile: the largest coverage radius + :data:`TILE_MARGIN_PX`."""
+        radius_m = float(self.matrix[:, C_RADIUS].max()) * 1000.0
+        return int(math.ceil(radius_m / self.grid.pixel_size_m)) + TILE_MARGIN_PX
+
+    @property
+    def n_tiles(self) -> int:
+        tp = self.config.tile_px
+        return math.ceil(self.grid.height / tp) * math.ceil(self.grid.width / tp)
+
+    def settings(self) -> dict:
+        """The prediction settings stored with the result (and as GeoTIFF tags)."""
+        c = self.config
+        has_clutter = self.clutter_path is not None
+        out = {"model": c.model, "terrain": c.terrain, "resolution_m": self.grid.pixel_size_m,
+               "radius_km": c.radius_km, "rx_height_m": c.rx_height_m, "noise_figure_db": c.noise_figure_db,
+               "cell_load": c.cell_load, "clutter_model": c.clutter_model if has_clutter else "none"}  # fmt: skip
+        if has_clutter and c.clutter_model == "p2108":
+            out["street_width_m"] = c.street_width_m
+        if has_clutter and c.clutter_model == "p2108-statistical":
+            out["location_pct"] = c.location_pct
+        return out
+
+
+def _plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid: Grid | None) -> _Plan:
+    """Read and check the cells, settle the grid, check the DEM's extent and the clutter inputs (no raster read)."""
+    from netqa.io.raster import read_clutter_table
 
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
     df = _read_cells(cells).reset_index(drop=True)
@@ -554,18 +580,8 @@ def predict(
     if not np.all(inside):
         ids = df["cell_id"].astype(str)[~np.asarray(inside)].tolist()
         raise CellTableError(f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the prediction area {tuple(grid.bounds)}")
-    dem_r = read_dem(dem_paths, bounds=tuple(grid.bounds), crs=grid.crs, resolution_m=grid.pixel_size_m)
-    elev_r = resample_to_grid(dem_r, grid, "bilinear")
-    if elev_r.n_nodata:
-        rows, cols = np.nonzero(elev_r.nodata_mask)
-        xs, ys = grid.xy(rows, cols)
-        raise RasterError(
-            f"{dem_paths[0]}: the DEM has {elev_r.n_nodata} void or uncovered pixels under the prediction area, "
-            f"within x {np.min(xs):.0f}..{np.max(xs):.0f}, y {np.min(ys):.0f}..{np.max(ys):.0f} ({grid.crs.to_string()}); "
-            "fill the voids or add DEM tiles"
-        )
+    _check_dem_extent(dem_paths, grid, dem_ext)
     tuned = _tuned_model(config.model_file) if config.model_file else None
-    clutter_db = stat_mask = None
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")
     if clutter is None and config.clutter_model != "table":
@@ -574,58 +590,276 @@ def predict(
             "--clutter-table CSV (code,name,loss_db,height_m[,p2108_type]), or leave --clutter-model table"
         )
     matrix, patterns = engine_cells(df, label, x, y, radius_km=config.radius_km, load=config.cell_load)
+    table = lookup = None
     if clutter is not None:
-        codes, table = read_clutter(clutter, clutter_table, grid=grid)
-        clutter_db, stat_mask = clutter_arrays(codes, table, config, np.unique(matrix[:, C_FREQ]), tuned)
-        if codes.n_nodata:
-            log.warning("%s: %d pixels without a clutter class; no clutter loss there", clutter, codes.n_nodata)
-
+        table = read_clutter_table(clutter_table)
+        lookup = _clutter_lookup(table, config, np.unique(matrix[:, C_FREQ]), tuned)
     spm = _tuned_engine_settings(tuned, df) if tuned is not None else {"spm_k": SPM_DEFAULT_K}
     engine_cfg = EngineConfig(
         model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
         noise_figure_db=config.noise_figure_db, tile_px=config.tile_px, clutter_location_pct=config.location_pct,
         **spm,
     )  # fmt: skip
-    spec = GridSpec(grid.transform.c, grid.transform.f, grid.pixel_size_m, grid.height, grid.width)
-    n_tiles = math.ceil(grid.height / config.tile_px) * math.ceil(grid.width / config.tile_px)
-    log.info("predict: %d cells, %r, model %s, terrain %s", len(df), grid, config.model, config.terrain)
-    bar = Progress("predict", total=n_tiles, unit="tiles") if show_progress else None
+    return _Plan(df, label, dem_paths, grid, matrix, patterns, engine_cfg, config, clutter, table, lookup)
+
+
+def _check_dem_extent(dem_paths, grid: Grid, dem_ext) -> None:
+    """Fail early, from the DEM headers, when the grid reaches beyond the DEM (naming the uncovered extent)."""
+    left, bottom, right, top = grid.bounds
+    el, eb, er, et = dem_ext
+    tol = 1e-6 * grid.pixel_size_m
+    parts = []
+    if left < el - tol:
+        parts.append(f"west of x {el:.0f} (from {left:.0f})")
+    if right > er + tol:
+        parts.append(f"east of x {er:.0f} (to {right:.0f})")
+    if bottom < eb - tol:
+        parts.append(f"south of y {eb:.0f} (from {bottom:.0f})")
+    if top > et + tol:
+        parts.append(f"north of y {et:.0f} (to {top:.0f})")
+    if parts:
+        raise RasterError(
+            f"{dem_paths[0]}: the DEM does not cover the prediction area ({left:.0f}, {bottom:.0f}, {right:.0f}, "
+            f"{top:.0f}) in {grid.crs.to_string()}: uncovered {', '.join(parts)}; add DEM tiles or shrink the area"
+        )
+
+
+def _read_elevation(plan: _Plan, sub: Grid) -> np.ndarray:
+    """Terrain heights on ``sub`` (a window of the plan's grid), no voids. [m]"""
+    from netqa.io.raster import read_dem, resample_to_grid
+
+    dem_r = read_dem(plan.dem_paths, bounds=tuple(sub.bounds), crs=sub.crs, resolution_m=sub.pixel_size_m)
+    elev_r = resample_to_grid(dem_r, sub, "bilinear")
+    if elev_r.n_nodata:
+        rows, cols = np.nonzero(elev_r.nodata_mask)
+        xs, ys = sub.xy(rows, cols)
+        raise RasterError(
+            f"{plan.dem_paths[0]}: the DEM has {elev_r.n_nodata} void or uncovered pixels under the prediction area, "
+            f"within x {np.min(xs):.0f}..{np.max(xs):.0f}, y {np.min(ys):.0f}..{np.max(ys):.0f} ({sub.crs.to_string()}); "
+            "fill the voids or add DEM tiles"
+        )
+    return elev_r.values
+
+
+def _tile_clutter(plan: _Plan, sub: Grid):
+    """``(clutter_db, clutter_stat_mask, pixels without a class)`` on ``sub``; (None, None, 0) without clutter."""
+    if plan.clutter_path is None:
+        return None, None, 0
+    from netqa.io.raster import read_clutter_window
+
+    codes = read_clutter_window(plan.clutter_path, plan.clutter_table, sub)
+    clutter_db, stat_mask = _apply_clutter(codes, plan.clutter_table, plan.clutter_lookup)
+    return clutter_db, stat_mask, codes.n_nodata
+
+
+class _TileStats:
+    """What the tile loop reports at the end: pixels without a clutter class, covered pixels near a mast."""
+
+    def __init__(self):
+        self.no_clutter_px = 0
+        self.covered_px = 0
+        self.near_mast_px = 0
+
+    def log(self, plan: _Plan) -> None:
+        if self.no_clutter_px:
+            log.warning("%s: %d pixels without a clutter class; no clutter loss there", plan.clutter_path,
+                        self.no_clutter_px)  # fmt: skip
+        if plan.config.model in ("hata", "cost231", "spm") and self.covered_px:
+            log.info("predict: %.1f %% of covered pixels lie within 1 km of a mast, outside the %s validity range "
+                     "(extrapolated)", 100.0 * self.near_mast_px / self.covered_px, plan.config.model)  # fmt: skip
+
+
+def _iter_tiles(plan: _Plan, *, per_cell: bool, stats: _TileStats, bar=None):
+    """Yield ``(tile, bands, per_cell)`` for every tile of ``plan.grid`` (row-major), reading per tile.
+
+    For each tile of ``config.tile_px`` the DEM and the clutter are read on the
+    tile's window widened by :attr:`_Plan.margin_px` (clipped to the grid, so
+    its pixels are the grid's own), and the engine computes only the tile
+    (``region=``) while its terrain sweeps reach into the margin.  Memory:
+    one widened window of inputs plus one tile of outputs.
+    """
+    grid = plan.grid
+    m = plan.margin_px
+    for tile in grid.tiles(plan.config.tile_px):
+        sub = grid.window(tile.row_off - m, tile.col_off - m, tile.rows + 2 * m, tile.cols + 2 * m)
+        r_off, c_off = max(0, tile.row_off - m), max(0, tile.col_off - m)
+        elev = _read_elevation(plan, sub)
+        clutter_db, stat_mask, n_no_class = _tile_clutter(plan, sub)
+        stats.no_clutter_px += n_no_class
+        spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
+        region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
+        cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
+                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
+        _count_near_mast(stats, cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
+        if bar is not None:
+            bar.update(1)
+        yield tile, cov.bands(), cov.per_cell
+
+
+def _count_near_mast(stats: _TileStats, rsrp_dbm, matrix, tile_grid: Grid) -> None:
+    """Add a tile's covered pixels, and those within 1 km of a mast, to ``stats``."""
+    covered = np.isfinite(rsrp_dbm)
+    n_covered = int(covered.sum())
+    if not n_covered:
+        return
+    stats.covered_px += n_covered
+    xx, yy = tile_grid.coords()
+    left, bottom, right, top = tile_grid.bounds
+    near = np.zeros(rsrp_dbm.shape, bool)
+    for x, y in np.unique(matrix[:, :2], axis=0):
+        if left - 1e3 <= x <= right + 1e3 and bottom - 1e3 <= y <= top + 1e3:
+            near |= ((xx[None, :] - x) ** 2 + (yy[:, None] - y) ** 2) < 1e6
+    stats.near_mast_px += int((near & covered).sum())
+
+
+def _progress(plan: _Plan, show_progress: bool):
+    log.info("predict: %d cells, %r, model %s, terrain %s, %d tile(s) of %d px", len(plan.df), plan.grid,
+             plan.config.model, plan.config.terrain, plan.n_tiles, plan.config.tile_px)  # fmt: skip
+    return Progress("predict", total=plan.n_tiles, unit="tiles") if show_progress else None
+
+
+def predict(
+    cells,
+    dem,
+    *,
+    clutter=None,
+    clutter_table=None,
+    config: PredictConfig = PredictConfig(),
+    grid: Grid | None = None,
+    per_cell: bool = False,
+    show_progress: bool = True,
+) -> CoverageResult:
+    """Predict best-server RSRP, SINR and throughput over an area.
+
+    Parameters
+    ----------
+    cells : path or pandas.DataFrame
+        Cell table (canonical Cells columns, DESIGN.md).
+    dem : path or list of paths
+        DEM GeoTIFF(s) / SRTM .hgt tile(s), any CRS.
+    clutter, clutter_table : path, optional
+        Clutter class raster and its class table (``code,name,loss_db,height_m``, optional
+        ``p2108_type``); how they become losses: ``config.clutter_model``.
+    config : PredictConfig
+    grid : netqa.grid.Grid, optional
+        Computation grid (default: every cell's radius, clipped to the DEM, in
+        the DEM's CRS when metric, else the local UTM zone).
+    per_cell : bool
+        Also keep each cell's RSRP.
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    netqa.errors.CellTableError, RasterError, ConfigError, InputError
+        Bad cells (duplicate id, impossible value, outside the DEM), a DEM
+        that does not cover the area or has voids under it (the uncovered
+        extent is named), a clutter code missing from its table, an unreadable
+        model file.
+
+    Notes
+    -----
+    The work runs tile by tile (``config.tile_px``), reading the DEM and the
+    clutter per tile exactly as :func:`predict_to_file` does, so the arrays
+    equal that file's bands pixel for pixel; only the result arrays are whole.
+    """
+    plan = _plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
+    g = plan.grid
+    stats = _TileStats()
+    bands = pcs = None
+    bar = _progress(plan, show_progress)
     try:
-        cov = predict_coverage(matrix, elev_r.values, spec, engine_cfg, clutter_db=clutter_db, patterns=patterns,
-                               per_cell=per_cell, clutter_stat_mask=stat_mask,
-                               on_tile=(lambda done, total: bar.update(1)) if bar else None)  # fmt: skip
+        for tile, tile_bands, pc in _iter_tiles(plan, per_cell=per_cell, stats=stats, bar=bar):
+            if plan.n_tiles == 1:  # the tile is the grid: its arrays are the result (no copy)
+                bands, pcs = tile_bands, pc
+                continue
+            if bands is None:
+                bands = np.empty((len(BANDS),) + g.shape, np.float32)
+                pcs = np.empty((len(plan.matrix),) + g.shape, np.float32) if per_cell else None
+            rows, cols = tile.slices
+            bands[:, rows, cols] = tile_bands
+            if per_cell:
+                pcs[:, rows, cols] = pc
     finally:
         if bar is not None:
             bar.close()
-    best = np.where(np.isnan(cov.best_cell), -1, cov.best_cell).astype(np.int32)
-    settings = {"model": config.model, "terrain": config.terrain, "resolution_m": grid.pixel_size_m,
-                "radius_km": config.radius_km, "rx_height_m": config.rx_height_m,
-                "noise_figure_db": config.noise_figure_db, "cell_load": config.cell_load,
-                "clutter_model": config.clutter_model if clutter is not None else "none"}  # fmt: skip
-    if clutter is not None and config.clutter_model == "p2108":
-        settings["street_width_m"] = config.street_width_m
-    if clutter is not None and config.clutter_model == "p2108-statistical":
-        settings["location_pct"] = config.location_pct
-    _log_validity(config.model, cov.rsrp_dbm, matrix, spec)
-    return CoverageResult(cov.rsrp_dbm, best, cov.sinr_db, cov.dl_mbps, cov.ul_mbps, grid,
-                          tuple(df["cell_id"].astype(str)), cov.per_cell, settings)  # fmt: skip
+    stats.log(plan)
+    best = np.where(np.isnan(bands[1]), -1, bands[1]).astype(np.int32)
+    return CoverageResult(bands[0], best, bands[2], bands[3], bands[4], g, plan.cell_ids, pcs, plan.settings())
 
 
-def _log_validity(model, rsrp, matrix, spec):
-    """Log the share of covered pixels nearer than the empirical models' 1 km lower distance bound."""
-    if model not in ("hata", "cost231", "spm"):
-        return
-    covered = np.isfinite(rsrp)
-    if not covered.any():
-        return
-    xx = spec.x0_m + (np.arange(spec.n_cols) + 0.5) * spec.pixel_m
-    yy = spec.y0_m - (np.arange(spec.n_rows) + 0.5) * spec.pixel_m
-    near = np.zeros(spec.shape, bool)
-    for x, y in np.unique(matrix[:, :2], axis=0):
-        near |= ((xx[None, :] - x) ** 2 + (yy[:, None] - y) ** 2) < 1e6
-    share = float((near & covered).sum() / covered.sum())
-    log.info("predict: %.1f %% of covered pixels lie within 1 km of a mast, outside the %s validity range "
-             "(extrapolated)", 100.0 * share, model)  # fmt: skip
+def predict_to_file(
+    cells,
+    dem,
+    out,
+    *,
+    clutter=None,
+    clutter_table=None,
+    config: PredictConfig = PredictConfig(),
+    grid: Grid | None = None,
+    per_cell_out=None,
+    overwrite: bool = False,
+    show_progress: bool = True,
+) -> Path:
+    """Predict coverage tile by tile straight into the coverage GeoTIFF (bounded memory, any area).
+
+    The streamed twin of ``write_coverage(predict(...), out)``: the same
+    validation, the same tiles and the same file (profile, band descriptions,
+    units, nodata, tags), pixel for pixel.  Each tile of ``config.tile_px``
+    reads the DEM and the clutter on the tile widened by the coverage radius
+    plus :data:`TILE_MARGIN_PX` pixels, computes only the tile, and writes its
+    five bands (and its per-cell bands) into the output with a windowed write.
+    Peak memory is about ``(tile_px + 2 (radius / pixel + 4))^2`` pixels of
+    inputs (float32 terrain, float64 clutter loss, the resampling's float64
+    copies) plus one tile of outputs (5 float32 bands, or n_cells more with
+    ``per_cell_out``), whatever the area.
+
+    Parameters
+    ----------
+    cells, dem, clutter, clutter_table, config, grid
+        As :func:`predict`.
+    out : path
+        Coverage GeoTIFF (DESIGN.md "Coverage raster"); written to a
+        temporary file beside it and renamed at the end.
+    per_cell_out : path, optional
+        Also write one ``rsrp_dbm`` band per cell there (as :func:`write_per_cell`).
+    overwrite : bool
+        Replace existing outputs (else they are refused before any work).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    As :func:`predict`; a DEM void is reported when its tile is reached
+    (the message names the void's extent), and nothing is written then.
+    """
+    from netqa.fileio import check_output
+    from netqa.io.raster import open_raster_writer
+
+    check_output(out, overwrite)
+    if per_cell_out is not None:
+        check_output(per_cell_out, overwrite)
+    plan = _plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
+    stats = _TileStats()
+    bar = _progress(plan, show_progress)
+    with contextlib.ExitStack() as stack:
+        if bar is not None:
+            stack.callback(bar.close)
+        cov_w = stack.enter_context(open_raster_writer(out, BANDS, plan.grid, **_coverage_file_args(plan.cell_ids, plan.settings()), overwrite=overwrite))  # fmt: skip
+        pc_w = None
+        if per_cell_out is not None:
+            pc_w = stack.enter_context(open_raster_writer(per_cell_out, plan.cell_ids, plan.grid, **_per_cell_file_args(plan.cell_ids), overwrite=overwrite))  # fmt: skip
+        for tile, bands, pc in _iter_tiles(plan, per_cell=pc_w is not None, stats=stats, bar=bar):
+            cov_w.write(tile.row_off, tile.col_off, bands)
+            if pc_w is not None:
+                pc_w.write(tile.row_off, tile.col_off, pc)
+    stats.log(plan)
+    return Path(out)
 
 
 # ----------------------------------------------------------------------------------
@@ -643,8 +877,20 @@ def write_coverage(result: CoverageResult, path, *, overwrite: bool = False) -> 
 
     best = np.where(result.best_cell < 0, np.nan, result.best_cell).astype(np.float32)
     bands = {name: (best if name == "best_cell" else result.band(name)) for name in BANDS}
-    meta = {"best_cell": list(result.cell_ids), "netqa_product": "coverage", **{k: str(v) for k, v in result.settings.items()}}
-    return write_raster(path, bands, result.grid, nodata=NODATA, units=BAND_UNITS, metadata=meta, overwrite=overwrite)
+    return write_raster(path, bands, result.grid, **_coverage_file_args(result.cell_ids, result.settings),
+                        overwrite=overwrite)  # fmt: skip
+
+
+def _coverage_file_args(cell_ids, settings) -> dict:
+    """nodata, units and tags of the coverage GeoTIFF (one place for the in-memory and the streamed writer)."""
+    meta = {"best_cell": list(cell_ids), "netqa_product": "coverage", **{k: str(v) for k, v in settings.items()}}
+    return {"nodata": NODATA, "units": BAND_UNITS, "metadata": meta}
+
+
+def _per_cell_file_args(cell_ids) -> dict:
+    """nodata, units, descriptions and tags of the per-cell RSRP GeoTIFF (band names = the cell ids)."""
+    return {"nodata": NODATA, "units": {c: "dBm" for c in cell_ids}, "descriptions": {c: f"rsrp_dbm {c}" for c in cell_ids},
+            "metadata": {"netqa_product": "per_cell_rsrp_dbm", "cell_ids": list(cell_ids)}}  # fmt: skip
 
 
 def write_per_cell(result: CoverageResult, path, *, overwrite: bool = False) -> Path:
@@ -654,21 +900,21 @@ def write_per_cell(result: CoverageResult, path, *, overwrite: bool = False) -> 
     if result.per_cell is None:
         raise InputError("per-cell RSRP was not computed; call predict(..., per_cell=True)")
     bands = {cid: result.per_cell[i] for i, cid in enumerate(result.cell_ids)}
-    meta = {"netqa_product": "per_cell_rsrp_dbm", "cell_ids": list(result.cell_ids)}
-    return write_raster(path, bands, result.grid, nodata=NODATA, units={c: "dBm" for c in bands},
-                        descriptions={c: f"rsrp_dbm {c}" for c in bands}, metadata=meta, overwrite=overwrite)  # fmt: skip
+    return write_raster(path, bands, result.grid, **_per_cell_file_args(result.cell_ids), overwrite=overwrite)
 
 
 __all__ = [
     "PredictConfig",
     "CoverageResult",
     "predict",
+    "predict_to_file",
     "write_coverage",
     "write_per_cell",
     "clutter_arrays",
     "p2108_class_types",
     "BAND_UNITS",
     "NODATA",
+    "TILE_MARGIN_PX",
     "CLUTTER_MODELS",
     "P2108_TYPE_ALIASES",
     "P2108_STATISTICAL_TYPES",

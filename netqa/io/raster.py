@@ -50,6 +50,9 @@ __all__ = [
     "read_clutter_table",
     "read_clutter",
     "write_raster",
+    "open_raster_writer",
+    "RasterWindowWriter",
+    "read_clutter_window",
     "read_raster",
     "RESAMPLING",
     "HGT_VOID",
@@ -267,6 +270,59 @@ def read_clutter(raster_path, table_path, *, grid: Grid | None = None) -> tuple[
     return raster, table
 
 
+def read_clutter_window(raster_path, table: ClutterTable, grid: Grid) -> Raster:
+    """Class codes of a clutter raster on ``grid``, reading only the part of the file under it.
+
+    The windowed twin of ``read_clutter(raster_path, table_path, grid=grid)``
+    (bounded memory for tiled work): the source pixels under the grid plus a
+    margin of two, resampled by nearest neighbour.  Pixels outside the file
+    are nodata.
+
+    Raises
+    ------
+    netqa.errors.RasterError
+        A code under the grid is missing from ``table`` (each code named with
+        its pixel count in this window), or the file is no integer GDAL raster.
+    """
+    import math
+
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window
+
+    src = open_source(raster_path)
+    if src.kind != "gdal":
+        raise RasterError(f"{src.path}: a clutter map must be a GeoTIFF (or another GDAL raster), not {src.path.suffix}")
+    b = tuple(grid.bounds)
+    if src.crs != grid.crs:
+        b = transform_bounds(grid.crs, src.crs, *b, densify_pts=21)
+    t, margin = src.transform, 2
+    c0 = max(0, math.floor((b[0] - t.c) / t.a) - margin)
+    c1 = min(src.width, math.ceil((b[2] - t.c) / t.a) + margin)
+    r0 = max(0, math.floor((b[3] - t.f) / t.e) - margin)
+    r1 = min(src.height, math.ceil((b[1] - t.f) / t.e) + margin)
+    if c1 <= c0 or r1 <= r0:
+        return Raster(np.zeros(grid.shape, np.int32), grid, np.ones(grid.shape, bool), name="clutter_code", unit="")
+    with rasterio.open(src.path) as ds:
+        if not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
+            raise RasterError(f"{src.path}: clutter raster has {ds.dtypes[0]} values; class codes must be integers")
+        arr = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+    mask = np.ma.getmaskarray(arr)
+    values = np.ma.filled(arr, 0).astype(np.int32)
+    win_t = t @ type(t).translation(c0, r0)
+    raster = to_metric_raster(values, mask, win_t, src.crs, name="clutter_code", unit="", resampling="nearest")
+    raster = resample_to_grid(raster, grid, "nearest")
+    valid = raster.values[~raster.nodata_mask]
+    present, counts = np.unique(valid, return_counts=True)
+    unknown = ~np.isin(present, table.codes)
+    if unknown.any():
+        detail = ", ".join(f"code {int(c)} ({int(n)} pixels)" for c, n in zip(present[unknown], counts[unknown]))
+        raise RasterError(
+            f"{src.path}: {detail} not in the class table {table.path} "
+            f"(codes {', '.join(str(int(c)) for c in table.codes)}); add a row for each code"
+        )
+    return raster
+
+
 def write_raster(
     path,
     bands: dict,
@@ -330,13 +386,7 @@ def write_raster(
         if np.issubdtype(a.dtype, np.floating):
             a = np.where(np.isfinite(a), a, nodata)
         arrays.append(a.astype(dtype))
-    is_float = np.issubdtype(np.dtype(dtype), np.floating)
-    profile = dict(
-        driver="GTiff", width=grid.width, height=grid.height, count=len(arrays), dtype=dtype,
-        crs=grid.crs, transform=grid.transform, nodata=nodata,
-        tiled=True, blockxsize=block_px, blockysize=block_px,
-        compress="deflate", predictor=3 if is_float else 2, zlevel=6, BIGTIFF="IF_SAFER",
-    )
+    profile = _gtiff_profile(grid, len(arrays), dtype, nodata, block_px)
     if cog is None:
         cog = grid.width * grid.height >= COG_MIN_PIXELS
     with atomic_path(p) as tmp:
@@ -344,10 +394,7 @@ def write_raster(
         try:
             _write_gtiff(stage, profile, bands, arrays, descriptions, units, metadata)
             if cog:
-                rasterio.shutil.copy(
-                    stage, tmp, driver="COG", compress="DEFLATE", predictor="YES", level=6,
-                    blocksize=block_px, overview_resampling="nearest", BIGTIFF="IF_SAFER",
-                )
+                _copy_to_cog(stage, tmp, block_px)
         finally:
             if cog and stage.exists():
                 stage.unlink()
@@ -355,19 +402,123 @@ def write_raster(
     return p
 
 
+def _gtiff_profile(grid: Grid, count: int, dtype: str, nodata: float, block_px: int) -> dict:
+    """The rasterio profile of every GeoTIFF netqa writes: tiled, deflate, float predictor for floats."""
+    is_float = np.issubdtype(np.dtype(dtype), np.floating)
+    return dict(
+        driver="GTiff", width=grid.width, height=grid.height, count=count, dtype=dtype,
+        crs=grid.crs, transform=grid.transform, nodata=nodata,
+        tiled=True, blockxsize=block_px, blockysize=block_px,
+        compress="deflate", predictor=3 if is_float else 2, zlevel=6, BIGTIFF="IF_SAFER",
+    )  # fmt: skip
+
+
+def _copy_to_cog(stage, tmp, block_px: int) -> None:
+    rasterio.shutil.copy(
+        stage, tmp, driver="COG", compress="DEFLATE", predictor="YES", level=6,
+        blocksize=block_px, overview_resampling="nearest", BIGTIFF="IF_SAFER",
+    )  # fmt: skip
+
+
+def _describe_bands(ds, names, descriptions, units, metadata) -> None:
+    """Band descriptions, units and ``name``/``unit`` tags, and the dataset tags (non-strings as JSON)."""
+    for i, name in enumerate(names, start=1):
+        ds.set_band_description(i, str(descriptions.get(name, name)))
+        unit = units.get(name)
+        if unit is not None:
+            ds.set_band_unit(i, str(unit))
+            ds.update_tags(i, unit=str(unit), name=str(name))
+        else:
+            ds.update_tags(i, name=str(name))
+    if metadata:
+        ds.update_tags(**{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
+
+
 def _write_gtiff(path, profile, bands, arrays, descriptions, units, metadata) -> None:
     with rasterio.open(path, "w", **profile) as ds:
-        for i, (name, arr) in enumerate(zip(bands, arrays), start=1):
+        for i, arr in enumerate(arrays, start=1):
             ds.write(arr, i)
-            ds.set_band_description(i, str(descriptions.get(name, name)))
-            unit = units.get(name)
-            if unit is not None:
-                ds.set_band_unit(i, str(unit))
-                ds.update_tags(i, unit=str(unit), name=str(name))
-            else:
-                ds.update_tags(i, name=str(name))
-        if metadata:
-            ds.update_tags(**{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
+        _describe_bands(ds, list(bands), descriptions, units, metadata)
+
+
+class RasterWindowWriter:
+    """Writes windows of a GeoTIFF opened by :func:`open_raster_writer` (NaN -> nodata, cast to its dtype)."""
+
+    def __init__(self, ds, path: Path, names: list, nodata: float, dtype: str):
+        self._ds, self.path, self.names, self._nodata, self._dtype = ds, path, names, nodata, dtype
+
+    def write(self, row_off: int, col_off: int, bands) -> None:
+        """Write ``bands`` (n_bands, rows, cols) with its first pixel at ``(row_off, col_off)`` of the grid."""
+        from rasterio.windows import Window
+
+        a = np.asarray(bands)
+        if a.ndim != 3 or a.shape[0] != len(self.names):
+            raise RasterError(f"{self.path}: window of shape {a.shape}; expected ({len(self.names)}, rows, cols)")
+        rows, cols = a.shape[1:]
+        if not (0 <= row_off and row_off + rows <= self._ds.height and 0 <= col_off and col_off + cols <= self._ds.width):
+            raise RasterError(
+                f"{self.path}: window rows {row_off}..{row_off + rows}, cols {col_off}..{col_off + cols} "
+                f"is outside the {self._ds.height} x {self._ds.width} grid"
+            )
+        if np.issubdtype(a.dtype, np.floating):
+            a = a.astype(np.float64)
+            a = np.where(np.isfinite(a), a, self._nodata)
+        self._ds.write(a.astype(self._dtype), window=Window(col_off, row_off, cols, rows))
+
+
+@contextlib.contextmanager
+def open_raster_writer(
+    path,
+    names,
+    grid: Grid,
+    *,
+    nodata: float = -9999.0,
+    dtype: str = "float32",
+    descriptions: dict | None = None,
+    units: dict | None = None,
+    metadata: dict | None = None,
+    overwrite: bool = False,
+    block_px: int = 256,
+    cog: bool | None = None,
+):
+    """Write a GeoTIFF window by window, atomically: the streamed twin of :func:`write_raster`.
+
+    Yields a :class:`RasterWindowWriter`; on a clean exit the file (the same
+    profile, band descriptions, units and tags as :func:`write_raster` writes)
+    is renamed over ``path``, converted to a Cloud-Optimized GeoTIFF first
+    when ``cog`` (default: grids of at least :data:`COG_MIN_PIXELS` pixels).
+    On an error nothing is left behind.  Windows not written stay nodata.
+    Memory: one window plus GDAL's block cache; windows whose sides are
+    multiples of ``block_px`` avoid rewriting compressed blocks.
+
+    Parameters
+    ----------
+    path : path
+        Output ``.tif``; refused when it exists unless ``overwrite``.
+    names : sequence of str
+        Band names, in order.
+    grid, nodata, dtype, descriptions, units, metadata, overwrite, block_px, cog
+        As :func:`write_raster`.
+    """
+    p = check_output(path, overwrite)
+    names = [str(n) for n in names]
+    if not names:
+        raise RasterError(f"{p}: no bands to write")
+    profile = _gtiff_profile(grid, len(names), dtype, nodata, block_px)
+    if cog is None:
+        cog = grid.width * grid.height >= COG_MIN_PIXELS
+    with atomic_path(p) as tmp:
+        stage = tmp.with_name(tmp.stem + ".stage.tif") if cog else tmp
+        try:
+            with rasterio.open(stage, "w", **profile) as ds:
+                _describe_bands(ds, names, dict(descriptions or {}), dict(units or {}), metadata)
+                yield RasterWindowWriter(ds, p, names, nodata, dtype)
+            if cog:
+                _copy_to_cog(stage, tmp, block_px)
+        finally:
+            if cog and stage.exists():
+                stage.unlink()
+    log.info("wrote %s (%d bands, %s%s, window by window)", p, len(names), grid, ", COG" if cog else "")
 
 
 def read_raster(path, band: int | str = 1, *, name: str | None = None, unit: str | None = None) -> Raster:
