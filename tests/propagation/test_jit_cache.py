@@ -5,13 +5,13 @@ import os
 import numpy as np
 
 from propagation import _jit
-from propagation.engine import terrain
+from propagation.engine import _terrain_pixel, terrain
 
 
 def test_package_kernels_use_the_package_stamped_locator():
     terrain.default_n_rays(1000.0, 30.0)
-    terrain._bull_tail(1.0, 2.0)  # compiles (or loads) a cached kernel
-    locator = terrain._bull_tail._cache._impl.locator
+    _terrain_pixel._bull_tail(1.0, 2.0)  # compiles (or loads) a cached kernel
+    locator = _terrain_pixel._bull_tail._cache._impl.locator
     assert isinstance(locator, _jit._PackageStampedLocator)
     own, package = locator.get_source_stamp()
     assert package == _jit._package_stamp(_jit._PACKAGE_DIR)
