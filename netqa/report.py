@@ -25,265 +25,39 @@ the folder is HTML-escaped.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import html
 import json
 import logging
 import math
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from netqa import __version__
-from netqa.errors import InputError, NetQAError
+from netqa._report_html import (
+    _COMPARE_PLOTS,
+    _CSS,
+    _E,
+    _ci,
+    _empty,
+    _img,
+    _missing,
+    _num,
+    _pct,
+    _Raw,
+    _table,
+    _wilson,
+)
+from netqa._report_run import (
+    _collect,
+    _Run,
+)
+from netqa.errors import InputError
 from netqa.fileio import atomic_path, check_output
-from netqa.kpi import wilson_interval
 
 log = logging.getLogger(__name__)
 
 __all__ = ["write_report"]
-
-_E = html.escape
-_STATS_KEYS = ("n", "mean_error_db", "std_error_db", "rmse_db", "correlation")
-#: Comparison plots in reading order; the first three are shown open.
-_COMPARE_PLOTS = ("scatter.png", "error_histogram.png", "error_vs_distance.png", "cdf_rsrp.png", "per_cell.png",
-                  "cdf_dl_mbps.png", "cdf_ul_mbps.png")
-_CSS = """
-body { font: 15px/1.5 system-ui, sans-serif; color: #1d2330; max-width: 1140px; margin: 0 auto; padding: 18px 28px 60px; }
-h1 { font-size: 26px; margin: 8px 0 2px; } h2 { font-size: 19px; border-bottom: 2px solid #1e3ca0; padding-bottom: 3px; margin-top: 36px; }
-h3 { font-size: 15px; margin: 18px 0 4px; } a { color: #1e3ca0; }
-.sub { color: #5b6475; font-size: 13px; margin: 0 0 10px; }
-.summary { font-size: 16px; background: #f3f6fc; border-left: 4px solid #1e3ca0; padding: 10px 16px; margin: 14px 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 10px; margin: 14px 0; }
-.card { border: 1px solid #d5dae6; border-radius: 6px; padding: 8px 12px; background: #fff; }
-.card .v { font-size: 22px; font-weight: 600; } .card .k { font-size: 12px; color: #5b6475; } .card .d { font-size: 12px; color: #3d4556; }
-nav { font-size: 13px; margin: 8px 0 0; } nav a { margin-right: 14px; }
-table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
-th, td { border: 1px solid #d0d4dc; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #eef1f7; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.basis { font-size: 12px; color: #3d4556; max-width: 240px; }
-td:first-child { white-space: nowrap; }
-.g-A { background: #d9f2dd; } .g-B { background: #e8f5d0; } .g-C { background: #fbf3c8; } .g-D { background: #fde2c4; } .g-E, .g-F { background: #f9d0cc; }
-figure { margin: 8px 0 16px; } figure img { max-width: 100%; border: 1px solid #dde; } figcaption { color: #5b6475; font-size: 12px; }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
-details { margin: 8px 0; } summary { cursor: pointer; color: #1e3ca0; font-weight: 600; }
-pre { background: #f6f7f9; padding: 8px; overflow-x: auto; font-size: 12px; }
-.empty, .muted { color: #6b7385; } .empty { font-style: italic; }
-.st-done { color: #1a7f37; } .st-failed { color: #b42318; } .st-skipped, .st-not { color: #8a6d00; }
-@media print { details { display: block; } .pair { grid-template-columns: 1fr 1fr; } }
-"""
-
-
-# --- formatting ---------------------------------------------------------------------------------
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-def _fmt(v) -> str:
-    if _missing(v):
-        return "—"
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, float | np.floating):
-        return f"{float(v):.4g}"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return str(v)
-
-
-def _num(v, digits: int = 1, unit: str = "") -> str:
-    if _missing(v) or not isinstance(v, int | float | np.number):
-        return "—"
-    return f"{float(v):.{digits}f}{' ' + unit if unit else ''}".replace("-", "−")
-
-
-def _pct(v, digits: int = 1) -> str:
-    return "—" if _missing(v) else f"{100.0 * float(v):.{digits}f} %"
-
-
-def _ci(ci, digits: int = 1) -> str:
-    if not isinstance(ci, list | tuple) or len(ci) != 2 or any(_missing(x) for x in ci):
-        return ""
-    return f"{100.0 * ci[0]:.{digits}f}–{100.0 * ci[1]:.{digits}f} %"
-
-
-def _wilson(k, n):
-    if _missing(k) or _missing(n) or not isinstance(k, int | float) or not isinstance(n, int | float):
-        return None
-    return wilson_interval(k, n)
-
-
-def _cell(c, numeric: bool = False, cls: str = "") -> str:
-    klass = " ".join(x for x in ("num" if numeric else "", cls) if x)
-    return f"<td{f' class={chr(34)}{klass}{chr(34)}' if klass else ''}>{_E(c if isinstance(c, str) else _fmt(c))}</td>"
-
-
-def _table(header, rows, numeric_from: int = 1) -> str:
-    head = "".join(f"<th>{_E(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(
-            c if isinstance(c, _Raw) else _cell(c, i >= numeric_from and (isinstance(c, int | float) or _looks_num(c)))
-            for i, c in enumerate(r)
-        ) + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _looks_num(c) -> bool:
-    return isinstance(c, str) and c[:1] in "0123456789−—-"
-
-
-class _Raw(str):
-    """A ready-made ``<td>`` (already escaped)."""
-
-
-def _empty(what: str) -> str:
-    return f"<p class='empty'>{_E(what)}</p>"
-
-
-def _img(path: Path, root: Path, caption: str | None = None) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    rel = str(path.relative_to(root))
-    return (f"<figure><img alt='{_E(rel)}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{_E(caption or rel)}</figcaption></figure>")
-
-
-# --- what the run folder holds --------------------------------------------------------------------
-
-
-def _read_json(p: Path):
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        log.warning("%s: not readable JSON; left out of the report", p)
-        return None
-
-
-def _is_kpi(obj) -> bool:
-    return isinstance(obj, dict) and "n_samples" in obj and "coverage_rate" in obj
-
-
-@dataclass
-class _Run:
-    root: Path
-    manifest: dict | None = None
-    kpi_path: Path | None = None
-    kpi: dict | None = None  # overall KPI object
-    kpi_regions: dict = field(default_factory=dict)
-    stats: list = field(default_factory=list)  # [(label, path, obj)], configured model first
-    models: list = field(default_factory=list)  # [(path, text, dict)]
-    scores: list = field(default_factory=list)  # [(path, DataFrame)]
-    predicted: dict | None = None
-    pngs: list = field(default_factory=list)
-
-    @property
-    def best_scores(self):
-        return self.scores[0][1] if self.scores else None
-
-
-def _find_kpi(run: _Run) -> None:
-    candidates = [run.root / "kpi.json"] + [p for p in sorted(run.root.rglob("*.json")) if p.name != "kpi.json"]
-    for p in candidates:
-        if not p.is_file() or p.name == "manifest.json" or p.name.startswith("stats"):
-            continue
-        obj = _read_json(p)
-        if not isinstance(obj, dict):
-            continue
-        regions = obj.get("regions") if isinstance(obj.get("regions"), dict) else obj
-        regions = {str(k): v for k, v in regions.items() if _is_kpi(v)}
-        if _is_kpi(obj) or regions:
-            run.kpi_path, run.kpi, run.kpi_regions = p, (obj if _is_kpi(obj) else None), regions
-            return
-
-
-def _find_stats(run: _Run) -> None:
-    found = []
-    for p in sorted(run.root.rglob("stats*.json")):
-        obj = _read_json(p)
-        if isinstance(obj, dict) and "rmse_db" in obj:
-            found.append((p, obj))
-    tuned = [x for x in found if "tuned" in x[0].relative_to(run.root).parts]
-    other = [x for x in found if x not in tuned]
-    for p, obj in other:
-        run.stats.append(("configured model" if tuned else "model", p, obj))
-    for p, obj in tuned:
-        run.stats.append(("tuned model", p, obj))
-
-
-def _find_models(run: _Run) -> None:
-    for p in sorted(run.root.rglob("*.toml")):
-        text = p.read_text(encoding="utf-8", errors="replace")
-        try:
-            d = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            continue
-        if "spm" in d or "band" in d or "calibration" in d:
-            run.models.append((p, text, d))
-
-
-def _find_scores(run: _Run) -> None:
-    for p in sorted(run.root.rglob("scores*.csv")):
-        if p.name.endswith(".trends.csv"):
-            continue
-        try:
-            df = pd.read_csv(p, dtype={"region_id": "string"})
-        except (OSError, ValueError, pd.errors.ParserError):
-            log.warning("%s: not readable CSV; left out of the report", p)
-            continue
-        for key, asc in (("rank", True), ("score_overall", False), ("score", False)):
-            if key in df.columns:
-                df = df.sort_values(key, ascending=asc, na_position="last")
-                break
-        run.scores.append((p, df.reset_index(drop=True)))
-
-
-def _predicted_coverage(run: _Run) -> None:
-    """Share of the predicted area meeting the KPI profile's thresholds, from the coverage GeoTIFF."""
-    path = run.root / "coverage.tif"
-    if not path.is_file():
-        return
-    from netqa.maps.layers import band_names, read_band
-
-    profile = (run.kpi or {}).get("profile") or {}
-    rsrp_min = float(profile.get("rsrp_dbm_min", -110.0))
-    sinr_min = float(profile.get("sinr_db_min", -3.0))
-    try:
-        rsrp = read_band(path, "rsrp_dbm")
-        ok = np.isfinite(rsrp.values)
-        covered = ok & (np.nan_to_num(rsrp.values, nan=-np.inf) >= rsrp_min)
-        if "sinr_db" in band_names(path):
-            sinr = read_band(path, "sinr_db").values
-            covered &= np.nan_to_num(sinr, nan=-np.inf) >= sinr_min
-    except NetQAError as exc:
-        log.warning("%s: predicted coverage left out of the report (%s)", path, exc)
-        return
-    n = int(ok.sum())
-    if n == 0:
-        return
-    px_km2 = abs(rsrp.transform.a * rsrp.transform.e) / 1e6 if rsrp.crs.is_projected else float("nan")
-    run.predicted = {"rate": float(covered.sum()) / n, "area_km2": n * px_km2, "rsrp_dbm_min": rsrp_min,
-                     "sinr_db_min": sinr_min}
-
-
-def _collect(root: Path) -> _Run:
-    run = _Run(root)
-    mp = root / "manifest.json"
-    run.manifest = _read_json(mp) if mp.is_file() else None
-    _find_kpi(run)
-    _find_stats(run)
-    _find_models(run)
-    _find_scores(run)
-    _predicted_coverage(run)
-    run.pngs = sorted(p for p in root.rglob("*.png") if not p.name.startswith("."))
-    return run
-
 
 # --- summary ------------------------------------------------------------------------------------
 
