@@ -104,7 +104,8 @@ class PredictConfig:
     [m]; ``noise_figure_db`` of the UE [dB]; ``cell_load`` share of resource
     elements every cell occupies (interference weight, 0..1); ``bounds``
     (left, bottom, right, top) in ``bounds_crs`` (default: the cells' radius,
-    clipped to the DEM); ``tile_px`` engine tile side; ``clutter_model``
+    clipped to the DEM); ``tile_px`` side of the tiles that are read,
+    computed and written one at a time [px]; ``clutter_model``
     table, p2108 or p2108-statistical (module docstring); ``location_pct``
     percentage of locations of the statistical clutter loss (0 < p < 100)
     [%]; ``street_width_m`` street width w_s of the P.2108 height-gain model [m].
@@ -134,6 +135,10 @@ class PredictConfig:
             raise ConfigError(f"--location-pct = {p!r} must lie strictly between 0 and 100 %; use 50 for the median")
         if self.model not in MODELS:
             raise ConfigError(f"--model {self.model!r} is unknown; choose one of {', '.join(MODELS)}")
+        tp = self.tile_px
+        if not (isinstance(tp, (int, np.integer)) and not isinstance(tp, bool) and 16 <= tp <= 65_536):
+            raise ConfigError(f"--tile-px = {tp!r} must be a whole number of pixels in 16..65536; 4096 is the default "
+                              "(smaller tiles hold less memory, larger ones re-read less terrain margin)")  # fmt: skip
         if self.terrain not in TERRAIN_METHODS:
             raise ConfigError(f"--terrain {self.terrain!r} is unknown; choose one of {', '.join(TERRAIN_METHODS)}")
         for name, lo, hi, unit in (("resolution_m", 1.0, 10_000.0, "m"), ("radius_km", 0.1, 200.0, "km"),

@@ -61,7 +61,8 @@ def predict(ctx: RunContext):
     cfg = ctx.config
     if not (cfg.predict.enabled and cfg.inputs.cells and cfg.inputs.dem):
         return None
-    from netqa.predict import PredictConfig, predict as run_predict, write_coverage
+    # The stage needs only the file (later stages read it), so it streams tile by tile like `netqa predict`.
+    from netqa.predict import PredictConfig, predict_to_file
 
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
@@ -78,14 +79,15 @@ def predict(ctx: RunContext):
         location_pct=p.location_pct,
         street_width_m=p.street_width_m,
     )
-    result = run_predict(
+    path = predict_to_file(
         cfg.inputs.cells,
         list(cfg.inputs.dem),
+        ctx.out_dir / "coverage.tif",
         clutter=cfg.inputs.clutter,
         clutter_table=cfg.inputs.clutter_table,
         config=config,
+        overwrite=ctx.overwrite,
     )
-    path = write_coverage(result, ctx.out_dir / "coverage.tif", overwrite=ctx.overwrite)
     ctx.products["coverage"] = path
     return [path]
 

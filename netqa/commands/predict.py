@@ -44,16 +44,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--street-width-m", type=float, default=27.0,
                         help="p2108: street width w_s [m] (default 27, the Recommendation's)")
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
+    parser.add_argument("--tile-px", type=int, default=4096,
+                        help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
+                             "as (tile + 2 x radius / resolution)^2, x the number of cells with --per-cell")  # fmt: skip
     add_overwrite(parser)
 
 
 def run(args) -> int:
-    from netqa.fileio import check_output
-    from netqa.predict import PredictConfig, predict, write_coverage, write_per_cell
+    from netqa.predict import PredictConfig, predict_to_file
 
-    check_output(args.out, args.overwrite)
-    if args.per_cell:
-        check_output(args.per_cell, args.overwrite)
     config = PredictConfig(
         model=args.model,
         terrain=args.terrain,
@@ -66,12 +65,10 @@ def run(args) -> int:
         clutter_model=args.clutter_model,
         location_pct=args.location_pct,
         street_width_m=args.street_width_m,
+        tile_px=args.tile_px,
     )
-    result = predict(
-        args.cells, args.dem, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
-        per_cell=bool(args.per_cell),
+    predict_to_file(
+        args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
+        per_cell_out=args.per_cell, overwrite=args.overwrite,
     )  # fmt: skip
-    write_coverage(result, args.out, overwrite=args.overwrite)
-    if args.per_cell:
-        write_per_cell(result, args.per_cell, overwrite=args.overwrite)
     return 0
