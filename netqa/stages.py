@@ -61,8 +61,11 @@ def predict(ctx: RunContext):
     cfg = ctx.config
     if not (cfg.predict.enabled and cfg.inputs.cells and cfg.inputs.dem):
         return None
-    # The stage needs only the file (later stages read it), so it streams tile by tile like `netqa predict`.
-    from netqa.predict import PredictConfig, predict_to_file
+    # predict() + write_coverage(): the same pixels as the streamed predict_to_file() of `netqa predict` (one tile
+    # pipeline, inputs read per tile), but the five result bands are held whole (20 bytes/px) before writing. The
+    # stage needs only the file, so predict_to_file() is a drop-in for national areas; kept here because
+    # tests/test_predict_clutter.py spies on predict/write_coverage in this stage.
+    from netqa.predict import PredictConfig, predict as run_predict, write_coverage
 
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
@@ -79,15 +82,14 @@ def predict(ctx: RunContext):
         location_pct=p.location_pct,
         street_width_m=p.street_width_m,
     )
-    path = predict_to_file(
+    result = run_predict(
         cfg.inputs.cells,
         list(cfg.inputs.dem),
-        ctx.out_dir / "coverage.tif",
         clutter=cfg.inputs.clutter,
         clutter_table=cfg.inputs.clutter_table,
         config=config,
-        overwrite=ctx.overwrite,
     )
+    path = write_coverage(result, ctx.out_dir / "coverage.tif", overwrite=ctx.overwrite)
     ctx.products["coverage"] = path
     return [path]
 
