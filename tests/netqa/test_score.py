@@ -396,11 +396,12 @@ def test_profile_thresholds_come_from_netqa_kpi(world, tmp_path):
 
 def test_chunks_and_batches_do_not_change_the_table(world, scored, tmp_path, monkeypatch):
     """Samples prepared in 5 row chunks and regions run in batches of 2 give the very same table."""
+    import netqa.score.chunks as chunks
     import netqa.score.runner as runner
 
-    monkeypatch.setattr(runner, "ROWS_PER_CHUNK", 600)
+    monkeypatch.setattr(chunks, "ROWS_PER_CHUNK", 600)
     monkeypatch.setattr(runner, "REGIONS_PER_BATCH", 2)
-    assert len(runner._sample_sources(world.samples, None)[0]) == 5
+    assert len(chunks._sample_sources(world.samples, None)[0]) == 5
     res = score_regions(world.regions, tmp_path / "s.gpkg", samples=world.samples, coverage=world.coverage, complaints=world.complaints, cells=world.cells)
     pd.testing.assert_frame_equal(_plain(res.table), _plain(scored.table))
     pd.testing.assert_frame_equal(res.trends, scored.trends)
@@ -409,16 +410,16 @@ def test_chunks_and_batches_do_not_change_the_table(world, scored, tmp_path, mon
 def test_complaint_neighbourhood_counts_match_kdtree():
     from scipy.spatial import cKDTree
 
-    import netqa.score.runner as runner
+    import netqa.score.chunks as chunks
 
     rng = np.random.default_rng(5)
     x, y = rng.uniform(0, 2000, 5000), rng.uniform(0, 2000, 5000)
     rsrp, sinr = rng.normal(-105, 8, 5000), rng.normal(0, 5, 5000)
     rsrp[::17] = np.nan
     cx, cy = rng.uniform(-100, 2100, 200), rng.uniform(-100, 2100, 200)
-    prep = runner.ChunkPrep(crs_wkt="", geoms=[], region_batch=np.zeros(0), region_local=np.zeros(0), n_batches=0,
+    prep = chunks.ChunkPrep(crs_wkt="", geoms=[], region_batch=np.zeros(0), region_local=np.zeros(0), n_batches=0,
                             profile=load_profile("lte"), complaints_xy=(cx, cy), complaint_radius_m=150.0)  # fmt: skip
-    got = runner._complaint_counts(x, y, rsrp, sinr, prep)
+    got = chunks._complaint_counts(x, y, rsrp, sinr, prep)
     ok = np.isfinite(rsrp)
     hits = cKDTree(np.column_stack([x[ok], y[ok]])).query_ball_point(np.column_stack([cx, cy]), r=150.0)
     r_ok, s_ok = rsrp[ok], sinr[ok]
@@ -459,11 +460,11 @@ def test_traffic_raster_gives_offered_traffic_and_load(world, scored, tmp_path, 
 
 def test_campaign_window_cuts_campaigns_from_time_for_samples_and_events(world, tmp_path, monkeypatch):
     """--campaign-window MS: campaigns from sample and event time, the same in 5 chunks as in one."""
-    import netqa.score.runner as runner
+    import netqa.score.chunks as chunks
 
     kw = dict(samples=world.samples, campaign_window="MS")
     one = score_regions(world.regions, tmp_path / "a.gpkg", **kw).trends
-    monkeypatch.setattr(runner, "ROWS_PER_CHUNK", 600)
+    monkeypatch.setattr(chunks, "ROWS_PER_CHUNK", 600)
     five = score_regions(world.regions, tmp_path / "b.gpkg", **kw).trends
     pd.testing.assert_frame_equal(one, five)
     assert sorted(one["campaign"].unique()) == ["2024-01", "2024-02"]
