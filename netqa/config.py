@@ -109,13 +109,14 @@ _PREDICT_FIELDS = {f.name: f for f in fields(PredictSection)}
 class CompareSection:
     """``[compare]``: predicted vs measured (see ``netqa compare --help``); model and terrain come from ``[predict]``.
 
-    The clutter keys take the values, defaults and validation of ``[predict]``'s.
+    The clutter keys take the values and validation of ``[predict]``'s; left out, each is ``[predict]``'s
+    (so the comparison judges the physics that drew the coverage map), None here.
     """
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    clutter_model: str = field(default="table", metadata=_PREDICT_FIELDS["clutter_model"].metadata)
-    location_pct: float = field(default=50.0, metadata=_PREDICT_FIELDS["location_pct"].metadata)
-    street_width_m: float = field(default=27.0, metadata=_PREDICT_FIELDS["street_width_m"].metadata)
+    clutter_model: str | None = field(default=None, metadata=_PREDICT_FIELDS["clutter_model"].metadata)
+    location_pct: float | None = field(default=None, metadata=_PREDICT_FIELDS["location_pct"].metadata)
+    street_width_m: float | None = field(default=None, metadata=_PREDICT_FIELDS["street_width_m"].metadata)
 
 
 @dataclass(frozen=True)

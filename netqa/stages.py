@@ -104,8 +104,10 @@ def compare(ctx: RunContext):
     inputs = dict(events=ctx.products.get("events"), clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table,
                   regions=cfg.inputs.regions, overwrite=ctx.overwrite)  # fmt: skip
     common = dict(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, radius_km=p.radius_km,
-                  cell_load=p.cell_load, noise_figure_db=p.noise_figure_db, clutter_model=c.clutter_model,
-                  location_pct=c.location_pct, street_width_m=c.street_width_m)  # fmt: skip
+                  cell_load=p.cell_load, noise_figure_db=p.noise_figure_db,
+                  clutter_model=c.clutter_model if c.clutter_model is not None else p.clutter_model,
+                  location_pct=c.location_pct if c.location_pct is not None else p.location_pct,
+                  street_width_m=c.street_width_m if c.street_width_m is not None else p.street_width_m)  # fmt: skip
     out = ctx.out_dir / "compare"
     run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out,
                 config=CompareConfig(model=p.model, model_file=p.model_file, **common), **inputs)  # fmt: skip

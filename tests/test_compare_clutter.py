@@ -318,10 +318,33 @@ def test_project_keys_round_trip_and_reach_the_compare_stage(tmp_path, monkeypat
         assert (c.clutter_model, c.location_pct, c.street_width_m) == ("p2108-statistical", 90.0, 20.0)
 
 
+def test_compare_stage_takes_the_predict_clutter_settings_unless_compare_sets_them(tmp_path, monkeypatch):
+    import netqa.compare.run as run_module
+    from netqa import stages
+
+    inputs = {"cells": str(CELLS), "dem": str(DEM), **{k: str(v) for k, v in CLUTTER.items()}}
+    seen = []
+
+    def fake_compare(*a, config, **kw):
+        seen.append(config)
+        (Path(a[3])).mkdir(parents=True, exist_ok=True)
+
+    monkeypatch.setattr(run_module, "compare", fake_compare)
+    predict = {"clutter_model": "p2108", "street_width_m": 18, "location_pct": 70}
+    for compare_keys, want in [({}, ("p2108", 70.0, 18.0)),
+                               ({"clutter_model": "table"}, ("table", 70.0, 18.0)),
+                               ({"location_pct": 90}, ("p2108", 90.0, 18.0))]:  # fmt: skip
+        seen.clear()
+        cfg = project_from_dict({"inputs": inputs, "predict": predict, "compare": compare_keys}, base_dir=tmp_path)
+        ctx = SimpleNamespace(config=cfg, products={"samples": tmp_path / "s.parquet"}, out_dir=tmp_path, overwrite=False)
+        stages.compare(ctx)
+        assert [(c.clutter_model, c.location_pct, c.street_width_m) for c in seen] == [want]
+
+
 def test_project_compare_defaults_and_enabled_still_work(tmp_path):
     cfg = project_from_dict({"compare": {"enabled": False}}, base_dir=tmp_path)
     assert (cfg.compare.enabled, cfg.compare.clutter_model, cfg.compare.location_pct, cfg.compare.street_width_m) == (
-        False, "table", 50.0, 27.0)
+        False, None, None, None)  # None: as [predict]
     from netqa import stages
 
     assert stages.compare(SimpleNamespace(config=cfg, products={"samples": tmp_path / "s"}, out_dir=tmp_path)) is None
