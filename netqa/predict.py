@@ -698,7 +698,7 @@ def _iter_tiles(plan: _Plan, *, per_cell: bool, stats: _TileStats, bar=None):
         _count_near_mast(stats, cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
         if bar is not None:
             bar.update(1)
-        yield tile, cov.bands(), cov.per_cell
+        yield tile, cov[: len(BANDS)], cov.per_cell  # the five bands, not stacked (no copy)
 
 
 def _count_near_mast(stats: _TileStats, rsrp_dbm, matrix, tile_grid: Grid) -> None:
@@ -784,7 +784,8 @@ def predict(
                 bands = np.empty((len(BANDS),) + g.shape, np.float32)
                 pcs = np.empty((len(plan.matrix),) + g.shape, np.float32) if per_cell else None
             rows, cols = tile.slices
-            bands[:, rows, cols] = tile_bands
+            for i, band in enumerate(tile_bands):
+                bands[i, rows, cols] = band
             if per_cell:
                 pcs[:, rows, cols] = pc
     finally:

@@ -90,14 +90,16 @@ def test_streamed_per_cell_file_equals_the_in_memory_one(pair):
         assert stream[key] == memory[key], key
 
 
-def test_small_tiles_equal_one_tile_over_the_whole_grid(pair):
-    # the tiles change nothing but the memory: the same pixels as one whole-grid engine call
+def test_small_tiles_equal_one_tile_over_the_whole_grid_to_float_rounding(pair):
+    # the tiles change only the memory and, at a few pixels, the last bits (the DEM resampled per window, the
+    # pixel coordinates from the window's origin): equal here, allowed 1e-3 dB and one best server in 10^4
     case, result, _ = pair
     settings, with_clutter = CASES[case]
     whole = _quiet(predict, CELLS, DEM, config=PredictConfig(**{**FAST, "tile_px": 4096}, **settings),
                    **_inputs(with_clutter))  # fmt: skip
-    for name in ("rsrp_dbm", "best_cell", "sinr_db", "dl_mbps", "ul_mbps"):
-        np.testing.assert_array_equal(result.band(name), whole.band(name), err_msg=name)
+    for name in ("rsrp_dbm", "sinr_db", "dl_mbps", "ul_mbps"):
+        np.testing.assert_allclose(result.band(name), whole.band(name), rtol=0, atol=1e-3, err_msg=name)
+    assert np.mean(result.best_cell != whole.best_cell) <= 1e-4
 
 
 class _EngineSpy:

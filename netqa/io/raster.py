@@ -448,22 +448,28 @@ class RasterWindowWriter:
         self._ds, self.path, self.names, self._nodata, self._dtype = ds, path, names, nodata, dtype
 
     def write(self, row_off: int, col_off: int, bands) -> None:
-        """Write ``bands`` (n_bands, rows, cols) with its first pixel at ``(row_off, col_off)`` of the grid."""
+        """Write ``bands`` ((n_bands, rows, cols), or n_bands arrays of (rows, cols)) at ``(row_off, col_off)``.
+
+        Band by band, so the only extra memory is one band of the window.
+        """
         from rasterio.windows import Window
 
-        a = np.asarray(bands)
-        if a.ndim != 3 or a.shape[0] != len(self.names):
-            raise RasterError(f"{self.path}: window of shape {a.shape}; expected ({len(self.names)}, rows, cols)")
-        rows, cols = a.shape[1:]
+        shapes = {np.shape(b) for b in bands}
+        if len(bands) != len(self.names) or len(shapes) != 1 or len(next(iter(shapes))) != 2:
+            raise RasterError(f"{self.path}: expected {len(self.names)} bands of one (rows, cols) shape, got {sorted(shapes)}")
+        rows, cols = next(iter(shapes))
         if not (0 <= row_off and row_off + rows <= self._ds.height and 0 <= col_off and col_off + cols <= self._ds.width):
             raise RasterError(
                 f"{self.path}: window rows {row_off}..{row_off + rows}, cols {col_off}..{col_off + cols} "
                 f"is outside the {self._ds.height} x {self._ds.width} grid"
             )
-        if np.issubdtype(a.dtype, np.floating):
-            a = a.astype(np.float64)
-            a = np.where(np.isfinite(a), a, self._nodata)
-        self._ds.write(a.astype(self._dtype), window=Window(col_off, row_off, cols, rows))
+        window = Window(col_off, row_off, cols, rows)
+        for i, band in enumerate(bands, start=1):
+            a = np.asarray(band)
+            if np.issubdtype(a.dtype, np.floating):  # as write_raster: NaN/inf -> nodata (in float64 when wider)
+                wide = np.float64 if a.dtype.itemsize > np.dtype(self._dtype).itemsize else a.dtype.type
+                a = np.where(np.isfinite(a), a.astype(wide, copy=False), wide(self._nodata))
+            self._ds.write(a.astype(self._dtype, copy=False), i, window=window)
 
 
 @contextlib.contextmanager
