@@ -118,7 +118,7 @@ def _terrain_case(name, elev, px, radius_m, closed_rate):
     x0, y0 = 0.0, n_rows * px
     xs, ys = (n_cols / 2 + 0.3) * px, y0 - (n_rows / 2 + 0.7) * px
     run = lambda: terrain_loss_sweep(elev, x0, y0, px, xs, ys, 30.0, 1.5, 900.0, radius_m)  # noqa: E731
-    t = _best_of(run, repeat=2)
+    t = _best_of(run, repeat=4)  # the shared VM's rates vary by ~15 % from run to run: best of several
     fast = run()
     n_px = int(np.isfinite(fast).sum())
     rate = n_px / t
@@ -126,9 +126,9 @@ def _terrain_case(name, elev, px, radius_m, closed_rate):
     grid = GridSpec(x0, y0, px, n_rows, n_cols)
     cells = cell_matrix(x_m=[xs], y_m=[ys], height_m=[30.0], azimuth_deg=[0.0], freq_mhz=[900.0],
                         rs_power_dbm=[15.0], bandwidth_mhz=[10.0], radius_km=[radius_m / 1000.0])  # fmt: skip
-    t_cf = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(tile_px=4096)), repeat=2)
+    t_cf = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(tile_px=4096)), repeat=5)
     t_db = _best_of(lambda: predict_coverage(cells, elev, grid, EngineConfig(terrain="delta-bullington",
-                                                                                tile_px=4096)), repeat=2)  # fmt: skip
+                                                                                tile_px=4096)), repeat=4)  # fmt: skip
     print(f"delta-Bullington sweep, {name}: {n_px / 1e6:.2f} M px in {radius_m / 1e3:.0f} km radius at {px:.0f} m, "
           f"{default_n_rays(radius_m, px)} rays: {t:.3f} s -> {rate / 1e6:.1f} M px/s (goal >= 8 M); "
           f"1-cell engine closed form {t_cf:.3f} s vs with terrain {t_db:.3f} s: ratio {t_db / t_cf:.1f}x; "
