@@ -67,7 +67,7 @@ class PointWorld:
 
 def _cell_matrix(df: pd.DataFrame, label: str, x, y, radius_km: float, load: float):
     """The engine's cell matrix, built exactly as :func:`netqa.predict.predict` builds it."""
-    from netqa.predict import engine_cells
+    from netqa.predict_inputs import engine_cells
 
     return engine_cells(df, label, x, y, radius_km=radius_km, load=load)
 
@@ -96,17 +96,17 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
     """
     from netqa.grid import Grid, study_crs, to_projected
     from netqa.io.raster import read_clutter, read_dem, resample_to_grid
-    from netqa.predict import _check_cells, _dem_extent, _read_cells
+    from netqa.predict_inputs import check_cells, dem_extent, read_cells_table
 
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
-    df = _read_cells(cells).reset_index(drop=True)
-    _check_cells(df, label)
+    df = read_cells_table(cells).reset_index(drop=True)
+    check_cells(df, label)
     dem_paths = [dem] if isinstance(dem, (str, bytes)) or hasattr(dem, "__fspath__") else list(dem)
     s_lon, s_lat = (np.asarray(v, dtype=np.float64) for v in samples_lonlat)
     check_sample_coordinates(s_lat, s_lon)
     c_lon = pd.to_numeric(df["lon"]).to_numpy(np.float64)
     c_lat = pd.to_numeric(df["lat"]).to_numpy(np.float64)
-    dem_crs = _dem_extent(dem_paths, "EPSG:4326")[1]
+    dem_crs = dem_extent(dem_paths, "EPSG:4326")[1]
     crs = study_crs(dem_crs, float(np.mean(c_lon)), float(np.mean(c_lat)))
     cx, cy = (np.asarray(v, dtype=np.float64) for v in to_projected(c_lon, c_lat, crs))
     sx, sy = (np.asarray(v, dtype=np.float64) for v in to_projected(s_lon, s_lat, crs))
@@ -119,7 +119,7 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
                 f"the samples lie a median {np.median(near_km):.0f} km from the nearest cell of {label}; samples and "
                 "cells are probably in different CRSs (cells and samples carry WGS84 lat/lon) — check both inputs"
             )
-    dem_ext, _ = _dem_extent(dem_paths, crs)
+    dem_ext, _ = dem_extent(dem_paths, crs)
     margin = 2.0 * resolution_m
     inside = ok & (sx > dem_ext[0] + margin) & (sx < dem_ext[2] - margin) & (sy > dem_ext[1] + margin) & (sy < dem_ext[3] - margin)
     if not inside.any():
@@ -183,7 +183,7 @@ def point_clutter(world: PointWorld, x, y, config, tuned=None):
     """
     from types import SimpleNamespace
 
-    from netqa.predict import clutter_arrays
+    from netqa.predict_inputs import clutter_arrays
 
     n = np.asarray(x).size
     if world.clutter_code is None or world.clutter_table is None:
