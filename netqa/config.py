@@ -100,6 +100,8 @@ class PredictSection:
     location_pct: float = field(default=50.0, metadata=_meta(kind="float", lo=0.001, hi=99.999, unit="%"))
     #: p2108: street width w_s of the height-gain model
     street_width_m: float = field(default=27.0, metadata=_meta(kind="float", lo=1.0, hi=1000.0, unit="m"))
+    #: side of a computation tile in pixels (memory ~ (tile + 2 x radius / resolution)^2 x 50 bytes)
+    tile_px: float = field(default=4096.0, metadata=_meta(kind="float", lo=16.0, hi=65536.0, unit="px"))
 
 
 _PREDICT_FIELDS = {f.name: f for f in fields(PredictSection)}

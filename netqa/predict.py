@@ -148,6 +148,26 @@ class PredictConfig:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} = {v!r} is outside {lo:g}..{hi:g} {unit}".rstrip())
 
+    @classmethod
+    def from_section(cls, section, **overrides) -> "PredictConfig":
+        """The settings of a ``[predict]`` project section (:class:`netqa.config.PredictSection`), every key that
+        is also a field here (so the two cannot drift), then ``overrides``.
+
+        >>> from netqa.config import PredictSection
+        >>> PredictConfig.from_section(PredictSection(radius_km=5.0), model="cost231").radius_km
+        5.0
+        """
+        import dataclasses
+
+        mine = {f.name: f for f in dataclasses.fields(cls)}
+        values = {}
+        for f in dataclasses.fields(section):
+            if f.name in mine:
+                v = getattr(section, f.name)
+                values[f.name] = int(v) if mine[f.name].type in ("int", int) and v is not None else v
+        values.update(overrides)
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class CoverageResult:

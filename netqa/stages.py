@@ -69,19 +69,7 @@ def predict(ctx: RunContext):
 
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
-    config = PredictConfig(
-        model="spm" if tuned else p.model,
-        terrain=p.terrain,
-        model_file=tuned or p.model_file,
-        resolution_m=p.resolution_m,
-        radius_km=p.radius_km,
-        rx_height_m=p.rx_height_m,
-        noise_figure_db=p.noise_figure_db,
-        cell_load=p.cell_load,
-        clutter_model=p.clutter_model,
-        location_pct=p.location_pct,
-        street_width_m=p.street_width_m,
-    )
+    config = PredictConfig.from_section(p, model="spm" if tuned else p.model, model_file=tuned or p.model_file)
     result = run_predict(
         cfg.inputs.cells,
         list(cfg.inputs.dem),
