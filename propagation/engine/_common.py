@@ -12,7 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from propagation._jit import jit
+from propagation._jit import jit, jit_inline
 
 
 class PathLossModel(IntEnum):
@@ -110,7 +110,7 @@ MP_HEFF_GROUND = 14
 N_MP = 15
 
 
-@jit
+@jit_inline
 def _spm_h_eff_m(h_tx_m, z_tx_m, z_rx_m, mp):
     """Effective transmitter height of the SPM by the method in ``mp[MP_HEFF_GROUND]``. [m]"""
     if mp[MP_HEFF_GROUND] > 0.5:
@@ -118,7 +118,7 @@ def _spm_h_eff_m(h_tx_m, z_tx_m, z_rx_m, mp):
     return max(z_tx_m - z_rx_m, 1.0)
 
 
-@jit
+@jit_inline
 def _bilinear(elev_m, x0_m, y0_m, pixel_m, x_m, y_m):
     """Bilinear height at (x, y) from a grid of pixel-centre values; clamped at the edges. [m]
 

@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from propagation._jit import jit, jit_parallel, prange
+from propagation._jit import jit, jit_inline, jit_parallel, prange
 from propagation import _fastmath as _fm
 from propagation.antenna import _pattern_gain_db, _sector_gain_db
 from propagation.engine._common import (
@@ -97,7 +97,7 @@ def affine_loss_coefficients(model_id, freq_mhz, h_tx_m, mp):
     return a, float(f(10.0)) - a
 
 
-@jit
+@jit_inline
 def _model_loss_db(model_id, a_db, b_db, freq_mhz, dist_km, log_d, h_tx_m, h_tx_eff_m, diff_db, terrain_on, mp):
     """Median path loss of the group's model at one pixel, terrain term included. [dB]"""
     if model_id <= 2:  # FSPL, Hata, COST-231: affine in log10(d)
@@ -115,7 +115,7 @@ def _model_loss_db(model_id, a_db, b_db, freq_mhz, dist_km, log_d, h_tx_m, h_tx_
     return loss
 
 
-@jit
+@jit_inline
 def _antenna_gain_db(cells, i, patterns, az_off_deg, elev_deg):
     """Pattern gain relative to the peak for cell ``i`` (<= 0). [dB]
 
