@@ -51,6 +51,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -379,6 +380,12 @@ class _TileStats:
         self.covered_px = 0
         self.near_mast_px = 0
 
+    def add(self, out: "_TileOut") -> None:
+        """Add one tile's counts."""
+        self.no_clutter_px += out.no_clutter_px
+        self.covered_px += out.covered_px
+        self.near_mast_px += out.near_mast_px
+
     def log(self, plan: _Plan) -> None:
         if self.no_clutter_px:
             log.warning("%s: %d pixels without a clutter class; no clutter loss there", plan.clutter_path,
@@ -388,47 +395,101 @@ class _TileStats:
                      "(extrapolated)", 100.0 * self.near_mast_px / self.covered_px, plan.config.model)  # fmt: skip
 
 
-def _iter_tiles(plan: _Plan, *, per_cell: bool, stats: _TileStats, bar=None):
-    """Yield ``(tile, bands, per_cell)`` for every tile of ``plan.grid`` (row-major), reading per tile.
+class _TileOut(NamedTuple):
+    """One computed tile: its five bands (float32 arrays of the tile), per-cell RSRP or None, and its counts."""
 
-    For each tile of ``config.tile_px`` the DEM and the clutter are read on the
-    tile's window widened by :attr:`_Plan.margin_px` (clipped to the grid, so
-    its pixels are the grid's own), and the engine computes only the tile
-    (``region=``) while its terrain sweeps reach into the margin.  Memory:
-    one widened window of inputs plus one tile of outputs.
+    bands: tuple
+    per_cell: np.ndarray | None
+    no_clutter_px: int
+    covered_px: int
+    near_mast_px: int
+
+
+#: GDAL block cache while a tile's DEM and clutter are read, unless the user set ``GDAL_CACHEMAX`` [MB]: GDAL's
+#: default (5 % of the RAM, in every process, so in every Dask worker) would dominate the memory of small tiles.
+#: The cache never changes values.
+TILE_READ_CACHE_MB = 256
+
+
+def _tile_read_env():
+    """``rasterio.Env`` with the block cache at :data:`TILE_READ_CACHE_MB`, or none when ``GDAL_CACHEMAX`` is set."""
+    import os
+
+    import rasterio
+
+    if "GDAL_CACHEMAX" in os.environ or (rasterio.env.hasenv() and "GDAL_CACHEMAX" in rasterio.env.getenv()):
+        return contextlib.nullcontext()
+    return rasterio.Env(GDAL_CACHEMAX=TILE_READ_CACHE_MB)
+
+
+def _compute_tile(plan: _Plan, tile, per_cell: bool) -> _TileOut:
+    """Read one tile's inputs and run the engine on it: the per-tile work of :func:`predict` (any process).
+
+    The DEM and the clutter are read on the tile's window widened by
+    :attr:`_Plan.margin_px` (clipped to the grid, so its pixels are the
+    grid's own), and the engine computes only the tile (``region=``) while
+    its terrain sweeps reach into the margin.  A top-level function of
+    picklable arguments, so that Dask workers run exactly this code.
+    Memory: one widened window of inputs plus one tile of outputs.
     """
     grid = plan.grid
     m = plan.margin_px
-    for tile in grid.tiles(plan.config.tile_px):
-        sub = grid.window(tile.row_off - m, tile.col_off - m, tile.rows + 2 * m, tile.cols + 2 * m)
-        r_off, c_off = max(0, tile.row_off - m), max(0, tile.col_off - m)
+    sub = grid.window(tile.row_off - m, tile.col_off - m, tile.rows + 2 * m, tile.cols + 2 * m)
+    r_off, c_off = max(0, tile.row_off - m), max(0, tile.col_off - m)
+    with _tile_read_env():
         elev = _read_elevation(plan, sub)
         clutter_db, stat_mask, n_no_class = _tile_clutter(plan, sub)
-        stats.no_clutter_px += n_no_class
-        spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
-        region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
-        cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
-                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
-        _count_near_mast(stats, cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
-        if bar is not None:
-            bar.update(1)
-        yield tile, cov[: len(BANDS)], cov.per_cell  # the five bands, not stacked (no copy)
+    spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
+    region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
+    cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
+                           per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
+    covered_px, near_mast_px = _count_near_mast(cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
+    return _TileOut(tuple(cov[: len(BANDS)]), cov.per_cell, int(n_no_class), covered_px, near_mast_px)
 
 
-def _count_near_mast(stats: _TileStats, rsrp_dbm, matrix, tile_grid: Grid) -> None:
-    """Add a tile's covered pixels, and those within 1 km of a mast, to ``stats``."""
+def _iter_tiles(plan: _Plan, *, per_cell: bool, stats: _TileStats, bar=None, workers: int = 1, scheduler=None):
+    """Yield ``(tile, bands, per_cell)`` for every tile of ``plan.grid`` in row-major order, reading per tile.
+
+    In this process (:func:`_compute_tile` tile after tile) unless ``workers > 1``
+    or ``scheduler``: then the tiles run as Dask tasks and come back in the same
+    order (:func:`netqa.predict_dask.iter_tiles_dask`).  Use it inside
+    ``contextlib.closing`` so that a cluster is shut down when the consumer fails.
+    """
+    if scheduler or workers > 1:
+        from netqa.predict_dask import iter_tiles_dask
+
+        tiles = iter_tiles_dask(plan, per_cell=per_cell, workers=workers, scheduler=scheduler)
+    else:
+        tiles = ((tile, _compute_tile(plan, tile, per_cell)) for tile in plan.grid.tiles(plan.config.tile_px))
+    try:
+        for tile, out in tiles:
+            stats.add(out)
+            if bar is not None:
+                bar.update(1)
+            yield tile, out.bands, out.per_cell  # the five bands, not stacked (no copy)
+    finally:
+        if hasattr(tiles, "close"):
+            tiles.close()
+
+
+def _count_near_mast(rsrp_dbm, matrix, tile_grid: Grid) -> tuple[int, int]:
+    """A tile's covered pixels and those of them within 1 km of a mast."""
     covered = np.isfinite(rsrp_dbm)
     n_covered = int(covered.sum())
     if not n_covered:
-        return
-    stats.covered_px += n_covered
+        return 0, 0
     xx, yy = tile_grid.coords()
     left, bottom, right, top = tile_grid.bounds
     near = np.zeros(rsrp_dbm.shape, bool)
     for x, y in np.unique(matrix[:, :2], axis=0):
         if left - 1e3 <= x <= right + 1e3 and bottom - 1e3 <= y <= top + 1e3:
             near |= ((xx[None, :] - x) ** 2 + (yy[:, None] - y) ** 2) < 1e6
-    stats.near_mast_px += int((near & covered).sum())
+    return n_covered, int((near & covered).sum())
+
+
+def _check_workers(workers) -> None:
+    if not (isinstance(workers, (int, np.integer)) and not isinstance(workers, bool) and workers >= 1):
+        raise InputError(f"--workers {workers!r}: must be a whole number >= 1 (1: tile after tile in this process)")
 
 
 def _progress(plan: _Plan, show_progress: bool):
@@ -447,6 +508,8 @@ def predict(
     grid: Grid | None = None,
     per_cell: bool = False,
     show_progress: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> CoverageResult:
     """Predict best-server RSRP, SINR and throughput over an area.
 
@@ -465,6 +528,16 @@ def predict(
         the DEM's CRS when metric, else the local UTM zone).
     per_cell : bool
         Also keep each cell's RSRP.
+    show_progress : bool
+        Report progress per tile.
+    workers : int
+        Tiles at once on a local Dask cluster of that many single-threaded
+        worker processes (numba on one thread each); 1 (default): tile after
+        tile in this process, numba on every core.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``) to run the tiles on
+        instead; its workers must read the DEM and clutter files at the same
+        paths.  Results are identical whatever the workers.
 
     Returns
     -------
@@ -476,7 +549,7 @@ def predict(
         Bad cells (duplicate id, impossible value, outside the DEM), a DEM
         that does not cover the area or has voids under it (the uncovered
         extent is named), a clutter code missing from its table, an unreadable
-        model file.
+        model file; an unreachable ``scheduler`` or files the Dask workers cannot read (InputError).
 
     Notes
     -----
@@ -484,13 +557,15 @@ def predict(
     clutter per tile exactly as :func:`predict_to_file` does, so the arrays
     equal that file's bands pixel for pixel; only the result arrays are whole.
     """
+    _check_workers(workers)
     plan = _plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
     g = plan.grid
     stats = _TileStats()
     bands = pcs = None
     bar = _progress(plan, show_progress)
+    tiles = _iter_tiles(plan, per_cell=per_cell, stats=stats, bar=bar, workers=workers, scheduler=scheduler)
     try:
-        for tile, tile_bands, pc in _iter_tiles(plan, per_cell=per_cell, stats=stats, bar=bar):
+        for tile, tile_bands, pc in tiles:
             if plan.n_tiles == 1:  # the tile is the grid: its arrays are the result (no copy)
                 bands, pcs = tile_bands, pc
                 continue
@@ -503,6 +578,7 @@ def predict(
             if per_cell:
                 pcs[:, rows, cols] = pc
     finally:
+        tiles.close()
         if bar is not None:
             bar.close()
     stats.log(plan)
@@ -522,6 +598,8 @@ def predict_to_file(
     per_cell_out=None,
     overwrite: bool = False,
     show_progress: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Path:
     """Predict coverage tile by tile straight into the coverage GeoTIFF (bounded memory, any area).
 
@@ -547,6 +625,12 @@ def predict_to_file(
         Also write one ``rsrp_dbm`` band per cell there (as :func:`write_per_cell`).
     overwrite : bool
         Replace existing outputs (else they are refused before any work).
+    show_progress, workers, scheduler
+        As :func:`predict`.  On Dask the tiles are computed by the workers and
+        written here in tile order as they come back, with at most
+        :data:`netqa.predict_dask.TILES_IN_FLIGHT_PER_THREAD` tiles per worker
+        thread submitted or held at a time (bounded memory); the file's bands,
+        tags and, for the same cache settings, bytes equal the local run's.
 
     Returns
     -------
@@ -561,6 +645,7 @@ def predict_to_file(
     from netqa.fileio import check_output
     from netqa.io.raster import open_raster_writer
 
+    _check_workers(workers)
     check_output(out, overwrite)
     if per_cell_out is not None:
         check_output(per_cell_out, overwrite)
@@ -574,7 +659,9 @@ def predict_to_file(
         pc_w = None
         if per_cell_out is not None:
             pc_w = stack.enter_context(open_raster_writer(per_cell_out, plan.cell_ids, plan.grid, **_per_cell_file_args(plan.cell_ids), overwrite=overwrite))  # fmt: skip
-        for tile, bands, pc in _iter_tiles(plan, per_cell=pc_w is not None, stats=stats, bar=bar):
+        tiles = stack.enter_context(contextlib.closing(_iter_tiles(
+            plan, per_cell=pc_w is not None, stats=stats, bar=bar, workers=workers, scheduler=scheduler)))  # fmt: skip
+        for tile, bands, pc in tiles:
             cov_w.write(tile.row_off, tile.col_off, bands)
             if pc_w is not None:
                 pc_w.write(tile.row_off, tile.col_off, pc)

@@ -11,6 +11,13 @@ netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.t
 netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.tif --model fspl \
     --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
     --clutter-model p2108
+netqa predict --cells cells.csv --dem dem.tif --out coverage.tif --radius-km 30 --workers 8
+netqa predict --cells /shared/cells.csv --dem /shared/dem.tif --clutter /shared/clutter.tif \
+    --clutter-table /shared/classes.csv --out coverage.tif --scheduler tcp://10.0.0.5:8786
+
+Large areas: the tiles (--tile-px) run as Dask tasks with --workers N (a local cluster of N processes) or
+--scheduler ADDRESS (a cluster); every worker must read the DEM and clutter files at the same paths. The
+output is identical to the run in this process.
 
 Clutter models (with --clutter and --clutter-table):
   table              the class table's loss_db (a --model-file's tuned clutter losses replace it)
@@ -47,11 +54,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tile-px", type=int, default=4096,
                         help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
                              "as (tile + 2 x radius / resolution)^2, x the number of cells with --per-cell")  # fmt: skip
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local Dask worker processes (default 1: in this process)")
     add_overwrite(parser)
 
 
 def run(args) -> int:
+    from netqa.errors import InputError
     from netqa.predict import PredictConfig, predict_to_file
+
+    if args.workers < 1:
+        raise InputError(f"--workers {args.workers}: must be >= 1")
 
     config = PredictConfig(
         model=args.model,
@@ -69,6 +82,6 @@ def run(args) -> int:
     )
     predict_to_file(
         args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
-        per_cell_out=args.per_cell, overwrite=args.overwrite,
+        per_cell_out=args.per_cell, overwrite=args.overwrite, workers=args.workers, scheduler=args.scheduler,
     )  # fmt: skip
     return 0
