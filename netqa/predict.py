@@ -380,7 +380,7 @@ class _TileStats:
         self.covered_px = 0
         self.near_mast_px = 0
 
-    def add(self, out: "_TileOut") -> None:
+    def add(self, out: _TileOut) -> None:
         """Add one tile's counts."""
         self.no_clutter_px += out.no_clutter_px
         self.covered_px += out.covered_px
@@ -629,8 +629,10 @@ def predict_to_file(
         As :func:`predict`.  On Dask the tiles are computed by the workers and
         written here in tile order as they come back, with at most
         :data:`netqa.predict_dask.TILES_IN_FLIGHT_PER_THREAD` tiles per worker
-        thread submitted or held at a time (bounded memory); the file's bands,
-        tags and, for the same cache settings, bytes equal the local run's.
+        thread submitted or held at a time (bounded memory).  The bands and tags
+        equal the local run's; so do the bytes, unless a (non-COG) output
+        outgrows GDAL's block cache, when its blocks may be laid out in
+        another order.
 
     Returns
     -------

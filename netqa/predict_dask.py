@@ -54,7 +54,7 @@ def iter_tiles_dask(plan, *, per_cell: bool, workers: int = 1, scheduler: str | 
         cannot read the DEM or the clutter raster; a task failed for another
         reason than a :class:`~netqa.errors.NetQAError` (which is raised as is).
     """
-    from dask.distributed import as_completed  # noqa: PLC0415
+    from dask.distributed import as_completed
 
     client, cluster = _dask_client(scheduler, workers)
     try:
@@ -106,11 +106,13 @@ def _tile_task(plan, tile, per_cell: bool, numba_threads, files):
                 "raster must be readable from every worker at the same path (a shared or copied file system)"
             )
     if numba_threads:
-        import numba  # noqa: PLC0415
+        import numba
 
         numba.set_num_threads(int(numba_threads))
-    from netqa.predict import _compute_tile  # noqa: PLC0415
+    from netqa.predict import _compute_tile
 
+    # catch_warnings is process-wide: with several threads per worker a warning may land in another task's list
+    # (or be shown there); the tile's values never depend on it.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = _compute_tile(plan, tile, per_cell)
@@ -123,7 +125,7 @@ def _readable(path) -> bool:
 
 def _worker_name() -> str:
     try:
-        from distributed import get_worker  # noqa: PLC0415
+        from distributed import get_worker
 
         return str(get_worker().address)
     except (ImportError, ValueError):
@@ -136,7 +138,7 @@ def _result(fut, tile, files):
         return fut.result()
     except NetQAError:
         raise
-    except Exception as exc:  # noqa: BLE001 -- e.g. a lost worker, or a file GDAL cannot open there
+    except Exception as exc:  # e.g. a lost worker, or a file GDAL cannot open there
         names = ", ".join(str(p) for _, p in files) or "the input files"
         raise InputError(
             f"predict: tile at row {tile.row_off}, col {tile.col_off} failed on the Dask workers "
@@ -172,7 +174,7 @@ def _shared_paths(plan):
 
 def _dask_client(scheduler, workers):
     """``(client, cluster)``: connected to ``scheduler``, else to a new local cluster of ``workers`` processes."""
-    from dask.distributed import Client, LocalCluster  # noqa: PLC0415
+    from dask.distributed import Client, LocalCluster
 
     if scheduler:
         try:
@@ -186,6 +188,6 @@ def _dask_client(scheduler, workers):
 
 
 def _token() -> str:
-    import uuid  # noqa: PLC0415
+    import uuid
 
     return uuid.uuid4().hex[:12]

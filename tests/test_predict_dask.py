@@ -9,7 +9,7 @@ import pytest
 import rasterio
 
 import netqa.predict as predict_mod
-import netqa.predict_dask as predict_dask
+from netqa import predict_dask
 from netqa.cli import main
 from netqa.errors import InputError
 from netqa.fileio import sha256_file
@@ -22,9 +22,9 @@ TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
 CELLS, DEM = TESTDATA / "cells.csv", TESTDATA / "dem.tif"
 CLUTTER, TABLE = TESTDATA / "clutter.tif", TESTDATA / "clutter_classes.csv"
 #: Coarse pixels, a small radius and 64-px tiles: about 160 x 160 px in 3 x 3 tiles, a second per run.
-FAST = dict(radius_km=2.0, resolution_m=120.0, tile_px=64)
+FAST = {"radius_km": 2.0, "resolution_m": 120.0, "tile_px": 64}
 CONFIG = PredictConfig(model="fspl", terrain="delta-bullington", clutter_model="p2108", **FAST)
-INPUTS = dict(clutter=CLUTTER, clutter_table=TABLE, config=CONFIG)
+INPUTS = {"clutter": CLUTTER, "clutter_table": TABLE, "config": CONFIG}
 FAST_FLAGS = ["--radius-km", "2", "--resolution-m", "120", "--tile-px", "64"]
 
 
