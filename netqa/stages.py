@@ -61,23 +61,22 @@ def predict(ctx: RunContext):
     cfg = ctx.config
     if not (cfg.predict.enabled and cfg.inputs.cells and cfg.inputs.dem):
         return None
-    # predict() + write_coverage(): the same pixels as the streamed predict_to_file() of `netqa predict` (one tile
-    # pipeline, inputs read per tile), but the five result bands are held whole (20 bytes/px) before writing. The
-    # stage needs only the file, so predict_to_file() is a drop-in for national areas; kept here because
-    # tests/test_predict_clutter.py spies on predict/write_coverage in this stage.
-    from netqa.predict import PredictConfig, predict as run_predict, write_coverage
+    # Streamed tile by tile (memory bounded by one tile and its terrain margin, whatever the area), as
+    # `netqa predict`; the same pixels as predict() + write_coverage().
+    from netqa.predict import PredictConfig, predict_to_file
 
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
     config = PredictConfig.from_section(p, model="spm" if tuned else p.model, model_file=tuned or p.model_file)
-    result = run_predict(
+    path = predict_to_file(
         cfg.inputs.cells,
         list(cfg.inputs.dem),
+        ctx.out_dir / "coverage.tif",
         clutter=cfg.inputs.clutter,
         clutter_table=cfg.inputs.clutter_table,
         config=config,
+        overwrite=ctx.overwrite,
     )
-    path = write_coverage(result, ctx.out_dir / "coverage.tif", overwrite=ctx.overwrite)
     ctx.products["coverage"] = path
     return [path]
 

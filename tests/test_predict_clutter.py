@@ -215,8 +215,7 @@ def test_project_keys_round_trip_and_reach_the_predict_stage(tmp_path, monkeypat
     assert {k: cfg.to_dict()["predict"][k] for k in ("clutter_model", "location_pct", "street_width_m")} == {
         "clutter_model": "p2108-statistical", "location_pct": 90.0, "street_width_m": 20.0}
     seen = {}
-    monkeypatch.setattr(predict_module, "predict", lambda *a, config, **kw: seen.setdefault("config", config))
-    monkeypatch.setattr(predict_module, "write_coverage", lambda result, path, overwrite: path)
+    monkeypatch.setattr(predict_module, "predict_to_file", lambda *a, config, **kw: seen.setdefault("config", config))
     stages.predict(SimpleNamespace(config=cfg, products={}, out_dir=tmp_path, overwrite=False))
     got = seen["config"]
     assert (got.clutter_model, got.location_pct, got.street_width_m) == ("p2108-statistical", 90.0, 20.0)
