@@ -274,8 +274,11 @@ def _points_gdf(df: pd.DataFrame):
 def compute_kpis_by_region(samples: pd.DataFrame, events: pd.DataFrame | None, regions, profile="lte") -> dict:
     """One KPI object per ``region_id``: samples and events inside each polygon.
 
-    ``regions`` is a GeoDataFrame with ``region_id`` (any CRS).  Samples and
-    events without a position fall in no region.
+    ``regions`` is a GeoDataFrame with ``region_id`` (any CRS).  A sample or
+    event counts in every region that holds it, its edge included (the rule of
+    ``netqa score`` and ``netqa compare``: overlapping regions each count the
+    samples they share).  Samples and events without a position fall in no
+    region.
     """
     import geopandas as gpd
 
@@ -283,8 +286,8 @@ def compute_kpis_by_region(samples: pd.DataFrame, events: pd.DataFrame | None, r
         raise InputError(f"regions need a 'region_id' column; have {list(regions.columns)}")
     reg = regions[["region_id", "geometry"]].to_crs("EPSG:4326") if regions.crs else regions[["region_id", "geometry"]].set_crs("EPSG:4326")
     out = {}
-    sj = gpd.sjoin(_points_gdf(samples), reg, how="inner", predicate="within")
-    ej = gpd.sjoin(_points_gdf(events), reg, how="inner", predicate="within") if events is not None and len(events) else None
+    sj = gpd.sjoin(_points_gdf(samples), reg, how="inner", predicate="intersects")
+    ej = gpd.sjoin(_points_gdf(events), reg, how="inner", predicate="intersects") if events is not None and len(events) else None
     for rid in reg["region_id"].astype(str):
         s = sj[sj["region_id"].astype(str) == rid]
         e = ej[ej["region_id"].astype(str) == rid] if ej is not None else None

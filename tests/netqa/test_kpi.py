@@ -147,6 +147,21 @@ def test_per_region(samples, events):
     assert out["C"]["n_samples"] == 0 and out["C"]["coverage_rate"] is None
 
 
+def test_a_sample_on_a_shared_edge_counts_in_both_regions_as_in_score(samples):
+    gpd = pytest.importorskip("geopandas")
+    from shapely.geometry import box
+
+    from netqa.score.points import assign_points
+
+    edge = samples.iloc[:1].assign(lat=51.90, lon=-8.40)  # on the boundary between A and B
+    regions = gpd.GeoDataFrame({"region_id": ["A", "B"]},
+                               geometry=[box(-8.41, 51.89, -8.40, 51.91), box(-8.40, 51.89, -8.39, 51.91)], crs="EPSG:4326")  # fmt: skip
+    out = compute_kpis_by_region(edge, None, regions)
+    assert out["A"]["n_samples"] == 1 and out["B"]["n_samples"] == 1
+    p, r = assign_points(edge["lon"].to_numpy(), edge["lat"].to_numpy(), list(regions.geometry))
+    assert sorted(r.tolist()) == [0, 1]
+
+
 def test_spatial_bins_linear_average_and_min_samples(samples):
     pytest.importorskip("geopandas")
     b = spatial_bins(samples, size_m=50.0, min_samples=2)
