@@ -165,7 +165,11 @@ class PredictConfig:
         for f in dataclasses.fields(section):
             if f.name in mine:
                 v = getattr(section, f.name)
-                values[f.name] = int(v) if mine[f.name].type in ("int", int) and v is not None else v
+                if mine[f.name].type in ("int", int) and v is not None:
+                    if float(v) != int(v):
+                        raise ConfigError(f"[predict] {f.name} = {v!r} must be a whole number")
+                    v = int(v)
+                values[f.name] = v
         values.update(overrides)
         return cls(**values)
 

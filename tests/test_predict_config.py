@@ -32,3 +32,9 @@ def test_from_section_copies_every_key_and_applies_overrides(tmp_path):
 def test_bad_tile_px_in_a_project_file_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"\[predict\] tile_px = 8 is outside 16..65536 px"):
         project_from_dict({"predict": {"tile_px": 8}}, base_dir=tmp_path)
+
+
+def test_fractional_tile_px_is_refused(tmp_path):
+    cfg = project_from_dict({"predict": {"tile_px": 100.5}}, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"tile_px = 100.5 must be a whole number"):
+        PredictConfig.from_section(cfg.predict)
