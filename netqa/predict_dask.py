@@ -22,14 +22,13 @@ import os
 import warnings
 from pathlib import Path
 
+from netqa.daskclient import dask_client, task_token
 from netqa.errors import InputError, NetQAError
 
 log = logging.getLogger(__name__)
 
 #: Tiles submitted (running, or back and waiting to be written in order) per worker thread at most.
 TILES_IN_FLIGHT_PER_THREAD = 2
-#: Seconds to wait for a Dask scheduler to answer (as ``netqa score``).
-CONNECT_TIMEOUT_S = 30
 
 
 def iter_tiles_dask(plan, *, per_cell: bool, workers: int = 1, scheduler: str | None = None):
@@ -50,13 +49,13 @@ def iter_tiles_dask(plan, *, per_cell: bool, workers: int = 1, scheduler: str | 
     Raises
     ------
     netqa.errors.InputError
-        The scheduler does not answer within :data:`CONNECT_TIMEOUT_S`; a worker
+        The scheduler does not answer within :data:`netqa.daskclient.CONNECT_TIMEOUT_S`; a worker
         cannot read the DEM or the clutter raster; a task failed for another
         reason than a :class:`~netqa.errors.NetQAError` (which is raised as is).
     """
     from dask.distributed import as_completed
 
-    client, cluster = _dask_client(scheduler, workers)
+    client, cluster = dask_client(scheduler, workers)
     try:
         n_threads = max(1, sum(client.nthreads().values()))
         window = TILES_IN_FLIGHT_PER_THREAD * n_threads
@@ -65,7 +64,7 @@ def iter_tiles_dask(plan, *, per_cell: bool, workers: int = 1, scheduler: str | 
         plan_f = client.scatter(plan, broadcast=True, hash=False)
         tiles = list(plan.grid.tiles(plan.config.tile_px))
         log.info("predict: %d tile(s) on Dask (%d worker thread(s)), at most %d in flight", len(tiles), n_threads, window)
-        token = _token()
+        token = task_token()
         index, ready, seen = {}, {}, set()
         pending = as_completed()
         n_submitted = n_written = 0
@@ -170,24 +169,3 @@ def _shared_paths(plan):
     if isinstance(clutter, Path):
         files.append(("clutter raster", clutter))
     return dataclasses.replace(plan, dem_paths=dem_paths, clutter_path=clutter), files
-
-
-def _dask_client(scheduler, workers):
-    """``(client, cluster)``: connected to ``scheduler``, else to a new local cluster of ``workers`` processes."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})") from exc
-    with warnings.catch_warnings():  # the scheduler's HTTP server takes another port when 8787 is busy: no news
-        warnings.filterwarnings("ignore", message="Port 8787 is already in use", category=UserWarning)
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
-    return Client(cluster), cluster
-
-
-def _token() -> str:
-    import uuid
-
-    return uuid.uuid4().hex[:12]

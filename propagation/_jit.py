@@ -13,7 +13,6 @@ this package is invalidated by an edit of ANY file of the package (see
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numba

@@ -6,10 +6,10 @@ r"""Clutter loss, ITU-R P.2108-1 (09/2021) sections 3.1 and 3.2.
 * :func:`p2108_clutter_loss_db` -- section 3.2, statistical clutter loss for
   terrestrial paths, 0.5 to 67 GHz, path length >= 0.25 km.
 
-The public functions are vectorised numpy.  Scalar numba cores of the same
-equations (:func:`_a_h_knife_edge_db`, :func:`_a_h_log_db`, :func:`_l_ctt_core_db`,
-:func:`_l_ctt_db`) serve the raster engine's per-pixel kernels; the tests hold
-cores and public functions equal to 1e-9 dB.
+Every equation lives in one scalar numba core (:func:`_a_h_knife_edge_db`,
+:func:`_a_h_log_db`, :func:`_w_l`, :func:`_l_ctt_w_db`, :func:`_l_ctt_db`):
+the public functions validate and broadcast their arguments and run the cores
+over them, and the raster engine calls the cores per pixel.
 """
 
 from __future__ import annotations
@@ -113,18 +113,8 @@ def p2108_height_gain_db(freq_mhz, h_rx_m, clutter_type, clutter_height_m=None, 
     require_positive("street_width_m", ws, "m")
     check_range("freq_mhz", freq, *P2108_HEIGHT_GAIN_FREQ_MHZ, "MHz", _MODEL_31, strict)
     freq, h, r, ws = np.broadcast_arrays(freq, h, r, ws)
-    f_ghz = freq * 1e-3
-    below = h < r
-    if model == "urban":
-        h_dif = np.where(below, r - h, 0.0)
-        theta_clut_deg = np.degrees(np.arctan(h_dif / ws))
-        nu = 0.342 * np.sqrt(f_ghz) * np.sqrt(h_dif * theta_clut_deg)
-        w = nu - 0.1
-        loss = 6.9 + 20.0 * np.log10(np.sqrt(w * w + 1.0) + w) - 6.03
-    else:
-        k_h2 = 21.8 + 6.2 * np.log10(f_ghz)
-        loss = -k_h2 * np.log10(np.where(below, h / r, 1.0))
-    return result(np.where(below, loss, 0.0))
+    flat = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in (freq * 1e-3, h, r, ws)]
+    return result(_height_gain_loop(model == "urban", *flat).reshape(freq.shape))
 
 
 def _q_inverse(q):
@@ -207,19 +197,8 @@ def p2108_clutter_loss_db(freq_mhz, dist_km, location_pct=50.0, *, strict=True):
     unique_pct, inverse = np.unique(pct, return_inverse=True)
     q_inv = _q_inverse(unique_pct / 100.0)[inverse].reshape(pct.shape)
     freq, dist, q_inv = np.broadcast_arrays(freq, dist, q_inv)
-    # "The clutter loss must not exceed a maximum value given by eq. (6) with d = 2 km."
-    loss = np.minimum(_l_ctt(freq * 1e-3, dist, q_inv), _l_ctt(freq * 1e-3, P2108_CAP_DIST_KM, q_inv))
-    return result(loss)
-
-
-def _l_ctt(f_ghz, dist_km, q_inv):
-    """P.2108-1 eqs. (6)-(8) without the 2 km cap. [dB]"""
-    l_l = -2.0 * np.log10(10.0 ** (-5.0 * np.log10(f_ghz) - 12.5) + 10.0**-16.5)
-    l_s = 32.98 + 23.9 * np.log10(dist_km) + 3.0 * np.log10(f_ghz)
-    w_l = 10.0 ** (-0.2 * l_l)
-    w_s = 10.0 ** (-0.2 * l_s)
-    sigma_cb = np.sqrt((16.0 * w_l + 36.0 * w_s) / (w_l + w_s))
-    return -5.0 * np.log10(w_l + w_s) - sigma_cb * q_inv
+    flat = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in (freq * 1e-3, dist, q_inv)]
+    return result(_ctt_loop(*flat).reshape(freq.shape))
 
 
 # ----------------------------------------------------------------------------------
@@ -253,17 +232,49 @@ def _a_h_log_db(f_ghz, h_m, r_m):
 
 
 @jit
-def _l_ctt_core_db(f_ghz, dist_km, q_inv):
-    """Eqs. (6)-(8) of section 3.2 without the 2 km cap; ``q_inv`` = Q^-1(p/100). [dB]"""
+def _w_l(f_ghz):
+    """10^(-0.2 L_l) with L_l of eq. (7): the frequency-only term of section 3.2 (once per carrier)."""
     l_l = -2.0 * math.log10(10.0 ** (-5.0 * math.log10(f_ghz) - 12.5) + 10.0**-16.5)  # eq. (7)
+    return 10.0 ** (-0.2 * l_l)
+
+
+@jit
+def _l_ctt_w_db(w_l, f_ghz, dist_km, q_inv):
+    """Eqs. (6), (6a), (8) of section 3.2 without the 2 km cap, given ``w_l`` = :func:`_w_l` (f); ``q_inv`` =
+    Q^-1(p/100). [dB]"""
     l_s = 32.98 + 23.9 * math.log10(dist_km) + 3.0 * math.log10(f_ghz)  # eq. (8)
-    w_l = 10.0 ** (-0.2 * l_l)
     w_s = 10.0 ** (-0.2 * l_s)
     sigma_cb = math.sqrt((16.0 * w_l + 36.0 * w_s) / (w_l + w_s))  # eq. (6a)
     return -5.0 * math.log10(w_l + w_s) - sigma_cb * q_inv  # eq. (6)
 
 
 @jit
+def _l_ctt_core_db(f_ghz, dist_km, q_inv):
+    """Eqs. (6)-(8) of section 3.2 without the 2 km cap; ``q_inv`` = Q^-1(p/100). [dB]"""
+    return _l_ctt_w_db(_w_l(f_ghz), f_ghz, dist_km, q_inv)
+
+
+@jit
 def _l_ctt_db(f_ghz, dist_km, q_inv):
-    """Section 3.2 clutter loss with the cap at 2 km (as :func:`p2108_clutter_loss_db`, no validation). [dB]"""
-    return min(_l_ctt_core_db(f_ghz, dist_km, q_inv), _l_ctt_core_db(f_ghz, P2108_CAP_DIST_KM, q_inv))
+    """Section 3.2 clutter loss with the cap at 2 km (as :func:`p2108_clutter_loss_db`, no validation). [dB]
+
+    "The clutter loss must not exceed a maximum value given by eq. (6) with d = 2 km."
+    """
+    w_l = _w_l(f_ghz)
+    return min(_l_ctt_w_db(w_l, f_ghz, dist_km, q_inv), _l_ctt_w_db(w_l, f_ghz, P2108_CAP_DIST_KM, q_inv))
+
+
+@jit
+def _height_gain_loop(urban, f_ghz, h_m, r_m, ws_m):
+    out = np.empty(f_ghz.size)
+    for i in range(f_ghz.size):
+        out[i] = _a_h_knife_edge_db(f_ghz[i], h_m[i], r_m[i], ws_m[i]) if urban else _a_h_log_db(f_ghz[i], h_m[i], r_m[i])
+    return out
+
+
+@jit
+def _ctt_loop(f_ghz, dist_km, q_inv):
+    out = np.empty(f_ghz.size)
+    for i in range(f_ghz.size):
+        out[i] = _l_ctt_db(f_ghz[i], dist_km[i], q_inv[i])
+    return out

@@ -9,7 +9,7 @@ import pytest
 import rasterio
 
 import netqa.predict as predict_mod
-from netqa import predict_dask
+from netqa import daskclient, predict_dask
 from netqa.cli import main
 from netqa.errors import InputError
 from netqa.fileio import sha256_file
@@ -152,7 +152,7 @@ def test_tile_reads_keep_a_gdal_cachemax_the_user_set(plan, monkeypatch):
 
 
 def test_cli_unreachable_scheduler_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(predict_dask, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(daskclient, "CONNECT_TIMEOUT_S", 1)
     code = main(["--quiet", "predict", "--cells", str(CELLS), "--dem", str(DEM), "--out", str(tmp_path / "c.tif"), *FAST_FLAGS,
                  "--scheduler", "tcp://127.0.0.1:1"])  # fmt: skip
     err = capsys.readouterr().err.strip()

@@ -32,3 +32,29 @@ def add_model_flags(parser) -> None:
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
     parser.add_argument("--rx-height-m", type=float, default=1.5, help="receiver height above ground [m] (default 1.5)")
+
+
+def add_clutter_model_flags(parser) -> None:
+    """--clutter-model, --location-pct, --street-width-m: how clutter classes become losses (predict, compare)."""
+    parser.add_argument("--clutter-model", default="table", choices=["table", "p2108", "p2108-statistical"],
+                        help="how clutter classes become losses (needs --clutter/--clutter-table; default table; "
+                             "see below)")  # fmt: skip
+    parser.add_argument("--location-pct", type=float, default=50.0,
+                        help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
+    parser.add_argument("--street-width-m", type=float, default=27.0,
+                        help="p2108: street width w_s [m] (default 27, the Recommendation's)")
+
+
+def add_dask_flags(parser) -> None:
+    """--scheduler and --workers of the batch commands that run on Dask (score, predict)."""
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="local Dask worker processes (default 1: in this process)")
+
+
+def check_workers(args) -> None:
+    """Refuse ``--workers`` below 1 (one line, exit 2)."""
+    from netqa.errors import InputError
+
+    if args.workers < 1:
+        raise InputError(f"--workers {args.workers}: must be >= 1")

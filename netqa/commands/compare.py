@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_model_flags, add_overwrite
+from netqa.commands import add_clutter_model_flags, add_model_flags, add_overwrite
 
 NAME = "compare"
 HELP = "predicted vs measured signal strength, drop rate and throughput"
@@ -38,17 +38,6 @@ def add_arguments(parser) -> None:
     add_model_flags(parser)
     add_clutter_model_flags(parser)
     add_overwrite(parser)
-
-
-def add_clutter_model_flags(parser) -> None:
-    """--clutter-model, --location-pct, --street-width-m: the names, choices, defaults and help of netqa predict."""
-    parser.add_argument("--clutter-model", default="table", choices=["table", "p2108", "p2108-statistical"],
-                        help="how clutter classes become losses (needs --clutter/--clutter-table; default table; "
-                             "see below)")  # fmt: skip
-    parser.add_argument("--location-pct", type=float, default=50.0,
-                        help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
-    parser.add_argument("--street-width-m", type=float, default=27.0,
-                        help="p2108: street width w_s [m] (default 27, the Recommendation's)")
 
 
 def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bin_samples, bins) -> None:

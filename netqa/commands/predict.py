@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_model_flags, add_overwrite
+from netqa.commands import (
+    add_clutter_model_flags,
+    add_dask_flags,
+    add_model_flags,
+    add_overwrite,
+    check_workers,
+)
 
 NAME = "predict"
 HELP = "coverage prediction: best-server RSRP, SINR and throughput GeoTIFF"
@@ -43,28 +49,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--noise-figure-db", type=float, default=7.0, help="UE noise figure [dB] (default 7)")
     parser.add_argument("--cell-load", type=float, default=1.0,
                         help="share 0..1 of resource elements every cell occupies (interference weight; default 1)")
-    parser.add_argument("--clutter-model", default="table", choices=["table", "p2108", "p2108-statistical"],
-                        help="how clutter classes become losses (needs --clutter/--clutter-table; default table; "
-                             "see below)")  # fmt: skip
-    parser.add_argument("--location-pct", type=float, default=50.0,
-                        help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
-    parser.add_argument("--street-width-m", type=float, default=27.0,
-                        help="p2108: street width w_s [m] (default 27, the Recommendation's)")
+    add_clutter_model_flags(parser)
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
     parser.add_argument("--tile-px", type=int, default=4096,
                         help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
                              "as (tile + 2 x radius / resolution)^2, x the number of cells with --per-cell")  # fmt: skip
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local Dask worker processes (default 1: in this process)")
+    add_dask_flags(parser)
     add_overwrite(parser)
 
 
 def run(args) -> int:
-    from netqa.errors import InputError
     from netqa.predict import PredictConfig, predict_to_file
 
-    if args.workers < 1:
-        raise InputError(f"--workers {args.workers}: must be >= 1")
+    check_workers(args)
 
     config = PredictConfig(
         model=args.model,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_overwrite
+from netqa.commands import add_dask_flags, add_overwrite, check_workers
 
 NAME = "score"
 HELP = "regional scorecards from field test, simulation and user feedback"
@@ -30,8 +30,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--traffic-raster", metavar="TRAFFIC.tif",
                         help="offered traffic density raster [Mbit/s per km²], summed per region for the predicted load "
                              "(default: the regions' offered_traffic_mbps column)")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local Dask worker processes (default 1: in this process)")
+    add_dask_flags(parser)
     parser.add_argument("--scheme", metavar="SCHEME.toml", help="scoring scheme (default: the documented netqa default)")
     parser.add_argument("--profile", default="lte", metavar="lte|nr|FILE.toml", help="KPI threshold profile (default: lte)")
     parser.add_argument("--campaign-window", metavar="FREQ", help="make campaigns from sample time (pandas frequency: MS, W, 7D) when samples have no 'campaign' column")
@@ -45,8 +44,7 @@ def run(args) -> int:
     from netqa.errors import InputError
     from netqa.score import score_regions
 
-    if args.workers < 1:
-        raise InputError(f"--workers {args.workers}: must be >= 1")
+    check_workers(args)
     if args.complaint_radius_m <= 0:
         raise InputError(f"--complaint-radius-m {args.complaint_radius_m}: must be > 0 metres")
     score_regions(

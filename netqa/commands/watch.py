@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 NAME = "watch"
 HELP = "live KPIs and threshold alerts while logs are being written"
 EXAMPLE = """

@@ -372,33 +372,14 @@ def write_raster(
     -------
     pathlib.Path
     """
-    p = check_output(path, overwrite)
-    if not bands:
-        raise RasterError(f"{p}: no bands to write")
-    descriptions = dict(descriptions or {})
-    units = dict(units or {})
-    arrays = []
+    p = Path(path)
     for name, arr in bands.items():
-        a = np.asarray(arr)
-        if a.shape != grid.shape:
-            raise RasterError(f"{p}: band {name!r} has shape {a.shape}, the grid is {grid.shape}")
-        a = a.astype(np.float64) if np.issubdtype(a.dtype, np.floating) else a
-        if np.issubdtype(a.dtype, np.floating):
-            a = np.where(np.isfinite(a), a, nodata)
-        arrays.append(a.astype(dtype))
-    profile = _gtiff_profile(grid, len(arrays), dtype, nodata, block_px)
-    if cog is None:
-        cog = grid.width * grid.height >= COG_MIN_PIXELS
-    with atomic_path(p) as tmp:
-        stage = tmp.with_name(tmp.stem + ".stage.tif") if cog else tmp
-        try:
-            _write_gtiff(stage, profile, bands, arrays, descriptions, units, metadata)
-            if cog:
-                _copy_to_cog(stage, tmp, block_px)
-        finally:
-            if cog and stage.exists():
-                stage.unlink()
-    log.info("wrote %s (%d bands, %s%s)", p, len(arrays), grid, ", COG" if cog else "")
+        if np.shape(arr) != grid.shape:
+            raise RasterError(f"{p}: band {name!r} has shape {np.shape(arr)}, the grid is {grid.shape}")
+    # one window covering the grid: the same profile, tags, nodata handling and atomic rename as streamed files
+    with open_raster_writer(p, list(bands), grid, nodata=nodata, dtype=dtype, descriptions=descriptions, units=units,
+                            metadata=metadata, overwrite=overwrite, block_px=block_px, cog=cog) as writer:  # fmt: skip
+        writer.write(0, 0, list(bands.values()))
     return p
 
 
@@ -432,13 +413,6 @@ def _describe_bands(ds, names, descriptions, units, metadata) -> None:
             ds.update_tags(i, name=str(name))
     if metadata:
         ds.update_tags(**{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
-
-
-def _write_gtiff(path, profile, bands, arrays, descriptions, units, metadata) -> None:
-    with rasterio.open(path, "w", **profile) as ds:
-        for i, arr in enumerate(arrays, start=1):
-            ds.write(arr, i)
-        _describe_bands(ds, list(bands), descriptions, units, metadata)
 
 
 class RasterWindowWriter:
@@ -524,7 +498,7 @@ def open_raster_writer(
         finally:
             if cog and stage.exists():
                 stage.unlink()
-    log.info("wrote %s (%d bands, %s%s, window by window)", p, len(names), grid, ", COG" if cog else "")
+    log.info("wrote %s (%d bands, %s%s)", p, len(names), grid, ", COG" if cog else "")
 
 
 def read_raster(path, band: int | str = 1, *, name: str | None = None, unit: str | None = None) -> Raster:

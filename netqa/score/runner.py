@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from netqa.daskclient import dask_client, task_token
 from netqa.errors import InputError, NetQAError
 from netqa.fileio import check_output, write_text_atomic
 from netqa.progress import Progress
@@ -96,8 +97,6 @@ REGIONS_PER_BATCH = 64
 BATCHES_PER_WORKER = 4
 
 
-#: Seconds to wait for a Dask scheduler to answer.
-CONNECT_TIMEOUT_S = 30
 
 
 @dataclass
@@ -249,7 +248,7 @@ def score_regions(
     client = cluster = None
     try:
         if len(todo) and (scheduler or workers > 1):
-            client, cluster = _dask_client(scheduler, workers)
+            client, cluster = dask_client(scheduler, workers)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(workers))
         else:
             n_workers = 1
@@ -352,22 +351,10 @@ def _make_batches(todo: np.ndarray, n_workers: int) -> list[np.ndarray]:
     return [a for a in np.array_split(todo, n) if a.size]
 
 
-def _dask_client(scheduler, workers):
-    from dask.distributed import Client, LocalCluster  # noqa: PLC0415
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})") from exc
-    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
-    return Client(cluster), cluster
-
-
 def _submit_chunks(client, sources, prep):
     """Phase 1 on the cluster: one task per chunk; the workers read the samples file themselves."""
     prep_f = client.scatter(prep, broadcast=True, hash=False)
-    return [client.submit(prepare_chunk, src, prep_f, pure=False, key=f"netqa-score-chunk-{k}-{_token()}") for k, src in enumerate(sources)]
+    return [client.submit(prepare_chunk, src, prep_f, pure=False, key=f"netqa-score-chunk-{k}-{task_token()}") for k, src in enumerate(sources)]
 
 
 def _collect_chunks(client, futs, n_batches: int, samples):
@@ -395,7 +382,7 @@ def _batches_dask(client, batch_objs, pieces, batches, metas, done) -> None:
     index = {}
     futs = []
     for b, bo in enumerate(batch_objs):
-        f = client.submit(batch_indicators, bo, *[pc.pop(b) for pc in pieces], pure=False, key=f"netqa-score-batch-{b}-{_token()}")
+        f = client.submit(batch_indicators, bo, *[pc.pop(b) for pc in pieces], pure=False, key=f"netqa-score-batch-{b}-{task_token()}")
         index[f.key] = b
         futs.append(f)
     for fut in as_completed(futs):
@@ -406,12 +393,6 @@ def _batches_dask(client, batch_objs, pieces, batches, metas, done) -> None:
             res = [(failed_row(metas[i], f"{type(exc).__name__}: {exc}"), []) for i in batches[b]]
         fut.release()
         done(b, res)
-
-
-def _token() -> str:
-    import uuid  # noqa: PLC0415
-
-    return uuid.uuid4().hex[:12]
 
 
 # --- events and complaints (small: prepared in the driver) ------------------------------------

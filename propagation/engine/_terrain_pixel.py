@@ -99,23 +99,28 @@ def _smooth_v(i, delta_km, dist_km, h_te, h_re, ce, k_v):
     return c * k_v / math.sqrt(d * (dist_km - d))
 
 
+@jit_inline
+def _smooth_slope_max(h_m, ce, delta_km, n_seg, dist_km):
+    """max over the samples i of 500 ce (D - d_i) - h / d_i (S_tim for h = h_te, S_rim for h = h_re).
+
+    Concave in d with its optimum near sqrt(h / (500 ce)), so the discrete maximum is at one of the two
+    samples around it.
+    """
+    i0 = sqrt_index(h_m, ce, delta_km, n_seg)
+    best = -np.inf
+    for i in (i0, i0 + 1):
+        if 1 <= i <= n_seg - 1:
+            d = i * delta_km
+            best = max(best, 500.0 * ce * (dist_km - d) - h_m / d)
+    return best
+
+
 @jit
 def _smooth_bullington_db(dist_km, n_seg, h_te, h_re, ce, lam_m):
     """Bullington loss over a zero-height profile of n_seg equal steps (L_bulls), closed form. [dB]"""
     delta = dist_km / n_seg
-    # S_tim = max_i 500 ce (D - d_i) - h_te / d_i: concave, optimum near sqrt(h_te / (500 ce))
-    i_t = sqrt_index(h_te, ce, delta, n_seg)
-    s_tim = -np.inf
-    for i in (i_t, i_t + 1):
-        if 1 <= i <= n_seg - 1:
-            d = i * delta
-            s_tim = max(s_tim, 500.0 * ce * (dist_km - d) - h_te / d)
-    j_r = sqrt_index(h_re, ce, delta, n_seg)
-    s_rim = -np.inf
-    for j in (j_r, j_r + 1):
-        if 1 <= j <= n_seg - 1:
-            e = j * delta
-            s_rim = max(s_rim, 500.0 * ce * (dist_km - e) - h_re / e)
+    s_tim = _smooth_slope_max(h_te, ce, delta, n_seg, dist_km)
+    s_rim = _smooth_slope_max(h_re, ce, delta, n_seg, dist_km)
     s_tr = (h_re - h_te) / dist_km
     k_v = math.sqrt(0.002 * dist_km / lam_m)
     if s_tim >= s_tr and s_tim + s_rim > 0.0:

@@ -27,7 +27,7 @@ NLOS; without terrain every pixel is NLOS.
 
 Clutter: ``L_clutter`` is a per-pixel raster, one plane for all carriers or
 one per carrier frequency (plane = the group's ``freq_index``).  ``L_ctt`` is
-ITU-R P.2108-1 section 3.2 (:func:`propagation.p2108._l_ctt_db`) where the
+ITU-R P.2108-1 section 3.2 (:func:`propagation.p2108._l_ctt_w_db`) where the
 statistical-clutter mask is set: d clamped to >= 0.25 km, capped at its 2 km
 value (computed once per group; for Q^-1(p) >= 0, i.e. p <= 50 %, L_ctt is
 non-decreasing in d, so pixels beyond 2 km take the cap without evaluation).
@@ -70,7 +70,7 @@ from propagation.engine._common import (
     PATTERN_SECTOR,
     PathLossModel,
 )
-from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_core_db
+from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_w_db, _w_l
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db, _spm_db
 from propagation.tr38901 import _tr38901_db
 
@@ -250,7 +250,8 @@ def _accumulate_group(
     c_plane = f_idx if clutter_db.shape[0] > 1 else 0
     has_stat = stat_mask.shape[0] > 0
     f_ghz = freq * 1e-3
-    stat_cap_db = _l_ctt_core_db(f_ghz, P2108_CAP_DIST_KM, stat_q_inv) if has_stat else 0.0
+    stat_w_l = _w_l(f_ghz) if has_stat else 0.0  # the carrier's eq. (7) term, once per group
+    stat_cap_db = _l_ctt_w_db(stat_w_l, f_ghz, P2108_CAP_DIST_KM, stat_q_inv) if has_stat else 0.0
     stat_far_is_cap = stat_q_inv >= 0.0  # p <= 50 %: L_ctt non-decreasing in d, min(L_ctt(d), cap) = cap beyond 2 km
     write_per_cell = per_cell.shape[0] > 0
     r0, r1, cc0, cc1 = win[0], win[1], win[2], win[3]
@@ -317,7 +318,7 @@ def _accumulate_group(
                 if stat_mask[r, c] != 0:
                     d_stat_km = max(dist_m * 1e-3, P2108_MIN_DIST_KM)
                     if d_stat_km < P2108_CAP_DIST_KM or not stat_far_is_cap:
-                        loss += min(_l_ctt_core_db(f_ghz, d_stat_km, stat_q_inv), stat_cap_db)
+                        loss += min(_l_ctt_w_db(stat_w_l, f_ghz, d_stat_km, stat_q_inv), stat_cap_db)
                     else:
                         loss += stat_cap_db
             elev_deg = 0.0

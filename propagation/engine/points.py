@@ -33,7 +33,7 @@ from propagation.engine.raster import (
     _n_freq,
     stat_q_inverse,
 )
-from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_core_db
+from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_w_db, _w_l
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB
 
 _RAD2DEG = 180.0 / math.pi
@@ -47,9 +47,12 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
     has_clutter = clutter_db.shape[0] > 0
     per_freq = clutter_db.shape[0] > 1
     has_stat = stat_mask.shape[0] > 0
-    stat_cap_db = np.empty(n_cells)
-    for i in range(n_cells):
-        stat_cap_db[i] = _l_ctt_core_db(cells[i, C_FREQ] * 1e-3, P2108_CAP_DIST_KM, stat_q_inv) if has_stat else 0.0
+    stat_w_l = np.zeros(n_cells)  # each carrier's eq. (7) term, once per cell
+    stat_cap_db = np.zeros(n_cells)
+    if has_stat:
+        for i in range(n_cells):
+            stat_w_l[i] = _w_l(cells[i, C_FREQ] * 1e-3)
+            stat_cap_db[i] = _l_ctt_w_db(stat_w_l[i], cells[i, C_FREQ] * 1e-3, P2108_CAP_DIST_KM, stat_q_inv)
     for p in prange(n_pts):
         for i in range(n_cells):
             mp = mps[i]
@@ -83,7 +86,8 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
                 if stat_mask[p] != 0:
                     d_stat_km = max(dist_m * 1e-3, P2108_MIN_DIST_KM)
                     if d_stat_km < P2108_CAP_DIST_KM or stat_q_inv < 0.0:
-                        loss += min(_l_ctt_core_db(cells[i, C_FREQ] * 1e-3, d_stat_km, stat_q_inv), stat_cap_db[i])
+                        loss += min(_l_ctt_w_db(stat_w_l[i], cells[i, C_FREQ] * 1e-3, d_stat_km, stat_q_inv),
+                                    stat_cap_db[i])  # fmt: skip
                     else:
                         loss += stat_cap_db[i]
             elev_deg = math.atan2(z_m[p] + h_rx - z_tx, max(dist_m, 1e-3)) * _RAD2DEG

@@ -39,9 +39,9 @@ def test_local_cluster_matches_local_run(world, tmp_path, monkeypatch):
 
 
 def test_unreachable_scheduler_is_a_one_line_error(world, tmp_path, monkeypatch):
-    import netqa.score.runner as runner
+    from netqa import daskclient
 
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(daskclient, "CONNECT_TIMEOUT_S", 1)
     with pytest.raises(InputError, match="--scheduler"):
         score_regions(world.regions, tmp_path / "x.gpkg", samples=world.samples, scheduler="tcp://127.0.0.1:1")
 
