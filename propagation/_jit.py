@@ -89,7 +89,8 @@ jit = numba.njit(cache=True, nogil=True, fastmath=False)
 jit_parallel = numba.njit(cache=True, nogil=True, parallel=True, fastmath=False)
 #: ``jit`` inlined into its caller at numba's IR level.  Use it for small helpers that take arrays and are
 #: called in hot loops: a real call passes each array with an atomic reference-count increment and
-#: decrement, and in a parallel loop those atomics bounce one cache line between the cores.
+#: decrement, and in a parallel loop those atomics bounce one cache line between the cores.  Do not inline large
+#: helpers on a rarely taken branch of a hot loop: the grown loop body cost the closed-form kernel 12 % (measured).
 jit_inline = numba.njit(cache=True, nogil=True, fastmath=False, inline="always")
 prange = numba.prange
 

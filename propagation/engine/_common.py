@@ -110,7 +110,7 @@ MP_HEFF_GROUND = 14
 N_MP = 15
 
 
-@jit_inline
+@jit
 def _spm_h_eff_m(h_tx_m, z_tx_m, z_rx_m, mp):
     """Effective transmitter height of the SPM by the method in ``mp[MP_HEFF_GROUND]``. [m]"""
     if mp[MP_HEFF_GROUND] > 0.5:

@@ -97,7 +97,7 @@ def affine_loss_coefficients(model_id, freq_mhz, h_tx_m, mp):
     return a, float(f(10.0)) - a
 
 
-@jit_inline
+@jit
 def _model_loss_db(model_id, a_db, b_db, freq_mhz, dist_km, log_d, h_tx_m, h_tx_eff_m, diff_db, terrain_on, mp):
     """Median path loss of the group's model at one pixel, terrain term included. [dB]"""
     if model_id <= 2:  # FSPL, Hata, COST-231: affine in log10(d)
@@ -115,7 +115,7 @@ def _model_loss_db(model_id, a_db, b_db, freq_mhz, dist_km, log_d, h_tx_m, h_tx_
     return loss
 
 
-@jit_inline
+@jit
 def _antenna_gain_db(cells, i, patterns, az_off_deg, elev_deg):
     """Pattern gain relative to the peak for cell ``i`` (<= 0). [dB]
 
