@@ -35,7 +35,7 @@ from enum import IntEnum
 import numpy as np
 
 from propagation._jit import jit
-from propagation._validity import as_float, check_range, choice, require_positive, result
+from propagation._validity import as_float, check_range, choice, flat_float64, require_positive, result
 
 __all__ = [
     "SECTOR_DEFAULTS",
@@ -87,13 +87,6 @@ def _sector_loop(az_off_deg, elev_deg, downtilt_deg, hpbw_h_deg, hpbw_v_deg, sla
             hpbw_h_deg[i], hpbw_v_deg[i], sla_v_db[i], am_db[i],
         )  # fmt: skip
     return out
-
-
-def _flat(*arrays):
-    """Broadcast float64 arrays; return (shape, contiguous 1-D copies)."""
-    bcast = np.broadcast_arrays(*arrays)
-    shape = bcast[0].shape
-    return shape, [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in bcast]
 
 
 def wrap_az_deg(az_deg):
@@ -210,7 +203,7 @@ def sector_gain_db(
     check_range("am_db", am, 0.0, np.inf, "dB", "the 3GPP sector pattern", True)
     check_range("elev_deg", elev, -90.0, 90.0, "deg", "the 3GPP sector pattern", strict)
     check_range("downtilt_deg", tilt, -90.0, 90.0, "deg", "the 3GPP sector pattern", strict)
-    shape, flat = _flat(az, elev, tilt, h3, v3, sla, am)
+    shape, flat = flat_float64(az, elev, tilt, h3, v3, sla, am)
     return result(_sector_loop(*flat).reshape(shape))
 
 
@@ -577,5 +570,5 @@ class AntennaPattern:
             check_range(nm, arr, -90.0, 90.0, "deg", model, strict)
         elev = np.clip(elev, -90.0, 90.0)
         h, v = self.kernel_cuts()
-        shape, (a, e, m, t) = _flat(az, elev, mech, elec - self.elec_tilt_deg)
+        shape, (a, e, m, t) = flat_float64(az, elev, mech, elec - self.elec_tilt_deg)
         return result(_pattern_loop(h, v, a, e, m, t, method_id).reshape(shape))

@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from propagation._jit import jit, jit_inline, jit_parallel, prange
+from propagation._jit import jit, jit_parallel, prange
 from propagation import _fastmath as _fm
 from propagation.antenna import _pattern_gain_db, _sector_gain_db
 from propagation.engine._common import (
@@ -71,7 +71,8 @@ from propagation.engine._common import (
     PathLossModel,
 )
 from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_w_db, _w_l
-from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db, _spm_db
+from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db
+from propagation.spm import _spm_db
 from propagation.tr38901 import _tr38901_db
 
 _RAD2DEG = 180.0 / math.pi

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from netqa.pipeline import RunContext
+from netqa.pipeline.context import RunContext
 
 log = logging.getLogger(__name__)
 
