@@ -303,12 +303,52 @@ def _section_compare(run: _Run) -> str:
     if blocks[3:]:
         out.append("<details><summary>More comparison plots (CDFs, per cell, throughput)</summary>"
                    + "".join(blocks[3:]) + "</details>")
+    out.append(_compare_profiles(run))
     for grp, title, open_ in (("per_region", "Error per region", True), ("per_distance_km", "Error per distance bin [km]", True),
                               ("per_clutter", "Error per clutter class", False), ("per_cell", "Error per cell", False)):
         t = _compare_group_table(run, grp)
         if t:
             out.append(f"<h3>{_E(title)}</h3>{t}" if open_ else f"<details><summary>{_E(title)}</summary>{t}</details>")
     return "".join(out)
+
+
+def profile_pngs(run: _Run) -> set:
+    """The path-profile pictures of the worst-predicted samples (``profiles/`` beside a ``stats.json``)."""
+    dirs = {path.parent / "profiles" for _, path, _ in run.stats}
+    return {p for p in run.pngs if p.parent in dirs}
+
+
+def _compare_profiles(run: _Run) -> str:
+    """The worst-predicted samples with their path profiles (``netqa link``), from ``profiles/index.json``."""
+    import json
+
+    blocks = []
+    for label, path, obj in run.stats:
+        index = path.parent / "profiles" / "index.json"
+        try:
+            entries = json.loads(index.read_text(encoding="utf-8")).get("profiles") or []
+        except (OSError, ValueError, AttributeError):
+            continue
+        rows, figs = [], []
+        for e in entries:
+            png = index.parent / str(e.get("png", ""))
+            rows.append((e.get("rank"), e.get("cell_id"), _num(e.get("dist_km"), 2), _num(e.get("rsrp_measured_dbm"), 1),
+                         _num(e.get("rsrp_predicted_dbm"), 1), _num(e.get("error_db"), 1),
+                         "yes" if e.get("line_of_sight") else "no", _num(e.get("principal_obstacle_v"), 2)))  # fmt: skip
+            if png.is_file() and png in run.pngs:
+                figs.append(_img(png, run.root, f"#{e.get('rank')}: cell {e.get('cell_id')}, error "
+                                                f"{_num(e.get('error_db'), 1)} dB — {png.relative_to(run.root)}"))  # fmt: skip
+        if rows:
+            blocks.append(f"<h4>{_E(label)}: {_E(_model_name(obj))}</h4>" + _table(
+                ("#", "cell", "distance [km]", "measured [dBm]", "predicted [dBm]", "error [dB]", "line of sight",
+                 "principal obstacle v"), rows) + "".join(figs))  # fmt: skip
+    if not blocks:
+        return ""
+    return ("<details><summary>Worst-predicted samples and their path profiles (netqa link)</summary>"
+            "<p class='muted'>One sample per serving cell, largest |error| first; each profile shows the terrain "
+            "with the earth bulge, clutter heights, the direct ray, the first Fresnel zone and the dominant "
+            "obstacles with their diffraction parameter v, and the losses of every model.</p>"
+            + "".join(blocks) + "</details>")
 
 
 def _section_calibration(run: _Run) -> str:

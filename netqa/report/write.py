@@ -21,6 +21,7 @@ from netqa.report.sections import (
     _section_scores,
     _stage_line,
     _summary,
+    profile_pngs,
 )
 
 log = logging.getLogger("netqa.report")
@@ -59,6 +60,7 @@ def write_report(run_dir, out, *, overwrite: bool = False, title: str | None = N
     )
     shown = {p for p in run.pngs if "maps" in p.relative_to(root).parts or p.name.startswith("scores")}
     shown |= {p for _, sp, _ in run.stats for p in run.pngs if p.parent == sp.parent}
+    shown |= profile_pngs(run)
     body = "".join((
         _section_maps(run, target), _section_kpis(run), _section_compare(run), _section_calibration(run),
         _section_scores(run), _section_other_figures(run, shown), _section_provenance(run),
