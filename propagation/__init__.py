@@ -28,10 +28,12 @@ from propagation.pathloss import (
 from propagation.spm import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at, spm_loss_db
 from propagation.tr38901 import Tr38901Scenario, tr38901_loss_db
 # --- diffraction and clutter (diffraction.py, p2108.py) ---
-from propagation.diffraction import delta_bullington_loss_db, knife_edge_loss_db
+from propagation.diffraction import delta_bullington_loss_db
+from propagation.knife_edge import knife_edge_loss_db
 from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 # --- antennas and throughput (antenna.py, throughput.py) ---
-from propagation.antenna import SECTOR_DEFAULTS, AntennaPattern, PatternMethod, sector_gain_db, wrap_az_deg
+from propagation.antenna import SECTOR_DEFAULTS, sector_gain_db, wrap_az_deg
+from propagation.antenna_pattern import AntennaPattern, PatternMethod
 from propagation.throughput import SHANNON_DL, SHANNON_UL, ShannonParams, shannon_sinr_max_db, truncated_shannon_bps_hz
 # --- raster engine (engine/) ---
 from propagation.engine import (  # noqa: E402

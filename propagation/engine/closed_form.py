@@ -41,7 +41,8 @@ import numpy as np
 
 from propagation._jit import jit, jit_parallel, prange
 from propagation import _fastmath as _fm
-from propagation.antenna import _pattern_gain_db, _sector_gain_db
+from propagation.antenna import _sector_gain_db
+from propagation.antenna_pattern import _pattern_gain_db
 from propagation.engine._common import (
     C_AM,
     C_AZ,
@@ -122,7 +123,7 @@ def _antenna_gain_db(cells, i, patterns, az_off_deg, elev_deg):
 
     Omni: 0.  Sector: 3GPP parametric pattern with downtilt = mechanical +
     electrical.  Measured: ``patterns[k]`` holds the horizontal cut and the
-    vertical cut as stored (:meth:`propagation.antenna.AntennaPattern.kernel_cuts`),
+    vertical cut as stored (:meth:`propagation.antenna_pattern.AntennaPattern.kernel_cuts`),
     weighted bilinear 3-D reconstruction with the cell's mechanical tilt; the
     cell's ``elec_tilt_deg`` column is the electrical tilt to ADD to the cuts.
     """
