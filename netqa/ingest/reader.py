@@ -160,7 +160,8 @@ def plan_file(path: Path, mapping: LogMapping, need_position: bool = True) -> Fi
     for req in ("lat", "lon") if need_position else ():
         if req not in targets:
             srcs = [s for s, d in mapping.columns.items() if d == req]
-            raise LogFormatError(f"{path}: required column for {req!r} missing (expected one of {srcs}, {mapping.name} format)")
+            raise LogFormatError(f"{path}: required column for {req!r} missing (expected one of {srcs}, {mapping.name} format); "
+                                 "a log without positions needs --track TRACK.gpx|TRACK.nmea")
     if not targets & {"rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps"}:
         raise LogFormatError(f"{path}: no measurement column (rsrp_dbm, rsrq_db, sinr_db, dl_mbps or ul_mbps) found for format {mapping.name}")
     constant_tech = None
