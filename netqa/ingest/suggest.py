@@ -236,8 +236,12 @@ def suggest_mapping(path) -> Suggestion:
                 sug.units[dst] = (unit, f"unit '{unit}' in the column name")
             elif unit is None and vals.notna().any() and float(vals.median()) > 2000:
                 sug.units[dst] = ("kbit/s", f"CHECK: no unit in the name and the median is {float(vals.median()):.0f}, too high for Mbit/s")
+            elif unit is None:
+                sug.why[h] += "; no unit in the name: Mbit/s assumed, CHECK"
         elif dst == "speed_kmh" and unit and unit != "km/h":
             sug.units[dst] = (unit, f"unit '{unit}' in the column name")
+        elif dst == "speed_kmh" and unit is None:
+            sug.why[h] += "; no unit in the name: km/h assumed, CHECK"
         if delim == ";" and dst not in ("time", "tech", "cell_id", "session"):
             commas = [v for v in cols[h] if re.fullmatch(r"-?\d+,\d+", v.strip())]
             if commas:
