@@ -109,3 +109,20 @@ def test_cli_track(tmp_path, capsys):
     rc = main(["ingest", str(LOG), "--format", str(MAPPING), "--track", str(DATA / "drive.nmea"), "--out", str(tmp_path / "s.parquet")])
     assert rc == 0
     assert "read 8, accepted 4, rejected 4" in capsys.readouterr().out
+
+
+def test_track_replaces_own_positions(tmp_path, caplog):
+    log = tmp_path / "withpos.csv"
+    log.write_text("time,lat,lon,rsrp_dbm\n2024-07-01T10:00:01Z,10.0,10.0,-90\n")
+    res = ingest_logs([log], tmp_path / "s.parquet", fmt="netqa", track=DATA / "drive.gpx")
+    s = pd.read_parquet(res.out)
+    assert (s.lat.iloc[0], s.lon.iloc[0]) == pytest.approx((51.8901, -8.4701))
+    assert "replaces them" in caplog.text
+
+
+def test_nemo_with_external_track(tmp_path):
+    nmf = Path(__file__).resolve().parents[1] / "data" / "logs" / "nemo" / "drive_lte.nmf"
+    # the GPX track is on another day: every Nemo sample lies outside it and is rejected with that reason
+    res = ingest_logs([nmf], tmp_path / "s.parquet", track=DATA / "drive.gpx")
+    r = pd.read_csv(res.rejects_path)
+    assert res.n_accepted == 0 and r["reason"].str.contains("before the GPS track").sum() == 6
