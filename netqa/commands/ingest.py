@@ -42,6 +42,8 @@ def run(args) -> int:
     if args.suggest_mapping:
         from netqa.ingest.suggest import write_suggestion
 
+        if args.out:
+            raise InputError("--suggest-mapping writes only the mapping; check it, then ingest with --format OUT.toml --out SAMPLES.parquet")
         if len(args.logs) != 1:
             raise InputError("--suggest-mapping: give exactly one LOG (the mapping is guessed from its header)")
         sug = write_suggestion(args.logs[0], args.suggest_mapping, overwrite=args.overwrite)

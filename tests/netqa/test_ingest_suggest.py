@@ -104,3 +104,16 @@ def test_refuses_to_overwrite(tmp_path, capsys):
     assert main(["ingest", str(log), "--suggest-mapping", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert np.char.startswith(out.read_text(), "x")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["ingest", "LOG"], "--out SAMPLES.parquet is required"),
+    (["ingest", "LOG", "--suggest-mapping", "m.toml", "--out", "s.parquet"], "writes only the mapping"),
+    (["ingest", "LOG", "LOG", "--suggest-mapping", "m.toml"], "exactly one LOG"),
+    (["ingest", "LOG", "--out", "s.parquet", "--track", "missing.gpx"], "--track missing.gpx: cannot be read"),
+])
+def test_cli_errors(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "xcal").rename(tmp_path / "LOG")
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
