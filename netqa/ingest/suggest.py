@@ -247,6 +247,11 @@ def suggest_mapping(path) -> Suggestion:
             if commas:
                 sug.warnings.append(f"column '{h}' has decimal commas (e.g. '{commas[0]}'); netqa reads '.' decimals only: "
                                     "re-export with a '.' decimal mark (or ',' never as decimal) before ingesting")
+    by_dst = {d: h for h, d in sug.columns.items()}
+    for a, b in (("dl_mbps", "ul_mbps"), ("ul_mbps", "dl_mbps")):  # a unit-less twin follows its guessed counterpart
+        if a in sug.units and b in by_dst and b not in sug.units and _norm(by_dst[b])[1] is None:
+            sug.units[b] = (sug.units[a][0], f"CHECK: no unit in the name; taken like '{by_dst[a]}'")
+            sug.why[by_dst[b]] = sug.why[by_dst[b]].replace("; no unit in the name: Mbit/s assumed, CHECK", "")
     t = next((h for h, d in sug.columns.items() if d == "time"), None)
     sug.time_column = t
     if any(_norm(h)[0] == "date" for h in header):

@@ -66,6 +66,7 @@ def test_units_and_neighbours(tmp_path):
     gn = suggest_mapping(_write(tmp_path, "gnettrack"))
     assert gn.columns["NRxRSRP"] == "nbr_rsrp_dbm" and gn.columns["RSRP"] == "rsrp_dbm"
     assert gn.units["dl_mbps"][0] == "kbit/s" and "CHECK" in gn.units["dl_mbps"][1]  # guessed from values
+    assert gn.units["ul_mbps"][0] == "kbit/s" and "like" in gn.units["ul_mbps"][1]  # its unit-less twin follows
     tems = suggest_mapping(_write(tmp_path, "tems_discovery"))
     assert tems.columns["Neighbor Cell RSRP (dBm)"] == "nbr_rsrp_dbm"
     assert suggest_mapping(_write(tmp_path, "netmonster")).time_format == "epoch_ms"
