@@ -81,7 +81,7 @@ def utm_zone(lon: float, lat: float) -> int:
         raise CRSError(f"lon = {lon!r} is outside -180..180 deg; cannot choose a UTM zone")
     if not math.isfinite(lat) or not (-80.0 <= lat <= 84.0):
         raise CRSError(f"lat = {lat!r} is outside the UTM range -80..84 deg; use a polar projection (e.g. EPSG:3413/3031)")
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:
         return 32  # band V: south-west Norway
     if 72.0 <= lat <= 84.0 and 0.0 <= lon < 42.0:  # band X: Svalbard

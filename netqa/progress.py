@@ -58,7 +58,7 @@ class Progress:
             self._bar = tqdm(total=total, desc=desc, unit=f" {unit}", file=sys.stderr, mininterval=min_interval_s,
                              dynamic_ncols=True, leave=True)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

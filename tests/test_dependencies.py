@@ -17,6 +17,6 @@ def test_declared_dependencies_are_used():
         name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0).lower()
         mod = MODULE.get(name, name.replace("-", "_"))
         # an import, or a pandas/geopandas engine name (openpyxl is used as engine="openpyxl")
-        if not re.search(rf"^\s*(import|from)\s+{mod}\b|engine=\"{mod}\"", src, flags=re.M):
+        if not re.search(rf"^\s*(import|from)\s+{mod}\b|engine=\"{mod}\"", src, flags=re.MULTILINE):
             unused.append(name)
     assert not unused, f"declared in pyproject.toml but never imported: {unused}"

@@ -54,7 +54,7 @@ import pandas as pd
 import pyarrow as pa
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import NAT, Batch, RejectLog  # noqa: F401  (Batch: the type read_nemo returns)
+from netqa.ingest.batch import NAT, Batch, RejectLog
 from netqa.ingest.track import DEFAULT_MAX_GAP_S, Track
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _tod_ns(text: str) -> int:
     v = (int(h) * 3600 + int(m) * 60 + float(s)) * NS
     if not (0 <= v < 86400 * NS + NS):
         raise ValueError(text)
-    return int(round(v))
+    return round(v)
 
 
 def _params(f: list[str]) -> list[str]:
@@ -157,11 +157,11 @@ def read_nemo(path, rejects: RejectLog, tz: str | None = None, track: Track | No
     bad_line, bad_val, bad_reason = [], [], []
     n_read = 0
     try:
-        fh = open(p, encoding="utf-8", errors="replace", newline="")
+        fh = open(p, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise LogFormatError(f"{p}: cannot be read ({exc.strerror})") from None
     with fh:
-        for lineno, f in enumerate(csv.reader(fh), start=1):
+        for lineno, f in enumerate(_records(fh, p), start=1):
             if not f:
                 continue
             rec = f[0].strip()
@@ -253,6 +253,18 @@ def read_nemo(path, rejects: RejectLog, tz: str | None = None, track: Track | No
     return NemoLog(batch, events, hdr, own, n_read)
 
 
+def _records(fh, p: Path):
+    """Fields of each line; a line the CSV parser refuses (NUL bytes: a binary file) stops with its number."""
+    reader = csv.reader(fh)
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise LogFormatError(f"{p}: line {reader.line_num}: not a Nemo text record ({exc})") from None
+
+
 def _header(rec: str, f: list[str], hdr: NemoHeader) -> None:
     vals = [v.strip() for v in f[3:]]
     if rec == "#FF" and vals:
@@ -330,12 +342,12 @@ def _utc_converter(hdr: NemoHeader, tz: str | None, p: Path):
             idx = pd.DatetimeIndex(t.view("datetime64[ns]"))
             try:
                 loc = idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - zoneinfo/pytz raise several types for an unknown zone
                 raise LogFormatError(f"--tz {tz!r}: not a known time zone ({exc}); use an IANA name such as Europe/Helsinki") from None
             return loc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
         return conv
     if hdr.utc_offset_min is not None:
-        off = int(round(hdr.utc_offset_min * 60 * NS))
+        off = round(hdr.utc_offset_min * 60 * NS)
         return lambda t: np.where(t == NAT, NAT, t - off)
     log.warning("%s: no #UT header and no --tz; Nemo times taken as UTC", p)
     return lambda t: t

@@ -117,3 +117,10 @@ def test_bad_start_date(tmp_path):
 def test_cli(tmp_path, capsys):
     assert main(["ingest", str(NMF), "--out", str(tmp_path / "s.parquet")]) == 0
     assert "read 9, accepted 3, rejected 6" in capsys.readouterr().out
+
+
+def test_binary_file_fails(tmp_path):
+    p = tmp_path / "bin.nmf"
+    p.write_bytes(b'#FF,,,"2.26"\n\x00\x01\x02,CELLMEAS\n')
+    with pytest.raises(LogFormatError, match="not a Nemo (file|text record)"):
+        read_nemo(p, RejectLog())

@@ -62,7 +62,7 @@ def test_longer_gap_flag_interpolates_the_gap(tmp_path):
 
 def test_antimeridian():
     t = Track(np.array([0, 2 * NS]), np.array([0.0, 0.0]), np.array([179.9, -179.9]), np.array([True, True]))
-    lat, lon, interp, reason = t.locate(np.array([NS]))
+    _lat, lon, interp, reason = t.locate(np.array([NS]))
     assert abs(abs(lon[0]) - 180.0) < 1e-9 and interp[0] and reason[0] is None
 
 
