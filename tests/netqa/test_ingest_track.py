@@ -126,3 +126,12 @@ def test_nemo_with_external_track(tmp_path):
     res = ingest_logs([nmf], tmp_path / "s.parquet", track=DATA / "drive.gpx")
     r = pd.read_csv(res.rejects_path)
     assert res.n_accepted == 0 and r["reason"].str.contains("before the GPS track").sum() == 6
+
+
+def test_project_file_track(tmp_path):
+    from netqa.config import load_project
+
+    proj = tmp_path / "p.toml"
+    proj.write_text(f"[inputs]\nlogs = [{str(LOG)!r}]\n[ingest]\nformat = {str(MAPPING)!r}\ntrack = {str(DATA / 'drive.gpx')!r}\ntrack_max_gap_s = 30\n")
+    cfg = load_project(proj)
+    assert cfg.ingest.track == DATA / "drive.gpx" and cfg.ingest.track_max_gap_s == 30.0
