@@ -203,6 +203,10 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     track_gap = DEFAULT_MAX_GAP_S if track_max_gap_s is None else float(track_max_gap_s)
     if track is not None and not isinstance(track, Track):
         track = read_track(track)
+        log.info("--track %s: %d points, %d with a fix", track.source, len(track), track.n_fixes)
+        if track.n_skipped:
+            log.warning("--track %s: %d points or sentences skipped (%s)", track.source, track.n_skipped,
+                        ", ".join(f"{k}: {v}" for k, v in track.skipped.items()))
     cell_df = _load_cells(cells)
     matcher = CellMatcher(cell_df) if cell_df is not None else None
     rejects, ev_rejects = RejectLog(), RejectLog()
