@@ -331,6 +331,7 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
 
         nl = read_nemo(path, rejects, tz, track, track_gap_s)
         norm.derive_events, norm.event_source = False, "file"
+        norm.n_interpolated += int(nl.batch.cols["gps_interpolated"].sum())
         n_acc += _write(writer, norm.push(validator.check(nl.batch)), path)
         n_acc += _write(writer, norm.flush(), path)
         ev = norm.relabel_events(nl.events)
@@ -355,6 +356,7 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
                 n_read += nr
                 if track is not None:
                     batch = track.join(batch, rejects, str(path), track_gap_s)
+                    norm.n_interpolated += int(batch.cols["gps_interpolated"].sum())
                 fin = norm.push(validator.check(batch))
                 n_acc += _write(writer, fin, path)
         finally:

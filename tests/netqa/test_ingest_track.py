@@ -135,3 +135,8 @@ def test_project_file_track(tmp_path):
     proj.write_text(f"[inputs]\nlogs = [{str(LOG)!r}]\n[ingest]\nformat = {str(MAPPING)!r}\ntrack = {str(DATA / 'drive.gpx')!r}\ntrack_max_gap_s = 30\n")
     cfg = load_project(proj)
     assert cfg.ingest.track == DATA / "drive.gpx" and cfg.ingest.track_max_gap_s == 30.0
+
+
+def test_track_interpolations_are_counted(tmp_path):
+    res = ingest_logs([LOG], tmp_path / "s.parquet", fmt=str(MAPPING), track=DATA / "drive.gpx")
+    assert res.n_interpolated == 2
