@@ -124,3 +124,12 @@ def test_binary_file_fails(tmp_path):
     p.write_bytes(b'#FF,,,"2.26"\n\x00\x01\x02,CELLMEAS\n')
     with pytest.raises(LogFormatError, match="not a Nemo (file|text record)"):
         read_nemo(p, RejectLog())
+
+
+def test_without_ut_header_times_are_utc(tmp_path, caplog):
+    p = tmp_path / "noz.nmf"
+    p.write_text('#START,10:00:00.000,,"1.7.2024"\nGPS,10:00:00.000,,24.94,60.17,12,0,1,9,0\n'
+                 "CELLMEAS,10:00:00.000,,8,0,1,9,0,70041,40936,7,-60.0,-95.0,-10.0,,\n")
+    s, _, r = read_log(p)
+    assert s.time.iloc[0] == pd.Timestamp("2024-07-01T10:00:00Z") and s.rsrp_dbm.iloc[0] == -95.0  # LTE TDD (8) read too
+    assert "taken as UTC" in caplog.text
