@@ -149,7 +149,7 @@ class Track:
     def join(self, b: Batch, rejects: RejectLog, file: str, max_gap_s: float = DEFAULT_MAX_GAP_S) -> Batch:
         """Fill ``lat``/``lon`` of batch ``b`` from the track; quarantine the rows it cannot place."""
         lat, lon, interp, reason = self.locate(b.cols["time"], max_gap_s)
-        bad = np.array([r is not None for r in reason], dtype=bool) if len(b) else np.zeros(0, bool)
+        bad = np.isnan(lat)  # a placed sample always has a finite position (fixes have one)
         if bad.any():
             vals = _iso_many(b.cols["time"][bad])
             rejects.add(file, b.line[bad], "time", vals, reason[bad].tolist(), key="outside the GPS track or in a gap")
@@ -207,7 +207,7 @@ def read_gpx(path) -> Track:
         raise LogFormatError(f"--track {p}: root element is <{root.tag}>, not <gpx>")
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     pts = root.findall(f".//{ns}trkpt") or root.findall(f".//{ns}rtept") or root.findall(f".//{ns}wpt")
-    times, lats, lons, fixes = [], [], [], []
+    texts, lats, lons, fixes = [], [], [], []
     skipped: dict[str, int] = {}
     for el in pts:
         tx = el.findtext(f"{ns}time")
@@ -219,17 +219,19 @@ def read_gpx(path) -> Track:
         if tx is None:
             skipped["point without <time>"] = skipped.get("point without <time>", 0) + 1
             continue
-        ts = pd.to_datetime(tx.strip(), utc=True, errors="coerce", format="ISO8601")
-        if pd.isna(ts):
-            skipped["unparseable <time>"] = skipped.get("unparseable <time>", 0) + 1
-            continue
         fix_el = el.findtext(f"{ns}fix")
         ok = not (fix_el is not None and fix_el.strip().lower() in _FIXLESS) and abs(la) <= 90 and abs(lo) <= 180
-        times.append(ts.value)
+        texts.append(tx.strip())
         lats.append(la if ok else np.nan)
         lons.append(lo if ok else np.nan)
         fixes.append(ok)
-    if not times:
+    parsed = pd.to_datetime(pd.Series(texts, dtype=object), utc=True, errors="coerce", format="ISO8601")
+    good = parsed.notna().to_numpy()
+    if (~good).any():
+        skipped["unparseable <time>"] = int((~good).sum())
+    times = parsed[good].to_numpy("datetime64[ns]").view(np.int64) if good.any() else []
+    lats, lons, fixes = (np.asarray(a)[good] for a in (lats, lons, fixes)) if len(texts) else ([], [], [])
+    if not len(times):
         raise LogFormatError(f"--track {p}: no track point with a time ({sum(skipped.values())} points skipped)")
     return Track(np.array(times, np.int64), np.array(lats), np.array(lons), np.array(fixes, bool),
                  source=str(p), n_skipped=sum(skipped.values()), skipped=skipped)
