@@ -188,6 +188,8 @@ def read_nemo(path, rejects: RejectLog, tz: str | None = None, track: Track | No
             except (ValueError, IndexError):
                 if rec == "CELLMEAS":
                     bad_line.append(lineno); bad_val.append(f[1] if len(f) > 1 else ""); bad_reason.append("unparseable time (expected hh:mm:ss.sss)")
+                else:
+                    rejects.note(f"skipped: Nemo {rec} record with an unparseable time", 1)
                 continue
             if last_tod is not None and tod < last_tod - 12 * 3600 * NS:
                 day += 86400 * NS  # past midnight
@@ -221,6 +223,8 @@ def read_nemo(path, rejects: RejectLog, tz: str | None = None, track: Track | No
             except (ValueError, IndexError) as exc:
                 if rec == "CELLMEAS":
                     bad_line.append(lineno); bad_val.append(",".join(f[:6])[:80]); bad_reason.append(f"malformed CELLMEAS record ({exc})")
+                else:  # not a sample: counted in the summary, no rejects-file line
+                    rejects.note(f"skipped: malformed Nemo {rec} record", 1)
                 continue
     if hdr.start_date is None and n_read == 0 and not gps_t:
         raise LogFormatError(f"{p}: not a Nemo file (no #START header and no GPS or CELLMEAS record)")

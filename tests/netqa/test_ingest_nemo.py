@@ -133,3 +133,13 @@ def test_without_ut_header_times_are_utc(tmp_path, caplog):
     s, _, r = read_log(p)
     assert s.time.iloc[0] == pd.Timestamp("2024-07-01T10:00:00Z") and s.rsrp_dbm.iloc[0] == -95.0  # LTE TDD (8) read too
     assert "taken as UTC" in caplog.text
+
+
+def test_malformed_non_sample_records_are_counted(tmp_path):
+    p = tmp_path / "m.nmf"
+    p.write_text('#START,10:00:00.000,,"1.7.2024"\nGPS,10:00:00.000,,24.94,60.17,12,0,1,9,0\nGPS,10:00:01.000,,east,60.17,12,0,1,9,0\n'
+                 "DRATE,xx:00,1,12,3,,1,,1\nCELLMEAS,10:00:00.000,,7,0,1,9,0,70003,1850,51,-60.0,-95.0,-10.0,,\n")
+    res = ingest_logs([p], tmp_path / "s.parquet")
+    assert res.n_accepted == 1
+    assert res.reasons["skipped: malformed Nemo GPS record"] == 1
+    assert res.reasons["skipped: Nemo DRATE record with an unparseable time"] == 1
