@@ -28,6 +28,8 @@ def ingest(ctx: RunContext):
         cells=cfg.inputs.cells,
         tz=cfg.ingest.tz,
         overwrite=ctx.overwrite,
+        track=cfg.ingest.track,
+        track_max_gap_s=cfg.ingest.track_max_gap_s,
     )
     log.info("ingest: %s", result.summary())
     ctx.products["samples"] = result.out
