@@ -86,22 +86,25 @@ def group_folds(labels, max_folds: int) -> list[np.ndarray]:
     return [fold == f for f in range(n_folds)]
 
 
-def holdout_warnings(holdout: dict) -> list[str]:
-    """Why a held-out result is poor (empty when it is not); see the module docstring for the thresholds."""
+def holdout_warnings(holdout: dict, label: str = "held-out ") -> list[str]:
+    """Why a held-out result is poor (empty when it is not); see the module docstring for the thresholds.
+
+    ``label`` starts each statistic's name (``netqa compare`` passes "" for its own samples).
+    """
     t = holdout.get("tuned")
     if not t:
         return [holdout.get("refused", "no held-out statistics")]
     out = []
     r = t.get("correlation")
     if r is None or not np.isfinite(r) or r < POOR_R:
-        out.append(f"held-out correlation r = {r if r is None else round(r, 2)} < {POOR_R:g}: the model barely "
+        out.append(f"{label}correlation r = {r if r is None else round(r, 2)} < {POOR_R:g}: the model barely "
                    "follows the measurements")  # fmt: skip
     bias = t.get("mean_error_db")
     if bias is not None and abs(bias) > POOR_BIAS_DB:
-        out.append(f"held-out mean error {bias:+.1f} dB exceeds +-{POOR_BIAS_DB:g} dB")
+        out.append(f"{label}mean error {bias:+.1f} dB exceeds +-{POOR_BIAS_DB:g} dB")
     p = holdout.get("prior")
     if p and t.get("rmse_db") is not None and p.get("rmse_db") is not None and t["rmse_db"] >= p["rmse_db"]:
-        out.append(f"the tuned model's held-out RMSE {t['rmse_db']:.1f} dB is not below the prior's "
+        out.append(f"the tuned model's {label}RMSE {t['rmse_db']:.1f} dB is not below the prior's "
                    f"{p['rmse_db']:.1f} dB")  # fmt: skip
     return out
 

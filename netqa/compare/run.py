@@ -393,9 +393,17 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         from netqa.compare.plots import write_plots
 
         result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite)]
+    from netqa.calibrate.crossval import holdout_warnings  # the thresholds calibrate's hold-out is judged by
+
+    poor = holdout_warnings({"tuned": {k: result.get(k) for k in ("n", "mean_error_db", "correlation")}}, label="")
+    if poor:
+        result["poor"] = poor
     write_text_atomic(stats_path, json.dumps(_clean(result), indent=2, ensure_ascii=False) + "\n")
-    log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB", result["n"], result["mean_error_db"] or math.nan,
-             result["std_error_db"] or math.nan, result["rmse_db"] or math.nan)  # fmt: skip
+    log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB, r %.2f", result["n"],
+             result["mean_error_db"] or math.nan, result["std_error_db"] or math.nan, result["rmse_db"] or math.nan,
+             result.get("correlation") or math.nan)  # fmt: skip
+    for why in poor:
+        log.warning("compare: POOR: %s", why)
     return result
 
 

@@ -142,3 +142,16 @@ def test_cli_calibrate_and_compare_on_held_out_sites(samples, tmp_path):
     st = json.loads((cmp_dir / "stats.json").read_text())
     assert st["selection"]["exclude_sites"][0] == "VAL01" and st["samples"]["not_selected"] > 0
     assert st["grid_resolution_m"] == 30.0
+
+
+def test_compare_flags_a_poor_result(samples, tmp_path, caplog):
+    """The default (untuned) SPM on the test world is far too optimistic: compare says so, in stats.json and a warning."""
+    import logging
+
+    from netqa.compare.run import compare
+
+    with caplog.at_level(logging.WARNING, logger="netqa.compare.run"):
+        st = compare(samples, TESTDATA / "cells.csv", TESTDATA / "dem.tif", tmp_path / "c",
+                     config=CompareConfig(model="spm", plots=False, selection=Selection(sites=("VAL01", "VAL02"))))  # fmt: skip
+    assert any(p.startswith("mean error -") and "exceeds +-3 dB" in p for p in st["poor"])  # -17 dB without terrain
+    assert any("POOR: mean error" in r.getMessage() for r in caplog.records)
