@@ -80,7 +80,8 @@ def shrink_cells(y, x, onehot, cell_of_bin, k, offsets, *, min_bins: int, min_di
     (dict, dict)
         cell -> {"k1", "k2", "n_bins", "weight_k1", "weight_k2"[, "k2_note"]} or
         {"refused": reason, "n_bins"}; and the shrinkage statistics
-        {"method", "tau_k1_db", "tau_k2_db_per_decade", "sigma_db", "n_cells"}.
+        {"method", "tau_k1_db", "tau_k2_db_per_decade", "sigma_db", "n_cells", "weights": cell -> [w_k1, w_k2]
+        (for the model file's ``[calibration]``)[, "slope_held": cell -> note]}.
     """
     k = np.asarray(k, np.float64)
     base = x @ k + onehot @ offsets
@@ -128,6 +129,7 @@ def shrink_cells(y, x, onehot, cell_of_bin, k, offsets, *, min_bins: int, min_di
         tau_b2 = 0.0
     stats.update(tau_k1_db=float(np.sqrt(tau_a2)), tau_k2_db_per_decade=float(np.sqrt(tau_b2)),
                  sigma_db=float(np.sqrt(sigma2)))  # fmt: skip
+    stats["weights"] = {}
     for cell, (a, b, nb, m, stt, slope_ok, span) in own.items():
         w_a = tau_a2 / (tau_a2 + sigma2 / nb) if tau_a2 > 0 else 0.0
         w_b = tau_b2 / (tau_b2 + sigma2 / stt) if (slope_ok and tau_b2 > 0) else 0.0
@@ -139,7 +141,9 @@ def shrink_cells(y, x, onehot, cell_of_bin, k, offsets, *, min_bins: int, min_di
             entry["k2_note"] = f"band K2 kept: distance span {span:.2f} decades < {min_distance_decades:g}"
         elif note:
             entry["k2_note"] = note
+            stats.setdefault("slope_held", {})[cell] = note
         out[cell] = entry
+        stats["weights"][cell] = [entry["weight_k1"], entry["weight_k2"]]
     return out, stats
 
 

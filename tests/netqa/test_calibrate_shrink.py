@@ -79,3 +79,13 @@ def test_cell_slope_outside_the_range_is_held():
                               min_distance_decades=0.3)  # fmt: skip
     assert out["A"]["k2"] + k[4] * np.log10(30.0) == pytest.approx(70.0)
     assert "held at 70" in out["A"]["k2_note"]
+
+
+def test_weights_and_spread_are_written_to_the_model_file(tmp_path):
+    from netqa.calibrate import read_model_file, write_model_file
+
+    cal = _fit(synth(n_per_cell=150))
+    mf = read_model_file(write_model_file(tmp_path / "t.toml", cal))
+    s = mf.calibration["settings"]["per_cell_shrinkage"]
+    assert s["method"] == "empirical-bayes" and set(s["weights"]) == set(mf.per_cell)
+    assert all(len(w) == 2 and 0.0 <= min(w) and max(w) <= 1.0 for w in s["weights"].values())
