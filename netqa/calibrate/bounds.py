@@ -164,4 +164,4 @@ def clip_cell_slope(k2_cell: float, k5: float, log_h_med: float) -> tuple[float,
                          f"held at {b.nearest(slope):g}")  # fmt: skip
 
 
-__all__ = ["Bound", "SPM_BOUNDS", "bounds_table", "check_bounds", "clip_cell_slope", "effective_slope"]
+__all__ = ["SPM_BOUNDS", "Bound", "bounds_table", "check_bounds", "clip_cell_slope", "effective_slope"]

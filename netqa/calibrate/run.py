@@ -29,11 +29,11 @@ import pandas as pd
 from netqa.calibrate.crossval import check_cv_group, holdout_line, holdout_warnings
 from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, fit_spm
 from netqa.calibrate.modelfile import band_key, read_model_file, write_model_file
-from netqa.errors import InputError
 from netqa.compare.binning import SampleFilters, filter_samples, filters_report, square_bins
 from netqa.compare.points import calibration_geometry
 from netqa.compare.prepare import prepare
 from netqa.compare.select import DEFAULT_FILTERS, Selection, site_labels
+from netqa.errors import InputError
 from netqa.fileio import check_output
 from propagation import SPM_DEFAULT_K
 from propagation.engine import EngineConfig
@@ -56,7 +56,7 @@ class CalibrateOptions:
     resolution_m: float | None = None
     filters: SampleFilters = DEFAULT_FILTERS
     fit: CalibrationConfig = field(default_factory=CalibrationConfig)
-    selection: Selection = Selection()
+    selection: Selection = field(default_factory=Selection)
     cv_group: str = "site"
     #: "terrain": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m); "site": the antenna height above
     #: ground at the site (cells' height_m), the other common SPM convention.

@@ -46,10 +46,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netqa.compare.select import DEFAULT_FILTERS, Selection
 from netqa.compare.binning import (SampleFilters, average_groups, filter_samples, filters_report, lee_windows,
                                    square_bins)  # fmt: skip
 from netqa.compare.prepare import prepare
+from netqa.compare.select import DEFAULT_FILTERS, Selection
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
 from netqa.fileio import atomic_path, check_output, write_text_atomic
@@ -93,7 +93,7 @@ class CompareConfig:
     noise_figure_db: float = 7.0
     #: the distance and signal filters shared with calibrate (:data:`netqa.compare.select.DEFAULT_FILTERS`)
     filters: SampleFilters = field(default_factory=lambda: replace(DEFAULT_FILTERS, min_samples_per_bin=3))
-    selection: Selection = Selection()
+    selection: Selection = field(default_factory=Selection)
     area_step_m: float = 300.0
     bin_m: float = 50.0
     plots: bool = True

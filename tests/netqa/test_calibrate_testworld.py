@@ -112,7 +112,7 @@ def test_model_file_bad_keys_refused(tmp_path, text, match):
 
 @pytest.mark.parametrize("key", BANDS)
 def test_fit_within_physical_bounds_and_not_poor(tuned, key):
-    from netqa.calibrate.bounds import SPM_BOUNDS, effective_slope
+    from netqa.calibrate.bounds import SPM_BOUNDS
     from netqa.calibrate.crossval import holdout_warnings
 
     c = _band(tuned, key)["cal"]
