@@ -28,6 +28,7 @@ COMMANDS = (
     "predict",
     "compare",
     "calibrate",
+    "link",
     "score",
     "map",
     "report",

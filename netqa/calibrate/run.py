@@ -9,7 +9,7 @@ optionally only the samples of selected sites or cells), then
 :func:`netqa.calibrate.fit.fit_spm` fits within physical bounds and
 cross-validates with folds grouped by site (default; or session, cell): once
 per (technology, carrier) band
-(:func:`netqa.calibrate.modelfile.band_key`; one tuned model per band, so that
+(:func:`netqa.io.modelfile.band_key`; one tuned model per band, so that
 no frequency rule biases the fit) and once over all bands (the global
 fallback for cells of bands without enough data).  Each fit's held-out RMSE,
 bias and correlation are logged, with a warning when they are poor
@@ -28,13 +28,13 @@ import pandas as pd
 
 from netqa.calibrate.crossval import check_cv_group, holdout_line, holdout_warnings
 from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, fit_spm
-from netqa.calibrate.modelfile import band_key, read_model_file, write_model_file
 from netqa.compare.binning import SampleFilters, filter_samples, filters_report, square_bins
 from netqa.compare.points import calibration_geometry
 from netqa.compare.prepare import prepare
 from netqa.compare.select import DEFAULT_FILTERS, Selection, site_labels
 from netqa.errors import InputError
 from netqa.fileio import check_output
+from netqa.io.modelfile import band_key, read_model_file, write_model_file
 from propagation import SPM_DEFAULT_K
 from propagation.engine import EngineConfig
 

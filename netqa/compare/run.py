@@ -124,7 +124,7 @@ def _model_setup(world, config: CompareConfig, table_db):
                         noise_figure_db=config.noise_figure_db, clutter_location_pct=pct)  # fmt: skip
     if not config.model_file:
         return base, None, None, {"model": config.model, "terrain": config.terrain, **clutter_used}
-    from netqa.calibrate.modelfile import band_key, read_model_file
+    from netqa.io.modelfile import band_key, read_model_file
 
     tm = read_model_file(config.model_file)
     if config.model != "spm":

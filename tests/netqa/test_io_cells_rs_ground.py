@@ -9,7 +9,7 @@ import pytest
 
 from netqa.errors import CellTableError
 from netqa.io.cells import read_cells
-from netqa.predict_inputs import engine_cells
+from netqa.predict.inputs import engine_cells
 from netqa.schema import CELL_COLUMNS
 
 NO_TX = [c for c in CELL_COLUMNS if c != "tx_power_dbm"]
