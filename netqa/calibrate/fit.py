@@ -218,6 +218,17 @@ def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
     return y_mean, x_mean, onehot, cell_of_bin, counts
 
 
+def _bin_grid(data: CalibrationData, config: CalibrationConfig, n_bins: int) -> np.ndarray:
+    """(n_bins, 2) column and row of each bin's ``bin_m`` square (the codes of :func:`_bin`)."""
+    from netqa.compare.binning import square_bins
+
+    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
+    out = np.zeros((n_bins, 2), np.int64)
+    out[codes, 0] = np.floor(np.asarray(data.x_m, np.float64) / config.bin_m)
+    out[codes, 1] = np.floor(np.asarray(data.y_m, np.float64) / config.bin_m)
+    return out
+
+
 # ----------------------------------------------------------------------------------
 # fit
 # ----------------------------------------------------------------------------------
@@ -403,7 +414,8 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     shrinkage = None
     if config.per_cell:
         cal.per_cell, shrinkage = shrink_cells(y, x, onehot, cell_of_bin, k, offsets, min_bins=config.min_bins_per_cell,
-                                               min_distance_decades=config.min_distance_decades)  # fmt: skip
+                                               min_distance_decades=config.min_distance_decades,
+                                               bin_ij=_bin_grid(data, config, y.size))  # fmt: skip
     cal.fit = {
         "n_samples": data.n,
         "n_bins": int(y.size),
