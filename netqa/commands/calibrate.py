@@ -9,8 +9,8 @@ NAME = "calibrate"
 HELP = "fit the Standard Propagation Model to measurements"
 EXAMPLE = """
 netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out tuned.toml
-netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --terrain delta-bullington \
-    --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --sites @test_sites.txt
+netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --terrain delta-bullington \\
+    --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --exclude-sites @train_sites.txt
 
 The fit holds every coefficient within its physical range (K2 effective slope 20..70 dB/decade, K3 -30..0,
 K4 0..1.2, K5 -10..0, K6 -5..0, K7 -15..0) and says so in [calibration] refused and a warning; per-cell K1/K2
