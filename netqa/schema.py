@@ -31,7 +31,8 @@ CELL_OPTIONAL_COLUMNS: dict[str, str] = {
     "antenna": "string",  # pattern name or file
     "gain_dbi": "float64",
     "feeder_loss_db": "float64",
-    "rs_power_dbm": "float64",  # per resource element; derived when absent
+    "rs_power_dbm": "float64",  # per resource element; derived when absent (tx_power_dbm may then be omitted)
+    "ground_m": "float64",  # site ground elevation above mean sea level; the DEM at the mast when absent
 }
 
 #: Samples — one row per measurement.

@@ -31,12 +31,19 @@ Procedure:
    (K3..K7) that does not lower the held-out-session error
    (:func:`select_coefficients`); and, after the fit, a nominal standard error
    above ``max_std_error`` (the coefficient is then fixed and the fit repeated);
-4. per cell, K1 and K2 are refitted on the cell's bins with the global values
-   of everything else, when the cell has ``min_bins_per_cell`` bins (K2 only
-   with a wide enough distance span);
-5. the quoted error is on **held-out sessions**: each session (or group of
-   sessions, at most ``max_folds`` folds) is left out in turn, the model is
-   fitted on the others and evaluated on the left-out samples one by one.
+   a fitted value outside the coefficient's **physical range**
+   (:mod:`netqa.calibrate.bounds`: e.g. an effective distance slope outside
+   20..70 dB/decade, a diffraction weight below 0) is refused: held at the
+   bound, the others refitted, the reason recorded and a warning logged;
+4. per cell, K1 and K2 are estimated on the cell's bins with the band's
+   values of everything else, **shrunk toward the band** by empirical Bayes
+   (:mod:`netqa.calibrate.shrink`), when the cell has ``min_bins_per_cell``
+   bins (a slope only with a wide enough distance span);
+5. the quoted error is **held out** (:mod:`netqa.calibrate.crossval`): the
+   samples are grouped by ``cv_group`` (site: all co-sited cells together;
+   session; cell), each group lies in one of at most ``max_folds`` folds,
+   each fold is left out in turn, the model is fitted on the others and
+   evaluated on the left-out samples one by one.
 
 Reference: Forsk, Atoll Technical Reference Guide, "Standard Propagation
 Model" (K1..K7, clutter, automatic calibration by least squares).
@@ -52,6 +59,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
+from netqa.calibrate.crossval import CV_GROUPS, cv_labels, group_folds
+from netqa.calibrate.shrink import shrink_cells
 from netqa.compare.stats import ErrorStats, error_stats
 from netqa.errors import InputError
 from propagation import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
@@ -71,7 +81,8 @@ class CalibrationData(NamedTuple):
     ``h_rx_m`` [m]; ``diffraction_db`` terrain excess loss [dB]; ``freq_mhz``
     [MHz]; ``clutter`` class label; ``clutter_db`` the table's loss for it
     [dB]; ``cell`` serving cell id; ``session``; ``x_m``/``y_m`` projected
-    position [m] (for the bins).
+    position [m] (for the bins); ``site`` (optional) the serving cell's
+    ``site_id`` (cross-validation by site).
     """
 
     loss_db: np.ndarray
@@ -86,9 +97,10 @@ class CalibrationData(NamedTuple):
     session: np.ndarray
     x_m: np.ndarray
     y_m: np.ndarray
+    site: np.ndarray | None = None
 
     def subset(self, mask) -> "CalibrationData":
-        return CalibrationData(*(np.asarray(a)[mask] for a in self))
+        return CalibrationData(*(None if a is None else np.asarray(a)[mask] for a in self))
 
     @property
     def n(self) -> int:
@@ -116,8 +128,16 @@ class CalibrationConfig:
     select_by_holdout: bool = True
     min_holdout_gain_db: dict = field(default_factory=lambda: {"clutter": 0.05, "k3": 0.05, "k4": 0.05, "k5": 0.1,
                                                                "k6": 0.05, "k7": 0.05})  # fmt: skip
+    #: fold grouping of the cross-validation: "site", "session" or "cell" (:mod:`netqa.calibrate.crossval`);
+    #: the ``netqa calibrate`` stage defaults to "site".
+    cv_group: str = "session"
+    #: physical ranges, name -> :class:`~netqa.calibrate.bounds.Bound`; None: :data:`~netqa.calibrate.bounds.SPM_BOUNDS`,
+    #: {}: unbounded (not recommended).
+    bounds: dict | None = None
 
     def __post_init__(self):
+        if self.cv_group not in CV_GROUPS:
+            raise ValueError(f"cv_group must be one of {', '.join(CV_GROUPS)}, got {self.cv_group!r}")
         if self.average not in ("db", "linear"):
             raise ValueError(f"average must be 'db' or 'linear', got {self.average!r}")
         if not (math.isfinite(self.bin_m) and self.bin_m > 0):
@@ -152,6 +172,8 @@ class Calibration:
     holdout: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     bands: dict = field(default_factory=dict)
+    #: coefficients held at a physical bound: name -> {"fitted": value the data asked for, "held": value kept}
+    bounded: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------
@@ -194,6 +216,17 @@ def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
     cell_of_bin = np.empty(n_bins, dtype=object)
     cell_of_bin[codes] = np.asarray(data.cell, dtype=object)
     return y_mean, x_mean, onehot, cell_of_bin, counts
+
+
+def _bin_grid(data: CalibrationData, config: CalibrationConfig, n_bins: int) -> np.ndarray:
+    """(n_bins, 2) column and row of each bin's ``bin_m`` square (the codes of :func:`_bin`)."""
+    from netqa.compare.binning import square_bins
+
+    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
+    out = np.zeros((n_bins, 2), np.int64)
+    out[codes, 0] = np.floor(np.asarray(data.x_m, np.float64) / config.bin_m)
+    out[codes, 1] = np.floor(np.asarray(data.y_m, np.float64) / config.bin_m)
+    return out
 
 
 # ----------------------------------------------------------------------------------
@@ -275,12 +308,24 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
                 free_cl.append(j)
             elif n_cl[j] > 0:
                 refused_cl[name] = f"{n_cl[j]:.0f} bins < {config.min_bins_per_clutter}"
+    k0 = np.array(config.prior[:7], dtype=np.float64)
+    log_h_med = float(np.median(x[:, 2]))
+    bounded = {}
     while True:
-        k, offsets, se, resid = _solve(y, x, onehot, free_k, free_cl, config.prior[:7])
+        k, offsets, se, resid = _solve(y, x, onehot, free_k, free_cl, k0)
         bad = [(n, s) for n, s in se.items() if not isinstance(n, tuple) and n != "k1" and s > config.max_std_error[n]]
         bad_cl = [(n, s) for n, s in se.items() if isinstance(n, tuple) and s > config.max_std_error["clutter"]]
         if not bad and not bad_cl:
-            break
+            # physical bounds: hold the worst violation at its bound, refit the others (active set)
+            hit = check_bounds(k, free_k, log_h_med, SPM_BOUNDS if config.bounds is None else config.bounds)
+            if hit is None:
+                break
+            name, hold, asked, why = hit
+            k0[K_NAMES.index(name)] = hold
+            free_k.remove(name)
+            refused[name] = why
+            bounded[name] = {"fitted": float(asked), "held": float(hold)}
+            continue
         # drop one coefficient at a time, the least essential first, and refit
         if bad:
             name, s = min(bad, key=lambda item: _DROP_ORDER.index(item[0]))
@@ -290,34 +335,8 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
             (_, j), s = max(bad_cl, key=lambda item: item[1])
             refused_cl[classes[j]] = f"standard error {s:.2f} dB > {config.max_std_error['clutter']:g}"
             free_cl.remove(j)
-    return k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, (y, x, onehot, cell_of_bin, counts, resid)
-
-
-def _fit_cells(bins, k, offsets, config: CalibrationConfig) -> dict:
-    y, x, onehot, cell_of_bin, counts, _ = bins
-    base = x @ k + onehot @ offsets
-    out = {}
-    for cell in sorted(set(cell_of_bin.tolist()), key=str):
-        sel = cell_of_bin == cell
-        nb = int(sel.sum())
-        if nb < config.min_bins_per_cell:
-            out[str(cell)] = {"refused": f"{nb} bins < {config.min_bins_per_cell}", "n_bins": nb}
-            continue
-        # the part of the bin loss the global fit gives to K1 + K2 log d
-        z = y[sel] - base[sel] + k[0] + k[1] * x[sel, 1]
-        log_d = x[sel, 1]
-        span = float(np.percentile(log_d, 95) - np.percentile(log_d, 5))
-        k2c_ok = span >= config.min_distance_decades
-        if k2c_ok:
-            (k1c, k2c), *_ = np.linalg.lstsq(np.column_stack([np.ones(nb), log_d]), z, rcond=None)
-        else:
-            k2c = k[1]
-            k1c = float(np.mean(z - k2c * log_d))
-        entry = {"k1": float(k1c), "k2": float(k2c), "n_bins": nb}
-        if not k2c_ok:
-            entry["k2_note"] = f"global K2 kept: distance span {span:.2f} decades < {config.min_distance_decades:g}"
-        out[str(cell)] = entry
-    return out
+    return (k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, (y, x, onehot, cell_of_bin, counts, resid),
+            bounded)
 
 
 def predict_loss_db(cal: Calibration, data: CalibrationData, *, per_cell: bool = True) -> np.ndarray:
@@ -377,7 +396,8 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     selection = None
     if fixed is None and config.select_by_holdout:
         fixed, selection = select_coefficients(data, config)
-    k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins = _fit_global(data, config, classes, fixed)
+    k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins, bounded = _fit_global(data, config, classes,
+                                                                                              fixed)
     prior = config.prior
     tuned = SpmCoefficients(*[float(v) for v in k], prior.f_ref_mhz, prior.k_freq_db_per_decade)
     cal = Calibration(
@@ -389,9 +409,13 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
                  **{f"clutter:{c}": r for c, r in refused_cl.items()}},
         std_error={(n if not isinstance(n, tuple) else f"clutter:{classes[n[1]]}"): float(s) for n, s in se.items()},
     )
-    if config.per_cell:
-        cal.per_cell = _fit_cells(bins, k, offsets, config)
+    cal.bounded = bounded
     y, x, onehot, cell_of_bin, counts, resid = bins
+    shrinkage = None
+    if config.per_cell:
+        cal.per_cell, shrinkage = shrink_cells(y, x, onehot, cell_of_bin, k, offsets, min_bins=config.min_bins_per_cell,
+                                               min_distance_decades=config.min_distance_decades,
+                                               bin_ij=_bin_grid(data, config, y.size))  # fmt: skip
     cal.fit = {
         "n_samples": data.n,
         "n_bins": int(y.size),
@@ -400,7 +424,14 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
         "distance_km": [float(np.min(data.dist_km)), float(np.max(data.dist_km))],
     }
     cal.settings = {"bin_m": config.bin_m, "average": config.average, "min_bins": config.min_bins,
-                    "min_bins_per_cell": config.min_bins_per_cell, "min_distance_decades": config.min_distance_decades}  # fmt: skip
+                    "min_bins_per_cell": config.min_bins_per_cell, "min_distance_decades": config.min_distance_decades,
+                    "cv_group": config.cv_group,
+                    "bounds": bounds_table(SPM_BOUNDS if config.bounds is None else config.bounds)}  # fmt: skip
+    if shrinkage is not None:
+        cal.settings["per_cell_shrinkage"] = shrinkage
+    if holdout:
+        for name, b in bounded.items():
+            log.warning("calibrate: %s refused: %s", name, refused[name])
     if selection is not None:
         cal.fit["selection_holdout_rmse_db"] = selection
     if holdout:
@@ -418,11 +449,11 @@ def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tup
 
     Starting from K1 and K2, each optional term the data can determine (in the
     order: the clutter offsets as one group, K3, K5, K4, K6, K7) is kept only if it
-    lowers the held-out RMSE by at least ``config.min_holdout_gain_db[name]``
+    lowers the held-out RMSE (folds by ``config.cv_group``) by at least ``config.min_holdout_gain_db[name]``
     (0.1 dB for the interaction term K5, which trades against K2; 0.05 dB else):
     nominal standard errors are optimistic with spatially correlated
-    shadowing, an honest hold-out is not.  With fewer than two sessions no
-    optional coefficient is fitted.
+    shadowing, an honest hold-out is not.  With fewer than two groups (sites,
+    sessions or cells) no optional coefficient is fitted.
 
     Returns
     -------
@@ -430,10 +461,10 @@ def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tup
         Coefficient -> reason for those kept at the prior, and the hold-out
         RMSE of each trial [dB].
     """
-    n_sessions = len(set(np.asarray(data.session, dtype=object).astype(str).tolist()))
+    n_groups = len(set(cv_labels(data, config.cv_group).tolist()))
     optional = ("clutter", "k3", "k5", "k4", "k6", "k7")
-    if n_sessions < 2:
-        return {n: "not validated: a hold-out needs at least 2 sessions" for n in optional}, {}
+    if n_groups < 2:
+        return {n: f"not validated: a hold-out needs at least 2 {config.cv_group}s" for n in optional}, {}
     classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
     _, x, *_ = _bin(data, config, classes)
     undetermined = _identifiability(x, config)
@@ -477,16 +508,18 @@ def session_folds(session, max_folds: int) -> list[np.ndarray]:
 
 def cross_validate(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *,
                    fixed: dict | None = None) -> dict:
-    """Held-out-session statistics of the tuned model and of the prior, per sample.
+    """Held-out statistics of the tuned model and of the prior, per sample, folds grouped by ``config.cv_group``.
 
     Residual = predicted - measured RSRP = measured loss - predicted loss.
-    Returns ``{"n_folds", "sessions", "tuned": stats, "prior": stats}`` or
-    ``{"refused": reason}`` with fewer than two sessions.
+    Returns ``{"cv_group", "n_folds", "n_groups", "n_sessions", "tuned": stats, "prior": stats}`` or
+    ``{"refused": reason}`` with fewer than two groups (see :mod:`netqa.calibrate.crossval`).
     """
-    folds = session_folds(data.session, config.max_folds)
+    labels = cv_labels(data, config.cv_group)
+    folds = group_folds(labels, config.max_folds)
+    n_groups = len(set(labels.tolist()))
     n_sessions = len(set(np.asarray(data.session, dtype=object).astype(str).tolist()))
     if len(folds) < 2:
-        return {"refused": f"{n_sessions} session(s): a hold-out needs at least 2 sessions; "
+        return {"refused": f"{n_groups} {config.cv_group}(s): a hold-out needs at least 2 {config.cv_group}s; "
                            "the quoted fit is in-sample only"}  # fmt: skip
     pred = np.full(data.n, np.nan)
     skipped = []
@@ -503,7 +536,9 @@ def cross_validate(data: CalibrationData, config: CalibrationConfig = Calibratio
         return {"refused": "no fold could be fitted: " + "; ".join(skipped)}
     prior = prior_loss_db(config.prior, data)
     out = {
+        "cv_group": config.cv_group,
         "n_folds": len(folds),
+        "n_groups": n_groups,
         "n_sessions": n_sessions,
         "tuned": _stats_dict(error_stats(meas[ok], pred[ok])),
         "prior": _stats_dict(error_stats(meas[ok], prior[ok])),

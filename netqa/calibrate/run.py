@@ -3,11 +3,17 @@
 Measured path loss per sample = EIRP towards the sample (the engine's RS
 power, antenna gain, feeder loss and pattern, :func:`netqa.compare.points.calibration_geometry`)
 minus the measured RSRP of the serving cell.  Samples are filtered (distance
-range, RSRP floor; each filter's count reported), then :func:`netqa.calibrate.fit.fit_spm`
-fits and cross-validates by session: once per (technology, carrier) band
+range, RSRP floor: the same defaults as ``netqa compare``,
+:data:`netqa.compare.select.DEFAULT_FILTERS`; each filter's count reported;
+optionally only the samples of selected sites or cells), then
+:func:`netqa.calibrate.fit.fit_spm` fits within physical bounds and
+cross-validates with folds grouped by site (default; or session, cell): once
+per (technology, carrier) band
 (:func:`netqa.io.modelfile.band_key`; one tuned model per band, so that
 no frequency rule biases the fit) and once over all bands (the global
-fallback for cells of bands without enough data).
+fallback for cells of bands without enough data).  Each fit's held-out RMSE,
+bias and correlation are logged, with a warning when they are poor
+(:func:`netqa.calibrate.crossval.holdout_warnings`).
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netqa.calibrate.crossval import check_cv_group, holdout_line, holdout_warnings
 from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, fit_spm
-from netqa.io.modelfile import band_key, read_model_file, write_model_file
-from netqa.errors import InputError
 from netqa.compare.binning import SampleFilters, filter_samples, filters_report, square_bins
 from netqa.compare.points import calibration_geometry
 from netqa.compare.prepare import prepare
+from netqa.compare.select import DEFAULT_FILTERS, Selection, site_labels
+from netqa.errors import InputError
 from netqa.fileio import check_output
+from netqa.io.modelfile import band_key, read_model_file, write_model_file
 from propagation import SPM_DEFAULT_K
 from propagation.engine import EngineConfig
 
@@ -36,15 +44,20 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class CalibrateOptions:
     """Settings of :func:`calibrate`: terrain method, receiver height [m], prior model file,
-    DEM resolution [m], sample filters (default 0.1-20 km, RSRP >= -140 dBm, samples in fit bins holding fewer
-    than ``filters.min_samples_per_bin`` dropped) and fit settings."""
+    DEM/clutter grid [m] (None: their native resolution), sample filters (default
+    :data:`~netqa.compare.select.DEFAULT_FILTERS`, 0.1-20 km, RSRP >= -130 dBm, as compare; samples in fit bins
+    holding fewer than ``filters.min_samples_per_bin`` dropped), the serving sites/cells used (``selection``),
+    the cross-validation grouping (``cv_group``: site, session or cell; it overrides ``fit.cv_group``) and fit
+    settings."""
 
     terrain: str = "none"
     rx_height_m: float = 1.5
     model_file: Path | None = None
-    resolution_m: float = 30.0
-    filters: SampleFilters = SampleFilters(min_dist_km=0.1, max_dist_km=20.0)
+    resolution_m: float | None = None
+    filters: SampleFilters = DEFAULT_FILTERS
     fit: CalibrationConfig = field(default_factory=CalibrationConfig)
+    selection: Selection = field(default_factory=Selection)
+    cv_group: str = "site"
     #: "terrain": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m); "site": the antenna height above
     #: ground at the site (cells' height_m), the other common SPM convention.
     h_eff: str = "terrain"
@@ -52,6 +65,7 @@ class CalibrateOptions:
     def __post_init__(self):
         if self.h_eff not in ("terrain", "site"):
             raise ValueError(f"h_eff must be 'terrain' or 'site', got {self.h_eff!r}")
+        check_cv_group(self.cv_group)
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
@@ -59,7 +73,7 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     """Prepared, filtered :class:`CalibrationData`, the clutter losses by class name, the sample counts,
     the unknown serving cells and the band key of each sample (its serving cell's tech and carrier)."""
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table,
-                   resolution_m=options.resolution_m)  # fmt: skip
+                   resolution_m=options.resolution_m, selection=options.selection)  # fmt: skip
     cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
     geo = calibration_geometry(prep.world, prep.x_m, prep.y_m, prep.serving, cfg)
     rsrp = pd.to_numeric(prep.df["rsrp_dbm"], errors="coerce").to_numpy(np.float64)
@@ -89,6 +103,7 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         freq_mhz=geo["freq_mhz"], clutter=clutter_names, clutter_db=clutter_db,
         cell=prep.df["cell_id"].astype(str).to_numpy(dtype=object),
         session=prep.df["session"].astype(str).to_numpy(dtype=object), x_m=prep.x_m, y_m=prep.y_m,
+        site=site_labels(cells_df)[np.maximum(prep.serving, 0)],
     ).subset(keep)  # fmt: skip
     band = band[keep]
     # minimum samples per bin: the fit's own bins (serving cell x bin_m squares)
@@ -97,7 +112,8 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     thin = per_bin[codes] < options.filters.min_samples_per_bin if codes.size else np.zeros(0, bool)
     removed["min_samples_per_bin"] = int(thin.sum())
     data, band = data.subset(~thin), band[~thin]
-    counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n}
+    counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n,
+              "grid_resolution_m": float(prep.world.grid.pixel_size_m)}
     counts["filters"] = filters_report(options.filters, removed, bin_removed=removed["min_samples_per_bin"],
                                        bin_scope=f"the fit's {options.fit.bin_m:g} m bins per serving cell")  # fmt: skip
     return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band
@@ -121,6 +137,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     data, table_loss, counts, unknown, band = calibration_data(samples, cells, dem, clutter=clutter,
                                                                clutter_table=clutter_table, options=options)  # fmt: skip
     filters = counts.pop("filters")
+    grid_m = counts.pop("grid_resolution_m")
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
              ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("read", "used")))  # fmt: skip
     bands = {}
@@ -129,7 +146,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         sub = data.subset(sel)
         tech, _, freq = key.rpartition("-")
         b_prior = tm.k_for(tech, float(freq)) if tm is not None else prior
-        cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior})
+        cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior, "cv_group": options.cv_group})
         try:
             bands[key] = {"tech": tech, "freq_mhz": float(np.median(sub.freq_mhz)), "cal": fit_spm(sub, cfg)}
         except InputError as exc:
@@ -137,7 +154,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
             log.info("calibrate: band %s not fitted (the global model applies): %s", key, exc)
             continue
         _log_fit(f"band {key}", bands[key]["cal"])
-    fit_cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": prior})
+    fit_cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": prior, "cv_group": options.cv_group})
     if len(bands) == 1 and "cal" in next(iter(bands.values())):
         cal = _copy_cal(next(iter(bands.values()))["cal"])  # one band: the global model is that band's
     else:
@@ -151,7 +168,10 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     provenance = {
         "samples": str(samples) if not isinstance(samples, pd.DataFrame) else "DataFrame",
         "cells": str(cells) if not isinstance(cells, pd.DataFrame) else "DataFrame",
-        "dem": str(dem), "terrain": options.terrain, "rx_height_m": options.rx_height_m,
+        "dem": str(dem), "terrain": options.terrain, "rx_height_m": options.rx_height_m, "cv_group": options.cv_group,
+        "grid_resolution_m": grid_m,
+        **({"selection": {k: list(v) for k, v in vars(options.selection).items() if v is not None}}
+           if options.selection.active else {}),
         "filters": {"min_dist_km": f.min_dist_km, "max_dist_km": f.max_dist_km if math.isfinite(f.max_dist_km) else None,
                     "rsrp_floor_dbm": f.rsrp_floor_dbm, "min_samples_per_bin": f.min_samples_per_bin},
         "prior": str(options.model_file) if options.model_file else "SPM_DEFAULT_K (Hata/COST-231 urban)",
@@ -174,12 +194,13 @@ def _copy_cal(cal: Calibration) -> Calibration:
 
 
 def _log_fit(what: str, cal: Calibration) -> None:
-    h = cal.holdout
-    if "tuned" in h:
-        log.info("calibrate %s: held-out sessions (%d folds): tuned mean %+.2f dB, std %.2f dB; prior mean %+.2f dB, "
-                 "std %.2f dB", what, h["n_folds"], h["tuned"]["mean_error_db"], h["tuned"]["std_error_db"],
-                 h["prior"]["mean_error_db"], h["prior"]["std_error_db"])  # fmt: skip
+    """The held-out statistics (a warning when poor) and each refusal (a warning when a physical bound held it)."""
+    log.info("%s", holdout_line(f"calibrate {what}", cal.holdout))
+    for why in holdout_warnings(cal.holdout):
+        log.warning("calibrate %s: POOR: %s", what, why)
     for name, why in cal.refused.items():
+        if name in cal.bounded:
+            continue  # fit_spm warned already
         log.info("calibrate %s: %s kept at the prior: %s", what, name, why)
 
 

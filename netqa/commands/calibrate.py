@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from netqa.commands import add_model_flags, add_overwrite
-from netqa.commands.compare import add_filter_flags, filters_from_args
+from netqa.commands.compare import add_filter_flags, add_selection_flags, filters_from_args, selection_from_args
 
 NAME = "calibrate"
 HELP = "fit the Standard Propagation Model to measurements"
 EXAMPLE = """
 netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out tuned.toml
+netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --terrain delta-bullington \\
+    --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --exclude-sites @train_sites.txt
+
+The fit holds every coefficient within its physical range (K2 effective slope 20..70 dB/decade, K3 -30..0,
+K4 0..1.2, K5 -10..0, K6 -5..0, K7 -15..0) and says so in [calibration] refused and a warning; per-cell K1/K2
+are shrunk toward the band (empirical Bayes); the held-out RMSE, bias and r are printed, with a warning when
+r < 0.3, |bias| > 3 dB or the tuned model is no better than the prior.
 """
 
 
@@ -18,8 +25,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model")
     parser.add_argument("--out", required=True, metavar="TUNED.toml", help="tuned model file to write")
     add_model_flags(parser)
-    add_filter_flags(parser, min_dist_km=0.1, max_dist_km=20.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
-                     bins="samples in fit bins (serving cell x 50 m squares)")  # fmt: skip
+    add_filter_flags(parser, min_bin_samples=1, bins="samples in fit bins (serving cell x 50 m squares)")
+    add_selection_flags(parser)
+    parser.add_argument("--cv-group", choices=["site", "session", "cell"], default="site",
+                        help="cross-validation folds: site (default; all co-sited cells together), session or cell")
     parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
                         help="effective antenna height: terrain (engine: mast top above the receiver's ground) "
                              "or site (antenna height above ground at the site)")
@@ -33,7 +42,8 @@ def run(args) -> int:
 
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,
-                               filters=filters_from_args(args))  # fmt: skip
+                               filters=filters_from_args(args), resolution_m=args.resolution_m,
+                               selection=selection_from_args(args), cv_group=args.cv_group)  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               options=options, overwrite=args.overwrite)
     return 0

@@ -32,16 +32,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (stats.json, residuals.parquet, plots)")
     parser.add_argument("--events", nargs="+", metavar="EVENTS", help="events (drop rate and handover failure)")
     parser.add_argument("--regions", metavar="REGIONS", help="regions (GeoPackage/GeoJSON with region_id)")
-    add_filter_flags(parser, min_dist_km=0.05, max_dist_km=float("inf"), rsrp_floor_dbm=-135.0, min_bin_samples=3,
-                     bins="averaged windows/bins")  # fmt: skip
+    add_filter_flags(parser, min_bin_samples=3, bins="averaged windows/bins")
+    add_selection_flags(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_model_flags(parser)
     add_clutter_model_flags(parser)
     add_overwrite(parser)
 
 
-def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bin_samples, bins) -> None:
-    """The sample-filter flags shared by compare and calibrate (each filter's removals are reported)."""
+def add_filter_flags(parser, *, min_bin_samples, bins) -> None:
+    """The sample-filter, grid and selection flags shared by compare and calibrate (each filter's removals are
+    reported); the distance and signal defaults are one definition, :data:`netqa.compare.select.DEFAULT_FILTERS`."""
+    from netqa.compare.select import DEFAULT_FILTERS
+
+    min_dist_km, max_dist_km = DEFAULT_FILTERS.min_dist_km, DEFAULT_FILTERS.max_dist_km
+    rsrp_floor_dbm = DEFAULT_FILTERS.rsrp_floor_dbm
     parser.add_argument("--min-dist-km", type=float, default=min_dist_km,
                         help=f"leave out samples nearer the serving cell [km] (default {min_dist_km:g})")
     parser.add_argument("--max-dist-km", type=float, default=max_dist_km,
@@ -50,6 +55,26 @@ def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bi
                         help=f"leave out samples below this RSRP, near the noise floor [dBm] (default {rsrp_floor_dbm:g})")
     parser.add_argument("--min-bin-samples", "--min-samples-per-bin", dest="min_bin_samples", type=int,
                         default=min_bin_samples, help=f"{bins} with fewer samples are left out (default {min_bin_samples})")
+
+
+def add_selection_flags(parser) -> None:
+    """--sites, --exclude-sites, --cell-ids and --resolution-m: the same meaning in compare and calibrate."""
+    parser.add_argument("--sites", metavar="IDS", help="keep only samples served by these sites (site_id): "
+                        "comma-separated, or @FILE with one id a line; every cell still transmits")
+    parser.add_argument("--exclude-sites", metavar="IDS", help="leave out samples served by these sites (as --sites)")
+    parser.add_argument("--cell-ids", metavar="IDS", help="keep only samples served by these cells (cell_id; as --sites)")
+    parser.add_argument("--resolution-m", type=float, default=None, metavar="M",
+                        help="grid the DEM and clutter are resampled onto [m] (default: their native pixel size, "
+                             "no resampling to a coarser grid); samples keep their exact positions")
+
+
+def selection_from_args(args):
+    """:class:`~netqa.compare.select.Selection` from --sites/--exclude-sites/--cell-ids."""
+    from netqa.compare.select import Selection, parse_id_list
+
+    return Selection(sites=parse_id_list(args.sites, "--sites"),
+                     exclude_sites=parse_id_list(args.exclude_sites, "--exclude-sites"),
+                     cells=parse_id_list(args.cell_ids, "--cell-ids"))  # fmt: skip
 
 
 def filters_from_args(args):
@@ -73,7 +98,8 @@ def run(args) -> int:
     config = CompareConfig(model=args.model, terrain=args.terrain, rx_height_m=args.rx_height_m,
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,
                            plots=not args.no_plots, clutter_model=args.clutter_model,
-                           location_pct=args.location_pct, street_width_m=args.street_width_m)  # fmt: skip
+                           location_pct=args.location_pct, street_width_m=args.street_width_m,
+                           resolution_m=args.resolution_m, selection=selection_from_args(args))  # fmt: skip
     compare(args.samples, args.cells, args.dem, args.out, events=args.events, clutter=args.clutter,
             clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite)
     return 0

@@ -86,9 +86,39 @@ def check_sample_coordinates(lat, lon, label: str = "samples") -> None:
         )
 
 
-def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, resolution_m: float = 30.0,
+def native_pixel_m(paths, lat_deg: float) -> float:
+    """The finest pixel side of the rasters, in metres (geographic pixels converted at ``lat_deg``). [m]
+
+    A geographic pixel of ``a`` x ``e`` degrees is ``a`` x 111 320 cos(lat) by
+    ``e`` x 110 574 m (WGS84 at mid-latitudes, to 0.5 %); the finer side is
+    returned, so that resampling onto a square grid of that side loses no
+    detail along either axis.
+    """
+    from netqa.io._dem import open_source
+
+    best = math.inf
+    for p in paths:
+        if p is None:
+            continue
+        src = open_source(p)
+        a, e = abs(src.transform.a), abs(src.transform.e)
+        if src.crs is not None and src.crs.is_geographic:
+            a, e = a * 111_320.0 * math.cos(math.radians(lat_deg)), e * 110_574.0
+        best = min(best, a, e)
+    return float(best)
+
+
+def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, resolution_m: float | None = None,
                radius_km: float = 15.0, cell_load: float = 1.0, margin_m: float = 1000.0):  # fmt: skip
     """Read cells, DEM and clutter for the area of the samples and the cells.
+
+    ``resolution_m`` is the side of the square computation grid that the DEM
+    (bilinear) and the clutter classes (nearest) are resampled onto [m]; None
+    (the default of compare and calibrate) takes the finest native pixel of
+    the DEM and the clutter raster (:func:`native_pixel_m`), so nothing is
+    averaged away.  Samples keep their exact positions whatever the grid:
+    terrain heights are interpolated bilinearly at each sample and the
+    engine's point mode traces each path to the sample itself.
 
     Returns ``(world, inside)``: the :class:`PointWorld` and a boolean mask of
     the samples inside the DEM (the others cannot be predicted; the caller
@@ -120,6 +150,12 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
                 "cells are probably in different CRSs (cells and samples carry WGS84 lat/lon) — check both inputs"
             )
     dem_ext, _ = dem_extent(dem_paths, crs)
+    if resolution_m is None:
+        resolution_m = native_pixel_m([*dem_paths, clutter], float(np.mean(c_lat)))
+        log.info("compare/calibrate grid: %.1f m, the native resolution of the DEM%s", resolution_m,
+                 " and clutter" if clutter is not None else "")  # fmt: skip
+    elif not (math.isfinite(resolution_m) and resolution_m > 0):
+        raise InputError(f"--resolution-m {resolution_m!r}: must be a positive number of metres")
     margin = 2.0 * resolution_m
     inside = ok & (sx > dem_ext[0] + margin) & (sx < dem_ext[2] - margin) & (sy > dem_ext[1] + margin) & (sy < dem_ext[3] - margin)
     if not inside.any():
@@ -351,4 +387,5 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
 
 
 __all__ = ["PointPrediction", "PointWorld", "calibration_geometry", "check_sample_coordinates", "load_world",
+           "native_pixel_m",
            "predict_samples", "sample_clutter", "point_clutter", "ground_heights"]  # fmt: skip

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from netqa.compare.points import PointWorld, load_world, sample_clutter
+from netqa.compare.select import Selection
 from netqa.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,15 @@ class Prepared:
     rows: np.ndarray | None = None
 
 
-def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float = 30.0,
-            radius_km: float = 15.0, need_rsrp: bool = True) -> Prepared:  # fmt: skip
-    """Read and match the inputs; counts of removed samples per reason in ``removed``."""
+def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float | None = None,
+            radius_km: float = 15.0, need_rsrp: bool = True, selection: Selection | None = None) -> Prepared:  # fmt: skip
+    """Read and match the inputs; counts of removed samples per reason in ``removed``.
+
+    ``resolution_m``: grid of the DEM and clutter (None: their native
+    resolution, :func:`~netqa.compare.points.load_world`) [m]; ``selection``:
+    the serving cells whose samples are kept (:mod:`netqa.compare.select`;
+    the others are counted under ``not_selected``).
+    """
     df = read_samples(samples)
     label = str(samples) if not isinstance(samples, pd.DataFrame) else "samples"
     missing = [c for c in ("lat", "lon", "cell_id", "session") if c not in df.columns]
@@ -97,6 +104,11 @@ def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution
         log.warning("%d samples have a serving cell missing from the cell table (%s%s); left out of the comparison",
                     int(unknown.sum()), ", ".join(unknown_ids[:5]), ", ..." if len(unknown_ids) > 5 else "")  # fmt: skip
     keep &= ~unknown
+    if selection is not None and selection.active:
+        chosen = selection.cell_mask(world.cells)
+        out_sel = keep & ~chosen[np.maximum(serving, 0)]
+        removed["not_selected"] = int(out_sel.sum())
+        keep &= ~out_sel
     outside = keep & ~inside
     removed["outside_dem"] = int(outside.sum())
     if outside.any():

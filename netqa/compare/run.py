@@ -40,7 +40,7 @@ import json
 import logging
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,7 @@ import pandas as pd
 from netqa.compare.binning import (SampleFilters, average_groups, filter_samples, filters_report, lee_windows,
                                    square_bins)  # fmt: skip
 from netqa.compare.prepare import prepare
+from netqa.compare.select import DEFAULT_FILTERS, Selection
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
 from netqa.fileio import atomic_path, check_output, write_text_atomic
@@ -72,7 +73,8 @@ class CompareConfig:
     ``clutter_model`` (table, p2108, p2108-statistical), ``location_pct``
     (percentage of locations of the statistical loss, 0 < p < 100) [%] and
     ``street_width_m`` (street width w_s of the P.2108 height-gain model) [m]
-    as ``netqa predict`` (:class:`netqa.predict.PredictConfig`).
+    as ``netqa predict`` (:class:`netqa.predict.PredictConfig`); ``selection``:
+    the serving sites/cells whose samples are compared (:mod:`netqa.compare.select`).
 
     Raises
     ------
@@ -85,12 +87,13 @@ class CompareConfig:
     terrain: str = "none"
     rx_height_m: float = 1.5
     model_file: Path | None = None
-    resolution_m: float = 30.0
+    resolution_m: float | None = None  # None: the DEM's/clutter's native pixel (no resampling to a coarser grid)
     radius_km: float = 15.0
     cell_load: float = 1.0
     noise_figure_db: float = 7.0
-    filters: SampleFilters = field(default_factory=lambda: SampleFilters(min_dist_km=0.05, rsrp_floor_dbm=-135.0,
-                                                                         min_samples_per_bin=3))  # fmt: skip
+    #: the distance and signal filters shared with calibrate (:data:`netqa.compare.select.DEFAULT_FILTERS`)
+    filters: SampleFilters = field(default_factory=lambda: replace(DEFAULT_FILTERS, min_samples_per_bin=3))
+    selection: Selection = field(default_factory=Selection)
     area_step_m: float = 300.0
     bin_m: float = 50.0
     plots: bool = True
@@ -271,7 +274,7 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     stats_path = check_output(out / "stats.json", overwrite)
     check_output(out / "residuals.parquet", overwrite)
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
-                   radius_km=config.radius_km)  # fmt: skip
+                   radius_km=config.radius_km, selection=config.selection)  # fmt: skip
     world, df = prep.world, prep.df
     table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
     base, groups, extra, model_used = _model_setup(world, config, table_db)
@@ -308,7 +311,10 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         "residual": "predicted minus measured",
         "model": model_used,
         "samples": {"read": prep.n_read, **prep.removed, **removed, "compared": int(keep.sum())},
+        "grid_resolution_m": float(world.grid.pixel_size_m),
     }
+    if config.selection.active:
+        result["selection"] = {k: list(v) for k, v in vars(config.selection).items() if v is not None}
     if prep.unknown_cells:
         result["samples"]["unknown_serving_cells"] = prep.unknown_cells[:50]
     rsrp_block = stats_table(pred.rsrp_dbm[keep], meas[keep], **{k: sub(v) for k, v in lab.items()})
@@ -387,9 +393,17 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         from netqa.compare.plots import write_plots
 
         result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite)]
+    from netqa.calibrate.crossval import holdout_warnings  # the thresholds calibrate's hold-out is judged by
+
+    poor = holdout_warnings({"tuned": {k: result.get(k) for k in ("n", "mean_error_db", "correlation")}}, label="")
+    if poor:
+        result["poor"] = poor
     write_text_atomic(stats_path, json.dumps(_clean(result), indent=2, ensure_ascii=False) + "\n")
-    log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB", result["n"], result["mean_error_db"] or math.nan,
-             result["std_error_db"] or math.nan, result["rmse_db"] or math.nan)  # fmt: skip
+    log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB, r %.2f", result["n"],
+             result["mean_error_db"] or math.nan, result["std_error_db"] or math.nan, result["rmse_db"] or math.nan,
+             result.get("correlation") or math.nan)  # fmt: skip
+    for why in poor:
+        log.warning("compare: POOR: %s", why)
     return result
 
 

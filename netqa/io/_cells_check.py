@@ -46,6 +46,8 @@ RANGES = {
     "gain_dbi": (-10.0, 30.0, "dBi"),
     "feeder_loss_db": (0.0, 20.0, "dB"),
     "rs_power_dbm": (-40.0, 60.0, "dBm"),
+    # site ground AMSL: the Dead Sea shore (-430 m) to above Everest (8849 m)
+    "ground_m": (-450.0, 9000.0, "m"),
     "earfcn": (0.0, 3_279_165.0, ""),
 }
 #: PCI (LTE, NR) or primary scrambling code (UMTS) ranges.
@@ -75,7 +77,7 @@ UNIT_CONVERSIONS = {
 }
 #: Canonical unit of each convertible column.
 COLUMN_UNITS = {
-    "tx_power_dbm": "dBm", "rs_power_dbm": "dBm", "height_m": "m", "freq_mhz": "MHz", "bandwidth_mhz": "MHz",
+    "tx_power_dbm": "dBm", "rs_power_dbm": "dBm", "height_m": "m", "ground_m": "m", "freq_mhz": "MHz", "bandwidth_mhz": "MHz",
     "azimuth_deg": "deg", "mech_tilt_deg": "deg", "elec_tilt_deg": "deg", "gain_dbi": "dBi", "feeder_loss_db": "dB",
 }
 
@@ -132,7 +134,10 @@ def finalize(df: pd.DataFrame, source: str, *, defaults: dict | None = None, uni
         df[WHERE] = [f"row {i}" for i in range(1, len(df) + 1)]
     if df.empty:
         raise CellTableError(f"{source}: the cell table has no rows")
-    missing = [c for c in CELL_COLUMNS if c not in df.columns and c not in defaults]
+    # rs_power_dbm alone suffices: tx_power_dbm is then derived from it (see _total_from_rs)
+    rs_given = "rs_power_dbm" in df.columns or "rs_power_dbm" in defaults
+    missing = [c for c in CELL_COLUMNS if c not in df.columns and c not in defaults
+               and not (c == "tx_power_dbm" and rs_given)]  # fmt: skip
     if missing:
         raise CellTableError(
             f"{source}: missing required column(s) {', '.join(missing)}; the canonical columns are "
@@ -155,6 +160,7 @@ def finalize(df: pd.DataFrame, source: str, *, defaults: dict | None = None, uni
         if col not in defaults:
             _fill(df, col, value, flags, flag=col not in _UNFLAGGED, source=source)
 
+    _total_from_rs(df, probs)
     for col in CELL_COLUMNS:
         for i in np.flatnonzero(df[col].isna().to_numpy()):
             probs.add(df[WHERE].iat[i], col, "", "is empty")
@@ -176,6 +182,29 @@ def finalize(df: pd.DataFrame, source: str, *, defaults: dict | None = None, uni
             flags[i] = names + [n for n in flags[i] if n not in names]
     df["flags"] = pd.array([("defaults:" + ",".join(f)) if f else "" for f in flags], dtype="string")
     return _order(df)
+
+
+def _total_from_rs(df: pd.DataFrame, probs: Problems) -> None:
+    """Fill a missing ``tx_power_dbm`` from ``rs_power_dbm``: total = RS EPRE + 10 log10(12 N_RB) (LTE, NR).
+
+    The inverse of :func:`rs_power_from_total` (all resource elements at the
+    RS power, as the engine assumes); a row whose RAT or bandwidth has no
+    resource-block count is a problem naming both columns.
+    """
+    if "rs_power_dbm" not in df.columns:
+        return
+    if "tx_power_dbm" not in df.columns:
+        df["tx_power_dbm"] = np.nan
+    need = df["tx_power_dbm"].isna().to_numpy() & df["rs_power_dbm"].notna().to_numpy()
+    if not need.any():
+        return
+    tech = df["tech"].astype("string").str.strip().str.upper().replace(TECH_ALIASES).astype(object).to_numpy()
+    offset = rs_power_from_total(np.zeros(len(df)), df["bandwidth_mhz"].to_numpy(np.float64), tech)  # -10 log10(12 N_RB)
+    total = df["rs_power_dbm"].to_numpy(np.float64) - offset
+    df["tx_power_dbm"] = np.where(need, total, df["tx_power_dbm"].to_numpy(np.float64))
+    for i in np.flatnonzero(need & np.isnan(total)):
+        probs.add(df[WHERE].iat[i], "tx_power_dbm", "", "is empty and cannot be derived from rs_power_dbm (needs LTE or "
+                  "NR and a standard channel bandwidth)")
 
 
 def _fill(df: pd.DataFrame, col: str, value, flags, *, flag: bool, source: str) -> None:

@@ -32,7 +32,11 @@ the field, the value and the allowed range.
 Defaults filled for every format, where the value is missing: ``gain_dbi`` =
 17 dBi (a typical macro panel; flagged), ``feeder_loss_db`` = 0 dB (remote
 radio head; not flagged); ``rs_power_dbm`` is derived from total power and
-bandwidth by :func:`rs_power_dbm` when absent (LTE and NR only).
+bandwidth by :func:`rs_power_dbm` when absent (LTE and NR only); when
+``rs_power_dbm`` is given, ``tx_power_dbm`` may be omitted (column or value)
+and is derived from it, total = RS EPRE + 10 log10(12 N_RB).  The optional
+``ground_m`` (site ground elevation above mean sea level, -450..9000 m) is
+used instead of the DEM at the mast.
 """
 
 from __future__ import annotations

@@ -235,7 +235,8 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
     header = ("Tuned Standard Propagation Model written by 'netqa calibrate': one model per band ([band.KEY]) and a\n"
               "global fallback ([spm]).\n"
               "Use with: netqa predict --model spm --model-file FILE  |  netqa compare --model spm --model-file FILE\n"
-              "Residuals are predicted minus measured; hold-out statistics are on sessions left out of the fit.")  # fmt: skip
+              "Residuals are predicted minus measured; hold-out statistics are on groups (holdout.cv_group: site,\n"
+              "session or cell) left out of the fit.")  # fmt: skip
     write_text_atomic(p, to_toml(data, header))
     return p
 

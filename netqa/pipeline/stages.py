@@ -92,7 +92,8 @@ def compare(ctx: RunContext):
     p, c = cfg.predict, cfg.compare
     inputs = dict(events=ctx.products.get("events"), clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table,
                   regions=cfg.inputs.regions, overwrite=ctx.overwrite)  # fmt: skip
-    common = dict(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, radius_km=p.radius_km,
+    # resolution_m None: the DEM's/clutter's native grid at the samples ([predict] resolution_m is the coverage raster's)
+    common = dict(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, radius_km=p.radius_km,
                   cell_load=p.cell_load, noise_figure_db=p.noise_figure_db,
                   clutter_model=c.clutter_model if c.clutter_model is not None else p.clutter_model,
                   location_pct=c.location_pct if c.location_pct is not None else p.location_pct,
@@ -124,7 +125,8 @@ def calibrate(ctx: RunContext):
     p = cfg.predict
     out = ctx.out_dir / "tuned_model.toml"
     # h_eff "site": antenna height above ground at the site (the model file records h_eff_method = "ground")
-    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, h_eff="site")
+    # the DEM's/clutter's native grid (resolution_m None), cross-validation by site (the stage's defaults)
+    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="site")
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
                   clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["tuned_model"] = out

@@ -75,7 +75,7 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
     """Raise :class:`~netqa.errors.CellTableError` naming the cell, field and value for a missing column,
     an empty table, a duplicate ``cell_id`` or an impossible height, power, frequency, bandwidth or tilt."""
     need = ("cell_id", "lat", "lon", "height_m", "azimuth_deg", "tx_power_dbm", "freq_mhz", "bandwidth_mhz")
-    missing = [c for c in need if c not in df.columns]
+    missing = [c for c in need if c not in df.columns and not (c == "tx_power_dbm" and "rs_power_dbm" in df.columns)]
     if missing:
         raise CellTableError(f"{label}: missing column(s) {', '.join(missing)}")
     if len(df) == 0:
@@ -89,6 +89,7 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
         ("lon", -180.0, 180.0, "deg"),
         ("height_m", 0.5, 1000.0, "m above ground"),
         ("tx_power_dbm", -30.0, 80.0, "dBm"),
+        ("ground_m", -450.0, 9000.0, "m above mean sea level"),
         ("freq_mhz", 30.0, 100_000.0, "MHz"),
         ("bandwidth_mhz", 0.1, 400.0, "MHz"),
         ("mech_tilt_deg", -90.0, 90.0, "deg"),
@@ -101,6 +102,10 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
         if name in ("mech_tilt_deg", "elec_tilt_deg"):
             v = np.where(np.isnan(v), 0.0, v)
         bad = ~((v >= lo) & (v <= hi))
+        if name == "ground_m":  # optional: NaN takes the DEM at the mast
+            bad &= ~np.isnan(v)
+        if name == "tx_power_dbm":  # not needed where rs_power_dbm is given
+            bad &= ~(np.isnan(v) & np.isfinite(cell_column(df, "rs_power_dbm")))
         if bad.any():
             i = int(np.argmax(bad))
             raise CellTableError(
@@ -356,6 +361,6 @@ def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, lo
         mech_tilt_deg=np.nan_to_num(cell_column(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
         freq_mhz=cell_column(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
         feeder_loss_db=np.nan_to_num(cell_column(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
-        load=load, radius_km=radius_km, pattern_id=pid,
+        load=load, radius_km=radius_km, pattern_id=pid, ground_m=cell_column(df, "ground_m"),
     )  # fmt: skip
     return matrix, patterns

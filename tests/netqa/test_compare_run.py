@@ -126,7 +126,9 @@ def test_filters_reported_with_removed_counts(runs):
     assert set(f) == {"min_dist_km", "max_dist_km", "rsrp_floor_dbm", "min_samples_per_bin"}
     for name in ("min_dist_km", "max_dist_km", "rsrp_floor_dbm"):
         assert f[name]["removed_samples"] == s[name]
-    assert f["min_dist_km"]["value"] == CompareConfig().filters.min_dist_km and f["max_dist_km"]["value"] is None
+    # one default filter set with calibrate (netqa.compare.select.DEFAULT_FILTERS): 0.1-20 km, RSRP >= -130 dBm
+    assert f["min_dist_km"]["value"] == CompareConfig().filters.min_dist_km == 0.1
+    assert f["max_dist_km"]["value"] == 20.0 and f["rsrp_floor_dbm"]["value"] == -130.0
     avg = out["tuned"]["rsrp_averaged"]
     assert f["min_samples_per_bin"]["removed_samples"] == out["tuned"]["n"] - avg["n_samples"]
 
