@@ -124,7 +124,12 @@ def audit_inputs(samples, cells, dem, *, clutter=None, clutter_table=None, optio
     codes = square_bins(s[k].astype(object), x[k], y[k], options.bin_m)
     g = pd.DataFrame({"code": codes, "cell": s[k], "loss": loss[k], "logd": np.log10(dist_m[k] / 1000.0),
                       "sin": np.sin(np.radians(bearing[k])), "cos": np.cos(np.radians(bearing[k])),
-                      "dep": depression[k]}).groupby("code").mean()  # fmt: skip
+                      "dep": depression[k]}).groupby("code").agg(  # fmt: skip
+        cell=("cell", "first"), loss=("loss", "mean"), logd=("logd", "mean"), sin=("sin", "mean"), cos=("cos", "mean"),
+        dep=("dep", "mean"), n=("loss", "size"))
+    thin = g["n"] < options.filters.min_samples_per_bin
+    removed["min_samples_per_bin"] = int(g.loc[thin, "n"].sum())
+    g = g[~thin]
     data = AntennaData(loss_db=g["loss"].to_numpy(), dist_km=10.0 ** g["logd"].to_numpy(),
                        bearing_deg=np.degrees(np.arctan2(g["sin"].to_numpy(), g["cos"].to_numpy())),
                        depression_deg=g["dep"].to_numpy(), cell=g["cell"].to_numpy(np.int64))  # fmt: skip

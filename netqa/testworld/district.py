@@ -204,7 +204,7 @@ def streets(cfg: DistrictConfig) -> list[tuple[str, str, np.ndarray, np.ndarray]
     """The driven streets (every other one): (session, street name, x, y) with points every ``step_m``."""
     out = []
     nb = int(round(cfg.size_m / cfg.block_m))
-    along = np.arange(cfg.step_m / 2.0, cfg.size_m, cfg.step_m)
+    along = np.arange(cfg.block_m / 2.0, cfg.size_m - cfg.block_m / 2.0, cfg.step_m)  # stay off the area's edge
     for j in range(1, nb, 2):
         pos = j * cfg.block_m
         for axis in ("ew", "ns"):
