@@ -81,7 +81,7 @@ SITES = (
     ("D02", 1340.0, 440.0, ("L1800",), -15.0),
     ("D03", 2000.0, 800.0, ("L1800", "L800"), 25.0),
     ("D04", 800.0, 1580.0, ("L1800",), 0.0),
-    ("D05", 1580.0, 1330.0, ("L1800",), 40.0),
+    ("D05", 1580.0, 1340.0, ("L1800",), 40.0),
     ("D06", 1220.0, 2050.0, ("L1800", "L800"), -30.0),
 )
 
@@ -297,6 +297,8 @@ def generate_district(out_dir, seed: int = 12, config: DistrictConfig | None = N
         c["lon"], c["lat"] = round(float(lon), 6), round(float(lat), 6)
         x, y = _local(cfg, c["lon"], c["lat"])
         c["x_m"], c["y_m"] = float(x), float(y)
+        if _height_at(cfg, bh, c["x_m"], c["y_m"]) != c["roof_m"]:
+            raise ValueError(f"site {c['site_id']} is too close to a building's edge; move it in SITES")
     write_csv(out / "cells.csv", CELL_HEADER, [
         (c["site_id"], c["cell_id"], fmt(c["lat"], 6), fmt(c["lon"], 6), fmt(c["height_m"], 1), fmt(c["azimuth_deg"], 1),
          fmt(c["mech_tilt_deg"], 1), fmt(c["elec_tilt_deg"], 1), fmt(c["tx_power_dbm"], 1), fmt(c["freq_mhz"], 1),
