@@ -48,6 +48,9 @@ class CalibrateOptions:
     #: "terrain": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m); "site": the antenna height above
     #: ground at the site (cells' height_m), the other common SPM convention.
     h_eff: str = "terrain"
+    #: Also fit, per band, the weight of the assumed antenna pattern's attenuation (netqa.calibrate.pattern);
+    #: kept only where it lowers the held-out error.
+    pattern_weight: bool = False
 
     def __post_init__(self):
         if self.h_eff not in ("terrain", "site"):
@@ -55,9 +58,10 @@ class CalibrateOptions:
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
-                     options: CalibrateOptions = CalibrateOptions()):  # fmt: skip
+                     options: CalibrateOptions = CalibrateOptions(), attenuation: bool = False):  # fmt: skip
     """Prepared, filtered :class:`CalibrationData`, the clutter losses by class name, the sample counts,
-    the unknown serving cells and the band key of each sample (its serving cell's tech and carrier)."""
+    the unknown serving cells and the band key of each sample (its serving cell's tech and carrier);
+    with ``attenuation``, also the assumed pattern's attenuation towards each sample [dB] (a sixth item)."""
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table,
                    resolution_m=options.resolution_m)  # fmt: skip
     cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
@@ -91,15 +95,19 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         session=prep.df["session"].astype(str).to_numpy(dtype=object), x_m=prep.x_m, y_m=prep.y_m,
     ).subset(keep)  # fmt: skip
     band = band[keep]
+    m, s_idx = prep.world.matrix, np.maximum(prep.serving, 0)
+    att = np.maximum((m[s_idx, 8] + m[s_idx, 9] - m[s_idx, 10]) - geo["eirp_dbm"], 0.0)[keep]  # peak EIRP - EIRP
     # minimum samples per bin: the fit's own bins (serving cell x bin_m squares)
     codes = square_bins(data.cell, data.x_m, data.y_m, options.fit.bin_m)
     per_bin = np.bincount(codes, minlength=int(codes.max()) + 1 if codes.size else 0)
     thin = per_bin[codes] < options.filters.min_samples_per_bin if codes.size else np.zeros(0, bool)
     removed["min_samples_per_bin"] = int(thin.sum())
-    data, band = data.subset(~thin), band[~thin]
+    data, band, att = data.subset(~thin), band[~thin], att[~thin]
     counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n}
     counts["filters"] = filters_report(options.filters, removed, bin_removed=removed["min_samples_per_bin"],
                                        bin_scope=f"the fit's {options.fit.bin_m:g} m bins per serving cell")  # fmt: skip
+    if attenuation:
+        return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band, att
     return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band
 
 
@@ -118,8 +126,9 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     out = check_output(out, overwrite)
     tm = read_model_file(options.model_file) if options.model_file else None
     prior = tm.k if tm is not None else SPM_DEFAULT_K
-    data, table_loss, counts, unknown, band = calibration_data(samples, cells, dem, clutter=clutter,
-                                                               clutter_table=clutter_table, options=options)  # fmt: skip
+    data, table_loss, counts, unknown, band, att = calibration_data(samples, cells, dem, clutter=clutter,
+                                                                    clutter_table=clutter_table, options=options,
+                                                                    attenuation=True)  # fmt: skip
     filters = counts.pop("filters")
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
              ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("read", "used")))  # fmt: skip
@@ -131,7 +140,13 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         b_prior = tm.k_for(tech, float(freq)) if tm is not None else prior
         cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior})
         try:
-            bands[key] = {"tech": tech, "freq_mhz": float(np.median(sub.freq_mhz)), "cal": fit_spm(sub, cfg)}
+            if options.pattern_weight:
+                from netqa.calibrate.pattern import fit_with_pattern_weight
+
+                fitted = fit_with_pattern_weight(sub, att[sel], cfg)
+            else:
+                fitted = fit_spm(sub, cfg)
+            bands[key] = {"tech": tech, "freq_mhz": float(np.median(sub.freq_mhz)), "cal": fitted}
         except InputError as exc:
             bands[key] = {"refused": str(exc), "n_samples": sub.n}
             log.info("calibrate: band %s not fitted (the global model applies): %s", key, exc)

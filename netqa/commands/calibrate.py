@@ -23,6 +23,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
                         help="effective antenna height: terrain (engine: mast top above the receiver's ground) "
                              "or site (antenna height above ground at the site)")
+    parser.add_argument("--fit-pattern-weight", action="store_true",
+                        help="also fit, per band, how much of the assumed antenna pattern's attenuation applies "
+                             "(kept only when the held-out error drops; written as pattern_weight)")
     add_overwrite(parser)
 
 
@@ -33,7 +36,7 @@ def run(args) -> int:
 
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,
-                               filters=filters_from_args(args))  # fmt: skip
+                               pattern_weight=args.fit_pattern_weight, filters=filters_from_args(args))  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               options=options, overwrite=args.overwrite)
     return 0

@@ -124,6 +124,9 @@ def _model_setup(world, config: CompareConfig, table_db):
     from netqa.calibrate.modelfile import band_key, read_model_file
 
     tm = read_model_file(config.model_file)
+    from netqa.calibrate.pattern import apply_pattern_weights, cell_pattern_weights
+
+    world.matrix = apply_pattern_weights(world.matrix, cell_pattern_weights(tm, world.cells))  # issue 12
     if config.model != "spm":
         log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
