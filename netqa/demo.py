@@ -54,6 +54,6 @@ def run_district_audit(district: Path, out: Path):
         log.info("no synthetic district at %s; antenna audit skipped", district)
         return None
     out.mkdir(parents=True, exist_ok=True)
-    table, info = audit(district / "drives" / "district.csv", district / "cells.csv", district / "dem.tif",
+    table, _info = audit(district / "drives" / "district.csv", district / "cells.csv", district / "dem.tif",
                         out / "district_audit.csv", overwrite=True)  # fmt: skip
     return table

@@ -79,7 +79,7 @@ class AntennaData(NamedTuple):
     depression_deg: np.ndarray
     cell: np.ndarray
 
-    def subset(self, mask) -> "AntennaData":
+    def subset(self, mask) -> AntennaData:
         return AntennaData(*(np.asarray(a)[mask] for a in self))
 
 
@@ -147,7 +147,7 @@ class AntennaFit:
     bands: dict = field(default_factory=dict)
     cells: dict = field(default_factory=dict)
 
-    def predict_loss_db(self, data: AntennaData, prior: "CellPrior") -> np.ndarray:
+    def predict_loss_db(self, data: AntennaData, prior: CellPrior) -> np.ndarray:
         """Predicted loss without pattern (same convention as ``data.loss_db``); NaN for cells not fitted. [dB]"""
         out = np.full(np.asarray(data.loss_db).size, np.nan)
         for c in np.unique(data.cell):

@@ -45,7 +45,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netqa.calibrate.antenna import AntennaData, AntennaFit, AntennaFitConfig, CellPrior, fit_antennas, wrap_deg
+from netqa.calibrate.antenna import (
+    AntennaData,
+    AntennaFit,
+    AntennaFitConfig,
+    CellPrior,
+    fit_antennas,
+    wrap_deg,
+)
 from netqa.calibrate.modelfile import band_key
 from netqa.compare.binning import SampleFilters, filter_samples, square_bins
 from netqa.errors import InputError
@@ -64,7 +71,7 @@ class AuditOptions:
     resolution_m: float = 10.0
     rx_height_m: float = 1.5
     bin_m: float = 20.0
-    filters: SampleFilters = SampleFilters(min_dist_km=0.05, max_dist_km=10.0)
+    filters: SampleFilters = field(default_factory=lambda: SampleFilters(min_dist_km=0.05, max_dist_km=10.0))
     fit: AntennaFitConfig = field(default_factory=AntennaFitConfig)
 
     def __post_init__(self):
@@ -124,7 +131,7 @@ def audit_inputs(samples, cells, dem, *, clutter=None, clutter_table=None, optio
     codes = square_bins(s[k].astype(object), x[k], y[k], options.bin_m)
     g = pd.DataFrame({"code": codes, "cell": s[k], "loss": loss[k], "logd": np.log10(dist_m[k] / 1000.0),
                       "sin": np.sin(np.radians(bearing[k])), "cos": np.cos(np.radians(bearing[k])),
-                      "dep": depression[k]}).groupby("code").agg(  # fmt: skip
+                      "dep": depression[k]}).groupby("code").agg(
         cell=("cell", "first"), loss=("loss", "mean"), logd=("logd", "mean"), sin=("sin", "mean"), cos=("cos", "mean"),
         dep=("dep", "mean"), n=("loss", "size"))
     thin = g["n"] < options.filters.min_samples_per_bin

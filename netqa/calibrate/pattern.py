@@ -34,7 +34,13 @@ import math
 
 import numpy as np
 
-from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, K_NAMES, fit_spm
+from netqa.calibrate.fit import (
+    K_NAMES,
+    Calibration,
+    CalibrationConfig,
+    CalibrationData,
+    fit_spm,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +53,7 @@ def _with_weight(data: CalibrationData, attenuation_db: np.ndarray, weight: floa
     return data._replace(loss_db=np.asarray(data.loss_db, np.float64) + (1.0 - weight) * attenuation_db)
 
 
-def fit_with_pattern_weight(data: CalibrationData, attenuation_db, config: CalibrationConfig = CalibrationConfig(), *,
+def fit_with_pattern_weight(data: CalibrationData, attenuation_db, config: CalibrationConfig | None = None, *,
                             min_gain_db: float = 0.05) -> Calibration:  # fmt: skip
     """Fit the SPM with a pattern-attenuation weight (see the module docstring).
 
@@ -58,7 +64,8 @@ def fit_with_pattern_weight(data: CalibrationData, attenuation_db, config: Calib
         assumed pattern's full attenuation.
     attenuation_db : array_like
         The assumed pattern's attenuation towards each sample, >= 0. [dB]
-    config : CalibrationConfig
+    config : CalibrationConfig, optional
+        Settings of the SPM fit (default ``CalibrationConfig()``).
     min_gain_db : float
         Held-out RMSE drop needed to keep the weight. [dB]
 
@@ -71,6 +78,7 @@ def fit_with_pattern_weight(data: CalibrationData, attenuation_db, config: Calib
     """
     from scipy.optimize import minimize_scalar
 
+    config = config or CalibrationConfig()
     att = np.asarray(attenuation_db, dtype=np.float64)
     if att.shape != np.asarray(data.loss_db).shape or not np.all(np.isfinite(att)) or np.any(att < -1e-9):
         raise ValueError("attenuation_db must be finite, >= 0 and one value per sample")

@@ -66,7 +66,7 @@ DISTRICT_VERSION = "1.0.0"
 CELL_HEADER = ("site_id", "cell_id", "lat", "lon", "height_m", "azimuth_deg", "mech_tilt_deg", "elec_tilt_deg", "tx_power_dbm",
                "freq_mhz", "bandwidth_mhz", "tech", "pci", "earfcn", "antenna", "gain_dbi", "feeder_loss_db")
 SAMPLE_HEADER = ("time", "lat", "lon", "session", "tech", "cell_id", "rsrp_dbm")
-START_UTC = dt.datetime(2024, 6, 3, 9, 0, 0, tzinfo=dt.timezone.utc)
+START_UTC = dt.datetime(2024, 6, 3, 9, 0, 0, tzinfo=dt.UTC)
 
 #: band -> (freq_mhz, bandwidth_mhz, tx_power_dbm, earfcn, local cell id base, gain_dbi, n_prb, true hpbw_h, true hpbw_v)
 BANDS = {
@@ -138,9 +138,9 @@ def ground_m(cfg: DistrictConfig, x_m, y_m):
 def building_heights(cfg: DistrictConfig, rng: np.random.Generator) -> np.ndarray:
     """Building height above ground per ``building_pixel_m`` pixel, row 0 at the north edge, 0 on streets. [m]"""
     p = cfg.building_pixel_m
-    n = int(round(cfg.size_m / p))
+    n = round(cfg.size_m / p)
     centres = (np.arange(n) + 0.5) * p
-    nb = int(round(cfg.size_m / cfg.block_m))
+    nb = round(cfg.size_m / cfg.block_m)
     heights = rng.uniform(9.0, 30.0, size=(nb, 4, nb, 4))
     towers = rng.random(size=heights.shape) < 1.0 / 12.0
     heights = np.where(towers, rng.uniform(35.0, 50.0, size=heights.shape), heights)
@@ -203,7 +203,7 @@ def build_cells(cfg: DistrictConfig, bh: np.ndarray, rng: np.random.Generator) -
 def streets(cfg: DistrictConfig) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """The driven streets (every other one): (session, street name, x, y) with points every ``step_m``."""
     out = []
-    nb = int(round(cfg.size_m / cfg.block_m))
+    nb = round(cfg.size_m / cfg.block_m)
     along = np.arange(cfg.block_m / 2.0, cfg.size_m - cfg.block_m / 2.0, cfg.step_m)  # stay off the area's edge
     for j in range(1, nb, 2):
         pos = j * cfg.block_m
@@ -281,7 +281,7 @@ def generate_district(out_dir, seed: int = 12, config: DistrictConfig | None = N
     rng_b, rng_c, rng_d = (np.random.Generator(np.random.PCG64(s)) for s in streams)
     crs = f"EPSG:{cfg.crs_epsg}"
     tags = {"SOURCE": f"netqa.testworld.district {DISTRICT_VERSION}", "SEED": str(seed)}
-    n_dem = int(round(cfg.size_m / cfg.dem_pixel_m))
+    n_dem = round(cfg.size_m / cfg.dem_pixel_m)
     c_dem = (np.arange(n_dem) + 0.5) * cfg.dem_pixel_m
     dem = ground_m(cfg, c_dem[None, :], c_dem[::-1][:, None]).astype(np.float32)
     write_geotiff(out / "dem.tif", dem, crs=crs, transform=from_origin(cfg.origin_x_m, cfg.origin_y_m + cfg.size_m,
@@ -363,4 +363,4 @@ def truth_dict(cfg: DistrictConfig, seed: int, cells: list[dict], rows: list[dic
     }
 
 
-__all__ = ["DistrictConfig", "generate_district", "ground_m", "building_heights", "BANDS", "SITES", "WRONG", "SWAPPED"]
+__all__ = ["BANDS", "SITES", "SWAPPED", "WRONG", "DistrictConfig", "building_heights", "generate_district", "ground_m"]

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netqa.calibrate.antenna import AntennaFitConfig, fit_antennas, sector_attenuation_db, wrap_deg
+from netqa.calibrate.antenna import (
+    AntennaFitConfig,
+    fit_antennas,
+    sector_attenuation_db,
+    wrap_deg,
+)
 from netqa.calibrate.audit import COLUMNS, AuditOptions, audit, audit_inputs
 from netqa.cli import main
 from netqa.fileio import sha256_file
@@ -84,7 +89,7 @@ def test_wrap_deg_range():
 
 
 def test_audit_finds_every_wrong_cell_and_no_false_alarm(audited, truth):
-    table, info, out = audited
+    table, _info, _out = audited
     flagged = {cid: s for cid, s in table["status"].items() if s in FLAGS}
     assert flagged == truth["wrong_cells"]
     assert (table.loc[[c for c in table.index if c not in flagged], "status"] == "ok").all()
@@ -168,7 +173,11 @@ def test_omni_cells_are_not_judged_with_the_reason(tmp_path, truth):
 def test_cork_audit_reports_it_cannot_judge(tmp_path):
     if not CORK.is_dir():
         pytest.skip(f"real data not available at {CORK}")
-    from netqa.compare.estimate_sites import estimate_sites, estimated_cell_table, write_flat_dem
+    from netqa.compare.estimate_sites import (
+        estimate_sites,
+        estimated_cell_table,
+        write_flat_dem,
+    )
     from netqa.ingest import ingest_logs
 
     res = ingest_logs(sorted(CORK.glob("Download/Driving/*.csv")), tmp_path / "cork.parquet", tz="Europe/Dublin")
