@@ -10,7 +10,8 @@ east of the main test world, which it does not overlap):
 
 * ``size_m`` square; ground a plane rising ``slope`` towards the north-east
   plus one low hill (``dem.tif``, 10 m pixels, heights above sea level);
-* a street grid every ``block_m`` (streets ``street_m`` wide), each block
+* a street grid every ``block_m`` (streets ``street_m`` wide; centre lines in
+  ``streets.gpkg``), each block
   split into 4 x 4 parcels whose buildings have a height drawn uniformly
   from 9-30 m, one parcel in twelve a 35-50 m tower (``buildings.tif``,
   5 m pixels, height above ground, 0 on streets);
@@ -251,6 +252,29 @@ def simulate(cfg: DistrictConfig, cells: list[dict], rng: np.random.Generator) -
     return rows
 
 
+def write_streets(path: Path, cfg: DistrictConfig) -> None:
+    """Street centre lines (interior streets of the grid) as a GeoPackage layer ``streets`` in the district's UTM CRS:
+    ``street_id``, ``name``, ``width_m``, ``session`` (the drive that covers it, empty if none)."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from netqa.testworld.writers import write_gpkg
+
+    driven = {name: session for session, name, _x, _y in streets(cfg)}
+    nb = round(cfg.size_m / cfg.block_m)
+    recs = []
+    for axis in ("ew", "ns"):
+        for j in range(1, nb):
+            pos = j * cfg.block_m
+            a, b = ((0.0, pos), (cfg.size_m, pos)) if axis == "ew" else ((pos, 0.0), (pos, cfg.size_m))
+            name = f"{axis}_{j:02d}"
+            recs.append({"street_id": f"S{len(recs) + 1:03d}", "name": name, "width_m": cfg.street_m,
+                         "session": driven.get(name, ""),
+                         "geometry": LineString([(cfg.origin_x_m + a[0], cfg.origin_y_m + a[1]),
+                                                 (cfg.origin_x_m + b[0], cfg.origin_y_m + b[1])])})  # fmt: skip
+    write_gpkg(path, gpd.GeoDataFrame(recs, crs=f"EPSG:{cfg.crs_epsg}"), "streets")
+
+
 def _lonlat(cfg: DistrictConfig, x_m, y_m):
     from pyproj import Transformer
 
@@ -268,7 +292,8 @@ def _local(cfg: DistrictConfig, lon, lat):
 
 
 def generate_district(out_dir, seed: int = 12, config: DistrictConfig | None = None) -> dict:
-    """Write the district into ``out_dir`` (``dem.tif``, ``buildings.tif``, ``cells.csv``, ``drives/district.csv``,
+    """Write the district into ``out_dir`` (``dem.tif``, ``buildings.tif``, ``streets.gpkg``, ``cells.csv``,
+    ``drives/district.csv``,
     ``truth_samples.parquet``, ``truth.json``, ``SHA256SUMS``) and return the truth dict."""
     from rasterio.transform import from_origin
 
@@ -299,6 +324,7 @@ def generate_district(out_dir, seed: int = 12, config: DistrictConfig | None = N
         c["x_m"], c["y_m"] = float(x), float(y)
         if _height_at(cfg, bh, c["x_m"], c["y_m"]) != c["roof_m"]:
             raise ValueError(f"site {c['site_id']} is too close to a building's edge; move it in SITES")
+    write_streets(out / "streets.gpkg", cfg)
     write_csv(out / "cells.csv", CELL_HEADER, [
         (c["site_id"], c["cell_id"], fmt(c["lat"], 6), fmt(c["lon"], 6), fmt(c["height_m"], 1), fmt(c["azimuth_deg"], 1),
          fmt(c["mech_tilt_deg"], 1), fmt(c["elec_tilt_deg"], 1), fmt(c["tx_power_dbm"], 1), fmt(c["freq_mhz"], 1),

@@ -70,6 +70,10 @@ def test_district_is_small_and_masts_stand_on_roofs(truth):
     assert (h == 0).mean() > 0.2 and h.max() >= 35.0  # streets, and towers
     assert np.all(np.asarray(roofs) > 0) and np.all(cells["height_m"] > np.asarray(roofs))
     assert set(truth["wrong_cells"].values()) == {"azimuth", "tilt", "swapped"}
+    import geopandas as gpd
+
+    streets = gpd.read_file(DISTRICT / "streets.gpkg", layer="streets")
+    assert streets.crs.to_epsg() == 32630 and len(streets) == 38 and (streets["session"] != "").sum() == 20
 
 
 def test_attenuation_matches_the_truth_pattern():
