@@ -30,9 +30,11 @@ trust-region reflective, within bounds):
   log beamwidth ratio to the band ~ N(0, 0.15^2), tilt offset ~ N(0, 5^2 deg^2),
   azimuth offset ~ N(0, 60^2 deg^2) (weak: it only steadies cells with few bins).
 
-Uncertainties are the nominal standard errors from the Jacobian at the
-solution, scaled by the residual variance (bins are taken as independent:
-with shadowing correlated over more than a bin they are optimistic).
+Uncertainties: the larger of the nominal standard errors (Jacobian at the
+solution, residual variance) and the cluster-robust (sandwich) ones with
+the bins' spatial blocks as clusters (shadowing is shared by nearby bins).
+For the audit, each offset's evidence is also the drop of the cell's RMSE
+when it is freed (nested fits, everything else refitted).
 
 Also fitted, for planning models that keep the database's default pattern
 (65/10 deg): the **pattern-attenuation weight** w of each band, the
@@ -70,7 +72,8 @@ class AntennaData(NamedTuple):
     clutter loss - RSRP) [dB]; ``dist_km`` horizontal distance [km];
     ``bearing_deg`` from the site, clockwise from north [deg];
     ``depression_deg`` below the antenna's horizon [deg]; ``cell`` index into
-    the cell arrays of :class:`CellPrior`.
+    the cell arrays of :class:`CellPrior`; ``block`` optional spatial block id
+    (e.g. 100 m squares) of each bin, the clusters of the robust standard errors.
     """
 
     loss_db: np.ndarray
@@ -78,9 +81,10 @@ class AntennaData(NamedTuple):
     bearing_deg: np.ndarray
     depression_deg: np.ndarray
     cell: np.ndarray
+    block: np.ndarray | None = None
 
     def subset(self, mask) -> AntennaData:
-        return AntennaData(*(np.asarray(a)[mask] for a in self))
+        return AntennaData(*(None if a is None else np.asarray(a)[mask] for a in self))
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,17 @@ class AntennaFitConfig:
     azimuth_threshold_deg: float = 30.0
     tilt_threshold_deg: float = 4.0
     n_sigma: float = 2.0
+    tilt_n_sigma: float = 5.0
     max_azimuth_se_deg: float = 10.0
     max_tilt_se_deg: float = 2.0
+    min_azimuth_gain_db: float = 1.0
+    min_tilt_gain_db: float = 0.5
 
     def __post_init__(self):
         if int(self.min_bins) < 5:
             raise ValueError(f"min_bins must be >= 5, got {self.min_bins!r}")
-        for name in ("azimuth_threshold_deg", "tilt_threshold_deg", "n_sigma"):
+        for name in ("azimuth_threshold_deg", "tilt_threshold_deg", "n_sigma", "tilt_n_sigma", "min_azimuth_gain_db",
+                     "min_tilt_gain_db"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
 
@@ -125,6 +133,9 @@ class CellFit:
     hpbw_v_deg: float = float("nan")
     rmse_before_db: float = float("nan")
     rmse_after_db: float = float("nan")
+    azimuth_gain_db: float = float("nan")
+    tilt_gain_db: float = float("nan")
+    at_bound: str = ""
     refused: str = ""
 
 
@@ -260,28 +271,72 @@ def _fit_cell(d: AntennaData, az_db: float, tilt_db: float, band: BandFit, cfg: 
     starts = [(sa, st) for sa in np.arange(-180.0, 180.0, cfg.azimuth_start_step_deg)
               for st in np.arange(cfg.tilt_offset_bounds_deg[0], cfg.tilt_offset_bounds_deg[1] + 1e-9, 5.0)]
     cost = [rmse_for(sa, st, band.hpbw_h_deg, band.hpbw_v_deg)[0] for sa, st in starts]
-    best = None
+    scale = np.array([1.0, 5.0, 1.0, 0.1, 0.1])
+
+    def solve(p0, fixed=()):
+        """Least squares over the parameters not in ``fixed`` (indices held at p0's values)."""
+        free = np.array([i not in fixed for i in range(5)])
+
+        def r_free(q):
+            p = np.array(p0, dtype=np.float64)
+            p[free] = q
+            return resid(p)
+
+        q0 = np.clip(np.asarray(p0, dtype=np.float64)[free], lo[free] + 1e-9, hi[free] - 1e-9)
+        r = least_squares(r_free, q0, bounds=(lo[free], hi[free]), x_scale=scale[free])
+        p = np.array(p0, dtype=np.float64)
+        p[free] = r.x
+        return r, p
+
+    best = best_p = None
     for k in np.argsort(cost)[:4]:
         sa, st = starts[k]
-        a0 = rmse_for(sa, st, band.hpbw_h_deg, band.hpbw_v_deg)[1]
-        p0 = np.array([a0, sa, st, 0.0, 0.0])
-        r = least_squares(resid, np.clip(p0, lo + 1e-9, hi - 1e-9), bounds=(lo, hi), x_scale=[1.0, 5.0, 1.0, 0.1, 0.1])
+        r, p = solve([rmse_for(sa, st, band.hpbw_h_deg, band.hpbw_v_deg)[1], sa, st, 0.0, 0.0])
         if best is None or r.cost < best.cost:
-            best = r
-    a, daz, dtilt, eh, ev = best.x
+            best, best_p = r, p
+    a, daz, dtilt, eh, ev = best_p
     h, v = band.hpbw_h_deg * np.exp(eh), band.hpbw_v_deg * np.exp(ev)
     after, _ = rmse_for(daz, dtilt, h, v)
-    # nominal covariance: data residuals scaled to their own variance
-    j = best.jac
-    s2 = float(np.sum(best.fun[:n] ** 2) / max(n - 5, 1))
-    try:
-        cov = np.linalg.inv(j.T @ j) * s2
-        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    except np.linalg.LinAlgError:
-        se = np.full(5, np.inf)
+    # nested models: the RMSE drop from freeing the azimuth offset (everything else refitted), and from freeing the
+    # tilt offset (the vertical beamwidth held at the band's: a wider beam would otherwise hide a wrong tilt)
+    _, p_az0 = solve([a, 0.0, dtilt, eh, ev], fixed=(1,))
+    _, p_t0 = solve([a, daz, 0.0, eh, 0.0], fixed=(2, 4))
+    az_gain = rmse_for(0.0, p_az0[2], band.hpbw_h_deg * np.exp(p_az0[3]), band.hpbw_v_deg * np.exp(p_az0[4]))[0] - after
+    tilt_gain = rmse_for(p_t0[1], 0.0, band.hpbw_h_deg * np.exp(p_t0[3]), band.hpbw_v_deg * np.exp(p_t0[4]))[0] - after
+    se = _robust_se(best, n, d.block)
+    bound = [name for i, name in ((2, "tilt offset"), (3, "horizontal beamwidth"), (4, "vertical beamwidth"))
+             if min(best_p[i] - lo[i], hi[i] - best_p[i]) < 1e-3 * max(1.0, abs(best_p[i]))]  # fmt: skip
     return CellFit(n_bins=n, intercept_db=float(a), azimuth_offset_deg=float(wrap_deg(daz)), azimuth_se_deg=float(se[1]),
                    tilt_offset_deg=float(dtilt), tilt_se_deg=float(se[2]), hpbw_h_deg=float(h), hpbw_v_deg=float(v),
-                   rmse_before_db=before, rmse_after_db=after)  # fmt: skip
+                   rmse_before_db=before, rmse_after_db=after, azimuth_gain_db=float(az_gain),
+                   tilt_gain_db=float(tilt_gain), at_bound=", ".join(bound))  # fmt: skip
+
+
+def _robust_se(res, n_data: int, block) -> np.ndarray:
+    """Standard errors of a least-squares fit: the larger of the nominal and the cluster-robust (sandwich) ones.
+
+    Residuals of nearby bins share the shadowing, so the nominal errors are too small; the cluster-robust
+    covariance (A. C. Cameron and D. L. Miller, J. Human Resources 50(2), 2015, eq. (11)) with the spatial
+    ``block`` of each bin as the cluster (the prior rows each their own) allows for it.
+    """
+    j, f = res.jac, res.fun
+    try:
+        bread = np.linalg.inv(j.T @ j)
+    except np.linalg.LinAlgError:
+        return np.full(j.shape[1], np.inf)
+    s2 = float(np.sum(f[:n_data] ** 2) / max(n_data - j.shape[1], 1))
+    nominal = np.sqrt(np.clip(np.diag(bread) * s2, 0.0, None))
+    if block is None:
+        return nominal
+    groups = np.r_[np.unique(np.asarray(block), return_inverse=True)[1], np.arange(f.size - n_data) + n_data + 10**9]
+    score = j * f[:, None]
+    _, inv = np.unique(groups, return_inverse=True)
+    g = np.zeros((inv.max() + 1, j.shape[1]))
+    np.add.at(g, inv, score)
+    n_g = g.shape[0]
+    meat = g.T @ g * (n_g / max(n_g - 1, 1))
+    robust = np.sqrt(np.clip(np.diag(bread @ meat @ bread), 0.0, None))
+    return np.maximum(nominal, robust)
 
 
 def _pattern_weight(data: AntennaData, prior: CellPrior, fit: AntennaFit, cells: np.ndarray, band: BandFit) -> float:

@@ -14,10 +14,16 @@ Verdicts (``status``), in this order of precedence:
   while both are off their own by more than the threshold (crossed feeders
   or a wrong sector-to-cell mapping); ``swapped_with`` names the other;
 * ``azimuth``: azimuth offset above ``azimuth_threshold_deg`` (default 30)
-  AND above ``n_sigma`` (2) standard errors;
-* ``tilt``: total-tilt offset above ``tilt_threshold_deg`` (default 4) and
-  above ``n_sigma`` standard errors;
-* ``undetermined``: the azimuth or tilt standard error exceeds
+  AND above ``n_sigma`` (2) standard errors AND freeing it lowers the cell's
+  bin RMSE by ``min_azimuth_gain_db`` (1 dB; everything else refitted);
+* ``tilt``: total-tilt offset above ``tilt_threshold_deg`` (default 4), above
+  ``tilt_n_sigma`` (5) standard errors, not at its bound, and freeing it lowers
+  the RMSE by ``min_tilt_gain_db`` (0.5 dB; the vertical beamwidth held at the
+  band's) — stricter than the azimuth because a tilt offset is confounded with
+  every distance-dependent term the audit does not model (terrain
+  diffraction, clutter along the path);
+* ``undetermined``: a fitted tilt or beamwidth at its physical bound (the data
+  contradict the pattern model), or the azimuth or tilt standard error exceeds
   ``max_azimuth_se_deg`` (10) / ``max_tilt_se_deg`` (2) and no finding
   stands: the measurements do not pin the antenna down (e.g. one street seen
   from the back lobe only);
@@ -31,7 +37,10 @@ electrical), ``fitted_tilt_deg``, ``tilt_offset_deg``, ``tilt_se_deg``,
 ``hpbw_h_deg``/``hpbw_v_deg`` (the cell's effective beamwidths, shrunk toward
 the band's), ``n_samples``, ``n_bins``, ``rmse_before_db`` (bins' error with
 the database azimuth and tilt and the band's beamwidths, the cell's intercept
-refitted) and ``rmse_after_db`` (with the cell's fitted antenna), ``reason``.
+refitted), ``rmse_after_db`` (with the cell's fitted antenna),
+``azimuth_gain_db``/``tilt_gain_db`` (the RMSE drop from freeing that offset),
+``reason``.  Standard errors are cluster-robust over ``cluster_m`` squares
+(:func:`netqa.calibrate.antenna._robust_se`).
 """
 
 from __future__ import annotations
@@ -61,21 +70,24 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("site_id", "cell_id", "band", "status", "finding", "swapped_with", "db_azimuth_deg", "fitted_azimuth_deg",
            "azimuth_offset_deg", "azimuth_se_deg", "db_tilt_deg", "fitted_tilt_deg", "tilt_offset_deg", "tilt_se_deg",
-           "hpbw_h_deg", "hpbw_v_deg", "n_samples", "n_bins", "rmse_before_db", "rmse_after_db", "reason")  # fmt: skip
+           "hpbw_h_deg", "hpbw_v_deg", "n_samples", "n_bins", "rmse_before_db", "rmse_after_db", "azimuth_gain_db",
+           "tilt_gain_db", "reason")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AuditOptions:
-    """Settings of :func:`audit`: DEM resolution [m], receiver height [m], bin size [m], sample filters and the fit."""
+    """Settings of :func:`audit`: DEM resolution [m], receiver height [m], bin size [m], the squares whose bins share
+    their shadowing (clusters of the robust standard errors) [m], sample filters and the fit."""
 
     resolution_m: float = 10.0
     rx_height_m: float = 1.5
     bin_m: float = 20.0
+    cluster_m: float = 100.0
     filters: SampleFilters = field(default_factory=lambda: SampleFilters(min_dist_km=0.05, max_dist_km=10.0))
     fit: AntennaFitConfig = field(default_factory=AntennaFitConfig)
 
     def __post_init__(self):
-        for name in ("resolution_m", "bin_m"):
+        for name in ("resolution_m", "bin_m", "cluster_m"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be > 0 m, got {v!r}")
@@ -131,15 +143,17 @@ def audit_inputs(samples, cells, dem, *, clutter=None, clutter_table=None, optio
     codes = square_bins(s[k].astype(object), x[k], y[k], options.bin_m)
     g = pd.DataFrame({"code": codes, "cell": s[k], "loss": loss[k], "logd": np.log10(dist_m[k] / 1000.0),
                       "sin": np.sin(np.radians(bearing[k])), "cos": np.cos(np.radians(bearing[k])),
-                      "dep": depression[k]}).groupby("code").agg(
+                      "dep": depression[k], "x": x[k], "y": y[k]}).groupby("code").agg(
         cell=("cell", "first"), loss=("loss", "mean"), logd=("logd", "mean"), sin=("sin", "mean"), cos=("cos", "mean"),
-        dep=("dep", "mean"), n=("loss", "size"))
+        dep=("dep", "mean"), x=("x", "mean"), y=("y", "mean"), n=("loss", "size"))
     thin = g["n"] < options.filters.min_samples_per_bin
     removed["min_samples_per_bin"] = int(g.loc[thin, "n"].sum())
     g = g[~thin]
     data = AntennaData(loss_db=g["loss"].to_numpy(), dist_km=10.0 ** g["logd"].to_numpy(),
                        bearing_deg=np.degrees(np.arctan2(g["sin"].to_numpy(), g["cos"].to_numpy())),
-                       depression_deg=g["dep"].to_numpy(), cell=g["cell"].to_numpy(np.int64))  # fmt: skip
+                       depression_deg=g["dep"].to_numpy(), cell=g["cell"].to_numpy(np.int64),
+                       block=square_bins(g["cell"].to_numpy(object), g["x"].to_numpy(), g["y"].to_numpy(),
+                                         options.cluster_m))  # fmt: skip
     sample_data = AntennaData(loss[k], dist_m[k] / 1000.0, bearing[k], depression[k], s[k])
     tech = df["tech"].astype(str).to_numpy(object) if "tech" in df.columns else np.full(len(df), "", object)
     band = np.array([band_key(t, f) for t, f in zip(tech, m[:, CELL_FIELDS.index("freq_mhz")])], dtype=object)
@@ -174,15 +188,21 @@ def audit_table(fit: AntennaFit, inputs: AuditInputs, cfg: AntennaFitConfig) -> 
                    azimuth_offset_deg=f.azimuth_offset_deg, azimuth_se_deg=f.azimuth_se_deg,
                    fitted_tilt_deg=db_tilt + f.tilt_offset_deg, tilt_offset_deg=f.tilt_offset_deg, tilt_se_deg=f.tilt_se_deg,
                    hpbw_h_deg=f.hpbw_h_deg, hpbw_v_deg=f.hpbw_v_deg, rmse_before_db=f.rmse_before_db,
-                   rmse_after_db=f.rmse_after_db, reason="")  # fmt: skip
-        az_bad = abs(f.azimuth_offset_deg) > max(cfg.azimuth_threshold_deg, cfg.n_sigma * f.azimuth_se_deg)
-        tilt_bad = abs(f.tilt_offset_deg) > max(cfg.tilt_threshold_deg, cfg.n_sigma * f.tilt_se_deg)
+                   rmse_after_db=f.rmse_after_db, azimuth_gain_db=f.azimuth_gain_db, tilt_gain_db=f.tilt_gain_db,
+                   reason=f"at the bound: {f.at_bound}" if f.at_bound else "")  # fmt: skip
+        az_bad = (abs(f.azimuth_offset_deg) > max(cfg.azimuth_threshold_deg, cfg.n_sigma * f.azimuth_se_deg)
+                  and f.azimuth_gain_db >= cfg.min_azimuth_gain_db)  # fmt: skip
+        tilt_bad = (abs(f.tilt_offset_deg) > max(cfg.tilt_threshold_deg, cfg.tilt_n_sigma * f.tilt_se_deg)
+                    and f.tilt_gain_db >= cfg.min_tilt_gain_db and "tilt" not in f.at_bound)  # fmt: skip
         if az_bad:
             row.update(status="azimuth", finding=f"azimuth {f.azimuth_offset_deg:+.0f} deg (+/- {f.azimuth_se_deg:.0f}) "
                                                   f"off the database {db_az:.0f} deg")  # fmt: skip
         elif tilt_bad:
             row.update(status="tilt", finding=f"tilt {f.tilt_offset_deg:+.1f} deg (+/- {f.tilt_se_deg:.1f}) off the "
                                                f"database {db_tilt:.1f} deg")  # fmt: skip
+        elif f.at_bound:
+            row.update(status="undetermined", finding=f"the fit is at a physical bound ({f.at_bound}): the data "
+                                                      "contradict the pattern model; not judged further")
         elif f.azimuth_se_deg > cfg.max_azimuth_se_deg or f.tilt_se_deg > cfg.max_tilt_se_deg:
             row.update(status="undetermined", finding="the measurements do not determine the antenna "
                                                       f"(azimuth +/- {f.azimuth_se_deg:.0f} deg, tilt +/- {f.tilt_se_deg:.1f} deg)")

@@ -32,7 +32,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--azimuth-threshold-deg", type=float, default=30.0,
                         help="flag an azimuth offset above this (and above 2 standard errors) [deg] (default 30)")
     parser.add_argument("--tilt-threshold-deg", type=float, default=4.0,
-                        help="flag a tilt offset above this (and above 2 standard errors) [deg] (default 4)")
+                        help="flag a tilt offset above this (and above 5 standard errors) [deg] (default 4)")
+    parser.add_argument("--min-gain-db", type=float, default=1.0,
+                        help="an azimuth finding must lower the cell's RMSE by this much [dB] (default 1; tilt: half)")
     add_filter_flags(parser, min_dist_km=0.05, max_dist_km=10.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
                      bins="bins (serving cell x --bin-m squares)")  # fmt: skip
     add_overwrite(parser)
@@ -47,7 +49,8 @@ def run(args) -> int:
 
     try:
         fit = AntennaFitConfig(min_bins=args.min_bins, azimuth_threshold_deg=args.azimuth_threshold_deg,
-                               tilt_threshold_deg=args.tilt_threshold_deg)  # fmt: skip
+                               tilt_threshold_deg=args.tilt_threshold_deg, min_azimuth_gain_db=args.min_gain_db,
+                               min_tilt_gain_db=args.min_gain_db / 2.0)  # fmt: skip
         options = AuditOptions(resolution_m=args.resolution_m, rx_height_m=args.rx_height_m, bin_m=args.bin_m,
                                filters=filters_from_args(args), fit=fit)  # fmt: skip
     except ValueError as exc:
