@@ -44,7 +44,8 @@ def run_demo(out_dir: str | Path, *, overwrite: bool = False) -> Path:
 
 
 def run_district_audit(district: Path, out: Path):
-    """``netqa audit`` on the synthetic district (``testdata/district``) into ``out/district_audit.csv``.
+    """``netqa audit`` on the synthetic district (``testdata/district``) into ``out/district_audit.csv`` (+ ``.json``,
+    and ``.html``, the report section as a page).
 
     Returns the audit table, or None when the district is absent (a generated test world has none).
     """
@@ -54,6 +55,9 @@ def run_district_audit(district: Path, out: Path):
         log.info("no synthetic district at %s; antenna audit skipped", district)
         return None
     out.mkdir(parents=True, exist_ok=True)
-    table, _info = audit(district / "drives" / "district.csv", district / "cells.csv", district / "dem.tif",
+    from netqa.calibrate.audit_report import write_audit_page
+
+    table, info = audit(district / "drives" / "district.csv", district / "cells.csv", district / "dem.tif",
                         out / "district_audit.csv", overwrite=True)  # fmt: skip
+    write_audit_page(out / "district_audit.html", table, info)
     return table

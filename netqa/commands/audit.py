@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from netqa.commands import add_overwrite
 from netqa.commands.compare import add_filter_flags, filters_from_args
 
@@ -12,6 +14,7 @@ offsets and the horizontal/vertical beamwidths of a 3GPP sector pattern from the
 SPM terms + pattern attenuation, nonlinear least squares within bounds), and writes one row per cell: status
 ok | azimuth | swapped | tilt | undetermined | not_judged, the offsets with their standard errors, the bins used and
 the error before/after. A JSON summary (band fits, verdict counts) is written beside the CSV."""
+log = logging.getLogger("netqa")
 EXAMPLE = """
 netqa audit --samples testdata/district/drives/district.csv --cells testdata/district/cells.csv \\
     --dem testdata/district/dem.tif --out audit.csv
@@ -23,6 +26,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cells", required=True, metavar="CELLS", help="cell table (the database being audited)")
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model (antenna angles in 3-D)")
     parser.add_argument("--out", required=True, metavar="AUDIT.csv", help="audit table to write (AUDIT.json beside it)")
+    parser.add_argument("--html", metavar="AUDIT.html", help="also write the audit as an HTML page (the report's section)")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (its table loss is removed first)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
     parser.add_argument("--rx-height-m", type=float, default=1.5, help="receiver height above ground [m] (default 1.5)")
@@ -41,8 +45,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import sys
-
     from netqa.calibrate.antenna import AntennaFitConfig
     from netqa.calibrate.audit import AuditOptions, audit
     from netqa.errors import InputError
@@ -55,12 +57,21 @@ def run(args) -> int:
                                filters=filters_from_args(args), fit=fit)  # fmt: skip
     except ValueError as exc:
         raise InputError(f"audit flags: {exc}") from exc
+    html_path = None
+    if args.html:  # refuse an existing page before any work
+        from netqa.fileio import check_output
+
+        html_path = check_output(args.html, args.overwrite)
     table, info = audit(args.samples, args.cells, args.dem, args.out, clutter=args.clutter,
                         clutter_table=args.clutter_table, options=options, overwrite=args.overwrite)  # fmt: skip
+    if args.html:
+        from netqa.calibrate.audit_report import write_audit_page
+
+        write_audit_page(html_path, table, info)
     flagged = table[table["status"].isin(["azimuth", "swapped", "tilt"])]
-    print(f"audit: {len(table)} cells: " + ", ".join(f"{k} {v}" for k, v in info["verdicts"].items()), file=sys.stderr)
+    log.info("audit: %d cells: %s", len(table), ", ".join(f"{k} {v}" for k, v in info["verdicts"].items()))
     for _, r in flagged.iterrows():
-        print(f"  {r['cell_id']} ({r['site_id']}, {r['band']}): {r['finding']}", file=sys.stderr)
+        log.info("  %s (%s, %s): %s", r["cell_id"], r["site_id"], r["band"], r["finding"])
     if "note" in info:
-        print(f"audit: {info['note']}", file=sys.stderr)
+        log.info("audit: %s", info["note"])
     return 0

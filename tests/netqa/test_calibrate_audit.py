@@ -128,6 +128,16 @@ def test_audit_table_columns_and_evidence(audited):
     assert json.loads(out.with_suffix(".json").read_text())["verdicts"] == info["verdicts"]
 
 
+def test_html_section_lists_the_flagged_cells(audited, truth):
+    from netqa.calibrate.audit_report import audit_section_html
+
+    table, info, _ = audited
+    page = audit_section_html(table.reset_index(), info)
+    assert all(f"<td>{cid}</td>" in page for cid in truth["wrong_cells"])
+    assert page.count("<tr>") == 1 + len(info["bands"]) + 1 + len(truth["wrong_cells"])  # two headers, bands, cells
+    assert "<script" not in page
+
+
 def test_held_out_error_within_half_a_db_of_the_injected_shadowing(truth):
     samples = pd.read_csv(DISTRICT / "drives" / "district.csv", dtype={"cell_id": str})
     shadow = pd.read_parquet(DISTRICT / "truth_samples.parquet")
