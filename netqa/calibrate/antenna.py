@@ -149,6 +149,7 @@ class BandFit:
     pattern_weight: float = float("nan")
     n_bins: int = 0
     n_cells: int = 0
+    at_bound: str = ""
 
 
 @dataclass
@@ -235,7 +236,10 @@ def _fit_band(data: AntennaData, prior: CellPrior, cells: np.ndarray, offsets: d
     hi = [cfg.slope_bounds_db[1], cfg.hpbw_h_bounds_deg[1], cfg.hpbw_v_bounds_deg[1]] + [np.inf] * cells.size
     p0 = np.clip(np.r_[s.slope_db, s.hpbw_h_deg, s.hpbw_v_deg, a0], np.array(lo) + 1e-6, np.array(hi) - 1e-6)
     r = least_squares(resid, p0, bounds=(lo, hi), loss="soft_l1", f_scale=8.0, x_scale="jac")
-    return BandFit(float(r.x[0]), float(r.x[1]), float(r.x[2]), n_bins=int(d.loss_db.size), n_cells=int(cells.size))
+    bound = [f"{name} {r.x[i]:.3g}" for i, name in ((0, "slope"), (1, "horizontal beamwidth"), (2, "vertical beamwidth"))
+             if min(r.x[i] - lo[i], hi[i] - r.x[i]) < 1e-3 * max(1.0, abs(r.x[i]))]  # fmt: skip
+    return BandFit(float(r.x[0]), float(r.x[1]), float(r.x[2]), n_bins=int(d.loss_db.size), n_cells=int(cells.size),
+                   at_bound=", ".join(bound))  # fmt: skip
 
 
 def _fit_cell(d: AntennaData, az_db: float, tilt_db: float, band: BandFit, cfg: AntennaFitConfig) -> CellFit:
@@ -386,6 +390,9 @@ def fit_antennas(data: AntennaData, prior: CellPrior, cfg: AntennaFitConfig = An
                 bf = _fit_band(data, prior, cells, offsets, cfg, bf)
         fit.bands[band] = bf
         bf.pattern_weight = _pattern_weight(data, prior, fit, cells, bf)
+        if bf.at_bound:
+            log.warning("antenna fit %s: at the physical bound (%s): the data push against the model; the band's "
+                        "cells are judged against it with care", band, bf.at_bound)  # fmt: skip
         log.info("antenna fit %s: slope %.1f dB/decade, beamwidths %.0f/%.1f deg, default-pattern weight %.2f (%d cells)",
                  band, bf.slope_db, bf.hpbw_h_deg, bf.hpbw_v_deg, bf.pattern_weight, bf.n_cells)  # fmt: skip
     if not fit.bands:

@@ -239,7 +239,8 @@ def summary(fit: AntennaFit, table: pd.DataFrame, counts: dict) -> dict:
     return {
         "bands": {b: {"slope_db_per_decade": round(f.slope_db, 2), "hpbw_h_deg": round(f.hpbw_h_deg, 1),
                       "hpbw_v_deg": round(f.hpbw_v_deg, 2), "default_pattern_weight": round(f.pattern_weight, 3),
-                      "n_bins": f.n_bins, "n_cells": f.n_cells} for b, f in fit.bands.items()},
+                      "n_bins": f.n_bins, "n_cells": f.n_cells, **({"at_bound": f.at_bound} if f.at_bound else {})}
+                  for b, f in fit.bands.items()},
         "verdicts": {k: int(v) for k, v in table["status"].value_counts().sort_index().items()},
         "flagged": table.loc[table["status"].isin(["azimuth", "swapped", "tilt"]), "cell_id"].tolist(),
         "samples": counts,

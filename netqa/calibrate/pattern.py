@@ -95,6 +95,8 @@ def fit_with_pattern_weight(data: CalibrationData, attenuation_db, config: Calib
     w = float(res.x)
     tuned = fit_spm(_with_weight(data, att, w), config, fixed=fixed)
     tuned.pattern_weight = w
+    if "prior" in base.holdout:  # the prior model keeps the full assumed pattern: its errors are base's
+        tuned.holdout["prior"] = base.holdout["prior"]
     before = float(base.holdout.get("tuned", {}).get("rmse_db", math.nan))
     after = float(tuned.holdout.get("tuned", {}).get("rmse_db", math.nan))
     info = {"fitted": round(w, 3), "holdout_rmse_db_weighted": round(after, 3), "holdout_rmse_db_unweighted": round(before, 3),
