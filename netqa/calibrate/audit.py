@@ -247,11 +247,37 @@ def summary(fit: AntennaFit, table: pd.DataFrame, counts: dict) -> dict:
     }  # fmt: skip
 
 
+def corrected_cells(cells: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The cell table with the audit's findings applied, for predict/compare/calibrate.
+
+    Cells flagged ``azimuth`` or ``swapped`` take their fitted azimuth; cells
+    flagged ``tilt`` their fitted total tilt (the offset is added to
+    ``mech_tilt_deg``); every ``ok`` or flagged cell gets its effective
+    beamwidths in ``hpbw_h_deg``/``hpbw_v_deg`` (read by the engine's
+    parametric sector; empty = the default 65/10 deg); ``audit_status`` says
+    what the audit found.  Unflagged offsets are left alone (within the noise).
+    """
+    out = cells.copy()
+    t = table.set_index("cell_id")
+    ids = out["cell_id"].astype(str)
+    status = ids.map(t["status"]).fillna("not_judged")
+    fix_az = status.isin(["azimuth", "swapped"]).to_numpy()
+    out["azimuth_deg"] = np.where(fix_az, ids.map(t["fitted_azimuth_deg"]).round(1), out["azimuth_deg"])
+    mech = pd.to_numeric(out["mech_tilt_deg"], errors="coerce").fillna(0.0) if "mech_tilt_deg" in out else 0.0
+    out["mech_tilt_deg"] = np.where(status == "tilt", mech + ids.map(t["tilt_offset_deg"]).round(1), mech)
+    keep = status.isin(["ok", "azimuth", "swapped", "tilt"]).to_numpy()
+    out["hpbw_h_deg"] = np.where(keep, ids.map(t["hpbw_h_deg"]).round(1), np.nan)
+    out["hpbw_v_deg"] = np.where(keep, ids.map(t["hpbw_v_deg"]).round(2), np.nan)
+    out["audit_status"] = status.to_numpy()
+    return out
+
+
 def audit(samples, cells, dem, out, *, clutter=None, clutter_table=None, options: AuditOptions = AuditOptions(),
-          overwrite: bool = False) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+          overwrite: bool = False, corrected_cells_out=None) -> tuple[pd.DataFrame, dict]:  # fmt: skip
     """Run the audit and write ``out`` (CSV, :data:`COLUMNS`) and ``out`` with ``.json`` (the summary).
 
-    Returns the table and the summary.  When no cell can be judged (e.g. a
+    Returns the table and the summary; with ``corrected_cells_out`` also writes
+    :func:`corrected_cells` there (CSV).  When no cell can be judged (e.g. a
     table of omni antennas) the table still lists every cell as
     ``not_judged`` with the reason, and the summary says so; no fit is made.
     """
@@ -259,6 +285,7 @@ def audit(samples, cells, dem, out, *, clutter=None, clutter_table=None, options
 
     out = check_output(out, overwrite)
     json_path = check_output(Path(out).with_suffix(".json"), overwrite)
+    fixed_path = check_output(corrected_cells_out, overwrite) if corrected_cells_out else None
     inputs = audit_inputs(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, options=options)
     try:
         fit = fit_antennas(inputs.data, inputs.prior, options.fit)
@@ -273,6 +300,9 @@ def audit(samples, cells, dem, out, *, clutter=None, clutter_table=None, options
         info["note"] = "no cell can be judged: " + "; ".join(sorted(set(inputs.prior.why.tolist())))
     write_text_atomic(out, table.to_csv(index=False, float_format="%.2f", lineterminator="\n"))
     write_text_atomic(json_path, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    if fixed_path is not None:
+        fixed = corrected_cells(inputs.cells.drop(columns="geometry", errors="ignore"), table)
+        write_text_atomic(fixed_path, fixed.to_csv(index=False, lineterminator="\n"))
     log.info("audit: %s", ", ".join(f"{k} {v}" for k, v in info["verdicts"].items()))
     return table, info
 
@@ -284,4 +314,4 @@ def _refused(inputs: AuditInputs, c: int):
     return CellFit(n, refused=str(inputs.prior.why[c]) or "no judgeable cell")
 
 
-__all__ = ["COLUMNS", "AuditInputs", "AuditOptions", "audit", "audit_inputs", "audit_table", "summary"]
+__all__ = ["COLUMNS", "AuditInputs", "AuditOptions", "audit", "audit_inputs", "audit_table", "corrected_cells", "summary"]

@@ -27,6 +27,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model (antenna angles in 3-D)")
     parser.add_argument("--out", required=True, metavar="AUDIT.csv", help="audit table to write (AUDIT.json beside it)")
     parser.add_argument("--html", metavar="AUDIT.html", help="also write the audit as an HTML page (the report's section)")
+    parser.add_argument("--corrected-cells", metavar="CELLS.csv",
+                        help="also write the cell table with the findings applied (fitted azimuth/tilt of flagged cells, "
+                             "effective beamwidths hpbw_h_deg/hpbw_v_deg) for predict/compare/calibrate")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (its table loss is removed first)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
     parser.add_argument("--rx-height-m", type=float, default=1.5, help="receiver height above ground [m] (default 1.5)")
@@ -63,7 +66,8 @@ def run(args) -> int:
 
         html_path = check_output(args.html, args.overwrite)
     table, info = audit(args.samples, args.cells, args.dem, args.out, clutter=args.clutter,
-                        clutter_table=args.clutter_table, options=options, overwrite=args.overwrite)  # fmt: skip
+                        clutter_table=args.clutter_table, options=options, overwrite=args.overwrite,
+                        corrected_cells_out=args.corrected_cells)  # fmt: skip
     if args.html:
         from netqa.calibrate.audit_report import write_audit_page
 

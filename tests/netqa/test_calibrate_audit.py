@@ -170,6 +170,28 @@ def test_no_false_alarm_on_the_main_world_drives(testdata, tmp_path):
     assert info["bands"]["LTE-1815"]["hpbw_h_deg"] == pytest.approx(65.0, rel=0.10)  # the truth's 65/10 deg sector
 
 
+def test_corrected_cells_let_calibrate_reach_the_injected_shadowing(truth, tmp_path):
+    """audit --corrected-cells, then calibrate on the corrected table: the held-out-session error of the SPM is
+    within 0.5 dB of the injected shadowing + noise, and no pattern weight is needed any more."""
+    import tomllib
+
+    common = ["--samples", str(DISTRICT / "drives" / "district.csv"), "--dem", str(DISTRICT / "dem.tif")]
+    fixed = tmp_path / "cells_fixed.csv"
+    assert main(["audit", *common, "--cells", str(DISTRICT / "cells.csv"), "--out", str(tmp_path / "a.csv"),
+                 "--corrected-cells", str(fixed), "--quiet"]) == 0  # fmt: skip
+    cells = pd.read_csv(fixed, dtype={"cell_id": str}).set_index("cell_id")
+    for cid, c in truth["cells"].items():
+        assert abs(wrap_deg(cells.loc[cid, "azimuth_deg"] - c["true_azimuth_deg"])) < 30.0, cid
+    assert cells["hpbw_h_deg"].notna().all() and set(cells["audit_status"]) == {"ok", "azimuth", "swapped", "tilt"}
+    assert main(["calibrate", *common, "--cells", str(fixed), "--model", "spm", "--h-eff", "site",
+                 "--fit-pattern-weight", "--out", str(tmp_path / "t.toml"), "--quiet"]) == 0  # fmt: skip
+    cal = tomllib.loads((tmp_path / "t.toml").read_text())["calibration"]
+    injected = truth["realised"]["rms_shadow_plus_noise_db"]
+    for band in ("LTE-1815", "LTE-806"):
+        assert abs(cal["band"][band]["holdout"]["tuned"]["rmse_db"] - injected) < 0.5, band
+        assert cal["band"][band]["settings"]["pattern_weight"]["adopted"] is False
+
+
 # --- error paths -------------------------------------------------------------------------------------
 
 

@@ -113,3 +113,22 @@ def test_district_calibrate_fits_the_weight_and_compare_uses_it(tmp_path):
     assert info["adopted"] and info["holdout_rmse_db_weighted"] < info["holdout_rmse_db_unweighted"] - 1.0
     plain, weighted = (json.loads((tmp_path / n / "stats.json").read_text()) for n in ("plain", "weighted"))
     assert weighted["rmse_db"] < plain["rmse_db"] - 0.5
+
+
+@pytest.mark.skipif(not (DISTRICT / "cells.csv").exists(), reason="testdata/district not generated")
+def test_cell_table_beamwidth_columns_reach_the_engine():
+    import pandas as pd
+
+    from netqa.errors import CellTableError
+    from netqa.predict_inputs import check_cells, engine_cells
+
+    df = pd.read_csv(DISTRICT / "cells.csv", dtype={"cell_id": str}).iloc[:3].copy()
+    df["hpbw_h_deg"] = [45.0, np.nan, 90.0]
+    df["hpbw_v_deg"] = [7.0, np.nan, 12.0]
+    check_cells(df, "cells.csv")
+    m, _ = engine_cells(df, "cells.csv", np.zeros(3), np.zeros(3), radius_km=5.0, load=1.0)
+    np.testing.assert_array_equal(m[:, CELL_FIELDS.index("hpbw_h_deg")], [45.0, 65.0, 90.0])
+    np.testing.assert_array_equal(m[:, CELL_FIELDS.index("hpbw_v_deg")], [7.0, 10.0, 12.0])
+    df.loc[df.index[1], "hpbw_h_deg"] = 0.2
+    with pytest.raises(CellTableError, match="hpbw_h_deg"):
+        check_cells(df, "cells.csv")
