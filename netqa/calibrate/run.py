@@ -58,11 +58,11 @@ class CalibrateOptions:
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
-                     options: CalibrateOptions = CalibrateOptions(), attenuation: bool = False):  # fmt: skip
+                     options: CalibrateOptions = CalibrateOptions(), attenuation: bool = False, surface=None):  # fmt: skip
     """Prepared, filtered :class:`CalibrationData`, the clutter losses by class name, the sample counts,
     the unknown serving cells and the band key of each sample (its serving cell's tech and carrier);
     with ``attenuation``, also the assumed pattern's attenuation towards each sample [dB] (a sixth item)."""
-    prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table,
+    prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, surface=surface,
                    resolution_m=options.resolution_m)  # fmt: skip
     cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
     geo = calibration_geometry(prep.world, prep.x_m, prep.y_m, prep.serving, cfg)
@@ -112,7 +112,7 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
 
 
 def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
-              options: CalibrateOptions = CalibrateOptions(), overwrite: bool = False) -> Calibration:  # fmt: skip
+              options: CalibrateOptions = CalibrateOptions(), overwrite: bool = False, surface=None) -> Calibration:  # fmt: skip
     """Fit the SPM to the samples, per band and globally, and write the tuned TOML to ``out``.
 
     Returns
@@ -128,7 +128,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     prior = tm.k if tm is not None else SPM_DEFAULT_K
     data, table_loss, counts, unknown, band, att = calibration_data(samples, cells, dem, clutter=clutter,
                                                                     clutter_table=clutter_table, options=options,
-                                                                    attenuation=True)  # fmt: skip
+                                                                    attenuation=True, surface=surface)  # fmt: skip
     filters = counts.pop("filters")
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
              ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("read", "used")))  # fmt: skip
@@ -166,7 +166,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     provenance = {
         "samples": str(samples) if not isinstance(samples, pd.DataFrame) else "DataFrame",
         "cells": str(cells) if not isinstance(cells, pd.DataFrame) else "DataFrame",
-        "dem": str(dem), "terrain": options.terrain, "rx_height_m": options.rx_height_m,
+        "dem": str(dem), **({"surface": str(surface)} if surface is not None else {}), "terrain": options.terrain, "rx_height_m": options.rx_height_m,
         "filters": {"min_dist_km": f.min_dist_km, "max_dist_km": f.max_dist_km if math.isfinite(f.max_dist_km) else None,
                     "rsrp_floor_dbm": f.rsrp_floor_dbm, "min_samples_per_bin": f.min_samples_per_bin},
         "prior": str(options.model_file) if options.model_file else "SPM_DEFAULT_K (Hata/COST-231 urban)",

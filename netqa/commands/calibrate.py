@@ -17,6 +17,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cells", required=True, metavar="CELLS", help="cell table")
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model")
     parser.add_argument("--out", required=True, metavar="TUNED.toml", help="tuned model file to write")
+    parser.add_argument("--surface", metavar="RASTER",
+                        help="building/obstacle heights above ground [m] (surface model minus DEM): terrain diffraction "
+                             "runs over ground + obstacles; antennas and receivers keep their heights above ground")
     add_model_flags(parser)
     add_filter_flags(parser, min_dist_km=0.1, max_dist_km=20.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
                      bins="samples in fit bins (serving cell x 50 m squares)")  # fmt: skip
@@ -38,5 +41,6 @@ def run(args) -> int:
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,
                                pattern_weight=args.fit_pattern_weight, filters=filters_from_args(args))  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
+              surface=args.surface,
               options=options, overwrite=args.overwrite)
     return 0

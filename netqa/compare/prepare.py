@@ -63,8 +63,10 @@ class Prepared:
 
 
 def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float = 30.0,
-            radius_km: float = 15.0, need_rsrp: bool = True) -> Prepared:  # fmt: skip
-    """Read and match the inputs; counts of removed samples per reason in ``removed``."""
+            radius_km: float = 15.0, need_rsrp: bool = True, surface=None) -> Prepared:  # fmt: skip
+    """Read and match the inputs; counts of removed samples per reason in ``removed``.
+
+    ``surface``: building/obstacle heights above ground (:func:`netqa.compare.points.load_world`)."""
     df = read_samples(samples)
     label = str(samples) if not isinstance(samples, pd.DataFrame) else "samples"
     missing = [c for c in ("lat", "lon", "cell_id", "session") if c not in df.columns]
@@ -78,7 +80,7 @@ def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(np.float64)
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(np.float64)
     world, inside = load_world(cells, dem, samples_lonlat=(lon, lat), clutter=clutter, clutter_table=clutter_table,
-                               resolution_m=resolution_m, radius_km=radius_km)  # fmt: skip
+                               resolution_m=resolution_m, radius_km=radius_km, surface=surface)  # fmt: skip
     sx, sy = world.sample_xy
     removed = {}
     keep = np.ones(n_read, bool)

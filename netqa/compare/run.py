@@ -258,7 +258,7 @@ def _per_region_stats(pred, meas, members, unit: str = "db") -> dict:
 # the stage
 # ----------------------------------------------------------------------------------
 def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_table=None, regions=None,
-            config: CompareConfig = CompareConfig(), overwrite: bool = False) -> dict:  # fmt: skip
+            config: CompareConfig = CompareConfig(), overwrite: bool = False, surface=None) -> dict:  # fmt: skip
     """Compare predictions with measurements; write ``stats.json``, ``residuals.parquet`` and plots in ``out``.
 
     Returns
@@ -274,7 +274,7 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     stats_path = check_output(out / "stats.json", overwrite)
     check_output(out / "residuals.parquet", overwrite)
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
-                   radius_km=config.radius_km)  # fmt: skip
+                   radius_km=config.radius_km, surface=surface)  # fmt: skip
     world, df = prep.world, prep.df
     table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
     base, groups, extra, model_used = _model_setup(world, config, table_db)
