@@ -177,7 +177,7 @@ def _surface_grid(surface, grid, ground: np.ndarray) -> np.ndarray:
                      resampling="nearest")  # fmt: skip
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(f"--surface {surface}: cannot read ({exc})") from exc
     import rasterio
 
