@@ -30,6 +30,12 @@ east of the main test world, which it does not overlap):
   ``step_m`` metres, one row per cell within ``scan_radius_km`` (selection by
   distance, never by the measured value, so the fit is unbiased).
 
+A second drive, ``drives/district_buildings.csv``, holds the same rows with
+a building obstruction subtracted: ``building_k4`` x the main knife edge over
+ground + buildings (:func:`building_loss_db`; per row in
+``truth_buildings.parquet``) — the truth for building-aware calibration
+(``--surface``).
+
 Truth model per row (numpy, :mod:`netqa.testworld.truth` functions)::
 
     RSRP = P_RE + G_max - feeder + A(phi - az_true, theta - tilt_true; hpbw_h, hpbw_v)
