@@ -29,6 +29,7 @@ COMMANDS = (
     "compare",
     "calibrate",
     "audit",
+    "link",
     "score",
     "map",
     "report",

@@ -49,7 +49,7 @@ from netqa.errors import ConfigError
 MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
 TERRAIN_METHODS = ("none", "delta-bullington")
 CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
-LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey")
+LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey", "nemo")
 MAP_FORMATS = ("png", "kmz", "html")
 
 
@@ -126,9 +126,12 @@ class IngestSection:
     """``[ingest]``: drive-test log reading (see ``netqa ingest --help``)."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    #: auto, netqa, gnettrack, networksurvey, or a mapping TOML (path relative to the project file)
+    #: auto, netqa, gnettrack, networksurvey, nemo, or a mapping TOML (path relative to the project file)
     format: str = field(default="auto", metadata=_meta(kind="format"))
     tz: str | None = field(default=None, metadata=_meta(kind="str"))
+    #: GPX or NMEA track joined by time onto logs without positions (``--track``)
+    track: Path | None = field(default=None, metadata=_meta(kind="path"))
+    track_max_gap_s: float = field(default=10.0, metadata=_meta(kind="float", lo=0.0, hi=3600.0, unit="s"))
 
 
 @dataclass(frozen=True)

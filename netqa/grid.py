@@ -94,20 +94,18 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
     -------
     rasterio.crs.CRS
         ``EPSG:326zz`` for ``lat >= 0``, ``EPSG:327zz`` below the equator, with
-        zone ``zz = floor((lon + 180) / 6) + 1`` (standard 6-degree zones; the
-        Norway/Svalbard exceptions are not applied).
+        zone ``zz`` from :func:`netqa.geodesy.utm_zone`: the 6-degree zones
+        with the Norway (32V) and Svalbard (31X, 33X, 35X, 37X) exceptions.
 
     Examples
     --------
-    >>> utm_crs_for(-8.47, 51.9).to_epsg(), utm_crs_for(151.2, -33.9).to_epsg()
-    (32629, 32756)
+    >>> utm_crs_for(-8.47, 51.9).to_epsg(), utm_crs_for(151.2, -33.9).to_epsg(), utm_crs_for(5.32, 60.39).to_epsg()
+    (32629, 32756, 32632)
     """
+    from netqa.geodesy import utm_zone
+
     lon, lat = float(lon), float(lat)
-    if not (-180.0 <= lon <= 180.0) or not math.isfinite(lon):
-        raise CRSError(f"lon = {lon!r} is outside -180..180 deg; cannot choose a UTM zone")
-    if not (-80.0 <= lat <= 84.0) or not math.isfinite(lat):
-        raise CRSError(f"lat = {lat!r} is outside the UTM range -80..84 deg; use a polar projection (e.g. EPSG:3413/3031)")
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+    zone = utm_zone(lon, lat)
     code = (32600 if lat >= 0 else 32700) + zone
     # Go through pyproj so that the definition comes from the PROJ database.
     return CRS.from_wkt(ProjCRS.from_epsg(code).to_wkt())

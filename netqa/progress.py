@@ -1,7 +1,13 @@
-"""One progress-reporting helper for long jobs.
+"""One progress-reporting helper for long jobs, on top of ``tqdm``.
 
-Library code reports progress through :func:`progress`; the CLI decides whether
-it is shown (``--quiet`` hides it, a non-terminal stderr gets sparse lines).
+Library code reports progress through :class:`Progress` or :func:`progress`;
+the CLI decides whether it is shown (``--quiet`` hides it).  On a terminal the
+bar is tqdm's (rate, ETA, redrawn in place); when stderr is not a terminal
+(a log file, CI) tqdm's carriage-return redraws would garble the file, so the
+same text (tqdm's :meth:`tqdm.tqdm.format_meter`) is written as sparse whole
+lines, at most one every 5 s, plus a final line.
+
+tqdm was chosen over rich: one pure-Python package with no dependencies.
 """
 
 from __future__ import annotations
@@ -11,9 +17,14 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from tqdm import tqdm
+
 T = TypeVar("T")
 
 _enabled = True
+
+#: Shortest interval between two progress lines when stderr is not a terminal. [s]
+NON_TTY_INTERVAL_S = 5.0
 
 
 def set_enabled(enabled: bool) -> None:
@@ -23,7 +34,7 @@ def set_enabled(enabled: bool) -> None:
 
 
 class Progress:
-    """A counter that prints ``desc: done/total (pct) rate ETA`` to stderr.
+    """A counter shown as ``desc: done/total unit [elapsed<ETA, rate]`` on stderr.
 
     Use as a context manager and call :meth:`update` with the amount done::
 
@@ -41,42 +52,42 @@ class Progress:
         self._t0 = time.monotonic()
         self._last = 0.0
         self._tty = sys.stderr.isatty()
-        self._min_interval_s = min_interval_s if self._tty else max(min_interval_s, 5.0)
+        self._min_interval_s = min_interval_s if self._tty else max(min_interval_s, NON_TTY_INTERVAL_S)
+        self._bar = None
+        if _enabled and self._tty:
+            self._bar = tqdm(total=total, desc=desc, unit=f" {unit}", file=sys.stderr, mininterval=min_interval_s,
+                             dynamic_ncols=True, leave=True)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def update(self, n: int = 1) -> None:
+        """Count ``n`` more units done."""
         self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+            return
         now = time.monotonic()
         if now - self._last >= self._min_interval_s:
             self._last = now
-            self._print(final=False)
+            self._line()
 
     def close(self) -> None:
-        if self.done or self.total:
-            self._print(final=True)
+        """Finish: the bar's last state, or one final line."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        elif self.done or self.total:
+            self._line()
 
-    def _print(self, final: bool) -> None:
+    def _line(self) -> None:
         if not _enabled:
             return
-        elapsed = max(time.monotonic() - self._t0, 1e-9)
-        rate = self.done / elapsed
-        if self.total:
-            pct = 100.0 * self.done / self.total
-            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-            text = f"{self.desc}: {self.done}/{self.total} {self.unit} ({pct:5.1f} %), {rate:,.1f}/s"
-            if not final:
-                text += f", ETA {eta:,.0f} s"
-        else:
-            text = f"{self.desc}: {self.done} {self.unit}, {rate:,.1f}/s"
-        if final:
-            text += f", {elapsed:,.1f} s"
-        end = "\n" if (final or not self._tty) else "\r"
-        print(text, end=end, file=sys.stderr, flush=True)
+        text = tqdm.format_meter(self.done, self.total, time.monotonic() - self._t0, prefix=self.desc, unit=f" {self.unit}", ncols=0)
+        print(text, file=sys.stderr, flush=True)
 
 
 def progress(items: Iterable[T], desc: str, total: int | None = None, unit: str = "items") -> Iterator[T]:

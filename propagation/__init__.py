@@ -17,24 +17,23 @@ from propagation.units import (
     mw_from_dbm,
 )
 
-# --- closed-form path loss (pathloss.py, tr38901.py) ---
+# --- closed-form path loss (pathloss.py, spm.py, tr38901.py) ---
 from propagation.pathloss import (
-    SPM_DEFAULT_K,
     HataCity,
     HataEnv,
-    SpmCoefficients,
     cost231_hata_loss_db,
     free_space_loss_db,
     hata_loss_db,
-    spm_k1_at,
-    spm_loss_db,
 )
+from propagation.spm import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at, spm_loss_db
 from propagation.tr38901 import Tr38901Scenario, tr38901_loss_db
 # --- diffraction and clutter (diffraction.py, p2108.py) ---
-from propagation.diffraction import delta_bullington_loss_db, knife_edge_loss_db
+from propagation.diffraction import delta_bullington_loss_db
+from propagation.knife_edge import knife_edge_loss_db
 from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 # --- antennas and throughput (antenna.py, throughput.py) ---
-from propagation.antenna import SECTOR_DEFAULTS, AntennaPattern, PatternMethod, sector_gain_db, wrap_az_deg
+from propagation.antenna import SECTOR_DEFAULTS, sector_gain_db, wrap_az_deg
+from propagation.antenna_pattern import AntennaPattern, PatternMethod
 from propagation.throughput import SHANNON_DL, SHANNON_UL, ShannonParams, shannon_sinr_max_db, truncated_shannon_bps_hz
 # --- raster engine (engine/) ---
 from propagation.engine import (  # noqa: E402

@@ -98,6 +98,20 @@ def result(arr: np.ndarray):
     return arr[()] if arr.ndim == 0 else arr
 
 
+def flat_float64(*arrays):
+    """Broadcast arrays as float64; return (shape, contiguous 1-D copies) for the scalar-core loops."""
+    bcast = np.broadcast_arrays(*arrays)
+    shape = bcast[0].shape
+    return shape, [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in bcast]
+
+
+def positive_float(name: str, value, unit: str = "") -> np.ndarray:
+    """``value`` as a float64 array, every element finite and > 0, else ``ValueError`` naming ``name``."""
+    arr = as_float(name, value)
+    require_positive(name, arr, unit)
+    return arr
+
+
 def _show(bad: np.ndarray) -> str:
     flat = np.ravel(bad)
     head = ", ".join(f"{v:g}" for v in flat[:3])

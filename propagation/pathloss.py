@@ -1,7 +1,7 @@
 r"""Closed-form empirical path-loss models: free space, Okumura-Hata, COST-231 Hata (SPM: :mod:`propagation.spm`).
 
 Every formula lives in one private numba scalar core (``_fspl_db``, ``_hata_db``,
-``_cost231_db``, ``_spm_db``).  The raster engine calls those cores directly
+``_cost231_db``; the SPM's ``_spm_db`` is in :mod:`propagation.spm`).  The raster engine calls those cores directly
 inside its kernels (float64/int64 arguments, integer ids from :class:`HataEnv`
 and :class:`HataCity`); the public functions validate and broadcast their
 arguments and run the same cores over the flattened arrays, so there is one
@@ -19,18 +19,14 @@ from enum import IntEnum
 import numpy as np
 
 from propagation._jit import jit
-from propagation._validity import as_float, check_range, choice, require_positive, result
+from propagation._validity import check_range, choice, flat_float64, positive_float, result
 
 __all__ = [
     "HataEnv",
     "HataCity",
-    "SpmCoefficients",
-    "SPM_DEFAULT_K",
     "free_space_loss_db",
     "hata_loss_db",
     "cost231_hata_loss_db",
-    "spm_loss_db",
-    "spm_k1_at",
 ]
 
 #: Speed of light in vacuum. [m/s]
@@ -124,23 +120,6 @@ def _cost231_db(freq_mhz, dist_km, h_tx_m, h_rx_m, city_id):
 
 
 @jit
-def _spm_db(k1, k2, k3, k4, k5, k6, k7, dist_km, h_tx_eff_m, h_rx_m, diffraction_db, clutter_db):
-    """Standard Propagation Model; ``k1`` already shifted to the carrier frequency. [dB]"""
-    log_d = math.log10(dist_km)
-    log_ht = math.log10(h_tx_eff_m)
-    return (
-        k1
-        + k2 * log_d
-        + k3 * log_ht
-        + k4 * diffraction_db
-        + k5 * log_d * log_ht
-        + k6 * h_rx_m
-        + k7 * math.log10(h_rx_m)
-        + clutter_db
-    )
-
-
-@jit
 def _hata_cost_ref_db(freq_mhz):
     """Hata (<= 1500 MHz) / COST-231 (above) urban medium-city loss at d = 1 km, h_tx = 1 m, h_rx = 1.5 m.
 
@@ -180,35 +159,11 @@ def _cost231_loop(freq_mhz, dist_km, h_tx_m, h_rx_m, city_id):
 
 
 @jit
-def _spm_loop(k1, k2, k3, k4, k5, k6, k7, dist_km, h_tx_eff_m, h_rx_m, diffraction_db, clutter_db):
-    out = np.empty(dist_km.size)
-    for i in range(out.size):
-        out[i] = _spm_db(
-            k1[i], k2, k3, k4, k5, k6, k7,
-            dist_km[i], h_tx_eff_m[i], h_rx_m[i], diffraction_db[i], clutter_db[i],
-        )  # fmt: skip
-    return out
-
-
-@jit
 def _hata_cost_ref_loop(freq_mhz):
     out = np.empty(freq_mhz.size)
     for i in range(out.size):
         out[i] = _hata_cost_ref_db(freq_mhz[i])
     return out
-
-
-def _flat(*arrays):
-    """Broadcast float64 arrays; return (shape, contiguous 1-D copies)."""
-    bcast = np.broadcast_arrays(*arrays)
-    shape = bcast[0].shape
-    return shape, [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in bcast]
-
-
-def _positive(name, value, unit):
-    arr = as_float(name, value)
-    require_positive(name, arr, unit)
-    return arr
 
 
 def _env_city(env, city):
@@ -253,9 +208,9 @@ def free_space_loss_db(freq_mhz, dist_km, *, strict=True):
     >>> free_space_loss_db([900.0, 1800.0], 2.0).round(2).tolist()
     [97.55, 103.57]
     """
-    freq = _positive("freq_mhz", freq_mhz, "MHz")
-    dist = _positive("dist_km", dist_km, "km")
-    shape, (f, d) = _flat(freq, dist)
+    freq = positive_float("freq_mhz", freq_mhz, "MHz")
+    dist = positive_float("dist_km", dist_km, "km")
+    shape, (f, d) = flat_float64(freq, dist)
     return result(_fspl_loop(f, d).reshape(shape))
 
 
@@ -280,7 +235,7 @@ def _checked(values, ranges, model, strict):
     out = []
     for name, value in values.items():
         lo, hi, unit = ranges[name]
-        arr = _positive(name, value, unit)
+        arr = positive_float(name, value, unit)
         check_range(name, arr, lo, hi, unit, model, strict)
         out.append(arr)
     return out
@@ -341,7 +296,7 @@ def hata_loss_db(freq_mhz, dist_km, h_tx_m, h_rx_m, env="urban", city="medium", 
     env_id, city_id = _env_city(env, city)
     values = {"freq_mhz": freq_mhz, "dist_km": dist_km, "h_tx_m": h_tx_m, "h_rx_m": h_rx_m}
     arrays = _checked(values, HATA_RANGES, "Okumura-Hata", strict)
-    shape, flat = _flat(*arrays)
+    shape, flat = flat_float64(*arrays)
     return result(_hata_loop(*flat, env_id, city_id).reshape(shape))
 
 
@@ -390,15 +345,5 @@ def cost231_hata_loss_db(freq_mhz, dist_km, h_tx_m, h_rx_m, city="medium", *, st
     city_id = _env_city("urban", city)[1]
     values = {"freq_mhz": freq_mhz, "dist_km": dist_km, "h_tx_m": h_tx_m, "h_rx_m": h_rx_m}
     arrays = _checked(values, COST231_RANGES, "COST-231 Hata", strict)
-    shape, flat = _flat(*arrays)
+    shape, flat = flat_float64(*arrays)
     return result(_cost231_loop(*flat, city_id).reshape(shape))
-
-
-# The Standard Propagation Model (its core ``_spm_db`` is above) lives in propagation.spm; re-exported here.
-from propagation.spm import (  # noqa: E402  (after the cores it imports)
-    PLANNING_K1_SLOPE_DB_PER_DECADE,  # noqa: F401  (re-export)
-    SPM_DEFAULT_K,
-    SpmCoefficients,
-    spm_k1_at,
-    spm_loss_db,
-)

@@ -2,9 +2,9 @@ r"""Standard Propagation Model (SPM): the calibratable Hata form of planning too
 
 Coefficients (:class:`SpmCoefficients`, :data:`SPM_DEFAULT_K`), the K1
 frequency convention (:func:`spm_k1_at`) and the public model
-(:func:`spm_loss_db`).  The scalar core ``_spm_db`` lives in
-:mod:`propagation.pathloss` with the other closed-form cores (the raster engine
-calls it); everything here is re-exported there too.
+(:func:`spm_loss_db`).  The scalar core ``_spm_db`` is
+here too (the raster engine calls it); the Hata/COST-231 frequency term it
+defaults to comes from :mod:`propagation.pathloss`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,9 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from propagation._validity import as_float, check_range, result
-from propagation.pathloss import (
-    _flat,
-    _hata_cost_ref_db,
-    _hata_cost_ref_loop,
-    _positive,
-    _spm_loop,
-)
+from propagation._jit import jit
+from propagation._validity import as_float, check_range, flat_float64, positive_float, result
+from propagation.pathloss import _hata_cost_ref_db, _hata_cost_ref_loop
 
 __all__ = ["SpmCoefficients", "SPM_DEFAULT_K", "spm_loss_db", "spm_k1_at", "PLANNING_K1_SLOPE_DB_PER_DECADE"]
 
@@ -30,6 +25,34 @@ __all__ = ["SpmCoefficients", "SPM_DEFAULT_K", "spm_loss_db", "spm_k1_at", "PLAN
 PLANNING_K1_SLOPE_DB_PER_DECADE = 23.0
 
 _SPM_KEYS = ("k1", "k2", "k3", "k4", "k5", "k6", "k7", "f_ref_mhz", "k_freq_db_per_decade")
+
+
+@jit
+def _spm_db(k1, k2, k3, k4, k5, k6, k7, dist_km, h_tx_eff_m, h_rx_m, diffraction_db, clutter_db):
+    """Standard Propagation Model; ``k1`` already shifted to the carrier frequency. [dB]"""
+    log_d = math.log10(dist_km)
+    log_ht = math.log10(h_tx_eff_m)
+    return (
+        k1
+        + k2 * log_d
+        + k3 * log_ht
+        + k4 * diffraction_db
+        + k5 * log_d * log_ht
+        + k6 * h_rx_m
+        + k7 * math.log10(h_rx_m)
+        + clutter_db
+    )
+
+
+@jit
+def _spm_loop(k1, k2, k3, k4, k5, k6, k7, dist_km, h_tx_eff_m, h_rx_m, diffraction_db, clutter_db):
+    out = np.empty(dist_km.size)
+    for i in range(out.size):
+        out[i] = _spm_db(
+            k1[i], k2, k3, k4, k5, k6, k7,
+            dist_km[i], h_tx_eff_m[i], h_rx_m[i], diffraction_db[i], clutter_db[i],
+        )  # fmt: skip
+    return out
 
 
 class SpmCoefficients(NamedTuple):
@@ -155,11 +178,11 @@ def spm_k1_at(k: SpmCoefficients, freq_mhz):
     23.0
     """
     k = _as_spm(k)
-    freq = _positive("freq_mhz", freq_mhz, "MHz")
+    freq = positive_float("freq_mhz", freq_mhz, "MHz")
     if k.f_ref_mhz is None:
         return result(np.full(freq.shape, k.k1))
     if k.k_freq_db_per_decade is None:
-        shape, (f,) = _flat(freq)
+        shape, (f,) = flat_float64(freq)
         ref = _hata_cost_ref_loop(f).reshape(shape)
         ref0 = _hata_cost_ref_db(k.f_ref_mhz)
         return result(k.k1 + ref - ref0)
@@ -241,15 +264,15 @@ def spm_loss_db(
     155.94
     """
     k = _as_spm(k)
-    freq = _positive("freq_mhz", freq_mhz, "MHz")
+    freq = positive_float("freq_mhz", freq_mhz, "MHz")
     check_range("freq_mhz", freq, *SPM_RANGES["freq_mhz"], "SPM", strict)
-    dist = _positive("dist_km", dist_km, "km")
+    dist = positive_float("dist_km", dist_km, "km")
     check_range("dist_km", dist, *SPM_RANGES["dist_km"], "SPM", strict)
-    h_tx = _positive("h_tx_eff_m", h_tx_eff_m, "m")
-    h_rx = _positive("h_rx_m", h_rx_m, "m")
+    h_tx = positive_float("h_tx_eff_m", h_tx_eff_m, "m")
+    h_rx = positive_float("h_rx_m", h_rx_m, "m")
     diff = as_float("diffraction_db", diffraction_db)
     clut = as_float("clutter_db", clutter_db)
     k1 = np.asarray(spm_k1_at(k, freq))
-    shape, (k1f, d, ht, hr, df, cl) = _flat(k1, dist, h_tx, h_rx, diff, clut)
+    shape, (k1f, d, ht, hr, df, cl) = flat_float64(k1, dist, h_tx, h_rx, diff, clut)
     out = _spm_loop(k1f, k.k2, k.k3, k.k4, k.k5, k.k6, k.k7, d, ht, hr, df, cl)
     return result(out.reshape(shape))

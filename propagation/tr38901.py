@@ -26,8 +26,7 @@ from enum import IntEnum
 import numpy as np
 
 from propagation._jit import jit
-from propagation._validity import as_float, check_range, require_positive, result
-from propagation.pathloss import _flat
+from propagation._validity import as_float, check_range, flat_float64, require_positive, result
 
 __all__ = ["Tr38901Scenario", "tr38901_loss_db"]
 
@@ -258,7 +257,7 @@ def tr38901_loss_db(
             lo, hi, unit = ranges[name]  # RMa distance is checked below, per LOS state
             check_range(name, arr, lo, hi, unit, model, strict)
     los_arr = _los_array(los)
-    shape, flat = _flat(
+    shape, flat = flat_float64(
         arrays["freq_mhz"], arrays["dist_2d_km"], arrays["h_bs_m"], arrays["h_ut_m"],
         los_arr, arrays["h_building_m"], arrays["street_width_m"],
     )  # fmt: skip

@@ -293,7 +293,7 @@ def test_cli_help_names_the_clutter_models(capsys):
 
 def test_project_keys_round_trip_and_reach_the_compare_stage(tmp_path, monkeypatch):
     import netqa.compare.run as run_module
-    from netqa import stages
+    from netqa.pipeline import stages
 
     section = {"clutter_model": "p2108-statistical", "location_pct": 90, "street_width_m": 20}
     cfg = project_from_dict({"inputs": {"cells": str(CELLS), "dem": str(DEM), **{k: str(v) for k, v in CLUTTER.items()}},
@@ -320,7 +320,7 @@ def test_project_keys_round_trip_and_reach_the_compare_stage(tmp_path, monkeypat
 
 def test_compare_stage_takes_the_predict_clutter_settings_unless_compare_sets_them(tmp_path, monkeypatch):
     import netqa.compare.run as run_module
-    from netqa import stages
+    from netqa.pipeline import stages
 
     inputs = {"cells": str(CELLS), "dem": str(DEM), **{k: str(v) for k, v in CLUTTER.items()}}
     seen = []
@@ -345,7 +345,7 @@ def test_project_compare_defaults_and_enabled_still_work(tmp_path):
     cfg = project_from_dict({"compare": {"enabled": False}}, base_dir=tmp_path)
     assert (cfg.compare.enabled, cfg.compare.clutter_model, cfg.compare.location_pct, cfg.compare.street_width_m) == (
         False, None, None, None)  # None: as [predict]
-    from netqa import stages
+    from netqa.pipeline import stages
 
     assert stages.compare(SimpleNamespace(config=cfg, products={"samples": tmp_path / "s"}, out_dir=tmp_path)) is None
 

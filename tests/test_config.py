@@ -52,7 +52,7 @@ def test_valid_project_resolves_paths_and_globs(world):
         ("[map]\nformats = ['png', 'pdf']\n", r"\[map\] formats: 'pdf' is not one of png, kmz, html"),
         ("[compare]\nenabled = 'yes'\n", r"\[compare\] enabled must be true or false"),
         ("[predict\n", r"not valid TOML"),
-        ("[ingest]\nformat = 'nemo'\n", r"\[ingest\] format = 'nemo' is neither one of auto, netqa"),
+        ("[ingest]\nformat = 'tems'\n", r"\[ingest\] format = 'tems' is neither one of auto, netqa"),
     ],
     ids=["unknown-key", "unknown-section", "missing-file", "empty-glob", "negative-resolution",
          "unknown-model", "wrong-type", "unknown-map-format", "bool-type", "bad-toml", "unknown-log-format"],

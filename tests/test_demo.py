@@ -31,9 +31,10 @@ def test_demo_runs_every_stage(two_runs):
     }
     for name in ("samples.parquet", "kpi.json", "tuned_model.toml", "coverage.tif", "compare/stats.json",
                  "compare/tuned/stats.json", "scores.gpkg", "maps/rsrp_dbm.png", "maps/rsrp_dbm.kmz",
-                 "maps/coverage.html"):
+                 "maps/coverage.html", "compare/profiles/worst_1.png", "compare/profiles/index.json"):
         assert name in outputs, name
     assert (out / "report.html").stat().st_size > 10_000
+    assert "Worst-predicted samples and their path profiles" in (out / "report.html").read_text()
     tuned = json.loads((out / "compare" / "tuned" / "stats.json").read_text())
     assert abs(tuned["mean_error_db"]) < 1.0 and tuned["std_error_db"] < 7.0  # the calibrated SPM fits the drives
 

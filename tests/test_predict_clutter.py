@@ -206,7 +206,7 @@ def test_predict_config_refuses_bad_values(kwargs, match):
 
 def test_project_keys_round_trip_and_reach_the_predict_stage(tmp_path, monkeypatch):
     import netqa.predict as predict_module
-    from netqa import stages
+    from netqa.pipeline import stages
 
     cfg = project_from_dict({"inputs": {"cells": str(CELLS), "dem": str(DEM)},
                              "predict": {"clutter_model": "p2108-statistical", "location_pct": 90, "street_width_m": 20}},

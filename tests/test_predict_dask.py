@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import rasterio
 
-import netqa.predict as predict_mod
-from netqa import daskclient, predict_dask
+from netqa import daskclient
+from netqa.predict import dask_tiles as predict_dask
+from netqa.predict import tiles as predict_tiles
 from netqa.cli import main
 from netqa.errors import InputError
 from netqa.fileio import sha256_file
-from netqa.predict import PredictConfig, _compute_tile, _plan, predict, predict_to_file
+from netqa.predict import PredictConfig, predict, predict_to_file
+from netqa.predict.tiles import compute_tile, make_plan
 from propagation import ValidityRangeWarning
 
 distributed = pytest.importorskip("distributed")
@@ -59,7 +61,7 @@ def runs(tmp_path_factory, cluster):
 
 @pytest.fixture(scope="module")
 def plan():
-    return _quiet(lambda **kw: _plan(CELLS, DEM, grid=None, **INPUTS))
+    return _quiet(lambda **kw: make_plan(CELLS, DEM, grid=None, **INPUTS))
 
 
 def test_the_test_case_spans_several_tiles(plan):
@@ -88,8 +90,8 @@ def test_predict_in_memory_on_the_scheduler_equals_the_local_arrays(cluster):
 
 def test_plan_survives_pickling_with_the_same_tile_result(plan):
     tile = list(plan.grid.tiles(plan.config.tile_px))[4]  # the centre tile: margin on every side
-    direct = _compute_tile(plan, tile, True)
-    again = _compute_tile(pickle.loads(pickle.dumps(plan)), tile, True)
+    direct = compute_tile(plan, tile, True)
+    again = compute_tile(pickle.loads(pickle.dumps(plan)), tile, True)
     for a, b in zip(direct.bands + (direct.per_cell,), again.bands + (again.per_cell,)):
         np.testing.assert_array_equal(a, b)
     assert direct[2:] == again[2:]
@@ -126,28 +128,28 @@ def test_dem_unreadable_on_the_workers_is_a_one_line_input_error(cluster, tmp_pa
 def test_tile_reads_run_under_the_capped_gdal_cache(plan, monkeypatch):
     monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
     seen = []
-    real = predict_mod._read_elevation
+    real = predict_tiles.read_elevation
 
     def spy(p, sub):
         seen.append(rasterio.env.getenv().get("GDAL_CACHEMAX"))
         return real(p, sub)
 
-    monkeypatch.setattr(predict_mod, "_read_elevation", spy)
-    _compute_tile(plan, next(iter(plan.grid.tiles(plan.config.tile_px))), False)
-    assert seen == [predict_mod.TILE_READ_CACHE_MB]
+    monkeypatch.setattr(predict_tiles, "read_elevation", spy)
+    compute_tile(plan, next(iter(plan.grid.tiles(plan.config.tile_px))), False)
+    assert seen == [predict_tiles.TILE_READ_CACHE_MB]
 
 
 def test_tile_reads_keep_a_gdal_cachemax_the_user_set(plan, monkeypatch):
     seen = []
-    real = predict_mod._read_elevation
+    real = predict_tiles.read_elevation
 
     def spy(p, sub):
         seen.append(rasterio.env.get_gdal_config("GDAL_CACHEMAX"))
         return real(p, sub)
 
-    monkeypatch.setattr(predict_mod, "_read_elevation", spy)
+    monkeypatch.setattr(predict_tiles, "read_elevation", spy)
     with rasterio.Env(GDAL_CACHEMAX=64):
-        _compute_tile(plan, next(iter(plan.grid.tiles(plan.config.tile_px))), False)
+        compute_tile(plan, next(iter(plan.grid.tiles(plan.config.tile_px))), False)
     assert seen == [64]
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import rasterio
 
-import netqa.predict as predict_mod
+import netqa.predict.run as predict_run
+import netqa.predict.tiles as predict_tiles
 from netqa.cli import main
 from netqa.errors import ConfigError, OutputExistsError, RasterError
 from netqa.grid import Grid
@@ -114,8 +115,8 @@ class _EngineSpy:
 
 
 def test_engine_never_gets_terrain_larger_than_a_tile_and_its_margin(monkeypatch, tmp_path):
-    spy = _EngineSpy(predict_mod.predict_coverage)
-    monkeypatch.setattr(predict_mod, "predict_coverage", spy)
+    spy = _EngineSpy(predict_tiles.predict_coverage)
+    monkeypatch.setattr(predict_tiles, "predict_coverage", spy)
     cfg = PredictConfig(**FAST, model="hata", terrain="delta-bullington")
     _quiet(predict_to_file, CELLS, DEM, tmp_path / "c.tif", config=cfg, **_inputs(True))
     margin_px = int(np.ceil(cfg.radius_km * 1000.0 / cfg.resolution_m)) + TILE_MARGIN_PX
@@ -143,7 +144,7 @@ def test_progress_is_reported_once_per_tile(monkeypatch, tmp_path):
         def close(self):
             updates.append(("close",))
 
-    monkeypatch.setattr(predict_mod, "Progress", FakeProgress)
+    monkeypatch.setattr(predict_run, "Progress", FakeProgress)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ValidityRangeWarning)
         predict_to_file(CELLS, DEM, tmp_path / "c.tif", config=PredictConfig(**FAST))
@@ -195,7 +196,7 @@ def test_dem_not_covering_the_area_fails_before_any_tile(tmp_path):
 def test_existing_output_is_refused_before_any_work(tmp_path, monkeypatch):
     out = tmp_path / "c.tif"
     out.write_bytes(b"keep me")
-    monkeypatch.setattr(predict_mod, "_plan", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(predict_run, "make_plan", lambda *a, **k: pytest.fail("work started"))
     with pytest.raises(OutputExistsError, match="--overwrite"):
         predict_to_file(CELLS, DEM, out, config=PredictConfig(**FAST), show_progress=False)
     assert out.read_bytes() == b"keep me"

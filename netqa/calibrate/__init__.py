@@ -18,7 +18,7 @@ from netqa.calibrate.fit import (
     prior_loss_db,
     session_folds,
 )
-from netqa.calibrate.modelfile import ModelFile, TunedModel, read_model_file, to_toml, write_model_file
+from netqa.io.modelfile import ModelFile, TunedModel, read_model_file, to_toml, write_model_file
 from netqa.calibrate.run import CalibrateOptions, calibrate
 
 __all__ = [

@@ -5,7 +5,7 @@ power, antenna gain, feeder loss and pattern, :func:`netqa.compare.points.calibr
 minus the measured RSRP of the serving cell.  Samples are filtered (distance
 range, RSRP floor; each filter's count reported), then :func:`netqa.calibrate.fit.fit_spm`
 fits and cross-validates by session: once per (technology, carrier) band
-(:func:`netqa.calibrate.modelfile.band_key`; one tuned model per band, so that
+(:func:`netqa.io.modelfile.band_key`; one tuned model per band, so that
 no frequency rule biases the fit) and once over all bands (the global
 fallback for cells of bands without enough data).
 """
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from netqa.calibrate.fit import Calibration, CalibrationConfig, CalibrationData, fit_spm
-from netqa.calibrate.modelfile import band_key, read_model_file, write_model_file
+from netqa.io.modelfile import band_key, read_model_file, write_model_file
 from netqa.errors import InputError
 from netqa.compare.binning import SampleFilters, filter_samples, filters_report, square_bins
 from netqa.compare.points import calibration_geometry

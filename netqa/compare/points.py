@@ -68,7 +68,7 @@ class PointWorld:
 
 def _cell_matrix(df: pd.DataFrame, label: str, x, y, radius_km: float, load: float):
     """The engine's cell matrix, built exactly as :func:`netqa.predict.predict` builds it."""
-    from netqa.predict_inputs import engine_cells
+    from netqa.predict.inputs import engine_cells
 
     return engine_cells(df, label, x, y, radius_km=radius_km, load=load)
 
@@ -104,7 +104,7 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
     """
     from netqa.grid import Grid, study_crs, to_projected
     from netqa.io.raster import read_clutter, read_dem, resample_to_grid
-    from netqa.predict_inputs import check_cells, dem_extent, read_cells_table
+    from netqa.predict.inputs import check_cells, dem_extent, read_cells_table
 
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
     df = read_cells_table(cells).reset_index(drop=True)
@@ -226,7 +226,7 @@ def point_clutter(world: PointWorld, x, y, config, tuned=None):
     """
     from types import SimpleNamespace
 
-    from netqa.predict_inputs import clutter_arrays
+    from netqa.predict.inputs import clutter_arrays
 
     n = np.asarray(x).size
     if world.clutter_code is None or world.clutter_table is None:

@@ -121,10 +121,10 @@ def _model_setup(world, config: CompareConfig, table_db):
                         noise_figure_db=config.noise_figure_db, clutter_location_pct=pct)  # fmt: skip
     if not config.model_file:
         return base, None, None, {"model": config.model, "terrain": config.terrain, **clutter_used}
-    from netqa.calibrate.modelfile import band_key, read_model_file
+    from netqa.io.modelfile import band_key, read_model_file
 
     tm = read_model_file(config.model_file)
-    from netqa.calibrate.pattern import apply_pattern_weights, cell_pattern_weights
+    from netqa.predict.pattern_weight import apply_pattern_weights, cell_pattern_weights
 
     world.matrix = apply_pattern_weights(world.matrix, cell_pattern_weights(tm, world.cells))  # issue 12
     if config.model != "spm":

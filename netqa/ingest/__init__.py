@@ -6,6 +6,10 @@ loads one log in memory; ``detect_format`` and the ready mappings in
 own CSV; any other delimited log is read through a mapping TOML
 (:mod:`netqa.ingest.mapping`).  The checks and their reject/clear choices are
 listed in :mod:`netqa.ingest.validate`.
+
+Nemo ``.nmf`` files are read by :mod:`netqa.ingest.nemo`, GPS tracks (GPX,
+NMEA) joined onto logs without positions by :mod:`netqa.ingest.track`, and
+:mod:`netqa.ingest.suggest` guesses a mapping TOML from a CSV header.
 """
 
 from netqa.ingest.core import (

@@ -22,7 +22,7 @@ from netqa.schema import EVENT_COLUMNS, EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
-LOG_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".geoparquet")
+LOG_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".geoparquet", ".nmf")
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def read_events_file(path: Path, rejects: RejectLog, tz: str | None = None) -> t
 
 def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | None = None,
                 overwrite: bool = False, gap_s: float = 120.0, max_fix_gap_s: float = 120.0,
-                block_bytes: int = BLOCK_BYTES) -> IngestResult:
+                block_bytes: int = BLOCK_BYTES, track=None, track_max_gap_s: float | None = None) -> IngestResult:
     """Read, validate and normalise drive-test logs into canonical GeoParquet samples.
 
     Parameters
@@ -170,7 +170,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     out : path
         Samples GeoParquet to write; ``.events.parquet`` and ``.rejects.csv`` go beside it.
     fmt : str
-        ``auto``, ``netqa``, ``gnettrack``, ``networksurvey`` or a mapping TOML path.
+        ``auto``, ``netqa``, ``gnettrack``, ``networksurvey``, ``nemo`` or a mapping TOML path.
     cells : path or DataFrame, optional
         Cell table to match serving cells against.
     tz : str, optional
@@ -179,6 +179,12 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         A time gap longer than this splits a session. [s]
     max_fix_gap_s : float
         GPS fixes further apart than this are not interpolated between. [s]
+    track : path or Track, optional
+        GPX or NMEA track whose positions are joined by time onto the samples
+        (:mod:`netqa.ingest.track`); samples it cannot place are rejected.
+    track_max_gap_s : float, optional
+        Longest gap between track fixes interpolated across (default
+        :data:`netqa.ingest.track.DEFAULT_MAX_GAP_S`). [s]
 
     Returns
     -------
@@ -192,6 +198,15 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     paths = expand_inputs(logs)
     if not paths:
         raise InputError("no log files given (folders contained no .csv/.txt/.parquet files)")
+    from netqa.ingest.track import DEFAULT_MAX_GAP_S, Track, read_track
+
+    track_gap = DEFAULT_MAX_GAP_S if track_max_gap_s is None else float(track_max_gap_s)
+    if track is not None and not isinstance(track, Track):
+        track = read_track(track)
+        log.info("--track %s: %d points, %d with a fix", track.source, len(track), track.n_fixes)
+        if track.n_skipped:
+            log.warning("--track %s: %d points or sentences skipped (%s)", track.source, track.n_skipped,
+                        ", ".join(f"{k}: {v}" for k, v in track.skipped.items()))
     cell_df = _load_cells(cells)
     matcher = CellMatcher(cell_df) if cell_df is not None else None
     rejects, ev_rejects = RejectLog(), RejectLog()
@@ -217,7 +232,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                 try:
                     explicit = companion_events(p) is not None
                     norm = Normaliser(p.stem, gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
-                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes)
+                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, track, track_gap)
                     n_read += nr
                     n_acc += na
                     if nr != na + (rejects.n_rejected - r0):  # pragma: no cover - a bug if it happens
@@ -233,7 +248,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     if len(norm.events):
                         d = norm.events.frame()
                         d["time"] = pd.to_datetime(d["time"], utc=True)
-                        d["source"] = "derived"
+                        d["source"] = getattr(norm, "event_source", "derived")
                         all_events.append(d)
                     log.debug("%s: read %d, accepted %d", p, nr, na)
                 except NetQAError as exc:
@@ -305,11 +320,25 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     )
 
 
-def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int) -> tuple[int, int]:
+def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int,
+                track=None, track_gap_s: float = 10.0) -> tuple[int, int]:
     if not path.exists():
         raise LogFormatError(f"{path}: file not found")
     validator = Validator(str(path), rejects)
     n_read = n_acc = 0
+    if _is_nemo(fmt, path):
+        from netqa.ingest.nemo import read_nemo
+
+        nl = read_nemo(path, rejects, tz, track, track_gap_s)
+        norm.derive_events, norm.event_source = False, "file"
+        norm.n_interpolated += int(nl.batch.cols["gps_interpolated"].sum())
+        n_acc += _write(writer, norm.push(validator.check(nl.batch)), path)
+        n_acc += _write(writer, norm.flush(), path)
+        ev = norm.relabel_events(nl.events)
+        for kind, g in ev.groupby("event", sort=False):
+            norm.events.add_many(g["time"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view("int64"),
+                                 g["lat"], g["lon"], g["session"].astype(object), kind, g["cell_id"], g["target_cell_id"])
+        return nl.n_read, n_acc
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         for plan, batch, nr in iter_parquet_batches(path, rejects):
             n_read += nr
@@ -317,18 +346,33 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
             n_acc += _write(writer, fin, path)
     else:
         mapping = resolve_format(fmt, path)
-        plan: FilePlan = plan_file(path, mapping)
+        plan: FilePlan = plan_file(path, mapping, need_position=track is None)
+        if track is not None and {"lat", "lon"} <= set(plan.use.values()):
+            log.warning("%s: the log has positions of its own; --track %s replaces them", path, track.source)
         parse_rejects = RejectLog()  # the parse thread's own log, merged below
         try:
             blocks = _parsed_blocks(path, plan, parse_rejects, tz, block_bytes)
             for batch, nr in prefetched(blocks):
                 n_read += nr
+                if track is not None:
+                    batch = track.join(batch, rejects, str(path), track_gap_s)
+                    norm.n_interpolated += int(batch.cols["gps_interpolated"].sum())
                 fin = norm.push(validator.check(batch))
                 n_acc += _write(writer, fin, path)
         finally:
             rejects.absorb(parse_rejects)
     n_acc += _write(writer, norm.flush(), path)
     return n_read, n_acc
+
+
+def _is_nemo(fmt, path: Path) -> bool:
+    if fmt == "nemo":
+        return True
+    if fmt not in (None, "", "auto"):
+        return False
+    from netqa.ingest.nemo import is_nemo
+
+    return is_nemo(path)
 
 
 def _parsed_blocks(path: Path, plan: FilePlan, rejects: RejectLog, tz, block_bytes: int):

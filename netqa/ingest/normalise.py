@@ -519,9 +519,7 @@ class CellMatcher:
 
 
 def _haversine_km(lat, lon, lat2, lon2):
-    r = 6371.0088
-    p1, p2 = np.radians(lat), np.radians(lat2)
-    dphi = p2 - p1
-    dl = np.radians(lon2 - lon)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(a))
+    """Distance [km] on the WGS84 ellipsoid (pyproj.Geod; the name is kept for callers)."""
+    from netqa.geodesy import geodesic_km
+
+    return geodesic_km(lat, lon, lat2, lon2)

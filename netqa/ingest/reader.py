@@ -136,8 +136,11 @@ def resolve_format(fmt: str | None, path: Path) -> LogMapping:
     raise LogFormatError(f"--format {fmt!r}: unknown; valid: auto, {', '.join(BUILTIN_FORMATS)} or a MAPPING.toml file")
 
 
-def plan_file(path: Path, mapping: LogMapping) -> FilePlan:
-    """Check the header against the mapping; raise LogFormatError when columns are missing."""
+def plan_file(path: Path, mapping: LogMapping, need_position: bool = True) -> FilePlan:
+    """Check the header against the mapping; raise LogFormatError when columns are missing.
+
+    ``need_position=False`` (a ``--track`` gives the positions) lets a log without lat/lon through.
+    """
     text, raw = _decode_head(path)
     hdr = _header_of(text, raw, mapping)
     if hdr is None:
@@ -154,10 +157,11 @@ def plan_file(path: Path, mapping: LogMapping) -> FilePlan:
         raise LogFormatError(f"{path}: required time column {mapping.time_column!r} missing ({mapping.name} format); header has {header[:12]}")
     use = mapping.present(header)
     targets = set(use.values())
-    for req in ("lat", "lon"):
+    for req in ("lat", "lon") if need_position else ():
         if req not in targets:
             srcs = [s for s, d in mapping.columns.items() if d == req]
-            raise LogFormatError(f"{path}: required column for {req!r} missing (expected one of {srcs}, {mapping.name} format)")
+            raise LogFormatError(f"{path}: required column for {req!r} missing (expected one of {srcs}, {mapping.name} format); "
+                                 "a log without positions needs --track TRACK.gpx|TRACK.nmea")
     if not targets & {"rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps"}:
         raise LogFormatError(f"{path}: no measurement column (rsrp_dbm, rsrq_db, sinr_db, dl_mbps or ul_mbps) found for format {mapping.name}")
     constant_tech = None

@@ -41,7 +41,7 @@ import numpy as np
 
 from netqa.errors import AntennaPatternError
 from netqa.fileio import atomic_path, check_output
-from propagation.antenna import N_CUT, AntennaPattern
+from propagation.antenna_pattern import N_CUT, AntennaPattern
 
 __all__ = ["read_msi", "write_msi", "DBD_TO_DBI_DB"]
 

@@ -36,8 +36,6 @@ they are retried.  The folder is removed once the outputs are written.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import operator
@@ -54,13 +52,11 @@ from pyproj import CRS
 
 from netqa.daskclient import dask_client, task_token
 from netqa.errors import InputError, NetQAError
-from netqa.fileio import check_output, write_text_atomic
+from netqa.fileio import check_output
 from netqa.progress import Progress
-from netqa.schema import COMPLAINT_CATEGORIES
 from netqa.score import _kpi
 from netqa.score.chunks import (
     ChunkPrep,
-    _campaign_codes,
     _merge_meta,
     _sample_sources,
     prepare_chunk,
@@ -69,26 +65,20 @@ from netqa.score.indicators import Batch, RegionMeta, batch_indicators, failed_r
 from netqa.score.outputs import write_outputs
 from netqa.score.points import (
     EVENT_READ,
-    assign_points,
-    group_offsets,
     project_lonlat,
     read_complaints,
     read_table,
 )
 from netqa.score.regions import load_regions
+from netqa.score.parts import fingerprint, json_clean, read_part, region_fp, write_part
 from netqa.score.scheme import apply_scheme, load_scheme
+from netqa.score.tables import cells_capacity_density, complaints_table, events_table, locate, take_groups
 from netqa.score.zonal import (
-    capacity_density,
     open_coverage,
     open_traffic,
-    sample_points,
 )
 
 log = logging.getLogger(__name__)
-
-#: Bump when indicator definitions change, so old resume parts are not reused.
-PARTS_VERSION = "score-2"
-
 
 #: Most regions in one batch task (bounds a task's memory and the work lost to a failure).
 REGIONS_PER_BATCH = 64
@@ -199,13 +189,13 @@ def score_regions(
 
     # --- resume state ----------------------------------------------------------------
     parts_dir = Path(str(paths["gpkg"]) + ".parts")
-    base_fp = _fingerprint([regions, samples, events, coverage, complaints, cells, traffic_raster], profile, campaign_window, complaint_radius_m, traffic_column, repair)
-    fps = [_region_fp(base_fp, r) for r in reg.itertuples(index=False)]
+    base_fp = fingerprint([regions, samples, events, coverage, complaints, cells, traffic_raster], profile, campaign_window, complaint_radius_m, traffic_column, repair)
+    fps = [region_fp(base_fp, r) for r in reg.itertuples(index=False)]
     results: list = [None] * n_reg
     n_resumed = 0
     if parts_dir.exists():
         for i, rid in enumerate(reg["region_id"]):
-            got = _read_part(parts_dir, rid, fps[i])
+            got = read_part(parts_dir, rid, fps[i])
             if got is not None:
                 results[i] = got
                 n_resumed += 1
@@ -225,7 +215,7 @@ def score_regions(
         results[i] = res
         row = res[0]
         if row.get("status") != "failed":
-            _write_part(parts_dir, row["region_id"], fps[i], res)
+            write_part(parts_dir, row["region_id"], fps[i], res)
         else:
             log.warning("region %s failed: %s", row["region_id"], row.get("error"))
         if on_region_done is not None:
@@ -241,7 +231,7 @@ def score_regions(
     evt = read_table(events, "events", EVENT_READ) if events else None
     cmp = read_complaints(complaints) if complaints else None
     cxy = project_lonlat(cmp, reg.crs) if cmp is not None else None
-    dens = _capacity_density(cells, cov) if cells and cov is not None else None
+    dens = cells_capacity_density(cells, cov) if cells and cov is not None else None
 
     parts_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -271,7 +261,7 @@ def score_regions(
             chunk_meta, pieces = [], []
         elif client is not None:
             futs = _submit_chunks(client, sources, prep)
-            ev_pairs = _locate(evt, reg.crs, geoms) if evt is not None else None  # while the workers read the samples
+            ev_pairs = locate(evt, reg.crs, geoms) if evt is not None else None  # while the workers read the samples
             chunk_meta, pieces = _collect_chunks(client, futs, prep.n_batches, samples)
             del futs
         else:
@@ -288,12 +278,12 @@ def score_regions(
 
         # --- events and complaints, grouped by batch ---------------------------------------
         if evt is not None and ev_pairs is None:
-            ev_pairs = _locate(evt, reg.crs, geoms)
-        ev_tab = _events_table(evt, ev_pairs, len(geoms), summary, campaign_window) if evt is not None else None
-        cmp_tab = _complaints_table(cmp, cxy, cov, prof, geoms, summary) if cmp is not None else None
+            ev_pairs = locate(evt, reg.crs, geoms)
+        ev_tab = events_table(evt, ev_pairs, len(geoms), summary, campaign_window) if evt is not None else None
+        cmp_tab = complaints_table(cmp, cxy, cov, prof, geoms, summary) if cmp is not None else None
         batch_objs = [
             Batch(regions=[metas[i] for i in idx], profile=prof, coverage=cov, capacity_density=dens, campaigns=summary["campaigns"],
-                  events=_take_groups(ev_tab, idx), complaints=_take_groups(cmp_tab, idx),
+                  events=take_groups(ev_tab, idx), complaints=take_groups(cmp_tab, idx),
                   has_samples_input=bool(samples), has_complaints_input=cmp is not None, traffic=tinfo)
             for idx in batches
         ]  # fmt: skip
@@ -324,7 +314,7 @@ def score_regions(
 
     log.info("regions computed (%.1f s since the samples were read)", time.perf_counter() - t_start)
     # --- assemble, score, write ---------------------------------------------------------
-    rows = [_json_clean(r[0]) for r in results]
+    rows = [json_clean(r[0]) for r in results]
     trend_rows = [t for r in results for t in r[1]]
     table = pd.DataFrame(rows)
     table = apply_scheme(table, sch)
@@ -393,148 +383,3 @@ def _batches_dask(client, batch_objs, pieces, batches, metas, done) -> None:
             res = [(failed_row(metas[i], f"{type(exc).__name__}: {exc}"), []) for i in batches[b]]
         fut.release()
         done(b, res)
-
-
-# --- events and complaints (small: prepared in the driver) ------------------------------------
-def _label_codes(values, labels: tuple) -> np.ndarray:
-    """Codes of string labels in the sorted ``labels`` (-1 when absent)."""
-    v = np.asarray(values, dtype=object)
-    lab = np.asarray(labels, dtype=object)
-    if not lab.size:
-        return np.full(v.size, -1, np.int16)
-    pos = np.clip(np.searchsorted(lab, v.astype(str)), 0, lab.size - 1)
-    return np.where(lab[pos] == v.astype(str), pos, -1).astype(np.int16)
-
-
-def _locate(tab: pd.DataFrame, crs, geoms):
-    """(row, region) pairs of a small point table (events)."""
-    x, y = project_lonlat(tab, crs)
-    return assign_points(x, y, geoms)
-
-
-def _events_table(evt: pd.DataFrame, pairs, n_reg: int, summary: dict, window) -> dict | None:
-    cols = {"event": _kpi.event_codes(evt["event"]) if "event" in evt.columns else np.full(len(evt), -1, np.int8)}
-    labels = summary["campaigns"]
-    if labels:
-        if "campaign" in evt.columns and not window:
-            codes, labs = _campaign_codes(evt, None)
-            cols["campaign"] = _label_codes(np.asarray(labs, dtype=object)[codes], labels)
-        elif window and "time" in evt.columns:
-            codes, labs = _campaign_codes(evt, window)
-            cols["campaign"] = _label_codes(np.asarray(labs, dtype=object)[codes], labels)
-        elif "session" in evt.columns and summary["sessions"]:
-            lab = evt["session"].astype("string").fillna("<NA>").map(summary["sessions"])
-            cols["campaign"] = _label_codes(lab.fillna("\0none").to_numpy(dtype=object), labels)
-        else:
-            cols["campaign"] = np.full(len(evt), -1, np.int16)
-    return _grouped(cols, pairs, n_reg)
-
-
-def _complaints_table(cmp: pd.DataFrame, cxy, cov, prof, geoms, summary: dict) -> dict:
-    cx, cy = cxy
-    n = len(cmp)
-    wp = np.full(n, np.nan)
-    if cov is not None:
-        pv = sample_points(cov, cx, cy)
-        r, s = pv["rsrp_dbm"], pv["sinr_db"]
-        with np.errstate(invalid="ignore"):
-            wp = ((r < prof.rsrp_dbm_min) | (s < prof.sinr_db_min)).astype(float)
-        wp[~np.isfinite(r)] = np.nan
-    wm = np.full(n, np.nan)
-    cnt = summary["complaint_counts"]
-    if cnt is not None:
-        n_eval, n_cov = (cnt[2], cnt[3]) if summary["has_sinr"] else (cnt[0], cnt[1])
-        ok = n_eval > 0
-        wm[ok] = (n_cov[ok] / n_eval[ok] < 0.5).astype(float)
-    cat = pd.Categorical(cmp["category"], categories=list(COMPLAINT_CATEGORIES)).codes.astype(np.int8)
-    cols = {"category": cat, "weak_predicted": wp, "weak_measured": wm}
-    return _grouped(cols, assign_points(cx, cy, geoms), len(geoms))
-
-
-def _grouped(cols: dict, pairs, n_reg: int) -> dict:
-    """Columns of (point, region) pairs, grouped by region, with ``offsets``."""
-    p, r = pairs
-    out = {k: v[p] for k, v in cols.items()}
-    out["offsets"] = group_offsets(r, n_reg)
-    return out
-
-
-def _take_groups(tab: dict | None, idx: np.ndarray) -> dict | None:
-    """The groups of regions ``idx`` (in that order), re-offset."""
-    if tab is None:
-        return None
-    off = tab["offsets"]
-    lens = off[idx + 1] - off[idx]
-    rows = np.concatenate([np.arange(off[i], off[i + 1]) for i in idx]) if idx.size else np.zeros(0, np.int64)
-    out = {k: v[rows] for k, v in tab.items() if k != "offsets"}
-    out["offsets"] = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    return out
-
-
-def _capacity_density(cells, cov):
-    from netqa.io.cells import read_cells  # noqa: PLC0415
-    from propagation import truncated_shannon_bps_hz  # noqa: PLC0415
-
-    tab = read_cells(cells)
-    bw = dict(zip(tab["cell_id"].astype(str), pd.to_numeric(tab["bandwidth_mhz"], errors="coerce")))
-    missing = [c for c in cov.cell_ids if c not in bw]
-    if missing:
-        log.warning("%s: %d cell(s) of the coverage raster are not in the cell table (first %r); their capacity is unknown", cells, len(missing), missing[0])
-    return capacity_density(cov, bw, lambda s: truncated_shannon_bps_hz(np.clip(s, -50.0, 60.0)))
-
-
-def _fingerprint(files, *settings) -> str:
-    h = hashlib.sha256(PARTS_VERSION.encode())
-    for f in files:
-        if f is None or isinstance(f, (gpd.GeoDataFrame, pd.DataFrame)):
-            h.update(b"<none>" if f is None else pd.util.hash_pandas_object(pd.DataFrame(f).drop(columns="geometry", errors="ignore")).values.tobytes())
-            continue
-        p = Path(f)
-        st = p.stat()
-        h.update(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    h.update(json.dumps([str(s) for s in settings]).encode())
-    return h.hexdigest()
-
-
-def _region_fp(base: str, r) -> str:
-    g = r.geometry.wkb if r.geometry is not None else b""
-    return hashlib.sha256(base.encode() + g + f"{r.region_id}|{r.name}|{r.area_type}|{r.status}".encode()).hexdigest()
-
-
-def _part_path(parts_dir: Path, rid: str) -> Path:
-    return parts_dir / (hashlib.sha1(str(rid).encode()).hexdigest()[:20] + ".json")
-
-
-def _write_part(parts_dir: Path, rid: str, fp: str, res) -> None:
-    doc = {"fingerprint": fp, "region_id": rid, "row": _json_clean(res[0]), "trends": [_json_clean(t) for t in res[1]]}
-    write_text_atomic(_part_path(parts_dir, rid), json.dumps(doc))
-
-
-def _read_part(parts_dir: Path, rid: str, fp: str):
-    p = _part_path(parts_dir, rid)
-    if not p.exists():
-        return None
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if doc.get("fingerprint") != fp:
-        return None
-    return doc["row"], doc["trends"]
-
-
-def _json_clean(d: dict) -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, (np.floating, float)):
-            v = float(v)
-            v = v if math.isfinite(v) else None
-        elif isinstance(v, np.integer):
-            v = int(v)
-        elif isinstance(v, np.bool_):
-            v = bool(v)
-        out[k] = v
-    return out
-
-
-__all__ = ["score_regions", "ScoreResult", "output_paths"]

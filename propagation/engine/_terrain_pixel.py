@@ -16,7 +16,8 @@ import numpy as np
 
 from propagation import _fastmath as _fm
 from propagation._jit import jit, jit_inline
-from propagation.diffraction import _knife_edge_j, _spherical_earth_land_db
+from propagation.diffraction import _spherical_earth_land_db
+from propagation.knife_edge import _knife_edge_j
 
 _C_M_GHZ = 0.2998  # wavelength constant of P.1812-6: lambda = 0.2998 / f_GHz [m]
 

@@ -39,9 +39,10 @@ import math
 
 import numpy as np
 
-from propagation._jit import jit, jit_inline, jit_parallel, prange
+from propagation._jit import jit, jit_parallel, prange
 from propagation import _fastmath as _fm
-from propagation.antenna import _pattern_gain_db, _sector_gain_db
+from propagation.antenna import _sector_gain_db
+from propagation.antenna_pattern import _pattern_gain_db
 from propagation.engine._common import (
     C_AM,
     C_AZ,
@@ -71,7 +72,8 @@ from propagation.engine._common import (
     PathLossModel,
 )
 from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_w_db, _w_l
-from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db, _spm_db
+from propagation.pathloss import FSPL_CONST_MHZ_KM_DB, _cost231_db, _fspl_db, _hata_db
+from propagation.spm import _spm_db
 from propagation.tr38901 import _tr38901_db
 
 _RAD2DEG = 180.0 / math.pi
@@ -121,7 +123,7 @@ def _antenna_gain_db(cells, i, patterns, az_off_deg, elev_deg):
 
     Omni: 0.  Sector: 3GPP parametric pattern with downtilt = mechanical +
     electrical.  Measured: ``patterns[k]`` holds the horizontal cut and the
-    vertical cut as stored (:meth:`propagation.antenna.AntennaPattern.kernel_cuts`),
+    vertical cut as stored (:meth:`propagation.antenna_pattern.AntennaPattern.kernel_cuts`),
     weighted bilinear 3-D reconstruction with the cell's mechanical tilt; the
     cell's ``elec_tilt_deg`` column is the electrical tilt to ADD to the cuts.
     """

@@ -63,7 +63,7 @@ from propagation.engine.combine import (
 )
 from propagation.engine.terrain import _sweep_window, default_n_rays
 from propagation.p2108 import P2108_STATISTICAL_FREQ_MHZ, _q_inverse
-from propagation.pathloss import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
+from propagation.spm import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
 
 #: Bands of the coverage result, in order (DESIGN.md "Coverage raster").

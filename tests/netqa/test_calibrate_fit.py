@@ -140,7 +140,7 @@ def test_model_file_round_trip_and_predict_reads_it(cal, tmp_path):
     assert mf.k.f_ref_mhz == 1800.0 and mf.k.k_freq_db_per_decade == 23.0
     assert set(mf.clutter_loss_db) == set(CLUTTER_DB)
     assert mf.calibration["holdout"]["tuned"]["n"] == cal.holdout["tuned"]["n"]
-    from netqa.predict_inputs import read_tuned_model
+    from netqa.predict.inputs import read_tuned_model
 
     np.testing.assert_allclose(read_tuned_model(path).k[:7], cal.k[:7], atol=1e-5)
     with pytest.raises(OutputExistsError):

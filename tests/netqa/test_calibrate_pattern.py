@@ -11,7 +11,7 @@ import pytest
 
 from netqa.calibrate.fit import CalibrationConfig, CalibrationData
 from netqa.calibrate.modelfile import read_model_file
-from netqa.calibrate.pattern import apply_pattern_weights, fit_with_pattern_weight
+from netqa.calibrate.pattern import apply_pattern_weights, fit_with_pattern_weight  # re-exported
 from netqa.cli import main
 from netqa.errors import ConfigError
 from propagation import sector_gain_db
@@ -120,7 +120,7 @@ def test_cell_table_beamwidth_columns_reach_the_engine():
     import pandas as pd
 
     from netqa.errors import CellTableError
-    from netqa.predict_inputs import check_cells, engine_cells
+    from netqa.predict.inputs import check_cells, engine_cells
 
     df = pd.read_csv(DISTRICT / "cells.csv", dtype={"cell_id": str}).iloc[:3].copy()
     df["hpbw_h_deg"] = [45.0, np.nan, 90.0]

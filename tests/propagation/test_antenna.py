@@ -10,7 +10,8 @@ import pytest
 
 import propagation
 from propagation import AntennaPattern, ValidityRangeWarning, sector_gain_db
-from propagation.antenna import _pattern_gain_db, _sector_gain_db
+from propagation.antenna import _sector_gain_db
+from propagation.antenna_pattern import _pattern_gain_db
 
 REF = Path(__file__).resolve().parents[2] / "testdata" / "reference" / "antenna_sector_3gpp.csv"
 

@@ -16,11 +16,10 @@ from propagation.diffraction import (
     _bullington_db,
     _delta_bullington_db,
     _delta_bullington_parts,
-    _fresnel_cs,
-    _knife_edge_j,
     _smooth_earth_heights,
     _spherical_earth_db,
 )
+from propagation.knife_edge import _fresnel_cs, _knife_edge_j
 
 REF = Path(__file__).resolve().parents[2] / "testdata" / "reference"
 

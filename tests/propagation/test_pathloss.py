@@ -22,7 +22,8 @@ from propagation import (
     spm_loss_db,
 )
 from propagation._jit import jit
-from propagation.pathloss import _cost231_db, _fspl_db, _hata_db, _spm_db
+from propagation.pathloss import _cost231_db, _fspl_db, _hata_db
+from propagation.spm import _spm_db
 
 REFERENCE = Path(__file__).resolve().parents[2] / "testdata" / "reference"
 

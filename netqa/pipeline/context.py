@@ -1,12 +1,4 @@
-"""The whole chain from a project file: ingest → KPIs → predict → compare/calibrate → score → maps → report.
-
-:func:`run_project` runs every enabled stage whose inputs the project gives, in
-order, into one run folder, and writes ``manifest.json`` there: the inputs with
-their SHA-256, every parameter, the package versions, each stage's status and
-timing, and every output with its SHA-256.  A stage whose issue has not landed
-yet is recorded as ``not built`` and the chain goes on; a stage that fails on
-bad input stops the run with the error (the manifest still records it).
-"""
+"""The run folder and its manifest: :class:`RunContext` shared by the stages, ``manifest.json``."""
 
 from __future__ import annotations
 
@@ -14,7 +6,6 @@ import datetime as _dt
 import json
 import logging
 import platform
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -23,7 +14,7 @@ from typing import Any
 
 from netqa import __version__
 from netqa.config import ProjectConfig
-from netqa.errors import NetQAError, NotBuiltError, OutputExistsError
+from netqa.errors import OutputExistsError
 from netqa.fileio import sha256_file, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -115,44 +106,6 @@ def prepare_run_dir(out_dir: Path, overwrite: bool) -> Path:
     return out_dir
 
 
-def run_project(
-    config: ProjectConfig,
-    out_dir: Path | None = None,
-    *,
-    overwrite: bool = False,
-    stages: list[tuple[str, Stage]] | None = None,
-) -> Path:
-    """Run the chain described by ``config`` and return the path of ``manifest.json``."""
-    out = Path(out_dir) if out_dir else (config.project.out or Path("netqa-run"))
-    out = prepare_run_dir(out, overwrite)
-    ctx = RunContext(config=config, out_dir=out, overwrite=overwrite)
-    records = ctx.records
-    error: NetQAError | None = None
-    for name, stage in stages if stages is not None else default_stages():
-        t0 = time.perf_counter()
-        try:
-            produced = stage(ctx)
-        except NotBuiltError as exc:
-            records.append(StageRecord(name, "not built", message=str(exc)))
-            log.info("%s: not built yet — skipped", name)
-            continue
-        except NetQAError as exc:
-            records.append(StageRecord(name, "failed", time.perf_counter() - t0, message=str(exc)))
-            error = exc
-            break
-        seconds = time.perf_counter() - t0
-        if produced is None:
-            records.append(StageRecord(name, "skipped", seconds, message="inputs not given or stage disabled"))
-            continue
-        outputs = [str(p.relative_to(out)) if p.is_relative_to(out) else str(p) for p in produced]
-        records.append(StageRecord(name, "done", seconds, outputs))
-        log.info("%s: done in %.1f s (%d outputs)", name, seconds, len(produced))
-    path = write_manifest(ctx, "failed" if error else "done")
-    if error is not None:
-        raise error
-    return path
-
-
 def write_manifest(ctx: RunContext, status: str) -> Path:
     """Write ``ctx.out_dir/manifest.json`` atomically and return its path."""
     config, out = ctx.config, ctx.out_dir
@@ -174,14 +127,3 @@ def write_manifest(ctx: RunContext, status: str) -> Path:
         ],
     }
     return write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-
-
-def default_stages() -> list[tuple[str, Stage]]:
-    """The chain's stages in order (see :mod:`netqa.stages`)."""
-    from netqa import stages
-
-    return stages.STAGES
-
-
-def not_built(stage: str, issue: int) -> None:
-    raise NotBuiltError(f"stage '{stage}' is not built yet (issue #{issue})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from netqa.pipeline import RunContext
+from netqa.pipeline.context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ def ingest(ctx: RunContext):
         cells=cfg.inputs.cells,
         tz=cfg.ingest.tz,
         overwrite=ctx.overwrite,
+        track=cfg.ingest.track,
+        track_max_gap_s=cfg.ingest.track_max_gap_s,
     )
     log.info("ingest: %s", result.summary())
     ctx.products["samples"] = result.out
@@ -99,6 +101,12 @@ def compare(ctx: RunContext):
     run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out,
                 config=CompareConfig(model=p.model, model_file=p.model_file, **common), **inputs)  # fmt: skip
     written = sorted(q for q in out.iterdir() if q.is_file())
+    from netqa.link.worst import worst_links  # the worst-predicted samples' path profiles, for the report
+
+    written += worst_links(out / "residuals.parquet", cfg.inputs.cells, list(cfg.inputs.dem), out / "profiles",
+                           clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table, model=p.model,
+                           terrain=p.terrain, model_file=p.model_file, rx_height_m=p.rx_height_m,
+                           resolution_m=p.resolution_m, overwrite=ctx.overwrite)  # fmt: skip
     if "tuned_model" in ctx.products:  # the same comparison with the model calibrated in this run
         run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out / "tuned",
                     config=CompareConfig(model="spm", model_file=ctx.products["tuned_model"], **common), **inputs)  # fmt: skip

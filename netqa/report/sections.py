@@ -1,31 +1,7 @@
-"""The campaign report: one self-contained HTML file from a run folder.
-
-:func:`write_report` reads what a run folder holds (``netqa run`` / ``netqa
-demo`` write it) and lays it out for a reader who was not there, results first:
-
-1. a title, the key figures and a one-paragraph summary written from the data
-   (measured coverage rate with its interval, drop rate, handover success,
-   median DL throughput; predicted coverage; calibration result; best and
-   worst region);
-2. coverage maps -- the PNGs under ``maps/``, embedded;
-3. KPIs -- overall and per region, each rate with its counts and Wilson 95 %
-   interval;
-4. predicted vs measured -- ``stats.json`` of each comparison (the configured
-   model and, when ``compare/tuned/`` exists, the tuned one side by side) and
-   their plots;
-5. calibration -- the tuned model file: per-band K1/K2, fit and held-out error;
-6. scorecard -- regions ranked, with grades and what each score used;
-7. provenance, collapsed -- stages, inputs with SHA-256, parameters, versions.
-
-Files are recognised by name and content, so the report works on a partial run
-(sections with nothing to show say so).  The page has no script and a
-Content-Security-Policy that forbids any network fetch; every string read from
-the folder is HTML-escaped.
-"""
+"""The report's summary paragraph, key-figure cards and sections, each a function of the collected run folder."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
 import math
@@ -33,10 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from netqa import __version__
-from netqa._report_html import (
+from netqa.report.html import (
     _COMPARE_PLOTS,
-    _CSS,
     _E,
     _ci,
     _empty,
@@ -48,16 +22,12 @@ from netqa._report_html import (
     _table,
     _wilson,
 )
-from netqa._report_run import (
-    _collect,
+from netqa.report.run_folder import (
     _Run,
 )
-from netqa.errors import InputError
-from netqa.fileio import atomic_path, check_output
 
 log = logging.getLogger(__name__)
 
-__all__ = ["write_report"]
 
 # --- summary ------------------------------------------------------------------------------------
 
@@ -333,12 +303,52 @@ def _section_compare(run: _Run) -> str:
     if blocks[3:]:
         out.append("<details><summary>More comparison plots (CDFs, per cell, throughput)</summary>"
                    + "".join(blocks[3:]) + "</details>")
+    out.append(_compare_profiles(run))
     for grp, title, open_ in (("per_region", "Error per region", True), ("per_distance_km", "Error per distance bin [km]", True),
                               ("per_clutter", "Error per clutter class", False), ("per_cell", "Error per cell", False)):
         t = _compare_group_table(run, grp)
         if t:
             out.append(f"<h3>{_E(title)}</h3>{t}" if open_ else f"<details><summary>{_E(title)}</summary>{t}</details>")
     return "".join(out)
+
+
+def profile_pngs(run: _Run) -> set:
+    """The path-profile pictures of the worst-predicted samples (``profiles/`` beside a ``stats.json``)."""
+    dirs = {path.parent / "profiles" for _, path, _ in run.stats}
+    return {p for p in run.pngs if p.parent in dirs}
+
+
+def _compare_profiles(run: _Run) -> str:
+    """The worst-predicted samples with their path profiles (``netqa link``), from ``profiles/index.json``."""
+    import json
+
+    blocks = []
+    for label, path, obj in run.stats:
+        index = path.parent / "profiles" / "index.json"
+        try:
+            entries = json.loads(index.read_text(encoding="utf-8")).get("profiles") or []
+        except (OSError, ValueError, AttributeError):
+            continue
+        rows, figs = [], []
+        for e in entries:
+            png = index.parent / str(e.get("png", ""))
+            rows.append((e.get("rank"), e.get("cell_id"), _num(e.get("dist_km"), 2), _num(e.get("rsrp_measured_dbm"), 1),
+                         _num(e.get("rsrp_predicted_dbm"), 1), _num(e.get("error_db"), 1),
+                         "yes" if e.get("line_of_sight") else "no", _num(e.get("principal_obstacle_v"), 2)))  # fmt: skip
+            if png.is_file() and png in run.pngs:
+                figs.append(_img(png, run.root, f"#{e.get('rank')}: cell {e.get('cell_id')}, error "
+                                                f"{_num(e.get('error_db'), 1)} dB — {png.relative_to(run.root)}"))  # fmt: skip
+        if rows:
+            blocks.append(f"<h4>{_E(label)}: {_E(_model_name(obj))}</h4>" + _table(
+                ("#", "cell", "distance [km]", "measured [dBm]", "predicted [dBm]", "error [dB]", "line of sight",
+                 "principal obstacle v"), rows) + "".join(figs))  # fmt: skip
+    if not blocks:
+        return ""
+    return ("<details><summary>Worst-predicted samples and their path profiles (netqa link)</summary>"
+            "<p class='muted'>One sample per serving cell, largest |error| first; each profile shows the terrain "
+            "with the earth bulge, clutter heights, the direct ray, the first Fresnel zone and the dominant "
+            "obstacles with their diffraction parameter v, and the losses of every model.</p>"
+            + "".join(blocks) + "</details>")
 
 
 def _section_calibration(run: _Run) -> str:
@@ -472,66 +482,3 @@ def _section_provenance(run: _Run) -> str:
         out.append("<h3>Software versions</h3>" + _table(("package", "version"), sorted(versions.items())))
     out.append("</details>")
     return "".join(out)
-
-
-def write_report(run_dir, out, *, overwrite: bool = False, title: str | None = None) -> Path:
-    """Write the campaign report of ``run_dir`` as one self-contained HTML file.
-
-    Parameters
-    ----------
-    run_dir : path
-        Run folder (``netqa run`` / ``netqa demo``).
-    out : path
-        Output ``.html``; refused when it exists unless ``overwrite``.
-    title : str, optional
-        Page title (default: the project name).
-
-    Raises
-    ------
-    netqa.errors.InputError
-        ``run_dir`` is not a folder.
-    """
-    root = Path(run_dir)
-    if not root.is_dir():
-        raise InputError(f"{root}: run folder not found (give the folder written by netqa run or netqa demo)")
-    target = check_output(out, overwrite)
-    run = _collect(root)
-    name = title or (run.manifest or {}).get("project") or root.name
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    summary, cards = _summary(run)
-    card_html = "".join(
-        f"<div class='card'><div class='k'>{_E(k)}</div><div class='v'>{v}</div><div class='d'>{_E(d or '')}</div></div>"
-        for k, v, d in cards
-    )
-    shown = {p for p in run.pngs if "maps" in p.relative_to(root).parts or p.name.startswith("scores")}
-    shown |= {p for _, sp, _ in run.stats for p in run.pngs if p.parent == sp.parent}
-    body = "".join((
-        _section_maps(run, target), _section_kpis(run), _section_compare(run), _section_calibration(run),
-        _section_scores(run), _section_other_figures(run, shown), _section_provenance(run),
-    ))
-    started = (run.manifest or {}).get("started_utc")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>{_E(str(name))} — netqa campaign report</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<h1>{_E(str(name))}</h1>
-<p class="sub">Campaign report · run started {_E(str(started or '—'))} · written {_E(now)} by netqa {_E(__version__)} from the run folder <code>{_E(root.name)}</code></p>
-{_stage_line(run.manifest)}
-<nav><a href="#summary">Summary</a><a href="#maps">Maps</a><a href="#kpis">KPIs</a><a href="#compare">Predicted vs measured</a><a href="#calibration">Calibration</a><a href="#scores">Scorecard</a><a href="#provenance">Provenance</a></nav>
-<h2 id="summary">Summary</h2>
-<p class="summary">{summary}</p>
-<div class="cards">{card_html}</div>
-{body}
-</body>
-</html>
-"""
-    with atomic_path(target) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    log.info("wrote %s (%.0f kB)", target, len(page) / 1024)
-    return target

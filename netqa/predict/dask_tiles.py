@@ -5,7 +5,7 @@ Every tile of a prediction is independent and deterministic, so the tiles of
 can run on a Dask cluster: a local one of ``workers`` single-threaded worker
 processes, or an existing one at ``scheduler``.  The plan (cells, grid,
 engine settings, clutter table) is sent to every worker once; each task runs
-:func:`netqa.predict._compute_tile` -- the very code of the local run -- and
+:func:`netqa.predict.tiles.compute_tile` -- the very code of the local run -- and
 reads the DEM and the clutter for its tile itself, so those files must be
 readable from every worker at the same path.  The parent gets the tiles back
 in tile order and writes them, holding at most
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from netqa.daskclient import dask_client, task_token
 from netqa.errors import InputError, NetQAError
+from netqa.predict.tiles import compute_tile
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def iter_tiles_dask(plan, *, per_cell: bool, workers: int = 1, scheduler: str | 
 
     Parameters
     ----------
-    plan : netqa.predict._Plan
+    plan : netqa.predict.tiles.Plan
         The validated prediction plan (pickled to every worker once).
     per_cell : bool
         Also compute each cell's RSRP.
@@ -108,13 +109,12 @@ def _tile_task(plan, tile, per_cell: bool, numba_threads, files):
         import numba
 
         numba.set_num_threads(int(numba_threads))
-    from netqa.predict import _compute_tile
 
     # catch_warnings is process-wide: with several threads per worker a warning may land in another task's list
     # (or be shown there); the tile's values never depend on it.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = _compute_tile(plan, tile, per_cell)
+        out = compute_tile(plan, tile, per_cell)
     return out, [(w.category, str(w.message)) for w in caught]
 
 

@@ -30,7 +30,7 @@ from propagation.engine.raster import CELL_DEFAULTS
 from propagation.p2108 import P2108_CLUTTER_TYPES, P2108_HEIGHT_GAIN_FREQ_MHZ
 
 if TYPE_CHECKING:
-    from netqa.predict import PredictConfig
+    from netqa.predict.config import PredictConfig
 
 log = logging.getLogger("netqa.predict")
 
@@ -66,7 +66,7 @@ def read_cells_table(cells) -> pd.DataFrame:
     return read_cells(cells)
 
 
-def _col(df, name, default=np.nan):
+def cell_column(df, name, default=np.nan):
     if name in df.columns:
         return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
     return np.full(len(df), default, dtype=np.float64)
@@ -100,7 +100,7 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
     for name, lo, hi, unit in checks:
         if name not in df.columns:
             continue
-        v = _col(df, name)
+        v = cell_column(df, name)
         if name in ("mech_tilt_deg", "elec_tilt_deg"):
             v = np.where(np.isnan(v), 0.0, v)
         if name in ("hpbw_h_deg", "hpbw_v_deg"):  # empty: the default sector's
@@ -116,7 +116,7 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
 
 def read_tuned_model(path):
     """The tuned model of ``--model-file`` (netqa calibrate's TOML; the one reader of that format)."""
-    from netqa.calibrate.modelfile import read_model_file
+    from netqa.io.modelfile import read_model_file
 
     p = Path(path)
     if not p.is_file():
@@ -128,7 +128,7 @@ def tuned_engine_settings(tuned, df) -> dict:
     """EngineConfig fields from a tuned model: global K, one K per band present in the cells, h_eff method."""
     tech = df["tech"].astype(str).tolist() if "tech" in df.columns else ["LTE"] * len(df)
     bands = {}
-    for t, f in zip(tech, _col(df, "freq_mhz")):
+    for t, f in zip(tech, cell_column(df, "freq_mhz")):
         band = tuned.band_for(t, f)
         if band is not None:
             bands[float(f)] = band.k
@@ -235,10 +235,10 @@ def clutter_arrays(codes, table, config: PredictConfig, freqs_mhz, tuned=None):
         float32 for ``p2108``, None for ``p2108-statistical`` [dB]; and the
         (rows, cols) bool ``clutter_stat_mask`` for ``p2108-statistical``, else None.
     """
-    return _apply_clutter(codes, table, _clutter_lookup(table, config, freqs_mhz, tuned))
+    return apply_clutter(codes, table, clutter_lookup(table, config, freqs_mhz, tuned))
 
 
-def _clutter_lookup(table, config: PredictConfig, freqs_mhz, tuned=None) -> tuple[str, np.ndarray]:
+def clutter_lookup(table, config: PredictConfig, freqs_mhz, tuned=None) -> tuple[str, np.ndarray]:
     """(clutter model, its value per class of ``table``): loss [dB], (n_freq, n_classes) loss [dB] or bool."""
     if config.clutter_model == "table":
         return "table", _clutter_losses(table, tuned)
@@ -251,8 +251,8 @@ def _clutter_lookup(table, config: PredictConfig, freqs_mhz, tuned=None) -> tupl
     return config.clutter_model, np.array([t in P2108_STATISTICAL_TYPES for t in types])
 
 
-def _apply_clutter(codes, table, lookup):
-    """``(clutter_db, clutter_stat_mask)`` of a class raster from a :func:`_clutter_lookup`."""
+def apply_clutter(codes, table, lookup):
+    """``(clutter_db, clutter_stat_mask)`` of a class raster from a :func:`clutter_lookup`."""
     kind, per_class = lookup
     rows = _class_rows(codes, table)
     nodata = codes.nodata_mask
@@ -344,23 +344,23 @@ def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, lo
     from netqa.io.cells import rs_power_dbm
 
     pid, patterns, pat_gain, pat_tilt = _patterns(df, label)
-    gain = _col(df, "gain_dbi")
+    gain = cell_column(df, "gain_dbi")
     gain = np.where(np.isfinite(gain), gain, np.where(np.isfinite(pat_gain), pat_gain,
                     np.where(pid == -2, DEFAULT_OMNI_GAIN_DBI, DEFAULT_SECTOR_GAIN_DBI)))  # fmt: skip
     # measured patterns: the kernel adds (cell's electrical tilt - the tilt already in the cuts)
-    elec = _col(df, "elec_tilt_deg")
+    elec = cell_column(df, "elec_tilt_deg")
     measured = pid >= 0
     elec = np.where(measured, np.where(np.isfinite(elec), elec - np.nan_to_num(pat_tilt), 0.0), np.nan_to_num(elec))
-    bw = _col(df, "bandwidth_mhz")
-    rs = _col(df, "rs_power_dbm")
+    bw = cell_column(df, "bandwidth_mhz")
+    rs = cell_column(df, "rs_power_dbm")
     tech = df["tech"].astype(str).str.upper().to_numpy() if "tech" in df.columns else np.full(len(df), "LTE")
-    derived = rs_power_dbm(_col(df, "tx_power_dbm"), bw, np.where(np.isin(tech, ("LTE", "NR")), tech, "LTE"))
+    derived = rs_power_dbm(cell_column(df, "tx_power_dbm"), bw, np.where(np.isin(tech, ("LTE", "NR")), tech, "LTE"))
     rs = np.where(np.isfinite(rs), rs, derived)
     matrix = cell_matrix(
-        x_m=x_m, y_m=y_m, height_m=_col(df, "height_m"), azimuth_deg=_col(df, "azimuth_deg"),
-        mech_tilt_deg=np.nan_to_num(_col(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
-        freq_mhz=_col(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
-        feeder_loss_db=np.nan_to_num(_col(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
+        x_m=x_m, y_m=y_m, height_m=cell_column(df, "height_m"), azimuth_deg=cell_column(df, "azimuth_deg"),
+        mech_tilt_deg=np.nan_to_num(cell_column(df, "mech_tilt_deg"), nan=0.0), elec_tilt_deg=elec,
+        freq_mhz=cell_column(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
+        feeder_loss_db=np.nan_to_num(cell_column(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
         load=load, radius_km=radius_km, pattern_id=pid,
         # optional effective beamwidths of the parametric sector (issue 12: netqa audit --corrected-cells)
         hpbw_h_deg=np.nan_to_num(_col(df, "hpbw_h_deg"), nan=CELL_DEFAULTS["hpbw_h_deg"]),
