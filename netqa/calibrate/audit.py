@@ -62,9 +62,9 @@ from netqa.calibrate.antenna import (
     fit_antennas,
     wrap_deg,
 )
-from netqa.calibrate.modelfile import band_key
 from netqa.compare.binning import SampleFilters, filter_samples, square_bins
 from netqa.errors import InputError
+from netqa.io.modelfile import band_key
 
 log = logging.getLogger(__name__)
 

@@ -363,7 +363,7 @@ def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, lo
         feeder_loss_db=np.nan_to_num(cell_column(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
         load=load, radius_km=radius_km, pattern_id=pid,
         # optional effective beamwidths of the parametric sector (issue 12: netqa audit --corrected-cells)
-        hpbw_h_deg=np.nan_to_num(_col(df, "hpbw_h_deg"), nan=CELL_DEFAULTS["hpbw_h_deg"]),
-        hpbw_v_deg=np.nan_to_num(_col(df, "hpbw_v_deg"), nan=CELL_DEFAULTS["hpbw_v_deg"]),
+        hpbw_h_deg=np.nan_to_num(cell_column(df, "hpbw_h_deg"), nan=CELL_DEFAULTS["hpbw_h_deg"]),
+        hpbw_v_deg=np.nan_to_num(cell_column(df, "hpbw_v_deg"), nan=CELL_DEFAULTS["hpbw_v_deg"]),
     )  # fmt: skip
     return matrix, patterns
