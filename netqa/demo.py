@@ -35,12 +35,11 @@ def find_testdata(out_dir: Path) -> Path:
 
 
 def run_demo(out_dir: str | Path, *, overwrite: bool = False) -> Path:
-    """Run the demo chain into ``out_dir``, then the antenna audit of the synthetic district; returns the manifest path."""
+    """Run the antenna audit of the synthetic district, then the demo chain into ``out_dir``; returns the manifest path."""
     out = prepare_run_dir(Path(out_dir), overwrite)
     testdata = find_testdata(out)
-    manifest = run_project(demo_config(testdata), out, overwrite=True)
-    run_district_audit(testdata / "district", out / "audit")
-    return manifest
+    run_district_audit(testdata / "district", out / "audit")  # first, so that the report stage shows it
+    return run_project(demo_config(testdata), out, overwrite=True)
 
 
 def run_district_audit(district: Path, out: Path):
