@@ -28,6 +28,7 @@ COMMANDS = (
     "predict",
     "compare",
     "calibrate",
+    "audit",
     "link",
     "score",
     "map",

@@ -35,7 +35,28 @@ def find_testdata(out_dir: Path) -> Path:
 
 
 def run_demo(out_dir: str | Path, *, overwrite: bool = False) -> Path:
-    """Run the demo chain into ``out_dir``; returns the manifest path."""
+    """Run the antenna audit of the synthetic district, then the demo chain into ``out_dir``; returns the manifest path."""
     out = prepare_run_dir(Path(out_dir), overwrite)
-    config = demo_config(find_testdata(out))
-    return run_project(config, out, overwrite=True)
+    testdata = find_testdata(out)
+    run_district_audit(testdata / "district", out / "audit")  # first, so that the report stage shows it
+    return run_project(demo_config(testdata), out, overwrite=True)
+
+
+def run_district_audit(district: Path, out: Path):
+    """``netqa audit`` on the synthetic district (``testdata/district``) into ``out/district_audit.csv`` (+ ``.json``,
+    and ``.html``, the report section as a page).
+
+    Returns the audit table, or None when the district is absent (a generated test world has none).
+    """
+    from netqa.calibrate.audit import audit
+
+    if not (district / "cells.csv").is_file():
+        log.info("no synthetic district at %s; antenna audit skipped", district)
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    from netqa.calibrate.audit_report import write_audit_page
+
+    table, info = audit(district / "drives" / "district.csv", district / "cells.csv", district / "dem.tif",
+                        out / "district_audit.csv", overwrite=True)  # fmt: skip
+    write_audit_page(out / "district_audit.html", table, info)
+    return table

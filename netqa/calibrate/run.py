@@ -61,6 +61,9 @@ class CalibrateOptions:
     #: "terrain": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m); "site": the antenna height above
     #: ground at the site (cells' height_m), the other common SPM convention.
     h_eff: str = "terrain"
+    #: Also fit, per band, the weight of the assumed antenna pattern's attenuation (netqa.calibrate.pattern);
+    #: kept only where it lowers the held-out error.
+    pattern_weight: bool = False
 
     def __post_init__(self):
         if self.h_eff not in ("terrain", "site"):
@@ -69,10 +72,11 @@ class CalibrateOptions:
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
-                     options: CalibrateOptions = CalibrateOptions()):  # fmt: skip
+                     options: CalibrateOptions = CalibrateOptions(), attenuation: bool = False, surface=None):  # fmt: skip
     """Prepared, filtered :class:`CalibrationData`, the clutter losses by class name, the sample counts,
-    the unknown serving cells and the band key of each sample (its serving cell's tech and carrier)."""
-    prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table,
+    the unknown serving cells and the band key of each sample (its serving cell's tech and carrier);
+    with ``attenuation``, also the assumed pattern's attenuation towards each sample [dB] (a sixth item)."""
+    prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, surface=surface,
                    resolution_m=options.resolution_m, selection=options.selection)  # fmt: skip
     cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
     geo = calibration_geometry(prep.world, prep.x_m, prep.y_m, prep.serving, cfg)
@@ -106,21 +110,25 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         site=site_labels(cells_df)[np.maximum(prep.serving, 0)],
     ).subset(keep)  # fmt: skip
     band = band[keep]
+    m, s_idx = prep.world.matrix, np.maximum(prep.serving, 0)
+    att = np.maximum((m[s_idx, 8] + m[s_idx, 9] - m[s_idx, 10]) - geo["eirp_dbm"], 0.0)[keep]  # peak EIRP - EIRP
     # minimum samples per bin: the fit's own bins (serving cell x bin_m squares)
     codes = square_bins(data.cell, data.x_m, data.y_m, options.fit.bin_m)
     per_bin = np.bincount(codes, minlength=int(codes.max()) + 1 if codes.size else 0)
     thin = per_bin[codes] < options.filters.min_samples_per_bin if codes.size else np.zeros(0, bool)
     removed["min_samples_per_bin"] = int(thin.sum())
-    data, band = data.subset(~thin), band[~thin]
+    data, band, att = data.subset(~thin), band[~thin], att[~thin]
     counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n,
               "grid_resolution_m": float(prep.world.grid.pixel_size_m)}
     counts["filters"] = filters_report(options.filters, removed, bin_removed=removed["min_samples_per_bin"],
                                        bin_scope=f"the fit's {options.fit.bin_m:g} m bins per serving cell")  # fmt: skip
+    if attenuation:
+        return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band, att
     return data, {**table_loss, **prior_clutter}, counts, prep.unknown_cells, band
 
 
 def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
-              options: CalibrateOptions = CalibrateOptions(), overwrite: bool = False) -> Calibration:  # fmt: skip
+              options: CalibrateOptions = CalibrateOptions(), overwrite: bool = False, surface=None) -> Calibration:  # fmt: skip
     """Fit the SPM to the samples, per band and globally, and write the tuned TOML to ``out``.
 
     Returns
@@ -134,8 +142,9 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     out = check_output(out, overwrite)
     tm = read_model_file(options.model_file) if options.model_file else None
     prior = tm.k if tm is not None else SPM_DEFAULT_K
-    data, table_loss, counts, unknown, band = calibration_data(samples, cells, dem, clutter=clutter,
-                                                               clutter_table=clutter_table, options=options)  # fmt: skip
+    data, table_loss, counts, unknown, band, att = calibration_data(samples, cells, dem, clutter=clutter,
+                                                                    clutter_table=clutter_table, options=options,
+                                                                    attenuation=True, surface=surface)  # fmt: skip
     filters = counts.pop("filters")
     grid_m = counts.pop("grid_resolution_m")
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
@@ -148,7 +157,13 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         b_prior = tm.k_for(tech, float(freq)) if tm is not None else prior
         cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior, "cv_group": options.cv_group})
         try:
-            bands[key] = {"tech": tech, "freq_mhz": float(np.median(sub.freq_mhz)), "cal": fit_spm(sub, cfg)}
+            if options.pattern_weight:
+                from netqa.calibrate.pattern import fit_with_pattern_weight
+
+                fitted = fit_with_pattern_weight(sub, att[sel], cfg)
+            else:
+                fitted = fit_spm(sub, cfg)
+            bands[key] = {"tech": tech, "freq_mhz": float(np.median(sub.freq_mhz)), "cal": fitted}
         except InputError as exc:
             bands[key] = {"refused": str(exc), "n_samples": sub.n}
             log.info("calibrate: band %s not fitted (the global model applies): %s", key, exc)
@@ -168,8 +183,8 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     provenance = {
         "samples": str(samples) if not isinstance(samples, pd.DataFrame) else "DataFrame",
         "cells": str(cells) if not isinstance(cells, pd.DataFrame) else "DataFrame",
-        "dem": str(dem), "terrain": options.terrain, "rx_height_m": options.rx_height_m, "cv_group": options.cv_group,
-        "grid_resolution_m": grid_m,
+        "dem": str(dem), **({"surface": str(surface)} if surface is not None else {}), "terrain": options.terrain,
+        "rx_height_m": options.rx_height_m, "cv_group": options.cv_group, "grid_resolution_m": grid_m,
         **({"selection": {k: list(v) for k, v in vars(options.selection).items() if v is not None}}
            if options.selection.active else {}),
         "filters": {"min_dist_km": f.min_dist_km, "max_dist_km": f.max_dist_km if math.isfinite(f.max_dist_km) else None,

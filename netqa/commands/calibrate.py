@@ -24,6 +24,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cells", required=True, metavar="CELLS", help="cell table")
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model")
     parser.add_argument("--out", required=True, metavar="TUNED.toml", help="tuned model file to write")
+    parser.add_argument("--surface", metavar="RASTER",
+                        help="building/obstacle heights above ground [m] (surface model minus DEM): terrain diffraction "
+                             "runs over ground + obstacles; antennas and receivers keep their heights above ground")
     add_model_flags(parser)
     add_filter_flags(parser, min_bin_samples=1, bins="samples in fit bins (serving cell x 50 m squares)")
     add_selection_flags(parser)
@@ -32,6 +35,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
                         help="effective antenna height: terrain (engine: mast top above the receiver's ground) "
                              "or site (antenna height above ground at the site)")
+    parser.add_argument("--fit-pattern-weight", action="store_true",
+                        help="also fit, per band, how much of the assumed antenna pattern's attenuation applies "
+                             "(kept only when the held-out error drops; written as pattern_weight)")
     add_overwrite(parser)
 
 
@@ -43,7 +49,9 @@ def run(args) -> int:
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,
                                filters=filters_from_args(args), resolution_m=args.resolution_m,
-                               selection=selection_from_args(args), cv_group=args.cv_group)  # fmt: skip
+                               selection=selection_from_args(args), cv_group=args.cv_group,
+                               pattern_weight=args.fit_pattern_weight)  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
+              surface=args.surface,
               options=options, overwrite=args.overwrite)
     return 0

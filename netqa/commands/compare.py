@@ -32,6 +32,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (stats.json, residuals.parquet, plots)")
     parser.add_argument("--events", nargs="+", metavar="EVENTS", help="events (drop rate and handover failure)")
     parser.add_argument("--regions", metavar="REGIONS", help="regions (GeoPackage/GeoJSON with region_id)")
+    parser.add_argument("--surface", metavar="RASTER",
+                        help="building/obstacle heights above ground [m] (surface model minus DEM): terrain diffraction "
+                             "runs over ground + obstacles; antennas and receivers keep their heights above ground")
     add_filter_flags(parser, min_bin_samples=3, bins="averaged windows/bins")
     add_selection_flags(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -101,5 +104,6 @@ def run(args) -> int:
                            location_pct=args.location_pct, street_width_m=args.street_width_m,
                            resolution_m=args.resolution_m, selection=selection_from_args(args))  # fmt: skip
     compare(args.samples, args.cells, args.dem, args.out, events=args.events, clutter=args.clutter,
-            clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite)
+            clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite,
+            surface=args.surface)
     return 0

@@ -59,6 +59,7 @@ class PointWorld:
     clutter_loss: dict = field(default_factory=dict)  # code -> loss [dB]
     clutter_name: dict = field(default_factory=dict)  # code -> name
     clutter_table: object = None  # the ClutterTable (for the P.2108 clutter models: point_clutter)
+    surface_m: np.ndarray | None = None  # ground + buildings (rows, cols): the obstruction profile (issue 12, --surface)
 
     @property
     def cell_ids(self) -> np.ndarray:
@@ -109,8 +110,15 @@ def native_pixel_m(paths, lat_deg: float) -> float:
 
 
 def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, resolution_m: float | None = None,
-               radius_km: float = 15.0, cell_load: float = 1.0, margin_m: float = 1000.0):  # fmt: skip
-    """Read cells, DEM and clutter for the area of the samples and the cells.
+               radius_km: float = 15.0, cell_load: float = 1.0, margin_m: float = 1000.0, surface=None):  # fmt: skip
+    """Read cells, DEM and clutter (and a building-height raster) for the area of the samples and the cells.
+
+    ``surface``: heights of buildings and other obstacles ABOVE GROUND [m]
+    (a surface model minus the DEM; nodata = 0).  Terrain diffraction then
+    runs over ground + obstacles while antennas and receivers keep their
+    heights above the DEM's ground (sites' ground is taken from the DEM).
+    The raster is sampled nearest-neighbour onto the grid: keep
+    ``resolution_m`` at or below the street width or streets vanish.
 
     ``resolution_m`` is the side of the square computation grid that the DEM
     (bilinear) and the clutter classes (nearest) are resampled onto [m]; None
@@ -151,7 +159,7 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
             )
     dem_ext, _ = dem_extent(dem_paths, crs)
     if resolution_m is None:
-        resolution_m = native_pixel_m([*dem_paths, clutter], float(np.mean(c_lat)))
+        resolution_m = native_pixel_m([*dem_paths, clutter, surface], float(np.mean(c_lat)))
         log.info("compare/calibrate grid: %.1f m, the native resolution of the DEM%s", resolution_m,
                  " and clutter" if clutter is not None else "")  # fmt: skip
     elif not (math.isfinite(resolution_m) and resolution_m > 0):
@@ -188,8 +196,43 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
         world.clutter_loss = {int(c): float(v) for c, v in zip(frame.index, frame["loss_db"])}
         world.clutter_name = {int(c): str(v) for c, v in zip(frame.index, frame["name"])}
         world.clutter_table = table
+    if surface is not None:
+        world.surface_m = _surface_grid(surface, grid, values)
+        col = matrix[:, 2]
+        matrix[:, 2] = np.where(np.isnan(col), ground_heights(world, cx, cy), col)  # masts stand on the DEM's ground
     world.sample_xy = (sx, sy)
     return world, inside
+
+
+def _surface_grid(surface, grid, ground: np.ndarray) -> np.ndarray:
+    """Ground + obstacle heights on the grid (float32); an obstacle raster's nodata counts as 0 m."""
+    from netqa.io.raster import read_dem, resample_to_grid
+
+    try:
+        r = read_dem([surface], bounds=tuple(grid.bounds), crs=grid.crs, resolution_m=grid.pixel_size_m,
+                     resampling="nearest")  # fmt: skip
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"--surface {surface}: cannot read ({exc})") from exc
+    import rasterio
+
+    with rasterio.open(surface) as ds:
+        src_px = min(ds.res) if ds.crs is not None and ds.crs.is_projected else None
+    if src_px and grid.pixel_size_m > 1.5 * src_px:
+        log.warning("--surface %s: %.0f m pixels sampled onto a %.0f m grid; streets narrower than the grid vanish "
+                    "under buildings; use a resolution near %.0f m", surface, src_px, grid.pixel_size_m, src_px)  # fmt: skip
+    h = resample_to_grid(r, grid, "nearest")
+    heights = np.where(h.nodata_mask | ~np.isfinite(h.values), 0.0, h.values)
+    if np.nanmin(heights) < -1.0 or np.nanmax(heights) > 1000.0:
+        raise InputError(f"--surface {surface}: heights {np.nanmin(heights):.0f}..{np.nanmax(heights):.0f} m; expected "
+                         "building/obstacle heights above ground, 0..1000 m (subtract the DEM from a surface model)")
+    return (ground + np.maximum(heights, 0.0)).astype(np.float32)
+
+
+def profile_grid(world: PointWorld) -> np.ndarray:
+    """The heights terrain diffraction runs over: ground + obstacles with a surface raster, else the DEM. [m]"""
+    return world.surface_m if world.surface_m is not None else world.elev_m
 
 
 def sample_clutter(world: PointWorld, x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -295,12 +338,12 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     for a in range(0, n, CHUNK_POINTS):
         sl = slice(a, min(a + CHUNK_POINTS, n))
         if groups is None:
-            p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
+            p = predict_points(m, profile_grid(world), world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
                                patterns=world.patterns, clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         else:
             p = np.full((sl.stop - sl.start, m.shape[0]), -np.inf)
             for rows, cfg_g, clut_g in groups:
-                p[:, rows] = predict_points(m[rows], world.elev_m, world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
+                p[:, rows] = predict_points(m[rows], profile_grid(world), world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
                                             clutter_db=np.asarray(clut_g, np.float64)[..., sl], patterns=world.patterns,
                                             clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         if extra_loss is not None:
@@ -374,7 +417,7 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
                                 patterns=world.patterns)[:, 0]  # fmt: skip
         eirp = p_free + free_space_loss_db(one[0, 7], dist_km, strict=False)
         if config.terrain != "none":
-            p_terr = predict_points(one, world.elev_m, world.spec, x[idx], y[idx], terr_cfg, ground_m=z[idx],
+            p_terr = predict_points(one, profile_grid(world), world.spec, x[idx], y[idx], terr_cfg, ground_m=z[idx],
                                     patterns=world.patterns)[:, 0]  # fmt: skip
             out["diffraction_db"][idx] = np.maximum(p_free - p_terr, 0.0)
         else:
@@ -387,5 +430,5 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
 
 
 __all__ = ["PointPrediction", "PointWorld", "calibration_geometry", "check_sample_coordinates", "load_world",
-           "native_pixel_m",
+           "native_pixel_m", "profile_grid",
            "predict_samples", "sample_clutter", "point_clutter", "ground_heights"]  # fmt: skip

@@ -64,13 +64,15 @@ class Prepared:
 
 
 def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float | None = None,
-            radius_km: float = 15.0, need_rsrp: bool = True, selection: Selection | None = None) -> Prepared:  # fmt: skip
+            radius_km: float = 15.0, need_rsrp: bool = True, selection: Selection | None = None,
+            surface=None) -> Prepared:  # fmt: skip
     """Read and match the inputs; counts of removed samples per reason in ``removed``.
 
     ``resolution_m``: grid of the DEM and clutter (None: their native
     resolution, :func:`~netqa.compare.points.load_world`) [m]; ``selection``:
     the serving cells whose samples are kept (:mod:`netqa.compare.select`;
-    the others are counted under ``not_selected``).
+    the others are counted under ``not_selected``); ``surface``:
+    building/obstacle heights above ground (:func:`netqa.compare.points.load_world`).
     """
     df = read_samples(samples)
     label = str(samples) if not isinstance(samples, pd.DataFrame) else "samples"
@@ -85,7 +87,7 @@ def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(np.float64)
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(np.float64)
     world, inside = load_world(cells, dem, samples_lonlat=(lon, lat), clutter=clutter, clutter_table=clutter_table,
-                               resolution_m=resolution_m, radius_km=radius_km)  # fmt: skip
+                               resolution_m=resolution_m, radius_km=radius_km, surface=surface)  # fmt: skip
     sx, sy = world.sample_xy
     removed = {}
     keep = np.ones(n_read, bool)

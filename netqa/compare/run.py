@@ -127,6 +127,9 @@ def _model_setup(world, config: CompareConfig, table_db):
     from netqa.io.modelfile import band_key, read_model_file
 
     tm = read_model_file(config.model_file)
+    from netqa.predict.pattern_weight import apply_pattern_weights, cell_pattern_weights
+
+    world.matrix = apply_pattern_weights(world.matrix, cell_pattern_weights(tm, world.cells))  # issue 12
     if config.model != "spm":
         log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
@@ -258,7 +261,7 @@ def _per_region_stats(pred, meas, members, unit: str = "db") -> dict:
 # the stage
 # ----------------------------------------------------------------------------------
 def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_table=None, regions=None,
-            config: CompareConfig = CompareConfig(), overwrite: bool = False) -> dict:  # fmt: skip
+            config: CompareConfig = CompareConfig(), overwrite: bool = False, surface=None) -> dict:  # fmt: skip
     """Compare predictions with measurements; write ``stats.json``, ``residuals.parquet`` and plots in ``out``.
 
     Returns
@@ -274,7 +277,7 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     stats_path = check_output(out / "stats.json", overwrite)
     check_output(out / "residuals.parquet", overwrite)
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
-                   radius_km=config.radius_km, selection=config.selection)  # fmt: skip
+                   radius_km=config.radius_km, selection=config.selection, surface=surface)  # fmt: skip
     world, df = prep.world, prep.df
     table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
     base, groups, extra, model_used = _model_setup(world, config, table_db)

@@ -22,6 +22,8 @@ Layout (every section but ``[spm]`` optional)::
     [cells."LTE1800-01-A"]      # per-cell K1 (and K2) where the data allowed, at the same f_ref as its band
     k1 = 22.9
     k2 = 41.0
+    [antenna]                   # optional: weight of the assumed sector pattern's attenuation (global fallback)
+    pattern_weight = 0.8        # (a band's own: pattern_weight in its [band."KEY"] table; netqa.calibrate.pattern)
     [calibration]               # how the file was made: fitted/refused coefficients, fit and hold-out statistics
     ...
 
@@ -47,7 +49,7 @@ from netqa.errors import ConfigError, InputError
 from netqa.fileio import check_output, write_text_atomic
 from propagation import SpmCoefficients
 
-SECTIONS = ("model", "spm", "spm_frequency", "clutter_loss_db", "band", "cells", "calibration")
+SECTIONS = ("model", "spm", "spm_frequency", "clutter_loss_db", "band", "cells", "antenna", "calibration")
 H_EFF_METHODS = ("ground", "relative")
 _K_KEYS = ("k1", "k2", "k3", "k4", "k5", "k6", "k7", "f_ref_mhz", "k_freq_db_per_decade")
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -71,6 +73,7 @@ class BandModel:
     freq_mhz: float
     k: SpmCoefficients
     clutter_loss_db: dict = field(default_factory=dict)
+    pattern_weight: float | None = None  # weight of the assumed pattern's attenuation (None: the global one)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ class TunedModel:
     calibration: dict = field(default_factory=dict)
     bands: dict = field(default_factory=dict)
     h_eff_method: str = "relative"
+    pattern_weight: float = 1.0  # global weight of the assumed pattern's attenuation [-]
+
+    def pattern_weight_for(self, tech, freq_mhz) -> float:
+        """Weight of the assumed antenna pattern's attenuation for a cell: its band's, else the global one. [-]"""
+        b = self.band_for(tech, freq_mhz)
+        return b.pattern_weight if b is not None and b.pattern_weight is not None else self.pattern_weight
 
     def band_for(self, tech, freq_mhz) -> BandModel | None:
         """The band section for a cell, or None (the global model applies)."""
@@ -212,6 +221,8 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
             continue
         bc = b["cal"]
         table = {"tech": b["tech"], "freq_mhz": float(b["freq_mhz"]), **_k_table(bc.k)}
+        if getattr(bc, "pattern_weight", 1.0) != 1.0:
+            table["pattern_weight"] = float(bc.pattern_weight)
         bcl = _tuned_clutter(bc, {c: v for c, v in (clutter_table_loss_db or {}).items() if c in bc.clutter_offset_db})
         if bcl:
             table["clutter_loss_db"] = bcl
@@ -226,6 +237,8 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
         data["band"] = bands
     if cells:
         data["cells"] = cells
+    if getattr(cal, "pattern_weight", 1.0) != 1.0:
+        data["antenna"] = {"pattern_weight": float(cal.pattern_weight)}
     info = _cal_info(cal)
     if band_info:
         info["band"] = band_info
@@ -315,16 +328,17 @@ def read_model_file(path) -> TunedModel:
         where = f"band.{_key(str(key))}"
         if not isinstance(entry, dict):
             raise ConfigError(f"--model-file {p}: [{where}] must be a table (tech, freq_mhz, k1..k7)")
-        bad = [x for x in entry if x not in _K_KEYS + ("tech", "freq_mhz", "clutter_loss_db")]
+        bad = [x for x in entry if x not in _K_KEYS + ("tech", "freq_mhz", "clutter_loss_db", "pattern_weight")]
         if bad or "tech" not in entry or "freq_mhz" not in entry:
-            raise ConfigError(f"--model-file {p}: [{where}] takes tech, freq_mhz, {', '.join(_K_KEYS)} and "
+            raise ConfigError(f"--model-file {p}: [{where}] takes tech, freq_mhz, {', '.join(_K_KEYS)}, pattern_weight and "
                               f"[{where}.clutter_loss_db]; got keys {', '.join(map(repr, entry))}")  # fmt: skip
         freq = entry["freq_mhz"]
         if isinstance(freq, bool) or not isinstance(freq, (int, float)) or not freq > 0:
             raise ConfigError(f"--model-file {p}: [{where}] freq_mhz = {freq!r} must be a frequency > 0 MHz")
         kb = _coefficients(p, where, {x: v for x, v in entry.items() if x in _K_KEYS}, bool(rule))
         bm = BandModel(str(entry["tech"]).upper(), float(freq), kb,
-                       _clutter(p, where + ".clutter_loss_db", entry.get("clutter_loss_db", {})))  # fmt: skip
+                       _clutter(p, where + ".clutter_loss_db", entry.get("clutter_loss_db", {})),
+                       _weight(p, where, entry["pattern_weight"]) if "pattern_weight" in entry else None)  # fmt: skip
         bands[band_key(bm.tech, bm.freq_mhz)] = bm
     cells = {}
     for cid, entry in data.get("cells", {}).items():
@@ -340,7 +354,18 @@ def read_model_file(path) -> TunedModel:
                 raise ConfigError(f"--model-file {p}: [cells.{_key(str(cid))}] {kk} = {v!r} must be a finite number")
             vals[kk] = float(v)
         cells[str(cid)] = vals
-    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff)
+    antenna = data.get("antenna", {})
+    if not isinstance(antenna, dict) or [x for x in antenna if x != "pattern_weight"]:
+        raise ConfigError(f"--model-file {p}: [antenna] takes only pattern_weight, got {antenna!r}")
+    weight = _weight(p, "antenna", antenna["pattern_weight"]) if "pattern_weight" in antenna else 1.0
+    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight)
+
+
+def _weight(p: Path, where: str, v) -> float:
+    """A pattern weight: a number in 0 < w <= 2 (netqa.calibrate.pattern)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 2.0:
+        raise ConfigError(f"--model-file {p}: [{where}] pattern_weight = {v!r} must be a number in 0 < w <= 2")
+    return float(v)
 
 
 __all__ = ["H_EFF_METHODS", "SECTIONS", "BandModel", "ModelFile", "TunedModel", "band_key", "read_model_file", "to_toml",

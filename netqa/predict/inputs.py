@@ -26,6 +26,7 @@ import pandas as pd
 from netqa.errors import CellTableError, InputError
 from propagation import ValidityRangeWarning, p2108_height_gain_db
 from propagation.engine import cell_matrix
+from propagation.engine.raster import CELL_DEFAULTS
 from propagation.p2108 import P2108_CLUTTER_TYPES, P2108_HEIGHT_GAIN_FREQ_MHZ
 
 if TYPE_CHECKING:
@@ -94,6 +95,8 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
         ("bandwidth_mhz", 0.1, 400.0, "MHz"),
         ("mech_tilt_deg", -90.0, 90.0, "deg"),
         ("elec_tilt_deg", -90.0, 90.0, "deg"),
+        ("hpbw_h_deg", 1.0, 360.0, "deg"),  # optional effective beamwidths (netqa audit --corrected-cells)
+        ("hpbw_v_deg", 0.5, 90.0, "deg"),
     ]
     for name, lo, hi, unit in checks:
         if name not in df.columns:
@@ -101,6 +104,8 @@ def check_cells(df: pd.DataFrame, label: str) -> None:
         v = cell_column(df, name)
         if name in ("mech_tilt_deg", "elec_tilt_deg"):
             v = np.where(np.isnan(v), 0.0, v)
+        if name in ("hpbw_h_deg", "hpbw_v_deg"):  # empty: the default sector's
+            v = np.where(np.isnan(v), 65.0 if name == "hpbw_h_deg" else 10.0, v)
         bad = ~((v >= lo) & (v <= hi))
         if name == "ground_m":  # optional: NaN takes the DEM at the mast
             bad &= ~np.isnan(v)
@@ -362,5 +367,8 @@ def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, lo
         freq_mhz=cell_column(df, "freq_mhz"), rs_power_dbm=rs, gain_dbi=gain,
         feeder_loss_db=np.nan_to_num(cell_column(df, "feeder_loss_db"), nan=0.0), bandwidth_mhz=bw,
         load=load, radius_km=radius_km, pattern_id=pid, ground_m=cell_column(df, "ground_m"),
+        # optional effective beamwidths of the parametric sector (issue 12: netqa audit --corrected-cells)
+        hpbw_h_deg=np.nan_to_num(cell_column(df, "hpbw_h_deg"), nan=CELL_DEFAULTS["hpbw_h_deg"]),
+        hpbw_v_deg=np.nan_to_num(cell_column(df, "hpbw_v_deg"), nan=CELL_DEFAULTS["hpbw_v_deg"]),
     )  # fmt: skip
     return matrix, patterns

@@ -144,6 +144,10 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
             "--clutter-table CSV (code,name,loss_db,height_m[,p2108_type]), or leave --clutter-model table"
         )
     matrix, patterns = engine_cells(df, label, x, y, radius_km=config.radius_km, load=config.cell_load)
+    if tuned is not None:  # the tuned model's weight of the assumed pattern's attenuation (issue 12)
+        from netqa.predict.pattern_weight import apply_pattern_weights, cell_pattern_weights
+
+        matrix = apply_pattern_weights(matrix, cell_pattern_weights(tuned, df))
     table = lookup = None
     if clutter is not None:
         table = read_clutter_table(clutter_table)

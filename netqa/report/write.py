@@ -26,6 +26,23 @@ from netqa.report.sections import (
 
 log = logging.getLogger("netqa.report")
 
+
+def _section_audit(root: Path) -> str:
+    """The antenna audits found in the run folder (``audit/*_audit.csv`` + ``.json``, issue 12), else nothing."""
+    import json
+
+    import pandas as pd
+
+    from netqa.calibrate.audit_report import audit_section_html
+
+    parts = []
+    for csv in sorted((root / "audit").glob("*_audit.csv")) if (root / "audit").is_dir() else []:
+        js = csv.with_suffix(".json")
+        if js.is_file():
+            table = pd.read_csv(csv, dtype={"cell_id": str, "site_id": str, "swapped_with": str})
+            parts.append(audit_section_html(table, json.loads(js.read_text()), title=f"Antenna audit ({csv.stem})"))
+    return "".join(parts)
+
 __all__ = ["write_report"]
 
 
@@ -63,7 +80,7 @@ def write_report(run_dir, out, *, overwrite: bool = False, title: str | None = N
     shown |= profile_pngs(run)
     body = "".join((
         _section_maps(run, target), _section_kpis(run), _section_compare(run), _section_calibration(run),
-        _section_scores(run), _section_other_figures(run, shown), _section_provenance(run),
+        _section_scores(run), _section_audit(root), _section_other_figures(run, shown), _section_provenance(run),
     ))
     started = (run.manifest or {}).get("started_utc")
     page = f"""<!DOCTYPE html>
