@@ -42,6 +42,7 @@ def add_arguments(parser) -> None:
                         help="flag a tilt offset above this (and above 5 standard errors) [deg] (default 4)")
     parser.add_argument("--min-gain-db", type=float, default=1.0,
                         help="an azimuth finding must lower the cell's RMSE by this much [dB] (default 1; tilt: half)")
+    # nearer and weaker samples than compare/calibrate keep: a tilt shows in the first hundred metres
     add_filter_flags(parser, min_dist_km=0.05, max_dist_km=10.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
                      bins="bins (serving cell x --bin-m squares)")  # fmt: skip
     add_overwrite(parser)

@@ -104,10 +104,11 @@ def compare(ctx: RunContext):
     written = sorted(q for q in out.iterdir() if q.is_file())
     from netqa.link.worst import worst_links  # the worst-predicted samples' path profiles, for the report
 
-    written += worst_links(out / "residuals.parquet", cfg.inputs.cells, list(cfg.inputs.dem), out / "profiles",
-                           clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table, model=p.model,
-                           terrain=p.terrain, model_file=p.model_file, rx_height_m=p.rx_height_m,
-                           resolution_m=p.resolution_m, overwrite=ctx.overwrite)  # fmt: skip
+    if (out / "residuals.parquet").is_file():  # none when no sample could be compared
+        written += worst_links(out / "residuals.parquet", cfg.inputs.cells, list(cfg.inputs.dem), out / "profiles",
+                               clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table, model=p.model,
+                               terrain=p.terrain, model_file=p.model_file, rx_height_m=p.rx_height_m,
+                               resolution_m=p.resolution_m, overwrite=ctx.overwrite)  # fmt: skip
     if "tuned_model" in ctx.products:  # the same comparison with the model calibrated in this run
         run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out / "tuned",
                     config=CompareConfig(model="spm", model_file=ctx.products["tuned_model"], **common), **inputs)  # fmt: skip
