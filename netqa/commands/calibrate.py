@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_model_flags, add_overwrite
+from netqa.commands import DeprecatedChoice, add_model_flags, add_overwrite
 from netqa.commands.compare import add_filter_flags, filters_from_args
 
 NAME = "calibrate"
 HELP = "fit the Standard Propagation Model to measurements"
 EXAMPLE = """
 netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out tuned.toml
+netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif \\
+    --terrain delta-bullington --h-eff ground --min-bin-samples 2 --out tuned.toml
 """
 
 
@@ -20,9 +22,12 @@ def add_arguments(parser) -> None:
     add_model_flags(parser)
     add_filter_flags(parser, min_dist_km=0.1, max_dist_km=20.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
                      bins="samples in fit bins (serving cell x 50 m squares)")  # fmt: skip
-    parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
-                        help="effective antenna height: terrain (engine: mast top above the receiver's ground) "
-                             "or site (antenna height above ground at the site)")
+    parser.add_argument("--h-eff", choices=["ground", "relative", "site", "terrain"], default="relative",
+                        action=DeprecatedChoice, values_map={"site": "ground", "terrain": "relative"},
+                        help="SPM effective antenna height, named as the model file's h_eff_method: relative "
+                             "(default; mast top above the receiver's ground, as the engine) or ground (antenna "
+                             "height above ground at the site); the older values terrain and site are deprecated "
+                             "spellings of relative and ground")
     add_overwrite(parser)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_clutter_model_flags, add_model_flags, add_overwrite
+from netqa.commands import add_clutter_model_flags, add_deprecated_alias, add_model_flags, add_overwrite
 
 NAME = "compare"
 HELP = "predicted vs measured signal strength, drop rate and throughput"
@@ -48,15 +48,27 @@ def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bi
                         help=f"leave out samples farther from the serving cell [km] (default {max_dist_km:g})")
     parser.add_argument("--rsrp-floor-dbm", type=float, default=rsrp_floor_dbm,
                         help=f"leave out samples below this RSRP, near the noise floor [dBm] (default {rsrp_floor_dbm:g})")
-    parser.add_argument("--min-bin-samples", "--min-samples-per-bin", dest="min_bin_samples", type=int,
+    parser.add_argument("--min-bin-samples", dest="min_bin_samples", type=int, metavar="N",
                         default=min_bin_samples, help=f"{bins} with fewer samples are left out (default {min_bin_samples})")
+    add_deprecated_alias(parser, "--min-samples-per-bin", "--min-bin-samples", dest="min_bin_samples", type=int,
+                         metavar="N")  # fmt: skip
 
 
 def filters_from_args(args):
     """:class:`~netqa.compare.binning.SampleFilters` from the flags; a bad combination is an InputError."""
+    import math
+
     from netqa.compare.binning import SampleFilters
     from netqa.errors import InputError
 
+    if not args.min_dist_km >= 0:
+        raise InputError(f"--min-dist-km {args.min_dist_km:g}: must be >= 0 km")
+    if not args.max_dist_km > args.min_dist_km:
+        raise InputError(f"--max-dist-km {args.max_dist_km:g} must be above --min-dist-km {args.min_dist_km:g}")
+    if not math.isfinite(args.rsrp_floor_dbm):
+        raise InputError(f"--rsrp-floor-dbm {args.rsrp_floor_dbm}: must be a finite number of dBm")
+    if args.min_bin_samples < 1:
+        raise InputError(f"--min-bin-samples {args.min_bin_samples}: must be >= 1")
     try:
         return SampleFilters(min_dist_km=args.min_dist_km, max_dist_km=args.max_dist_km,
                              rsrp_floor_dbm=args.rsrp_floor_dbm, min_samples_per_bin=args.min_bin_samples)  # fmt: skip
