@@ -12,6 +12,8 @@ netqa compare --samples samples.parquet --events samples.events.parquet --cells 
 netqa compare --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --model fspl \
     --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
     --clutter-model p2108-statistical --location-pct 50 --out compare-p2108/
+netqa compare --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out compare/ \
+    --xlsx compare.xlsx
 
 Clutter models (with --clutter and --clutter-table), as in netqa predict (see netqa predict --help):
   table              the class table's loss_db (a --model-file's tuned clutter losses replace it)
@@ -34,6 +36,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--regions", metavar="REGIONS", help="regions (GeoPackage/GeoJSON with region_id)")
     add_filter_flags(parser, min_dist_km=0.05, max_dist_km=float("inf"), rsrp_floor_dbm=-135.0, min_bin_samples=3,
                      bins="averaged windows/bins")  # fmt: skip
+    parser.add_argument("--xlsx", metavar="STATS.xlsx",
+                        help="also write the error statistics (overall, per cell, clutter, distance, region) as a "
+                             "formatted Excel workbook")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_model_flags(parser)
     add_clutter_model_flags(parser)
@@ -81,11 +86,23 @@ def run(args) -> int:
 
     from netqa.compare.run import CompareConfig, compare
 
+    from netqa.fileio import check_output
+
     filters = filters_from_args(args)
+    if args.xlsx:
+        check_output(args.xlsx, args.overwrite)
     config = CompareConfig(model=args.model, terrain=args.terrain, rx_height_m=args.rx_height_m,
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,
                            plots=not args.no_plots, clutter_model=args.clutter_model,
                            location_pct=args.location_pct, street_width_m=args.street_width_m)  # fmt: skip
     compare(args.samples, args.cells, args.dem, args.out, events=args.events, clutter=args.clutter,
             clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite)
+    if args.xlsx:
+        import json
+
+        from netqa.xlsx import compare_sheets, write_workbook
+
+        stats = json.loads((Path(args.out) / "stats.json").read_text(encoding="utf-8"))
+        write_workbook(args.xlsx, compare_sheets(stats), overwrite=args.overwrite,
+                       notes={"residual": "predicted minus measured", "stats": str(Path(args.out) / "stats.json")})
     return 0
