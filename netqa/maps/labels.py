@@ -8,9 +8,9 @@ positions around its anchor — right-below first (netqa's usual place), then
 right-above, left, above, below — and takes the first whose box, measured by
 matplotlib's renderer, overlaps neither a label already placed, nor a marker
 (an obstacle), nor the map edge.  A label with no free place nearby tries the
-same positions 2.5 times farther out with a thin leader line to its anchor; if
-that fails too it is left out (the count is logged), which only happens in
-clusters denser than the labels' own size.
+same positions 2.5, 4.5 and 7 times farther out with a thin leader line to
+its anchor; if that fails too it is left out (the count is logged), which only
+happens in clusters much denser than the labels' own size.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from matplotlib.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ OFFSETS_PT = (
     (4, -3, "left", "top"), (4, 3, "left", "bottom"), (-4, -3, "right", "top"), (-4, 3, "right", "bottom"),
     (0, 6, "center", "bottom"), (0, -6, "center", "top"), (7, 0, "left", "center"), (-7, 0, "right", "center"),
 )  # fmt: skip
+
+
+#: Rings of candidate positions: (scale of :data:`OFFSETS_PT`, leader line to the anchor).
+RINGS = ((1.0, False), (2.5, True), (4.5, True), (7.0, True))
 
 
 def boxes_overlap(a, b) -> bool:
@@ -53,7 +58,7 @@ def place_labels(ax, anchors, texts, *, renderer, obstacles=(), facecolors=None,
     renderer : matplotlib renderer
         ``figure.canvas.get_renderer()``.
     obstacles : sequence of (x0, y0, x1, y1)
-        Boxes in display pixels that labels must not cover (markers).
+        Boxes in display pixels that labels must not cover (markers).  Leader lines may cross them.
     facecolors : sequence of str, optional
         Background of each label (default white, semi-transparent).
     edgecolors : sequence of str or None, optional
@@ -70,13 +75,14 @@ def place_labels(ax, anchors, texts, *, renderer, obstacles=(), facecolors=None,
         ec = edgecolors[i] if edgecolors is not None else None
         box_kw = dict(boxstyle="round,pad=0.15", facecolor=fc, edgecolor=ec or "none", linewidth=0.6, alpha=0.85)
         artist = None
-        for scale, leader in ((1.0, False), (2.5, True)):
+        for scale, leader in RINGS:
             for dx, dy, ha, va in OFFSETS_PT:
                 kw = dict(arrowprops=dict(arrowstyle="-", color="0.25", linewidth=0.5, shrinkA=0, shrinkB=2)) if leader else {}
                 t = ax.annotate(str(text), (x, y), xytext=(dx * scale, dy * scale), textcoords="offset points", ha=ha, va=va,
                                 fontsize=fontsize, zorder=zorder, annotation_clip=True,
                                 bbox=box_kw, **kw)
-                bb = t.get_window_extent(renderer)
+                t.update_positions(renderer)
+                bb = Text.get_window_extent(t, renderer)  # the text alone, not the leader line
                 box = (bb.x0 - pad_px, bb.y0 - pad_px, bb.x1 + pad_px, bb.y1 + pad_px)
                 inside = box[0] >= frame_box[0] and box[1] >= frame_box[1] and box[2] <= frame_box[2] and box[3] <= frame_box[3]
                 if inside and not any(boxes_overlap(box, p) for p in placed) and not any(boxes_overlap(box, o) for o in obstacles):
