@@ -43,6 +43,7 @@ def kpi(ctx: RunContext):
     if not cfg.kpi.enabled or "samples" not in ctx.products:
         return None
     from netqa.kpi import run_kpi
+    from netqa.kpi_cells import run_per_cell
 
     out = ctx.out_dir / "kpi.json"
     run_kpi(
@@ -53,8 +54,12 @@ def kpi(ctx: RunContext):
         profile=cfg.kpi.profile,
         overwrite=ctx.overwrite,
     )
+    cells_out = ctx.out_dir / "kpi_cells.csv"
+    run_per_cell(ctx.products["samples"], per_cell=cells_out, events=ctx.products.get("events"),
+                 profile=cfg.kpi.profile, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["kpi"] = out
-    return [out]
+    ctx.products["kpi_cells"] = cells_out
+    return [out, cells_out]
 
 
 def predict(ctx: RunContext):
