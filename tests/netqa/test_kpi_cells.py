@@ -124,3 +124,27 @@ def test_worst_cells_ranks_by_coverage_and_needs_samples():
 def test_no_cell_column_gives_an_empty_table():
     t = per_cell_kpis(pd.DataFrame({"rsrp_dbm": [-80.0]}))
     assert len(t) == 0 and list(t.columns) == list(PER_CELL_COLUMNS)
+
+
+def test_cli_kpi_per_cell_csv_and_xlsx(tmp_path, samples, events):
+    from openpyxl import load_workbook
+
+    from netqa.cli import main
+
+    s = tmp_path / "s.csv"
+    samples.assign(lat=51.9, lon=-8.4).to_csv(s, index=False)
+    e = tmp_path / "e.csv"
+    events.assign(lat=51.9, lon=-8.4).to_csv(e, index=False)
+    out, cells, xlsx = tmp_path / "k.json", tmp_path / "cells.csv", tmp_path / "k.xlsx"
+    assert main(["kpi", "--samples", str(s), "--events", str(e), "--out", str(out), "--per-cell", str(cells),
+                 "--xlsx", str(xlsx)]) == 0
+    t = pd.read_csv(cells, dtype={"cell_id": "string"})
+    assert t["cell_id"].tolist() == ["A", "B", "C"] and list(t.columns) == list(PER_CELL_COLUMNS)
+    assert t.loc[0, "rsrp_dbm_mean_lin"] == pytest.approx(-84.318, abs=1e-3)
+    assert pd.isna(t.loc[1, "drop_rate"])  # empty in the CSV, never 0
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["KPI", "Per cell", "Notes"]
+    # an existing per-cell table is refused before any work, naming nothing overwritten
+    out.unlink()
+    assert main(["kpi", "--samples", str(s), "--out", str(out), "--per-cell", str(cells)]) == 2
+    assert not out.exists()
