@@ -120,8 +120,8 @@ def calibrate(ctx: RunContext):
 
     p = cfg.predict
     out = ctx.out_dir / "tuned_model.toml"
-    # h_eff "site": antenna height above ground at the site (the model file records h_eff_method = "ground")
-    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, h_eff="site")
+    # h_eff "ground": antenna height above ground at the site (the model file's h_eff_method)
+    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=p.resolution_m, h_eff="ground")
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
                   clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["tuned_model"] = out
