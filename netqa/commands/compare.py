@@ -85,7 +85,6 @@ def run(args) -> int:
     from pathlib import Path
 
     from netqa.compare.run import CompareConfig, compare
-
     from netqa.fileio import check_output
 
     filters = filters_from_args(args)

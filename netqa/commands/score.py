@@ -45,9 +45,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from netqa.errors import InputError
-    from netqa.score import score_regions
-
     from netqa.fileio import check_output
+    from netqa.score import score_regions
 
     check_workers(args)
     if args.xlsx:

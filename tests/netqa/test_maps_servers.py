@@ -146,7 +146,7 @@ def test_samples_have_a_halo_and_a_black_ring(tmp_path):
     from netqa.maps.static import _draw_samples
 
     band = read_band(_write_coverage(tmp_path / "c.tif"), "rsrp_dbm")
-    fig, ax = _axes()
+    _, ax = _axes()
     lon0, lat0 = -8.45, 51.9
     s = pd.DataFrame({"lon": [lon0, lon0 + 0.001], "lat": [lat0, lat0], "rsrp_dbm": [-85.0, -95.0]})
     _draw_samples(ax, s, band, default_legend("rsrp_dbm"))

@@ -5,15 +5,14 @@ import math
 import xml.etree.ElementTree as ET
 
 import numpy as np
-import pandas as pd
 import pyogrio
 import pytest
 import rasterio
 from rasterio.warp import transform_bounds
+from test_maps import KML_NS, _kmz, _write_coverage
 
 from netqa.maps.legend import default_legend
 from netqa.maps.qgis import BREAK_OFFSET, LAYER_STYLES_COLUMNS, raster_qml, score_styles, write_layer_styles, write_raster_qml
-from test_maps import KML_NS, _kmz, _write_coverage
 
 
 @pytest.fixture
@@ -145,3 +144,18 @@ def test_kmz_lookat_frames_the_study_area(tmp_path, coverage):
 
 def test_break_offset_is_between_the_qgis_tolerance_and_float32_spacing():
     assert 1e-7 < BREAK_OFFSET < float(np.spacing(np.float32(1.0))) + 1e-7
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["predict_to_file", "write_coverage"])
+def test_predict_writes_the_qml_beside_the_coverage(tmp_path, testdata, streamed):
+    from netqa.predict import PredictConfig, predict, predict_to_file, write_coverage
+
+    cfg = PredictConfig(resolution_m=400.0, radius_km=4.0)
+    out = tmp_path / "cov.tif"
+    if streamed:
+        predict_to_file(testdata / "cells.csv", testdata / "dem.tif", out, config=cfg, show_progress=False)
+    else:
+        write_coverage(predict(testdata / "cells.csv", testdata / "dem.tif", config=cfg, show_progress=False), out)
+    qml = out.with_suffix(".qml")
+    _, r, _, items = _items(qml.read_text(encoding="utf-8"))
+    assert r.get("band") == "1" and len(items) == len(default_legend("rsrp_dbm").classes)
