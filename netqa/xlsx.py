@@ -16,21 +16,25 @@ One sheet per table.  Every sheet has:
   formula rules), and the 0-100 scores with the red-yellow-green scale of the
   scorecard choropleth (``scores.png``).
 
-Written with openpyxl (already a dependency), atomically.
+Written with openpyxl (already a dependency), atomically, with fixed document
+and archive dates so that the same tables give the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime
+import io
 import logging
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from netqa.fileio import atomic_path, check_output
+from netqa.fileio import ZIP_FIXED_DATE, atomic_path, check_output, zip_member
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +218,20 @@ def write_workbook(path, sheets: list[Sheet], *, overwrite: bool = False, notes:
         ws.column_dimensions["A"].width = 28
         ws.column_dimensions["B"].width = 100
         ws.freeze_panes = "A2"
+    # Reproducible bytes: fixed document dates and zip member dates (same tables, same file).
+    fixed = datetime.datetime(*ZIP_FIXED_DATE[:3])
+    wb.properties.created = wb.properties.modified = fixed
+    wb.properties.creator = "netqa"
+    buf = io.BytesIO()
+    wb.save(buf)
     with atomic_path(out) as tmp:
-        wb.save(tmp)
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(tmp, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "docProps/core.xml":  # openpyxl stamps the save time into 'modified'
+                    data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                  rb"\g<1>" + fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
+                dst.writestr(zip_member(item.filename), data)
     log.info("wrote %s (%s)", out, ", ".join(s.name for s in sheets))
     return out
 

@@ -95,3 +95,12 @@ def test_refuses_existing_and_wrong_suffix(tmp_path, samples):
                                         ("raster_covered_share", "%"), ("n_ho_attempts", ""), ("region_id", "")])
 def test_column_units(name, unit):
     assert column_unit(name) == unit
+
+
+def test_same_tables_same_bytes(tmp_path, samples):
+    import time
+
+    a = write_workbook(tmp_path / "a.xlsx", kpi_sheets(kpi_report(samples), per_cell_kpis(samples)))
+    time.sleep(2.1)  # zip dates have a 2 s resolution
+    b = write_workbook(tmp_path / "b.xlsx", kpi_sheets(kpi_report(samples), per_cell_kpis(samples)))
+    assert a.read_bytes() == b.read_bytes()
