@@ -38,7 +38,7 @@ from netqa.fileio import ZIP_FIXED_DATE, atomic_path, check_output, zip_member
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Sheet", "column_unit", "write_workbook", "kpi_sheets", "compare_sheets", "score_sheets"]
+__all__ = ["Sheet", "column_unit", "write_workbook", "kpi_sheets", "compare_sheets", "score_sheets", "write_score_workbook"]
 
 #: Excel's limit on a sheet name.
 _MAX_SHEET_NAME = 31
@@ -307,3 +307,14 @@ def score_sheets(scores: pd.DataFrame, trends: pd.DataFrame | None = None) -> li
     if trends is not None and len(trends):
         sheets.append(Sheet("Trends", pd.DataFrame(trends).reset_index(drop=True)))
     return sheets
+
+
+def write_score_workbook(scores_gpkg, xlsx, *, overwrite: bool = False) -> Path:
+    """The scorecard written by ``netqa score`` (GeoPackage layers ``scores`` and ``trends``) as a workbook."""
+    import pyogrio
+
+    layers = [name for name, _ in pyogrio.list_layers(scores_gpkg)]
+    scores = pyogrio.read_dataframe(scores_gpkg, layer="scores", read_geometry=False)
+    trends = pyogrio.read_dataframe(scores_gpkg, layer="trends", read_geometry=False) if "trends" in layers else None
+    return write_workbook(xlsx, score_sheets(scores, trends), overwrite=overwrite,
+                          notes={"scorecard": str(scores_gpkg), "scores": "0-100; grades and weights from the scheme"})

@@ -61,17 +61,7 @@ def run(args) -> int:
         traffic_raster=args.traffic_raster,
     )  # fmt: skip
     if args.xlsx:
+        from netqa.xlsx import write_score_workbook
+
         write_score_workbook(args.out, args.xlsx, overwrite=args.overwrite)
     return 0
-
-
-def write_score_workbook(scores_gpkg, xlsx, *, overwrite: bool = False) -> None:
-    """The scorecard written by ``netqa score`` (GeoPackage layers ``scores`` and ``trends``) as a workbook."""
-    import pyogrio
-
-    from netqa.xlsx import score_sheets, write_workbook
-
-    layers = [name for name, _ in pyogrio.list_layers(scores_gpkg)]
-    scores = pyogrio.read_dataframe(scores_gpkg, layer="scores", read_geometry=False)
-    trends = pyogrio.read_dataframe(scores_gpkg, layer="trends", read_geometry=False) if "trends" in layers else None
-    write_workbook(xlsx, score_sheets(scores, trends), overwrite=overwrite, notes={"scorecard": str(scores_gpkg)})

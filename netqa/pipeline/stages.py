@@ -46,7 +46,7 @@ def kpi(ctx: RunContext):
     from netqa.kpi_cells import run_per_cell
 
     out = ctx.out_dir / "kpi.json"
-    run_kpi(
+    doc = run_kpi(
         ctx.products["samples"],
         out,
         events=ctx.products.get("events"),
@@ -54,12 +54,12 @@ def kpi(ctx: RunContext):
         profile=cfg.kpi.profile,
         overwrite=ctx.overwrite,
     )
-    cells_out = ctx.out_dir / "kpi_cells.csv"
-    run_per_cell(ctx.products["samples"], per_cell=cells_out, events=ctx.products.get("events"),
+    cells_out, xlsx_out = ctx.out_dir / "kpi_cells.csv", ctx.out_dir / "kpi.xlsx"
+    run_per_cell(ctx.products["samples"], doc, per_cell=cells_out, xlsx=xlsx_out, events=ctx.products.get("events"),
                  profile=cfg.kpi.profile, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["kpi"] = out
     ctx.products["kpi_cells"] = cells_out
-    return [out, cells_out]
+    return [out, cells_out, xlsx_out]
 
 
 def predict(ctx: RunContext):
@@ -153,6 +153,9 @@ def score(ctx: RunContext):
         repair=cfg.score.repair,
         overwrite=ctx.overwrite,
     )
+    from netqa.xlsx import write_score_workbook
+
+    write_score_workbook(out, ctx.out_dir / "scores.xlsx", overwrite=ctx.overwrite)
     ctx.products["scores"] = out
     return [p for p in sorted(ctx.out_dir.glob("scores.*")) if p.is_file()]
 

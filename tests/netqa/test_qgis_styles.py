@@ -120,6 +120,15 @@ def test_scorecard_gpkg_has_styles_and_numeric_fields(tmp_path, testdata):
                f.startswith(("grade_", "basis_")) for f in text), text
     st = pyogrio.read_dataframe(out, layer="layer_styles")
     assert st["styleName"].tolist() == ["score_overall", "regions"] and bool(st["useAsDefault"].iloc[0])
+    # the same scorecard as a workbook (netqa score --xlsx): one row per region, numeric fields numeric
+    from openpyxl import load_workbook
+
+    from netqa.xlsx import write_score_workbook
+
+    ws = load_workbook(write_score_workbook(out, tmp_path / "scores.xlsx"))["Scorecard"]
+    heads = [c.value for c in ws[1]]
+    assert heads[0] == "region_id" and "complaints_per_km2 [1/km²]" in heads and ws.max_row == 1 + 6
+    assert ws.freeze_panes == "B2"
 
 
 def test_kmz_lookat_frames_the_study_area(tmp_path, coverage):
