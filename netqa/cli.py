@@ -5,11 +5,18 @@ Each subcommand lives in :mod:`netqa.commands` as a module defining ``NAME``,
 ``add_arguments(parser)`` and ``run(args) -> int``.  Commands only parse and
 call; the work happens in library functions.  Any :class:`NetQAError` becomes a
 one-line message on stderr and exit code 2, with no traceback.
+
+Flags are never abbreviated (``allow_abbrev=False`` on every parser: ``--out``
+is not ``--o``, and a flag added later cannot silently change what an old
+abbreviation meant); an unknown or misspelt flag is answered with the
+subcommand's own usage line, ``netqa SUBCOMMAND: error: unrecognized
+arguments: ...``, the closest valid flag suggested, and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import sys
@@ -55,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage prediction, predicted-vs-measured comparison, calibration, regional scoring and maps.",
         epilog="Example:\n  netqa demo --out demo-output\n\nRun 'netqa COMMAND --help' for each command's options and an example.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"netqa {__version__}")
     _common(parser, top=True)
@@ -67,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
             description=getattr(mod, "DESCRIPTION", mod.HELP),
             epilog="Example:\n" + textwrap.indent(textwrap.dedent(mod.EXAMPLE).strip("\n"), "  "),
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,
         )
         _common(p)
         mod.add_arguments(p)
@@ -85,10 +94,33 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
     _set_progress(not quiet)
 
 
+def subcommand_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """``{name: parser}`` of every subcommand of ``parser`` (from :func:`build_parser`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _unrecognized(parser: argparse.ArgumentParser, args, extras: list[str]) -> None:
+    """Exit 2 with the subcommand's usage and the closest valid flag (argparse would show the top-level usage)."""
+    sub = subcommand_parsers(parser).get(getattr(args, "command", None) or "", parser)
+    msg = f"unrecognized arguments: {' '.join(extras)}"
+    flags = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+    for e in extras:
+        close = difflib.get_close_matches(e.split("=", 1)[0], flags, n=1, cutoff=0.6) if e.startswith("-") else []
+        if close:
+            msg += f" (did you mean {close[0]}?)"
+            break
+    sub.error(msg)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``netqa`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _unrecognized(parser, args, extras)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

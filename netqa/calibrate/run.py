@@ -41,6 +41,10 @@ from propagation.engine import EngineConfig
 log = logging.getLogger(__name__)
 
 
+#: ``CalibrateOptions.h_eff`` (canonical or older name) -> the model file's ``h_eff_method``.
+H_EFF_METHOD = {"ground": "ground", "relative": "relative", "site": "ground", "terrain": "relative"}
+
+
 @dataclass(frozen=True)
 class CalibrateOptions:
     """Settings of :func:`calibrate`: terrain method, receiver height [m], prior model file,
@@ -58,16 +62,18 @@ class CalibrateOptions:
     fit: CalibrationConfig = field(default_factory=CalibrationConfig)
     selection: Selection = field(default_factory=Selection)
     cv_group: str = "site"
-    #: "terrain": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m); "site": the antenna height above
-    #: ground at the site (cells' height_m), the other common SPM convention.
-    h_eff: str = "terrain"
+    #: The model file's ``h_eff_method`` names: "relative": the engine's h_eff = max(z_site + h_tx - z_rx, 1 m);
+    #: "ground": the antenna height above ground at the site (cells' height_m), the other common SPM convention.
+    #: The older names "terrain" (= relative) and "site" (= ground) are accepted and normalised.
+    h_eff: str = "relative"
     #: Also fit, per band, the weight of the assumed antenna pattern's attenuation (netqa.calibrate.pattern);
     #: kept only where it lowers the held-out error.
     pattern_weight: bool = False
 
     def __post_init__(self):
-        if self.h_eff not in ("terrain", "site"):
-            raise ValueError(f"h_eff must be 'terrain' or 'site', got {self.h_eff!r}")
+        if self.h_eff not in H_EFF_METHOD:
+            raise ValueError(f"h_eff must be 'ground' or 'relative' (older names: 'site', 'terrain'), got {self.h_eff!r}")
+        object.__setattr__(self, "h_eff", H_EFF_METHOD[self.h_eff])
         check_cv_group(self.cv_group)
 
 
@@ -99,7 +105,7 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
             losses = {**table_loss, **tm.clutter_loss_db, **(b.clutter_loss_db if b is not None else {})}
             clutter_db[sel] = pd.Series(clutter_names[sel]).map(losses).fillna(0.0).to_numpy(np.float64)
     h_eff = geo["h_tx_eff_m"]
-    if options.h_eff == "site":
+    if options.h_eff == "ground":
         h_eff = prep.world.matrix[np.maximum(prep.serving, 0), 3]
     data = CalibrationData(
         loss_db=geo["eirp_dbm"] - rsrp, dist_km=geo["dist_km"], h_tx_eff_m=h_eff,
@@ -198,8 +204,6 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     return cal
 
 
-#: ``CalibrateOptions.h_eff`` -> the model file's ``h_eff_method``.
-H_EFF_METHOD = {"site": "ground", "terrain": "relative"}
 
 
 def _copy_cal(cal: Calibration) -> Calibration:

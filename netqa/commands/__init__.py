@@ -1,8 +1,82 @@
-"""One module per ``netqa`` subcommand (see :mod:`netqa.cli`)."""
+"""One module per ``netqa`` subcommand (see :mod:`netqa.cli`), and the flags several commands share.
+
+One name per concept across commands: the measured samples are ``--samples``
+(``netqa kpi SAMPLES`` keeps its positional form as a shorthand), the coverage
+raster is ``--coverage`` (``netqa map COVERAGE.tif`` likewise), the smallest
+bin is ``--min-bin-samples`` and the SPM effective-height convention is
+``--h-eff ground|relative`` (the model file's ``h_eff_method`` values).  Older
+spellings stay accepted for a deprecation period through :class:`DeprecatedFlag`
+/ :func:`add_deprecated_alias`, with a warning naming the canonical one.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
+
 from netqa.errors import NotBuiltError
+
+log = logging.getLogger("netqa.commands")
+
+
+class DeprecatedFlag(argparse.Action):
+    """Store the value under the canonical flag's ``dest`` and warn that the spelling is deprecated.
+
+    ``canonical`` names the flag to use instead; ``values_map`` translates
+    deprecated *values* as well (e.g. ``--h-eff site`` -> ``ground``).
+    """
+
+    def __init__(self, option_strings, dest, canonical: str, values_map: dict | None = None, **kwargs):
+        self.canonical = canonical
+        self.values_map = values_map or {}
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        log.warning("%s: %s is deprecated; use %s", parser.prog, option_string, self.canonical)
+        setattr(namespace, self.dest, self.values_map.get(values, values))
+
+
+def add_deprecated_alias(parser, old: str, new: str, *, dest: str, **kwargs) -> None:
+    """Accept ``old`` as a deprecated spelling of flag ``new`` (same ``dest``), with a warning when used."""
+    parser.add_argument(old, dest=dest, action=DeprecatedFlag, canonical=new, default=argparse.SUPPRESS,
+                        help=f"deprecated spelling of {new}", **kwargs)
+
+
+class DeprecatedChoice(argparse.Action):
+    """A flag whose older *values* map onto canonical ones, with a warning naming the canonical value."""
+
+    def __init__(self, option_strings, dest, values_map: dict, **kwargs):
+        self.values_map = values_map
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values in self.values_map:
+            new = self.values_map[values]
+            log.warning("%s: %s %s is deprecated; use %s %s", parser.prog, option_string, values, option_string, new)
+            values = new
+        setattr(namespace, self.dest, values)
+
+
+def add_samples_flag(parser, *, positional: bool = False, required: bool = True, help: str = "samples from netqa ingest") -> None:
+    """``--samples SAMPLES`` (and, with ``positional``, the older positional ``SAMPLES`` as a shorthand)."""
+    if positional:
+        parser.add_argument("samples_pos", nargs="?", metavar="SAMPLES", help=f"{help} (same as --samples)")
+        parser.add_argument("--samples", metavar="SAMPLES", help=help)
+    else:
+        parser.add_argument("--samples", required=required, metavar="SAMPLES", help=help)
+
+
+def resolve_positional(args, name: str, flag: str) -> None:
+    """Merge ``NAME_pos`` (positional shorthand) into ``args.NAME``; exactly one of them must be given."""
+    from netqa.errors import InputError
+
+    pos = getattr(args, f"{name}_pos", None)
+    val = getattr(args, name, None)
+    if pos is not None and val is not None and pos != val:
+        raise InputError(f"{flag} given twice ({pos!r} and {val!r}); give it once")
+    if pos is None and val is None:
+        raise InputError(f"{flag} is required (or give it as the first argument)")
+    setattr(args, name, val if val is not None else pos)
 
 
 def not_built(command: str, issue: int) -> int:

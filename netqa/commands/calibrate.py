@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_model_flags, add_overwrite
+from netqa.commands import DeprecatedChoice, add_model_flags, add_overwrite
 from netqa.commands.compare import add_filter_flags, add_selection_flags, filters_from_args, selection_from_args
 
 NAME = "calibrate"
@@ -10,7 +10,7 @@ HELP = "fit the Standard Propagation Model to measurements"
 EXAMPLE = """
 netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out tuned.toml
 netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --terrain delta-bullington \\
-    --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --exclude-sites @train_sites.txt
+    --h-eff ground --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --exclude-sites @train_sites.txt
 
 The fit holds every coefficient within its physical range (K2 effective slope 20..70 dB/decade, K3 -30..0,
 K4 0..1.2, K5 -10..0, K6 -5..0, K7 -15..0) and says so in [calibration] refused and a warning; per-cell K1/K2
@@ -32,9 +32,12 @@ def add_arguments(parser) -> None:
     add_selection_flags(parser)
     parser.add_argument("--cv-group", choices=["site", "session", "cell"], default="site",
                         help="cross-validation folds: site (default; all co-sited cells together), session or cell")
-    parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
-                        help="effective antenna height: terrain (engine: mast top above the receiver's ground) "
-                             "or site (antenna height above ground at the site)")
+    parser.add_argument("--h-eff", choices=["ground", "relative", "site", "terrain"], default="relative",
+                        action=DeprecatedChoice, values_map={"site": "ground", "terrain": "relative"},
+                        help="SPM effective antenna height, named as the model file's h_eff_method: relative "
+                             "(default; mast top above the receiver's ground, as the engine) or ground (antenna "
+                             "height above ground at the site); the older values terrain and site are deprecated "
+                             "spellings of relative and ground")
     parser.add_argument("--fit-pattern-weight", action="store_true",
                         help="also fit, per band, how much of the assumed antenna pattern's attenuation applies "
                              "(kept only when the held-out error drops; written as pattern_weight)")

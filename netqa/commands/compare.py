@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_clutter_model_flags, add_model_flags, add_overwrite
+from netqa.commands import add_clutter_model_flags, add_deprecated_alias, add_model_flags, add_overwrite
 
 NAME = "compare"
 HELP = "predicted vs measured signal strength, drop rate and throughput"
@@ -12,6 +12,8 @@ netqa compare --samples samples.parquet --events samples.events.parquet --cells 
 netqa compare --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --model fspl \
     --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
     --clutter-model p2108-statistical --location-pct 50 --out compare-p2108/
+netqa compare --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out compare/ \
+    --xlsx compare.xlsx
 
 Clutter models (with --clutter and --clutter-table), as in netqa predict (see netqa predict --help):
   table              the class table's loss_db (a --model-file's tuned clutter losses replace it)
@@ -37,6 +39,9 @@ def add_arguments(parser) -> None:
                              "runs over ground + obstacles; antennas and receivers keep their heights above ground")
     add_filter_flags(parser, min_bin_samples=3, bins="averaged windows/bins")
     add_selection_flags(parser)
+    parser.add_argument("--xlsx", metavar="STATS.xlsx",
+                        help="also write the error statistics (overall, per cell, clutter, distance, region) as a "
+                             "formatted Excel workbook")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_model_flags(parser)
     add_clutter_model_flags(parser)
@@ -58,8 +63,10 @@ def add_filter_flags(parser, *, min_bin_samples, bins, min_dist_km=None, max_dis
                         help=f"leave out samples farther from the serving cell [km] (default {max_dist_km:g})")
     parser.add_argument("--rsrp-floor-dbm", type=float, default=rsrp_floor_dbm,
                         help=f"leave out samples below this RSRP, near the noise floor [dBm] (default {rsrp_floor_dbm:g})")
-    parser.add_argument("--min-bin-samples", "--min-samples-per-bin", dest="min_bin_samples", type=int,
+    parser.add_argument("--min-bin-samples", dest="min_bin_samples", type=int, metavar="N",
                         default=min_bin_samples, help=f"{bins} with fewer samples are left out (default {min_bin_samples})")
+    add_deprecated_alias(parser, "--min-samples-per-bin", "--min-bin-samples", dest="min_bin_samples", type=int,
+                         metavar="N")  # fmt: skip
 
 
 def add_selection_flags(parser) -> None:
@@ -84,9 +91,19 @@ def selection_from_args(args):
 
 def filters_from_args(args):
     """:class:`~netqa.compare.binning.SampleFilters` from the flags; a bad combination is an InputError."""
+    import math
+
     from netqa.compare.binning import SampleFilters
     from netqa.errors import InputError
 
+    if not args.min_dist_km >= 0:
+        raise InputError(f"--min-dist-km {args.min_dist_km:g}: must be >= 0 km")
+    if not args.max_dist_km > args.min_dist_km:
+        raise InputError(f"--max-dist-km {args.max_dist_km:g} must be above --min-dist-km {args.min_dist_km:g}")
+    if not math.isfinite(args.rsrp_floor_dbm):
+        raise InputError(f"--rsrp-floor-dbm {args.rsrp_floor_dbm}: must be a finite number of dBm")
+    if args.min_bin_samples < 1:
+        raise InputError(f"--min-bin-samples {args.min_bin_samples}: must be >= 1")
     try:
         return SampleFilters(min_dist_km=args.min_dist_km, max_dist_km=args.max_dist_km,
                              rsrp_floor_dbm=args.rsrp_floor_dbm, min_samples_per_bin=args.min_bin_samples)  # fmt: skip
@@ -98,8 +115,11 @@ def run(args) -> int:
     from pathlib import Path
 
     from netqa.compare.run import CompareConfig, compare
+    from netqa.fileio import check_output
 
     filters = filters_from_args(args)
+    if args.xlsx:
+        check_output(args.xlsx, args.overwrite)
     config = CompareConfig(model=args.model, terrain=args.terrain, rx_height_m=args.rx_height_m,
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,
                            plots=not args.no_plots, clutter_model=args.clutter_model,
@@ -108,4 +128,12 @@ def run(args) -> int:
     compare(args.samples, args.cells, args.dem, args.out, events=args.events, clutter=args.clutter,
             clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite,
             surface=args.surface)
+    if args.xlsx:
+        import json
+
+        from netqa.xlsx import compare_sheets, write_workbook
+
+        stats = json.loads((Path(args.out) / "stats.json").read_text(encoding="utf-8"))
+        write_workbook(args.xlsx, compare_sheets(stats), overwrite=args.overwrite,
+                       notes={"residual": "predicted minus measured", "stats": str(Path(args.out) / "stats.json")})
     return 0

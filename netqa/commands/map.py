@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_overwrite
+from netqa.commands import add_overwrite, resolve_positional
 
 NAME = "map"
 HELP = "coverage maps: PNG, KMZ (Google Earth) or interactive HTML"
@@ -16,11 +16,14 @@ EXAMPLE = """
 netqa map coverage.tif --out rsrp.png --band rsrp_dbm --cells testdata/cells.csv
 netqa map coverage.tif --out coverage.kmz --cells testdata/cells.csv --samples drive.parquet
 netqa map coverage.tif --out sinr.html --band sinr_db --legend my_sinr_classes.toml
+netqa map --coverage coverage.tif --band best_cell --cells testdata/cells.csv --samples drive.parquet --out servers.png
 """
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("coverage", metavar="COVERAGE.tif", help="coverage GeoTIFF from netqa predict")
+    parser.add_argument("coverage_pos", nargs="?", metavar="COVERAGE.tif",
+                        help="coverage GeoTIFF from netqa predict (same as --coverage)")
+    parser.add_argument("--coverage", metavar="COVERAGE.tif", help="coverage GeoTIFF from netqa predict")
     parser.add_argument("--out", required=True, metavar="MAP.png|MAP.kmz|MAP.html", help="map to write; the format follows the extension")
     parser.add_argument("--band", default="rsrp_dbm", metavar="NAME", help="band to draw (default rsrp_dbm)")
     parser.add_argument("--cells", metavar="C", help="cell table: draw sites and sectors")
@@ -34,6 +37,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from netqa.maps import write_map
+
+    resolve_positional(args, "coverage", "--coverage")
 
     write_map(
         args.coverage, args.out, band=args.band, cells=args.cells, samples=args.samples, legend=args.legend,

@@ -16,6 +16,7 @@ DESCRIPTION = (
 EXAMPLE = """
 netqa score --regions testdata/regions.gpkg --samples samples.parquet --coverage coverage.tif --out scores.gpkg
 netqa score --regions regions.gpkg --samples s.parquet --complaints complaints.csv --scheduler tcp://10.0.0.5:8786 --out scores.gpkg
+netqa score --regions testdata/regions.gpkg --samples samples.parquet --out scores.gpkg --xlsx scores.xlsx
 """
 
 
@@ -30,6 +31,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--traffic-raster", metavar="TRAFFIC.tif",
                         help="offered traffic density raster [Mbit/s per km²], summed per region for the predicted load "
                              "(default: the regions' offered_traffic_mbps column)")
+    parser.add_argument("--xlsx", metavar="SCORES.xlsx",
+                        help="also write the scorecard (and trends) as a formatted Excel workbook")
     add_dask_flags(parser)
     parser.add_argument("--scheme", metavar="SCHEME.toml", help="scoring scheme (default: the documented netqa default)")
     parser.add_argument("--profile", default="lte", metavar="lte|nr|FILE.toml", help="KPI threshold profile (default: lte)")
@@ -42,9 +45,12 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from netqa.errors import InputError
+    from netqa.fileio import check_output
     from netqa.score import score_regions
 
     check_workers(args)
+    if args.xlsx:
+        check_output(args.xlsx, args.overwrite)
     if args.complaint_radius_m <= 0:
         raise InputError(f"--complaint-radius-m {args.complaint_radius_m}: must be > 0 metres")
     score_regions(
@@ -54,4 +60,8 @@ def run(args) -> int:
         complaint_radius_m=args.complaint_radius_m, overwrite=args.overwrite, repair=args.repair,
         traffic_raster=args.traffic_raster,
     )  # fmt: skip
+    if args.xlsx:
+        from netqa.xlsx import write_score_workbook
+
+        write_score_workbook(args.out, args.xlsx, overwrite=args.overwrite)
     return 0

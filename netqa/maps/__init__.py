@@ -11,7 +11,11 @@ output's extension; the writers behind it are
 * :func:`netqa.maps.html.write_html_map` -- one offline HTML file.
 
 Legends (:mod:`netqa.maps.legend`) are discrete classes ``[min, max)``, lower
-bound inclusive, configurable in TOML.
+bound inclusive, configurable in TOML.  Best-server maps colour touching cells
+differently (:mod:`netqa.maps.servers`, graph colouring) and place site and
+cell labels without overlaps (:mod:`netqa.maps.labels`); QGIS styles for the
+outputs (``.qml`` beside coverage GeoTIFFs, GeoPackage ``layer_styles``) come
+from :mod:`netqa.maps.qgis`.
 """
 
 from __future__ import annotations

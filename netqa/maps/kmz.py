@@ -233,6 +233,33 @@ def _sample_legend(samples: pd.DataFrame, band: CoverageBand, legend: Legend) ->
     return None, None
 
 
+#: Half the field of view Google Earth's default camera shows across the narrower side (about 60 degrees). [deg]
+_HALF_FOV_DEG = 30.0
+
+
+def look_at(west: float, south: float, east: float, north: float, margin: float = 1.2) -> dict:
+    """KML ``LookAt`` that frames a WGS84 box from straight above (heading 0, tilt 0).
+
+    ``range`` is the distance from the box centre at which the larger of its
+    east-west and north-south extents, widened by ``margin``, fills a field of
+    view of 2 × 30 degrees: ``range = margin × span / (2 tan 30°)``; spans from
+    a spherical Earth (6 371 km, east-west at the centre latitude).  Here 0.1° of latitude = 11.12 km is the
+    larger span: 1.2 × 11 119.5 m / (2 tan 30°) = 11 556 m.
+
+    >>> v = look_at(-8.5, 51.85, -8.4, 51.95)
+    >>> v["longitude"], v["latitude"], round(v["range"])
+    (-8.45, 51.9, 11556)
+    """
+    lat0 = 0.5 * (south + north)
+    r_m = 6_371_000.0
+    ew_m = math.radians(abs(east - west)) * r_m * math.cos(math.radians(lat0))
+    ns_m = math.radians(abs(north - south)) * r_m
+    span_m = max(ew_m, ns_m, 100.0)
+    rng = margin * span_m / (2.0 * math.tan(math.radians(_HALF_FOV_DEG)))
+    return {"longitude": round(0.5 * (west + east), 9), "latitude": round(lat0, 9), "altitude": 0.0, "heading": 0.0,
+            "tilt": 0.0, "range": rng, "altitudeMode": "relativeToGround"}
+
+
 def write_kmz(path, band: CoverageBand, legend: Legend, *, cells: pd.DataFrame | None = None,
               samples: pd.DataFrame | None = None, regions=None, title: str | None = None,
               bin_m: float | None = None, overwrite: bool = False) -> Path:
@@ -268,6 +295,9 @@ def write_kmz(path, band: CoverageBand, legend: Legend, *, cells: pd.DataFrame |
     _sub(doc, "name", title or legend.heading)
     _sub(doc, "open", "1")
     _sub(doc, "description", f"netqa coverage map of band {band.name} from {Path(band.path).name}")
+    view = _sub(doc, "LookAt")  # Google Earth opens on the study area
+    for tag, v in look_at(west, south, east, north).items():
+        _sub(view, tag, v if isinstance(v, str) else f"{v:.9g}" if tag != "range" else f"{v:.1f}")
     sample_legend, sample_column = (None, None)
     if samples is not None and len(samples):
         sample_legend, sample_column = _sample_legend(samples, band, legend)

@@ -30,7 +30,7 @@ from rasterio.warp import calculate_default_transform, reproject, transform_boun
 
 from netqa.errors import CRSError, InputError, RasterError
 from netqa.grid import WGS84, to_geographic, to_projected
-from netqa.maps.legend import Legend, categorical_legend, legend_for
+from netqa.maps.legend import Legend, legend_for
 
 log = logging.getLogger(__name__)
 
@@ -187,13 +187,16 @@ def read_band(path: str | Path, band: str = "rsrp_dbm") -> CoverageBand:
 
 
 def band_legend(band: CoverageBand, legend=None) -> Legend:
-    """The legend to draw ``band`` with: ``legend`` (Legend or TOML path), the default, or best-server cells."""
+    """The legend to draw ``band`` with: ``legend`` (Legend or TOML path), the default, or best-server cells
+    (coloured so that cells whose areas touch differ: :func:`netqa.maps.servers.best_server_legend`)."""
     if legend is None and band.name == "best_cell":
+        from netqa.maps.servers import best_server_legend
+
         finite = band.values[np.isfinite(band.values)]
         n = int(finite.max()) + 1 if finite.size else 1
         ids = band.cell_ids or []
         labels = [ids[i] if i < len(ids) else f"cell #{i}" for i in range(max(n, len(ids)))]
-        return categorical_legend("best_cell", "Best server", labels)
+        return best_server_legend(band.values, labels)
     return legend_for(band.name, legend)
 
 

@@ -3,8 +3,13 @@
 The PNG shows one band in the legend's discrete classes (with each class's
 share of the mapped area), over an optional DEM hillshade, with sites and
 sector wedges along their azimuths, optional measured samples drawn as circles
-with a black edge (their own legend entry), a scale bar, a north arrow turned
-by the grid convergence of the map CRS, and a note of the CRS and pixel size.
+with a black ring on a white halo (their own legend entry; never lost in a
+prediction of the same colour), a scale bar, a north arrow turned by the grid
+convergence of the map CRS, and a note of the CRS and pixel size.  Site labels
+(and, on best-server maps, cell labels on their cell's colour at the tips of
+the sector wedges) are placed so that they do not overlap
+(:mod:`netqa.maps.labels`); best-server colours differ between cells whose
+areas touch (:mod:`netqa.maps.servers`).
 """
 
 from __future__ import annotations
@@ -184,7 +189,7 @@ def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=
     if samples is not None and len(samples):
         _draw_samples(ax, samples, band, legend)
         handles.append(Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor="k", linestyle="",
-                              markersize=6, label=f"measured samples ({len(samples)})"))
+                              markersize=6, label=f"measured samples ({len(samples)}; ringed, on a white halo)"))
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal")
@@ -198,6 +203,8 @@ def render_png(path, band: CoverageBand, legend: Legend, *, cells=None, samples=
               fontsize=8, title_fontsize=9, frameon=True, borderaxespad=0.0)
     _scale_bar(ax, band, left, right, bottom, top)
     _north_arrow(ax, _convergence_deg(band))
+    if cells is not None and len(cells):
+        _label_cells(fig, ax, cells, band, legend, span)
     # Inside the map's lower-right corner: below the axes it would collide with the x label on narrow figures.
     ax.text(0.995, 0.006, _crs_note(band), transform=ax.transAxes, fontsize=7, color="0.2", ha="right", va="bottom",
             zorder=9, bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.8))
@@ -223,10 +230,47 @@ def _draw_cells(ax, cells, band: CoverageBand, span: float) -> None:
     sites = cells.groupby("site_id", sort=False).agg(lon=("lon", "first"), lat=("lat", "first")).reset_index()
     sx, sy = to_projected(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), band.crs)
     ax.plot(sx, sy, "^", color="k", markersize=6, zorder=5)
-    if len(sites) <= 40:
-        for name, xi, yi in zip(sites["site_id"], np.atleast_1d(sx), np.atleast_1d(sy)):
-            ax.annotate(str(name), (xi, yi), xytext=(4, -9), textcoords="offset points", fontsize=7, zorder=6,
-                        bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.7))
+
+
+def _label_cells(fig, ax, cells, band: CoverageBand, legend: Legend, span: float) -> None:
+    """Site labels (up to 40 sites) and, on best-server maps, cell labels at the tips of their sector wedges
+    on the cell's own colour (up to 150 cells); placed without overlaps (:mod:`netqa.maps.labels`)."""
+    from netqa.maps.labels import marker_boxes, place_labels
+
+    sites = cells.groupby("site_id", sort=False).agg(lon=("lon", "first"), lat=("lat", "first")).reset_index()
+    sx, sy = (np.atleast_1d(v) for v in to_projected(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), band.crs))
+    label_sites = len(sites) <= 40
+    label_cells = legend.categorical and band.name == "best_cell" and len(cells) <= 150
+    if not (label_sites or label_cells):
+        return
+    fig.draw_without_rendering()  # final layout: labels are measured in display pixels
+    renderer = fig.canvas.get_renderer()
+    obstacles = marker_boxes(ax, sx, sy, size_px=6 * fig.dpi / 72.0 + 2)
+    anchors, texts, faces, edges = [], [], [], []
+    if label_cells:
+        # cells that serve no pixel (another layer, or out of reach) get no label: they have no area to name
+        colour = {c.label: c.color for c, n in zip(legend.classes, legend.counts(band.values)) if n > 0}
+        x, y = (np.atleast_1d(v) for v in to_projected(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float), band.crs))
+        conv = _convergence_deg(band)
+        reach = 0.035 * span
+        for i, row in enumerate(cells.itertuples(index=False)):
+            cid = str(row.cell_id)
+            if cid not in colour:
+                continue
+            az = getattr(row, "azimuth_deg", float("nan"))
+            a = math.radians((az if np.isfinite(az) else 0.0) - conv)
+            r = reach if np.isfinite(az) else 0.0
+            anchors.append((x[i] + r * math.sin(a), y[i] + r * math.cos(a)))
+            texts.append(cid)
+            faces.append(colour[cid])
+            edges.append("k")  # the box stays visible on an area of its own colour
+    if label_sites:
+        anchors += list(zip(sx, sy))
+        texts += [str(s) for s in sites["site_id"]]
+        faces += ["white"] * len(sites)
+        edges += [None] * len(sites)
+    place_labels(ax, anchors, texts, renderer=renderer, obstacles=obstacles, facecolors=faces, edgecolors=edges,
+                 fontsize=6.5 if label_cells else 7.0)
 
 
 def _draw_regions(ax, regions, band: CoverageBand) -> None:
@@ -273,9 +317,12 @@ def _draw_samples(ax, samples, band: CoverageBand, legend: Legend) -> None:
         colors[colors[:, 3] == 0] = (1.0, 1.0, 1.0, 1.0)  # unmeasured: white
     else:
         colors = "white"
-    # Dense drives (1 Hz over kilometres) overlap: shrink the markers so their colours stay readable.
+    # Dense drives (1 Hz over kilometres) overlap: shrink the markers so their colours stay readable.  Each
+    # marker has a black ring on a white halo, so a sample never vanishes into a prediction of its own colour.
     dense = len(x) > 1000
-    ax.scatter(x, y, s=5 if dense else 16, c=colors, edgecolors="k", linewidths=0.15 if dense else 0.6, zorder=7)
+    size = 5 if dense else 16
+    ax.scatter(x, y, s=size * 2.6, c="white", edgecolors="none", zorder=6.9)
+    ax.scatter(x, y, s=size, c=colors, edgecolors="k", linewidths=0.35 if dense else 0.7, zorder=7)
 
 
 def _scale_bar(ax, band: CoverageBand, left, right, bottom, top) -> None:

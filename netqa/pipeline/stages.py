@@ -45,9 +45,10 @@ def kpi(ctx: RunContext):
     if not cfg.kpi.enabled or "samples" not in ctx.products:
         return None
     from netqa.kpi import run_kpi
+    from netqa.kpi_cells import run_per_cell
 
     out = ctx.out_dir / "kpi.json"
-    run_kpi(
+    doc = run_kpi(
         ctx.products["samples"],
         out,
         events=ctx.products.get("events"),
@@ -55,8 +56,12 @@ def kpi(ctx: RunContext):
         profile=cfg.kpi.profile,
         overwrite=ctx.overwrite,
     )
+    cells_out, xlsx_out = ctx.out_dir / "kpi_cells.csv", ctx.out_dir / "kpi.xlsx"
+    run_per_cell(ctx.products["samples"], doc, per_cell=cells_out, xlsx=xlsx_out, events=ctx.products.get("events"),
+                 profile=cfg.kpi.profile, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["kpi"] = out
-    return [out]
+    ctx.products["kpi_cells"] = cells_out
+    return [out, cells_out, xlsx_out]
 
 
 def predict(ctx: RunContext):
@@ -125,9 +130,9 @@ def calibrate(ctx: RunContext):
 
     p = cfg.predict
     out = ctx.out_dir / "tuned_model.toml"
-    # h_eff "site": antenna height above ground at the site (the model file records h_eff_method = "ground")
+    # h_eff "ground": antenna height above ground at the site (the model file's h_eff_method);
     # the DEM's/clutter's native grid (resolution_m None), cross-validation by site (the stage's defaults)
-    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="site")
+    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="ground")
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
                   clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["tuned_model"] = out
@@ -159,6 +164,9 @@ def score(ctx: RunContext):
         repair=cfg.score.repair,
         overwrite=ctx.overwrite,
     )
+    from netqa.xlsx import write_score_workbook
+
+    write_score_workbook(out, ctx.out_dir / "scores.xlsx", overwrite=ctx.overwrite)
     ctx.products["scores"] = out
     return [p for p in sorted(ctx.out_dir.glob("scores.*")) if p.is_file()]
 

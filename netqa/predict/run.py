@@ -17,7 +17,7 @@ from netqa.errors import InputError
 from netqa.grid import Grid
 from netqa.predict.config import CoverageResult, PredictConfig
 from netqa.predict.tiles import Plan, TileStats, compute_tile, make_plan
-from netqa.predict.write import coverage_file_args, per_cell_file_args
+from netqa.predict.write import coverage_file_args, per_cell_file_args, write_coverage_style
 from netqa.progress import Progress
 from propagation.engine import BANDS
 
@@ -230,4 +230,5 @@ def predict_to_file(
             if pc_w is not None:
                 pc_w.write(tile.row_off, tile.col_off, pc)
     stats.log(plan)
+    write_coverage_style(out)
     return Path(out)

@@ -22,14 +22,24 @@ def write_coverage(result: CoverageResult, path, *, overwrite: bool = False) -> 
     Five float32 bands ``rsrp_dbm``, ``best_cell``, ``sinr_db``, ``dl_mbps``,
     ``ul_mbps`` (descriptions = band names, units set), nodata -9999, tiled and
     deflate-compressed; dataset metadata ``best_cell`` = JSON list of cell ids
-    (index -> id) and the prediction settings.
+    (index -> id) and the prediction settings.  A QGIS style ``COVERAGE.qml``
+    (the RSRP legend's classes, :func:`write_coverage_style`) is written beside it.
     """
     from netqa.io.raster import write_raster
 
     best = np.where(result.best_cell < 0, np.nan, result.best_cell).astype(np.float32)
     bands = {name: (best if name == "best_cell" else result.band(name)) for name in BANDS}
-    return write_raster(path, bands, result.grid, **coverage_file_args(result.cell_ids, result.settings),
-                        overwrite=overwrite)  # fmt: skip
+    out = write_raster(path, bands, result.grid, **coverage_file_args(result.cell_ids, result.settings),
+                       overwrite=overwrite)  # fmt: skip
+    write_coverage_style(out)
+    return out
+
+
+def write_coverage_style(path) -> Path:
+    """The QGIS default style ``COVERAGE.qml`` beside a coverage GeoTIFF: ``rsrp_dbm`` in the map legend's classes."""
+    from netqa.maps.qgis import write_raster_qml
+
+    return write_raster_qml(path, "rsrp_dbm")
 
 
 def coverage_file_args(cell_ids, settings) -> dict:

@@ -39,6 +39,7 @@ class _Run:
     scores: list = field(default_factory=list)  # [(path, DataFrame)]
     predicted: dict | None = None
     pngs: list = field(default_factory=list)
+    cells: tuple | None = None  # (path, DataFrame): per-cell statistics (netqa kpi --per-cell)
 
     @property
     def best_scores(self):
@@ -101,6 +102,22 @@ def _find_scores(run: _Run) -> None:
         run.scores.append((p, df.reset_index(drop=True)))
 
 
+def _find_cells(run: _Run) -> None:
+    """The per-cell statistics table: ``kpi_cells.csv``, else any ``*cells*.csv`` with its columns."""
+    need = {"cell_id", "n_samples", "coverage_rate"}
+    candidates = [run.root / "kpi_cells.csv"] + [p for p in sorted(run.root.rglob("*cells*.csv")) if p.name != "kpi_cells.csv"]
+    for p in candidates:
+        if not p.is_file():
+            continue
+        try:
+            df = pd.read_csv(p, dtype={"cell_id": "string"})
+        except (OSError, ValueError, pd.errors.ParserError):
+            continue
+        if need <= set(df.columns):
+            run.cells = (p, df)
+            return
+
+
 def _predicted_coverage(run: _Run) -> None:
     """Share of the predicted area meeting the KPI profile's thresholds, from the coverage GeoTIFF."""
     path = run.root / "coverage.tif"
@@ -137,6 +154,7 @@ def _collect(root: Path) -> _Run:
     _find_stats(run)
     _find_models(run)
     _find_scores(run)
+    _find_cells(run)
     _predicted_coverage(run)
     run.pngs = sorted(p for p in root.rglob("*.png") if not p.name.startswith("."))
     return run

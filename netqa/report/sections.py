@@ -230,7 +230,37 @@ def _section_kpis(run: _Run) -> str:
              "DL mean [Mbps]", "DL p10 [Mbps]", "drop rate (drops/calls)", "95 % CI", "HO success (ok/attempts)",
              "95 % CI"), rows))
     out.append(f"<p class='muted'>From <code>{_E(str(run.kpi_path.relative_to(run.root)))}</code>.</p>")
+    out.append(_worst_cells(run))
     return "".join(out)
+
+
+def _worst_cells(run: _Run, n: int = 10, min_samples: int = 30) -> str:
+    """The cells with the lowest measured coverage (netqa kpi --per-cell), with enough samples to rank."""
+    if run.cells is None:
+        return ""
+    from netqa.kpi_cells import worst_cells
+
+    def count(v) -> str:
+        return "—" if _missing(v) else f"{int(v)}"
+
+    path, table = run.cells
+    worst = worst_cells(table, n=n, min_samples=min_samples)
+    if worst.empty:
+        return "<h3>Worst cells</h3>" + _empty(f"no serving cell has {min_samples} samples or more")
+    rows = [(
+        str(r["cell_id"]), count(r["n_samples"]), _pct(r["coverage_rate"]),
+        _ci([r.get("coverage_rate_ci_low"), r.get("coverage_rate_ci_high")]) or "—",
+        _num(r.get("rsrp_dbm_mean_lin")), _num(r.get("rsrp_dbm_p5")), _num(r.get("sinr_db_p50")),
+        f"{_pct(r.get('drop_rate'))} ({count(r.get('n_drops'))}/{count(r.get('n_calls'))})",
+        f"{_pct(r.get('ho_success_rate'))} ({count(r.get('n_ho_success'))}/{count(r.get('n_ho_attempts'))})",
+        _num(r.get("dl_mbps_p50")),
+    ) for _, r in worst.iterrows()]
+    return ("<h3>Worst cells</h3><p class='muted'>Serving cells with the lowest measured coverage rate among the "
+            f"{int((table['n_samples'] >= min_samples).sum())} cells with at least {min_samples} samples (ties: higher "
+            "drop rate first); RSRP mean in the linear domain.</p>"
+            + _table(("cell", "samples", "coverage", "95 % CI", "RSRP mean [dBm]", "RSRP p5 [dBm]", "SINR p50 [dB]",
+                      "drop rate (drops/calls)", "HO success (ok/attempts)", "DL p50 [Mbps]"), rows)
+            + f"<p class='muted'>From <code>{_E(str(path.relative_to(run.root)))}</code>; all cells there.</p>")
 
 
 def _group(obj: dict, name: str):

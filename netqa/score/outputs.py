@@ -20,12 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def write_outputs(gdf: gpd.GeoDataFrame, trends: pd.DataFrame, paths: dict, scheme) -> None:
-    """Write the GeoPackage, the CSV, the trends CSV and the PNG (all atomically)."""
+    """Write the GeoPackage (with QGIS styles in ``layer_styles``), the CSV, the trends CSV and the PNG (all atomically)."""
+    from netqa.maps.qgis import score_styles, write_layer_styles
+
     table = _storable(gdf)
     with atomic_path(paths["gpkg"]) as tmp, reproducible_gdal():
         pyogrio.write_dataframe(table, tmp, layer="scores", driver="GPKG")
         if len(trends):
             pyogrio.write_dataframe(_storable(trends), tmp, layer="trends", driver="GPKG", append=False)
+        geom_col = pyogrio.read_info(tmp, layer="scores").get("geometry_name") or "geom"
+        write_layer_styles(tmp, score_styles(tuple(scheme.grades), geometry_column=geom_col))
     flat = pd.DataFrame(table.drop(columns=table.geometry.name))
     flat["geometry_wkt"] = table.geometry.to_crs(4326).to_wkt() if table.crs is not None else table.geometry.to_wkt()
     with atomic_path(paths["csv"]) as tmp:
@@ -37,14 +41,29 @@ def write_outputs(gdf: gpd.GeoDataFrame, trends: pd.DataFrame, paths: dict, sche
     log.info("wrote %s (layer 'scores'), %s, %s, %s", paths["gpkg"], paths["csv"], paths["trends_csv"], paths["png"])
 
 
+#: Text columns of the scorecard and trends tables; every other column holding only numbers or nothing is numeric.
+_TEXT_COLUMNS = frozenset({"region_id", "name", "area_type", "status", "notes", "error", "scheme", "campaign",
+                           "indicator", "change_flag", "region", "basis"})
+_TEXT_PREFIXES = ("grade_", "basis_")
+
+
+def _is_text(column: str) -> bool:
+    return column in _TEXT_COLUMNS or column.startswith(_TEXT_PREFIXES)
+
+
 def _storable(df):
+    """Columns with GeoPackage-friendly types: numbers numeric (also when every value is missing — such as
+    ``offered_traffic_mbps`` and ``load_predicted`` without traffic data, which used to be written as text),
+    flags boolean, the rest text."""
     out = df.copy()
     for c in out.columns:
         if c == getattr(out, "_geometry_column_name", None):
             continue
         if out[c].dtype == object:
             vals = out[c].dropna()
-            if len(vals) and all(isinstance(v, (bool, np.bool_)) for v in vals):
+            if not len(vals) and not _is_text(str(c)):
+                out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+            elif len(vals) and all(isinstance(v, (bool, np.bool_)) for v in vals):
                 out[c] = out[c].astype("boolean")
             elif len(vals) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in vals):
                 out[c] = pd.to_numeric(out[c])
