@@ -338,7 +338,7 @@ def run_estimated_sites(samples, out, *, defaults: SiteDefaults = SiteDefaults()
                          pd.to_numeric(df["lat"], errors="coerce")[e], elevation_m=defaults.ground_m)  # fmt: skip
     eutran_train = train[_eutran(train)].reset_index(drop=True)
     eutran_test = test[_eutran(test)].reset_index(drop=True)
-    cal = calibrate(eutran_train, out / "cells.csv", dem, out / "tuned.toml", options=CalibrateOptions(h_eff="site"),
+    cal = calibrate(eutran_train, out / "cells.csv", dem, out / "tuned.toml", options=CalibrateOptions(h_eff="ground"),
                     overwrite=True)  # fmt: skip
     cmp_t = compare(eutran_test, out / "cells.csv", dem, out / "compare_tuned",
                     config=CompareConfig(model="spm", model_file=out / "tuned.toml"), overwrite=True)  # fmt: skip

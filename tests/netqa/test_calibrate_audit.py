@@ -183,7 +183,7 @@ def test_corrected_cells_let_calibrate_reach_the_injected_shadowing(truth, tmp_p
     for cid, c in truth["cells"].items():
         assert abs(wrap_deg(cells.loc[cid, "azimuth_deg"] - c["true_azimuth_deg"])) < 30.0, cid
     assert cells["hpbw_h_deg"].notna().all() and set(cells["audit_status"]) == {"ok", "azimuth", "swapped", "tilt"}
-    assert main(["calibrate", *common, "--cells", str(fixed), "--model", "spm", "--h-eff", "site",
+    assert main(["calibrate", *common, "--cells", str(fixed), "--model", "spm", "--h-eff", "ground",
                  "--fit-pattern-weight", "--out", str(tmp_path / "t.toml"), "--quiet"]) == 0  # fmt: skip
     cal = tomllib.loads((tmp_path / "t.toml").read_text())["calibration"]
     injected = truth["realised"]["rms_shadow_plus_noise_db"]

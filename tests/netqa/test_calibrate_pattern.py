@@ -103,7 +103,7 @@ def test_district_calibrate_fits_the_weight_and_compare_uses_it(tmp_path):
     common = ["--samples", str(DISTRICT / "drives" / "district.csv"), "--cells", str(DISTRICT / "cells.csv"),
               "--dem", str(DISTRICT / "dem.tif"), "--model", "spm"]  # fmt: skip
     for name, extra in (("plain", []), ("weighted", ["--fit-pattern-weight"])):
-        assert main(["calibrate", *common, "--h-eff", "site", "--out", str(tmp_path / f"{name}.toml"), "--quiet", *extra]) == 0
+        assert main(["calibrate", *common, "--h-eff", "ground", "--out", str(tmp_path / f"{name}.toml"), "--quiet", *extra]) == 0
         assert main(["compare", *common, "--model-file", str(tmp_path / f"{name}.toml"), "--out", str(tmp_path / name),
                      "--quiet"]) == 0  # fmt: skip
     tm = read_model_file(tmp_path / "weighted.toml")

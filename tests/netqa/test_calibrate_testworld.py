@@ -2,7 +2,7 @@
 
 netqa calibrate, per band, from the DEFAULT starting model (no template), with
 the truth's effective-height convention (antenna height above ground at the
-site, ``h_eff="site"``) and delta-Bullington terrain, must recover the truth:
+site, ``h_eff="ground"``) and delta-Bullington terrain, must recover the truth:
 K1 at the band's carrier (truth's own 23 dB/decade rule) within +-2 dB, K2
 within +-3 dB/decade, a held-out residual std within 0.5 dB of the
 injected 6 dB shadowing and a mean within +-1 dB; the default model must be
@@ -40,7 +40,7 @@ def tuned(tmp_path_factory):
     out = tmp_path_factory.mktemp("tw") / "tuned.toml"
     cal = calibrate(samples, TESTDATA / "cells.csv", TESTDATA / "dem.tif", out, clutter=TESTDATA / "clutter.tif",
                     clutter_table=TESTDATA / "clutter_classes.csv",
-                    options=CalibrateOptions(terrain="delta-bullington", h_eff="site"))  # fmt: skip
+                    options=CalibrateOptions(terrain="delta-bullington", h_eff="ground"))  # fmt: skip
     return cal, out
 
 

@@ -27,7 +27,7 @@ def runs(samples, tmp_path_factory):
     d = tmp_path_factory.mktemp("cmp")
     tuned = d / "tuned.toml"
     calibrate(samples, TESTDATA / "cells.csv", TESTDATA / "dem.tif", tuned, **CLUTTER,
-              options=CalibrateOptions(terrain="delta-bullington", h_eff="site"))  # fmt: skip
+              options=CalibrateOptions(terrain="delta-bullington", h_eff="ground"))  # fmt: skip
     events = [TESTDATA / "drives" / f"{s}.events.csv" for s in SESSIONS]
     out = {}
     for name, cfg in (("tuned", CompareConfig(model="spm", terrain="delta-bullington", model_file=tuned)),

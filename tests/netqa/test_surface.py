@@ -70,7 +70,7 @@ def fitted(tmp_path_factory):
     table, _ = audit(DISTRICT / "drives" / "district.csv", DISTRICT / "cells.csv", DISTRICT / "dem.tif", d / "a.csv")
     cells = corrected_cells(pd.read_csv(DISTRICT / "cells.csv", dtype={"cell_id": str}), table)
     cells.to_csv(d / "cells.csv", index=False)
-    opts = CalibrateOptions(terrain="delta-bullington", h_eff="site", resolution_m=5.0)
+    opts = CalibrateOptions(terrain="delta-bullington", h_eff="ground", resolution_m=5.0)
     out = {}
     for name, surface in (("plain", None), ("surface", DISTRICT / "buildings.tif")):
         out[name] = calibrate(DISTRICT / "drives" / "district_buildings.csv", d / "cells.csv", DISTRICT / "dem.tif",
