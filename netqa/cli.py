@@ -4,12 +4,18 @@ Each subcommand lives in :mod:`netqa.commands` as a module defining ``NAME``,
 ``HELP`` (one line), ``EXAMPLE`` (shown at the end of ``--help``),
 ``add_arguments(parser)`` and ``run(args) -> int``.  Commands only parse and
 call; the work happens in library functions.  Any :class:`NetQAError` becomes a
-one-line message on stderr and exit code 2, with no traceback.
+one-line message on stderr and exit code 2, with no traceback; so does every
+fault of the file system or of a file's content that the libraries report
+(``OSError`` and its family — a folder where a file is expected, a symlink
+loop, a permission, a full disk —, rasterio/GDAL, Arrow and OGR read errors),
+and a bad flag value (one line, not argparse's usage block).  Anything else
+is a bug: one line saying so, exit 2, the traceback only with ``--verbose``.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
@@ -37,6 +43,13 @@ COMMANDS = (
 log = logging.getLogger("netqa")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (the flag and the reason), exit 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
     # Subcommands suppress the default so that 'netqa -v predict' and 'netqa predict -v' both work.
     default = False if top else argparse.SUPPRESS
@@ -47,7 +60,7 @@ def _common(parser: argparse.ArgumentParser, top: bool = False) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand of DESIGN.md."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netqa",
         description="netqa — network-quality analyzer for RF engineers: drive-test ingest and KPIs, "
         "coverage prediction, predicted-vs-measured comparison, calibration, regional scoring and maps.",
@@ -94,11 +107,105 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except NetQAError as exc:
-        print(f"netqa {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(args.command, _one_line(str(exc)), exc.exit_code)
     except KeyboardInterrupt:
         print(f"netqa {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BaseException as exc:  # noqa: BLE001 - the CLI's last line of defence: never a traceback
+        if isinstance(exc, SystemExit):
+            raise
+        return _fail(args.command, describe_fault(exc), 2, exc)
+
+
+#: Readable causes for the errno values a user can provoke with paths and disks.
+_ERRNO_TEXT = {
+    errno.ENOENT: "no such file or folder",
+    errno.EISDIR: "is a folder, expected a file",
+    errno.ENOTDIR: "not a folder (a file stands where a folder is expected)",
+    errno.ELOOP: "symbolic link loop (too many levels of links)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOSPC: "no space left on the device (disk full)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EEXIST: "already exists",
+    errno.ENOTEMPTY: "folder not empty",
+    errno.EIO: "input/output error (damaged file or device)",
+}
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _library_error_types() -> tuple[tuple[type, str], ...]:
+    """(exception type, what it means) of the I/O libraries netqa reads through, when importable."""
+    found = []
+    for module, name, what in (
+        ("rasterio.errors", "RasterioError", "raster read/write failed"),
+        ("rasterio._err", "CPLE_BaseError", "raster read/write failed (GDAL)"),
+        ("pyarrow.lib", "ArrowException", "Parquet/Arrow read failed"),
+        ("pyogrio.errors", "DataSourceError", "vector file read failed"),
+        ("pyogrio.errors", "DataLayerError", "vector file read failed"),
+        ("pyogrio.errors", "FieldError", "vector file read failed"),
+        ("pyogrio.errors", "GeometryError", "vector file read failed"),
+    ):
+        mod = sys.modules.get(module)  # only libraries already imported can have raised
+        cls = getattr(mod, name, None) if mod is not None else None
+        if isinstance(cls, type):
+            found.append((cls, what))
+    return tuple(found)
+
+
+def _chain_text(exc: BaseException) -> str:
+    """The messages of ``exc`` and its causes, outermost first, without "see previous exception" filler
+    (rasterio's read errors carry the file and the block in the cause)."""
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc).strip()
+        if text and "previous exception" not in text and text not in parts:
+            parts.append(text)
+        exc = exc.__cause__ or exc.__context__
+    return ": ".join(parts) or "no details"
+
+
+def describe_fault(exc: BaseException) -> str:
+    """One line for a non-netqa exception: the file and the cause for I/O faults, else a bug report hint.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception that reached the command line.
+
+    Returns
+    -------
+    str
+        One line without a newline.
+    """
+    if isinstance(exc, MemoryError):
+        return "out of memory (try a smaller area, --tile-px, or fewer workers)"
+    for cls, what in _library_error_types():
+        if isinstance(exc, cls):
+            return _one_line(f"{what}: {_chain_text(exc)}")
+    if isinstance(exc, OSError):
+        cause = _ERRNO_TEXT.get(exc.errno) or exc.strerror or str(exc) or type(exc).__name__
+        names = [n for n in (exc.filename, exc.filename2) if n is not None]
+        where = " -> ".join(str(n) for n in names)
+        return _one_line(f"{where}: {cause}" if where else cause)
+    if isinstance(exc, UnicodeError):
+        return _one_line(f"a file is not valid text in its encoding: {exc}")
+    return _one_line(f"unexpected {type(exc).__name__}: {exc} (a netqa bug: please report it; "
+                     "--verbose shows the traceback)")
+
+
+def _fail(command: str, message: str, code: int, exc: BaseException | None = None) -> int:
+    print(f"netqa {command}: error: {message}", file=sys.stderr)
+    if exc is not None:
+        log.debug("traceback of the error above", exc_info=exc)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

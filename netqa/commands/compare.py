@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_clutter_model_flags, add_model_flags, add_overwrite
+from netqa.commands import COUNT, add_clutter_model_flags, add_model_flags, add_overwrite, number
 
 NAME = "compare"
 HELP = "predicted vs measured signal strength, drop rate and throughput"
@@ -42,13 +42,13 @@ def add_arguments(parser) -> None:
 
 def add_filter_flags(parser, *, min_dist_km, max_dist_km, rsrp_floor_dbm, min_bin_samples, bins) -> None:
     """The sample-filter flags shared by compare and calibrate (each filter's removals are reported)."""
-    parser.add_argument("--min-dist-km", type=float, default=min_dist_km,
+    parser.add_argument("--min-dist-km", type=number(lo=0.0, unit="km"), default=min_dist_km,
                         help=f"leave out samples nearer the serving cell [km] (default {min_dist_km:g})")
-    parser.add_argument("--max-dist-km", type=float, default=max_dist_km,
+    parser.add_argument("--max-dist-km", type=number(lo=0.0, lo_open=True, unit="km", allow_inf=True), default=max_dist_km,
                         help=f"leave out samples farther from the serving cell [km] (default {max_dist_km:g})")
-    parser.add_argument("--rsrp-floor-dbm", type=float, default=rsrp_floor_dbm,
+    parser.add_argument("--rsrp-floor-dbm", type=number(unit="dBm"), default=rsrp_floor_dbm,
                         help=f"leave out samples below this RSRP, near the noise floor [dBm] (default {rsrp_floor_dbm:g})")
-    parser.add_argument("--min-bin-samples", "--min-samples-per-bin", dest="min_bin_samples", type=int,
+    parser.add_argument("--min-bin-samples", "--min-samples-per-bin", dest="min_bin_samples", type=COUNT,
                         default=min_bin_samples, help=f"{bins} with fewer samples are left out (default {min_bin_samples})")
 
 

@@ -6,8 +6,12 @@ from netqa.commands import (
     add_clutter_model_flags,
     add_dask_flags,
     add_model_flags,
+    COUNT,
+    NON_NEGATIVE,
+    POSITIVE,
     add_overwrite,
     check_workers,
+    number,
 )
 
 NAME = "predict"
@@ -44,14 +48,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model (GeoTIFF, SRTM .hgt)")
     parser.add_argument("--out", required=True, metavar="COVERAGE.tif", help="coverage GeoTIFF to write")
     add_model_flags(parser)
-    parser.add_argument("--resolution-m", type=float, default=30.0, help="pixel size [m] (default 30)")
-    parser.add_argument("--radius-km", type=float, default=15.0, help="coverage radius per cell [km] (default 15)")
-    parser.add_argument("--noise-figure-db", type=float, default=7.0, help="UE noise figure [dB] (default 7)")
-    parser.add_argument("--cell-load", type=float, default=1.0,
+    parser.add_argument("--resolution-m", type=POSITIVE, default=30.0, help="pixel size [m] (default 30)")
+    parser.add_argument("--radius-km", type=POSITIVE, default=15.0, help="coverage radius per cell [km] (default 15)")
+    parser.add_argument("--noise-figure-db", type=NON_NEGATIVE, default=7.0, help="UE noise figure [dB] (default 7)")
+    parser.add_argument("--cell-load", type=number(lo=0.0, hi=1.0), default=1.0,
                         help="share 0..1 of resource elements every cell occupies (interference weight; default 1)")
     add_clutter_model_flags(parser)
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
-    parser.add_argument("--tile-px", type=int, default=4096,
+    parser.add_argument("--tile-px", type=COUNT, default=4096,
                         help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
                              "as (tile + 2 x radius / resolution)^2, x the number of cells with --per-cell")  # fmt: skip
     add_dask_flags(parser)
