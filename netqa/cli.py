@@ -195,6 +195,8 @@ def describe_fault(exc: BaseException) -> str:
         names = [n for n in (exc.filename, exc.filename2) if n is not None]
         where = " -> ".join(str(n) for n in names)
         return _one_line(f"{where}: {cause}" if where else cause)
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop"):  # pathlib.Path.resolve()
+        return _one_line(f"symbolic link loop: {str(exc).removeprefix('Symlink loop from ')}")
     if isinstance(exc, UnicodeError):
         return _one_line(f"a file is not valid text in its encoding: {exc}")
     return _one_line(f"unexpected {type(exc).__name__}: {exc} (a netqa bug: please report it; "

@@ -123,7 +123,12 @@ def run_project(
     stages: list[tuple[str, Stage]] | None = None,
 ) -> Path:
     """Run the chain described by ``config`` and return the path of ``manifest.json``."""
+    from netqa.preflight import check_project
+
+    check_project(config)  # every key and input before the first stage: no half run on a bad [score] key
     out = Path(out_dir) if out_dir else (config.project.out or Path("netqa-run"))
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out}: is a file; the run folder must be a folder")
     out = prepare_run_dir(out, overwrite)
     ctx = RunContext(config=config, out_dir=out, overwrite=overwrite)
     records = ctx.records

@@ -13,7 +13,8 @@ from netqa.pipeline import not_built, run_project
 
 @pytest.fixture
 def world(tmp_path):
-    (tmp_path / "cells.csv").write_text("site_id,cell_id\n")
+    # a real cell table: netqa run checks that every input opens as what it claims before any stage runs
+    (tmp_path / "cells.csv").write_bytes((Path(__file__).parent.parent / "testdata" / "cells.csv").read_bytes())
     (tmp_path / "drives").mkdir()
     (tmp_path / "drives" / "a.csv").write_text("time\n")
     (tmp_path / "drives" / "b.csv").write_text("time\n")
@@ -90,7 +91,7 @@ def test_manifest_records_inputs_parameters_versions_outputs(world):
     inputs = {Path(i["path"]).name: i for i in m["inputs"]}
     assert set(inputs) == {"cells.csv", "a.csv", "b.csv"}
     import hashlib
-    assert inputs["cells.csv"]["sha256"] == hashlib.sha256(b"site_id,cell_id\n").hexdigest()
+    assert inputs["cells.csv"]["sha256"] == hashlib.sha256((world / "cells.csv").read_bytes()).hexdigest()
     assert m["parameters"]["predict"]["model"] == "hata"
     assert m["versions"]["numpy"] and m["versions"]["gdal"]
     assert m["outputs"] == [
