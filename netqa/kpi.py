@@ -280,17 +280,20 @@ def compute_kpis_by_region(samples: pd.DataFrame, events: pd.DataFrame | None, r
     samples they share).  Samples and events without a position fall in no
     region.
     """
-    import geopandas as gpd
-
     if "region_id" not in regions.columns:
         raise InputError(f"regions need a 'region_id' column; have {list(regions.columns)}")
-    reg = regions[["region_id", "geometry"]].to_crs("EPSG:4326") if regions.crs else regions[["region_id", "geometry"]].set_crs("EPSG:4326")
+    from netqa.regions import region_masks
+
+    reg = regions[["region_id", "geometry"]]
+    reg = reg if reg.crs is not None else reg.set_crs("EPSG:4326")
+    # the one membership rule of kpi, compare and score (netqa.regions), in the regions' own CRS
+    s_masks = region_masks(reg, _col(samples, "lon"), _col(samples, "lat"))
+    e_masks = (region_masks(reg, _col(events, "lon"), _col(events, "lat"))
+               if events is not None and len(events) else None)  # fmt: skip
     out = {}
-    sj = gpd.sjoin(_points_gdf(samples), reg, how="inner", predicate="intersects")
-    ej = gpd.sjoin(_points_gdf(events), reg, how="inner", predicate="intersects") if events is not None and len(events) else None
     for rid in reg["region_id"].astype(str):
-        s = sj[sj["region_id"].astype(str) == rid]
-        e = ej[ej["region_id"].astype(str) == rid] if ej is not None else None
+        s = samples[s_masks[rid]]
+        e = events[e_masks[rid]] if e_masks is not None else None
         out[rid] = compute_kpis(s, e, profile)
     return out
 

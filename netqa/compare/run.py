@@ -200,35 +200,27 @@ def _regions(regions):
         raise InputError(f"--regions {regions}: cannot read ({exc})") from exc
     if "region_id" not in gdf.columns:
         raise InputError(f"--regions {regions}: no region_id column")
-    return gdf.to_crs("EPSG:4326")
+    return gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")  # membership in the file's own CRS
 
 
 def region_members(gdf, lon, lat) -> dict[str, np.ndarray]:
     """Samples inside each region: ``{region_id: bool mask}``, in ``region_id`` order.
 
-    A sample counts in **every** region whose polygon holds it, as in ``netqa
-    kpi`` and ``netqa score``; ``netqa score``'s helper
-    :func:`netqa.score.points.assign_points` does the point-in-polygon work
-    (a point exactly on an edge counts, as in scoring; ``netqa kpi``'s
-    ``within`` leaves it out).  A sample without a position is in none.
+    A sample counts in **every** region whose polygon holds it, its edge included, by
+    :func:`netqa.regions.region_masks` -- the one membership rule of ``netqa kpi``,
+    ``netqa compare`` and ``netqa score``.  A sample without a position is in none.
     Regions sharing an id share one mask.
 
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        Regions with ``region_id``, in WGS84 (EPSG:4326).
+        Regions with ``region_id``, in any CRS (the samples are projected into it).
     lon, lat : numpy.ndarray
         Sample positions, WGS84. [deg]
     """
-    from netqa.score.points import assign_points
+    from netqa.regions import region_masks
 
-    lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
-    ids = gdf["region_id"].astype(str).to_numpy()
-    point, reg = assign_points(lon, lat, list(gdf.geometry))
-    out = {rid: np.zeros(lon.size, bool) for rid in sorted(set(ids))}
-    for i, rid in enumerate(ids):
-        out[rid][point[reg == i]] = True
-    return out
+    return region_masks(gdf, lon, lat)
 
 
 def _region_labels(members, n: int) -> np.ndarray:
@@ -476,7 +468,9 @@ def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
 
     from netqa.compare.points import predict_samples, sample_clutter
 
-    proj = gdf.to_crs(world.crs)
+    from netqa.regions import reproject_regions
+
+    proj = reproject_regions(gdf, world.crs)
     out = {}
     for rid, geom in zip(proj["region_id"].astype(str), proj.geometry):
         if geom is None or geom.is_empty:
