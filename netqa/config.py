@@ -46,7 +46,7 @@ from typing import Any
 
 from netqa.errors import ConfigError
 
-MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
+MODELS = ("auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
 TERRAIN_METHODS = ("none", "delta-bullington")
 CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
 LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey")
@@ -86,7 +86,8 @@ class PredictSection:
     """``[predict]``: coverage prediction settings (see ``netqa predict --help``)."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    model: str = field(default="hata", metadata=_meta(kind="str", choices=MODELS))
+    #: auto: netqa.modelcheck.auto_model of the cells' carriers (hata, cost231 or tr38901-uma)
+    model: str = field(default="auto", metadata=_meta(kind="str", choices=MODELS))
     terrain: str = field(default="none", metadata=_meta(kind="str", choices=TERRAIN_METHODS))
     model_file: Path | None = field(default=None, metadata=_meta(kind="path"))
     resolution_m: float = field(default=30.0, metadata=_meta(kind="float", lo=1.0, hi=10_000.0, unit="m"))

@@ -47,6 +47,7 @@ P.2108 models are meant mainly with ``fspl``/``tr38901-*`` and a terrain method.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ class PredictConfig:
         p = self.location_pct
         if not (isinstance(p, (int, float)) and math.isfinite(p) and 0.0 < p < 100.0):
             raise ConfigError(f"--location-pct = {p!r} must lie strictly between 0 and 100 %; use 50 for the median")
-        if self.model not in MODELS:
+        if self.model not in MODELS and self.model != "auto":  # auto: netqa.modelcheck.auto_model of the cells
             raise ConfigError(f"--model {self.model!r} is unknown; choose one of {', '.join(MODELS)}")
         tp = self.tile_px
         if not (isinstance(tp, (int, np.integer)) and not isinstance(tp, bool) and 16 <= tp <= 65_536):
@@ -253,6 +254,8 @@ class _Plan:
         out = {"model": c.model, "terrain": c.terrain, "resolution_m": self.grid.pixel_size_m,
                "radius_km": c.radius_km, "rx_height_m": c.rx_height_m, "noise_figure_db": c.noise_figure_db,
                "cell_load": c.cell_load, "clutter_model": c.clutter_model if has_clutter else "none"}  # fmt: skip
+        if c.model_file:
+            out["model_file"] = Path(c.model_file).name
         if has_clutter and c.clutter_model == "p2108":
             out["street_width_m"] = c.street_width_m
         if has_clutter and c.clutter_model == "p2108-statistical":
@@ -267,6 +270,11 @@ def _plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid: Gr
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
     df = read_cells_table(cells).reset_index(drop=True)
     check_cells(df, label)
+    from netqa.modelcheck import check_model_file_flags, check_tuned_clutter, resolve_model  # issue 13
+
+    check_model_file_flags(config.model, config.model_file)
+    if config.model_file is None:
+        config = dataclasses.replace(config, model=resolve_model(config.model, df["freq_mhz"], what="predict"))
     dem_paths = [dem] if isinstance(dem, (str, Path)) else list(dem)
     lon, lat = _col(df, "lon"), _col(df, "lat")
     if grid is None:
@@ -306,6 +314,7 @@ def _plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid: Gr
         raise CellTableError(f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the prediction area {tuple(grid.bounds)}")
     _check_dem_extent(dem_paths, grid, dem_ext)
     tuned = read_tuned_model(config.model_file) if config.model_file else None
+    check_tuned_clutter(tuned, config.model_file, clutter)
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")
     if clutter is None and config.clutter_model != "table":

@@ -54,7 +54,7 @@ CASES = [
     ("[kpi]\nprofile = 'nope.toml'\n", "[kpi] profile"),
     ("[predict]\ntile_px = 512.5\n", "[predict] tile_px = 512.5 must be a whole number"),
     ("[predict]\nresolution_m = inf\n", "[predict] resolution_m"),
-    ("[predict]\nmodel_file = 'tuned.toml'\n", "[predict] model_file is set but [predict] model = 'hata'"),
+    ("[predict]\nmodel_file = 'tuned.toml'\n", "[predict] model_file is set but [predict] model = 'auto'"),
     ("[predict]\nuse_calibrated = true\n[calibrate]\nenabled = false\n", "[predict] use_calibrated"),
     ("[map]\nbands = ['rsrq_db']\n", "[map] bands"),
     ("[project]\nout = 'cells.csv'\n", "[project] out"),

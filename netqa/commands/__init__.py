@@ -72,9 +72,11 @@ def add_model_flags(parser) -> None:
     """The propagation-model flags shared by predict, compare and calibrate."""
     parser.add_argument(
         "--model",
-        default="hata",
-        choices=["hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
-        help="path-loss model (default: hata; cost231 above 1500 MHz)",
+        default="auto",
+        choices=["auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
+        help="path-loss model (default auto: hata when every carrier is <= 1500 MHz, cost231 when all lie in "
+             "1500-2000 MHz, else tr38901-uma; a model outside its frequency range is a warning; "
+             "--model-file needs --model spm)",
     )
     parser.add_argument(
         "--terrain",
@@ -85,7 +87,7 @@ def add_model_flags(parser) -> None:
     parser.add_argument("--model-file", metavar="TUNED.toml", help="tuned model parameters from 'netqa calibrate'")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
-    parser.add_argument("--rx-height-m", type=number(lo=0.0, lo_open=True, unit="m"), default=1.5, help="receiver height above ground [m] (default 1.5)")
+    parser.add_argument("--rx-height-m", type=number(lo=0.5, hi=50.0, unit="m"), default=1.5, help="receiver height above ground [m] (default 1.5)")
 
 
 def add_clutter_model_flags(parser) -> None:
@@ -95,7 +97,7 @@ def add_clutter_model_flags(parser) -> None:
                              "see below)")  # fmt: skip
     parser.add_argument("--location-pct", type=number(lo=0.0, hi=100.0, lo_open=True, hi_open=True, unit="%"), default=50.0,
                         help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
-    parser.add_argument("--street-width-m", type=number(lo=0.0, lo_open=True, unit="m"), default=27.0,
+    parser.add_argument("--street-width-m", type=number(lo=1.0, hi=1000.0, unit="m"), default=27.0,
                         help="p2108: street width w_s [m] (default 27, the Recommendation's)")
 
 

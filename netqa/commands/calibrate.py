@@ -18,6 +18,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model")
     parser.add_argument("--out", required=True, metavar="TUNED.toml", help="tuned model file to write")
     add_model_flags(parser)
+    parser.set_defaults(model="spm")  # calibrate fits the SPM; any other --model is refused
     add_filter_flags(parser, min_dist_km=0.1, max_dist_km=20.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
                      bins="samples in fit bins (serving cell x 50 m squares)")  # fmt: skip
     parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
@@ -30,6 +31,11 @@ def run(args) -> int:
     from pathlib import Path
 
     from netqa.calibrate.run import CalibrateOptions, calibrate
+    from netqa.errors import InputError
+
+    if args.model != "spm":
+        raise InputError(f"--model {args.model}: netqa calibrate always fits the SPM (Standard Propagation Model); "
+                         "drop --model or give --model spm")  # fmt: skip
 
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,

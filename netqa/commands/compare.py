@@ -69,6 +69,9 @@ def run(args) -> int:
 
     from netqa.compare.run import CompareConfig, compare
 
+    from netqa.modelcheck import check_model_file_flags
+
+    check_model_file_flags(args.model, args.model_file)  # before any file is read
     filters = filters_from_args(args)
     config = CompareConfig(model=args.model, terrain=args.terrain, rx_height_m=args.rx_height_m,
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,

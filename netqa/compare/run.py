@@ -36,6 +36,7 @@ of its nearest sample.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -124,8 +125,9 @@ def _model_setup(world, config: CompareConfig, table_db):
     from netqa.calibrate.modelfile import band_key, read_model_file
 
     tm = read_model_file(config.model_file)
-    if config.model != "spm":
-        log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
+    from netqa.modelcheck import check_tuned_clutter
+
+    check_tuned_clutter(tm, config.model_file, None if world.clutter_code is None else "clutter")
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
                         noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method,
                         clutter_location_pct=pct)  # fmt: skip
@@ -266,6 +268,11 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
                    radius_km=config.radius_km)  # fmt: skip
     world, df = prep.world, prep.df
     table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
+    from netqa.modelcheck import check_model_file_flags, resolve_model
+
+    check_model_file_flags(config.model, config.model_file)
+    if not config.model_file:  # auto -> the band's model; an explicit one out of its range: a loud warning
+        config = dataclasses.replace(config, model=resolve_model(config.model, world.cells["freq_mhz"], what="compare"))
     base, groups, extra, model_used = _model_setup(world, config, table_db)
     from netqa.compare.points import predict_samples
 
