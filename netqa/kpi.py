@@ -318,10 +318,11 @@ def spatial_bins(samples: pd.DataFrame, size_m: float = 100.0, min_samples: int 
         return gpd.GeoDataFrame({"n": []}, geometry=[], crs="EPSG:4326")
     nb = bx.size
     inb = b >= 0
-    bi = b[inb]
+    every = bool(inb.all())  # the usual case: no copies of the columns
+    bi = b if every else b[inb]
 
     def mean(values):
-        v = values[inb]
+        v = values if every else values[inb]
         f = np.isfinite(v)
         cnt = np.bincount(bi[f], minlength=nb)
         tot = np.bincount(bi[f], weights=v[f], minlength=nb)

@@ -107,8 +107,18 @@ def read_kpi_samples(path) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
+#: Rows projected per chunk when binning (bounds the float temporaries). [rows]
+BIN_CHUNK_ROWS = 1 << 20
+#: Largest dense bin grid (bins in the positions' bounding box) indexed by a lookup table. [bins]
+DENSE_BINS_MAX = 1 << 26
+
+
 def bin_samples(lon, lat, size_m: float):
     """Square bins of ``size_m`` in the local UTM zone (of the positions' bounding-box centre).
+
+    Positions are projected in chunks of :data:`BIN_CHUNK_ROWS`; the occupied bins are found
+    with a dense lookup over the bounding box when it holds at most :data:`DENSE_BINS_MAX`
+    bins, else with ``numpy.unique`` (same result, more memory).
 
     Parameters
     ----------
@@ -122,25 +132,55 @@ def bin_samples(lon, lat, size_m: float):
     (numpy.ndarray, numpy.ndarray, numpy.ndarray, CRS)
         Per row the bin index (-1: none), each bin's (bx, by) integer corners in
         units of ``size_m`` (bins sorted by bx, then by), and the UTM CRS.
+
+    Examples
+    --------
+    >>> b, bx, by, crs = bin_samples(np.array([-3.0, -3.0, np.nan]), np.array([40.0, 40.0001, 40.0]), 100.0)
+    >>> b.tolist(), len(bx), crs.to_epsg()
+    ([0, 0, -1], 1, 32630)
     """
     from pyproj import Transformer
 
     from netqa.grid import utm_crs_for
 
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    n = lon.size
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
-        return np.full(lon.size, -1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), None
-    lo, la = lon[ok], lat[ok]
-    utm = utm_crs_for(float((lo.min() + lo.max()) / 2.0), float((la.min() + la.max()) / 2.0))
-    x, y = Transformer.from_crs("EPSG:4326", utm, always_xy=True).transform(lo, la)
-    bx = np.floor(np.asarray(x) / size_m).astype(np.int64)
-    by = np.floor(np.asarray(y) / size_m).astype(np.int64)
-    del x, y
-    span = int(by.max() - by.min()) + 1
-    key = (bx - bx.min()) * span + (by - by.min())
-    uniq, inv = np.unique(key, return_inverse=True)
-    out = np.full(lon.size, -1, np.int64)
-    out[ok] = inv
-    ubx = uniq // span + bx.min()
-    uby = uniq % span + by.min()
-    return out, ubx, uby, utm
+        return np.full(n, -1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), None
+    lo_min, lo_max = np.min(lon, where=ok, initial=np.inf), np.max(lon, where=ok, initial=-np.inf)
+    la_min, la_max = np.min(lat, where=ok, initial=np.inf), np.max(lat, where=ok, initial=-np.inf)
+    utm = utm_crs_for(float((lo_min + lo_max) / 2.0), float((la_min + la_max) / 2.0))
+    tr = Transformer.from_crs("EPSG:4326", utm, always_xy=True)
+    itype = np.int32 if size_m >= 0.01 else np.int64  # |x| < 2e7 m
+    bx = np.zeros(n, itype)
+    by = np.zeros(n, itype)
+    for i in range(0, n, BIN_CHUNK_ROWS):
+        sl = slice(i, i + BIN_CHUNK_ROWS)
+        x, y = tr.transform(lon[sl], lat[sl])
+        with np.errstate(invalid="ignore"):
+            bx[sl] = np.where(ok[sl], np.floor(np.asarray(x) / size_m), 0).astype(itype)
+            by[sl] = np.where(ok[sl], np.floor(np.asarray(y) / size_m), 0).astype(itype)
+    bx0, bx1 = int(np.min(bx, where=ok, initial=np.iinfo(itype).max)), int(np.max(bx, where=ok, initial=np.iinfo(itype).min))
+    by0, by1 = int(np.min(by, where=ok, initial=np.iinfo(itype).max)), int(np.max(by, where=ok, initial=np.iinfo(itype).min))
+    ny = by1 - by0 + 1
+    n_box = (bx1 - bx0 + 1) * ny
+    out = np.full(n, -1, np.int64)
+    if n_box <= DENSE_BINS_MAX:
+        occupied = np.zeros(n_box, bool)
+        for i in range(0, n, BIN_CHUNK_ROWS):
+            sl = slice(i, i + BIN_CHUNK_ROWS)
+            k = (bx[sl].astype(np.int64) - bx0) * ny + (by[sl] - by0)
+            occupied[k[ok[sl]]] = True
+        lut = np.cumsum(occupied, dtype=np.int64) - 1
+        for i in range(0, n, BIN_CHUNK_ROWS):
+            sl = slice(i, i + BIN_CHUNK_ROWS)
+            k = (bx[sl].astype(np.int64) - bx0) * ny + (by[sl] - by0)
+            out[sl] = np.where(ok[sl], lut[np.where(ok[sl], k, 0)], -1)
+        cells = np.flatnonzero(occupied)
+    else:
+        key = (bx[ok].astype(np.int64) - bx0) * ny + (by[ok] - by0)
+        cells, inv = np.unique(key, return_inverse=True)
+        out[ok] = inv
+    return out, cells // ny + bx0, cells % ny + by0, utm
