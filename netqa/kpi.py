@@ -360,8 +360,12 @@ def kpi_report(samples: pd.DataFrame, events: pd.DataFrame | None = None, profil
             names = np.array([str(c) for c in tech.cat.categories] + ["unknown"], dtype=object)
             codes = tech.cat.codes.to_numpy()
             key = np.where(codes >= 0, codes, len(names) - 1)
-            doc["per_tech"] = {str(names[c]): compute_kpis(samples[key == c], None, prof)
-                               for c in sorted(np.unique(key), key=lambda c: str(names[c]))}  # fmt: skip
+            used = [c for c in ("rsrp_dbm", "sinr_db", "rsrq_db", "dl_mbps", "ul_mbps", "activity", "connected")
+                    if c in samples.columns]  # fmt: skip
+            groups = sorted(np.unique(key), key=lambda c: str(names[c]))
+            # one technology (the usual case): the whole frame, no copy; else only the columns the KPIs read
+            doc["per_tech"] = {str(names[c]): compute_kpis(samples if len(groups) == 1 else samples.loc[key == c, used],
+                                                           None, prof) for c in groups}  # fmt: skip
         else:
             doc["per_tech"] = {str(t): compute_kpis(s, None, prof)
                                for t, s in samples.groupby(tech.astype("string").fillna("unknown"))}  # fmt: skip
