@@ -131,11 +131,16 @@ def linear_mean_dbm(values) -> float | None:
     >>> round(linear_mean_dbm([-60.0, -70.0]), 3)
     -62.596
     """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    total, n = 0.0, 0
+    for i in range(0, v.size, 1 << 20):  # in chunks: no full-size temporaries for 10 M samples
+        part = v[i:i + (1 << 20)]
+        part = part[np.isfinite(part)]
+        total += float(np.sum(10.0 ** (part / 10.0)))
+        n += part.size
+    if n == 0:
         return None
-    return float(10.0 * np.log10(np.mean(10.0 ** (v / 10.0))))
+    return float(10.0 * np.log10(total / n))
 
 
 def _pct(v: np.ndarray, q) -> float | None:
@@ -143,9 +148,16 @@ def _pct(v: np.ndarray, q) -> float | None:
 
 
 def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as float64 (NaN where missing or not a number); a read-only view when it is float64 already."""
     if name not in df.columns:
         return np.full(len(df), np.nan)
-    return pd.to_numeric(df[name], errors="coerce").to_numpy(np.float64)
+    col = df[name]
+    if col.dtype == np.float64:  # no copy: 10 M samples would cost 80 MB a column
+        view = col.to_numpy()
+        view = view.view()
+        view.flags.writeable = False
+        return view
+    return pd.to_numeric(col, errors="coerce").to_numpy(np.float64)
 
 
 def _rate(num: int, den: int) -> float | None:
