@@ -49,7 +49,7 @@ _WRAP = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).re
 def peak_mib(command: list[str]) -> tuple[float, float]:
     """(peak resident memory [MiB], wall time [s]) of ``command`` run in a child process."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _WRAP, *command], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", _WRAP, *command], check=False, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {proc.stderr.strip()[-500:]}")

@@ -46,7 +46,7 @@ log = logging.getLogger("netqa")
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (the flag and the reason), exit 2."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):  # argparse API
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"netqa {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BaseException as exc:  # noqa: BLE001 - the CLI's last line of defence: never a traceback
+    except BaseException as exc:  # the last line of defence: never a traceback
         if isinstance(exc, SystemExit):
             raise
         return _fail(args.command, describe_fault(exc), 2, exc)

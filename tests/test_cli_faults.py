@@ -47,8 +47,8 @@ def world(tmp_path_factory) -> dict[str, Path]:
     unreadable = d / "unreadable.csv"
     shutil.copy(T / "cells.csv", unreadable)
     unreadable.chmod(0)
-    return dict(samples=samples, truncated=truncated, garbage=garbage, folder=folder, plain=plain, loop=loop,
-                unreadable=unreadable, missing=d / "missing.csv", under_file=plain / "x.out", d=d)  # fmt: skip
+    return {"samples": samples, "truncated": truncated, "garbage": garbage, "folder": folder, "plain": plain,
+            "loop": loop, "unreadable": unreadable, "missing": d / "missing.csv", "under_file": plain / "x.out", "d": d}
 
 
 def _run(args: list[str], capsys) -> tuple[int, str]:

@@ -27,7 +27,7 @@ def samples_file(tmp_path_factory):
         "cell_id": rng.integers(1, 50, n).astype(str),
         "rsrp_dbm": np.round(rng.normal(-95, 10, n), 1), "rsrq_db": np.round(rng.normal(-10, 2, n), 1),
         "sinr_db": np.round(rng.normal(8, 6, n), 1), "dl_mbps": rng.uniform(0, 80, n), "ul_mbps": rng.uniform(0, 20, n),
-        "activity": act, "connected": pd.array(np.where(act == None, None, act != "idle"), dtype="boolean"),  # noqa: E711
+        "activity": act, "connected": pd.array(np.where(act == None, None, act != "idle"), dtype="boolean"),
     })  # fmt: skip
     df.loc[::97, "rsrp_dbm"] = np.nan
     df.loc[::101, ["lat", "lon"]] = np.nan

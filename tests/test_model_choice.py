@@ -10,7 +10,12 @@ import rasterio
 
 from netqa.cli import main
 from netqa.errors import InputError
-from netqa.modelcheck import auto_model, check_tuned_clutter, fitted_with_clutter, resolve_model
+from netqa.modelcheck import (
+    auto_model,
+    check_tuned_clutter,
+    fitted_with_clutter,
+    resolve_model,
+)
 from propagation import SPM_DEFAULT_K
 
 T = Path(__file__).resolve().parents[1] / "testdata"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from netqa.commands import COUNT, add_clutter_model_flags, add_model_flags, add_overwrite, number
+from netqa.commands import (
+    COUNT,
+    add_clutter_model_flags,
+    add_model_flags,
+    add_overwrite,
+    number,
+)
 
 NAME = "compare"
 HELP = "predicted vs measured signal strength, drop rate and throughput"
@@ -68,7 +74,6 @@ def run(args) -> int:
     from pathlib import Path
 
     from netqa.compare.run import CompareConfig, compare
-
     from netqa.modelcheck import check_model_file_flags
 
     check_model_file_flags(args.model, args.model_file)  # before any file is read

@@ -474,7 +474,6 @@ def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
     import geopandas as gpd
 
     from netqa.compare.points import predict_samples, sample_clutter
-
     from netqa.regions import reproject_regions
 
     proj = reproject_regions(gdf, world.crs)

@@ -153,4 +153,4 @@ def _compare_tables(pa: Path, pb: Path, vector: bool = False) -> list[str]:
     return []
 
 
-__all__ = ["compare_worlds", "MAX_FLIPPED_SHARE"]
+__all__ = ["MAX_FLIPPED_SHARE", "compare_worlds"]
