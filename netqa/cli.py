@@ -197,8 +197,10 @@ def describe_fault(exc: BaseException) -> str:
             return _one_line(f"{what}: {_chain_text(exc)}")
     if isinstance(exc, OSError):
         cause = _ERRNO_TEXT.get(exc.errno) or exc.strerror or str(exc) or type(exc).__name__
-        names = [n for n in (exc.filename, exc.filename2) if n is not None]
-        where = " -> ".join(str(n) for n in names)
+        names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+        if len(names) == 2 and ".part" in names[0]:  # an atomic write's temporary file: the target is what counts
+            names = names[1:]
+        where = " -> ".join(names)
         return _one_line(f"{where}: {cause}" if where else cause)
     if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop"):  # pathlib.Path.resolve()
         return _one_line(f"symbolic link loop: {str(exc).removeprefix('Symlink loop from ')}")

@@ -186,3 +186,15 @@ def test_a_bug_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
     code, err = _run(["kpi", str(tmp_path / "s.parquet"), "--out", str(tmp_path / "kpi.json")], capsys)
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "ZeroDivisionError" in err and "please report" in err
+
+
+@pytest.mark.parametrize("command", ["kpi", "ingest"])
+def test_output_that_is_a_folder_is_one_line_naming_it(command, world, capsys, tmp_path):
+    """--out naming an existing folder (with --overwrite): the folder is named, not the temporary file."""
+    out = tmp_path / "a_folder_out"
+    out.mkdir()
+    args = {"kpi": ["kpi", str(world["samples"])],
+            "ingest": ["ingest", str(T / "drives" / "d3_north_loop.csv")]}[command]  # fmt: skip
+    code, err = _run([*args, "--out", str(out), "--overwrite"], capsys)
+    _assert_one_line(code, err, "a_folder_out")
+    assert ".part" not in err and "is a folder" in err
