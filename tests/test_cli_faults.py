@@ -198,3 +198,10 @@ def test_output_that_is_a_folder_is_one_line_naming_it(command, world, capsys, t
     code, err = _run([*args, "--out", str(out), "--overwrite"], capsys)
     _assert_one_line(code, err, "a_folder_out")
     assert ".part" not in err and "is a folder" in err
+
+
+@pytest.mark.parametrize("command", [["ingest", "a.csv", "--out", "s.parquet"], ["watch", "d"]], ids=["ingest", "watch"])
+def test_unknown_time_zone_flag_is_one_line(command, capsys):
+    assert main([*command, "--tz", "Mars/Olympus_Mons"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--tz" in err[0] and "Mars/Olympus_Mons" in err[0]

@@ -52,6 +52,19 @@ def number(*, lo: float | None = None, hi: float | None = None, lo_open: bool = 
     return parse
 
 
+def time_zone(text: str) -> str:
+    """An argparse ``type=`` for ``--tz``: an IANA zone name (``Europe/Dublin``, ``UTC``), else one line, exit 2."""
+    from netqa.config import _check_tz
+    from netqa.errors import ConfigError
+
+    try:
+        _check_tz(text, "--tz")
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a known time zone; use an IANA name such as "
+                                         "Europe/Dublin or UTC") from None  # fmt: skip
+    return text
+
+
 #: Common flag types: a positive length/time, a count of at least one, any finite value.
 POSITIVE = number(lo=0.0, lo_open=True)
 NON_NEGATIVE = number(lo=0.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from netqa.commands import POSITIVE, add_overwrite
+from netqa.commands import POSITIVE, add_overwrite, time_zone
 
 NAME = "ingest"
 HELP = "read, validate and normalise drive-test logs into canonical samples"
@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="SAMPLES.parquet", help="samples GeoParquet to write")
     parser.add_argument("--format", default="auto", metavar="auto|netqa|gnettrack|networksurvey|MAPPING.toml", help="log format (default: auto-detect)")
     parser.add_argument("--cells", metavar="CELLS", help="cell table used to match serving cells")
-    parser.add_argument("--tz", metavar="ZONE", help="time zone of local timestamps, e.g. Europe/Dublin")
+    parser.add_argument("--tz", type=time_zone, metavar="ZONE", help="time zone of local timestamps, e.g. Europe/Dublin")
     parser.add_argument("--session-gap-s", type=POSITIVE, default=120.0, help="a time gap longer than this starts a new session [s] (default 120)")
     add_overwrite(parser)
 
