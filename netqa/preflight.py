@@ -70,6 +70,18 @@ def _check_clashes(config: ProjectConfig, where: str) -> None:
         given, other = ("clutter", "clutter_table") if i.clutter is not None else ("clutter_table", "clutter")
         raise ConfigError(f"{where}: [inputs] {given} is given without [inputs] {other}; the clutter raster "
                           "needs its class table (and the reverse)")  # fmt: skip
+    if p.model_file is not None and i.clutter is None:
+        from netqa.calibrate.modelfile import read_model_file
+        from netqa.modelcheck import fitted_with_clutter
+
+        try:
+            tuned = read_model_file(p.model_file)
+        except NetQAError as exc:
+            raise ConfigError(f"{where}: [predict] model_file: {exc}") from None
+        if fitted_with_clutter(tuned):
+            raise ConfigError(f"{where}: [predict] model_file {p.model_file.name} was fitted with clutter losses but "
+                              "[inputs] clutter is not given: add clutter and clutter_table (the ones it was "
+                              "calibrated with)")  # fmt: skip
     s = config.score
     if s.scheduler is not None and not _SCHEDULER_RE.fullmatch(s.scheduler):
         raise ConfigError(f"{where}: [score] scheduler = {s.scheduler!r} is not a Dask scheduler address "

@@ -38,6 +38,9 @@ def world(tmp_path: Path) -> Path:
     (tmp_path / "garbage.gpkg").write_bytes(os.urandom(2048))
     (tmp_path / "bad_scheme.toml").write_text("[schem]\nname = 'x'\n")
     (tmp_path / "tuned.toml").write_text("# a tuned model\n")
+    k = "\n".join(f"{n} = {v!r}" for n, v in (("k1", 23.5), ("k2", 44.9), ("k3", 5.83), ("k4", 0.5), ("k5", -6.55),
+                                               ("k6", 0.0), ("k7", 0.0), ("f_ref_mhz", 900.0)))  # fmt: skip
+    (tmp_path / "tuned_clutter.toml").write_text(f"[spm]\n{k}\n[clutter_loss_db]\nurban = 12.0\n")
     os.symlink(tmp_path / "loop.csv", tmp_path / "loop.csv")
     return tmp_path
 
@@ -55,6 +58,7 @@ CASES = [
     ("[predict]\ntile_px = 512.5\n", "[predict] tile_px = 512.5 must be a whole number"),
     ("[predict]\nresolution_m = inf\n", "[predict] resolution_m"),
     ("[predict]\nmodel_file = 'tuned.toml'\n", "[predict] model_file is set but [predict] model = 'auto'"),
+    ("[predict]\nmodel = 'spm'\nmodel_file = 'tuned_clutter.toml'\n", "[predict] model_file tuned_clutter.toml was fitted with clutter"),
     ("[predict]\nuse_calibrated = true\n[calibrate]\nenabled = false\n", "[predict] use_calibrated"),
     ("[map]\nbands = ['rsrq_db']\n", "[map] bands"),
     ("[project]\nout = 'cells.csv'\n", "[project] out"),
