@@ -19,6 +19,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="TUNED.toml", help="tuned model file to write")
     add_model_flags(parser)
     parser.set_defaults(model="spm")  # calibrate fits the SPM; any other --model is refused
+    for action in parser._actions:  # the shared flag's help describes predict's auto default
+        if action.dest == "model":
+            action.help = "calibrate always fits the SPM: spm (the default); any other model is refused"
+        if action.dest == "model_file":
+            action.help = "prior tuned model (TOML from an earlier 'netqa calibrate'): its coefficients start the fit"
     add_filter_flags(parser, min_dist_km=0.1, max_dist_km=20.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,
                      bins="samples in fit bins (serving cell x 50 m squares)")  # fmt: skip
     parser.add_argument("--h-eff", choices=["terrain", "site"], default="terrain",
