@@ -20,6 +20,7 @@ import importlib
 import logging
 import sys
 import textwrap
+import warnings
 
 from netqa import __version__
 from netqa.errors import NetQAError
@@ -94,6 +95,14 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
     root.setLevel(level)
     root.propagate = False
     _set_progress(not quiet)
+    # Python warnings as one log line each (not two lines with the source line under them); GDAL's note on
+    # the extension of an atomic write's temporary GeoPackage (renamed to .gpkg at the end) is noise
+    warnings.filterwarnings("ignore", message="The filename extension should be", category=RuntimeWarning)
+    warnings.showwarning = _warning_line
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    log.warning("warning: %s (%s)", " ".join(str(message).split()), category.__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
