@@ -46,15 +46,17 @@ from typing import Any
 
 from netqa.errors import ConfigError
 
-MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
+MODELS = ("auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
 TERRAIN_METHODS = ("none", "delta-bullington")
 CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
 LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey", "nemo")
 MAP_FORMATS = ("png", "kmz", "html")
+#: Coverage bands that a map can draw (netqa.maps.legend.LEGEND_BANDS less rsrq_db, which coverage lacks).
+MAP_BANDS = ("rsrp_dbm", "sinr_db", "dl_mbps", "ul_mbps")
 
 
-def _meta(*, choices=None, lo=None, hi=None, kind=None, unit="", help=""):
-    return {"choices": choices, "lo": lo, "hi": hi, "kind": kind, "unit": unit, "help": help}
+def _meta(*, choices=None, lo=None, hi=None, kind=None, unit="", help="", folders=False):
+    return {"choices": choices, "lo": lo, "hi": hi, "kind": kind, "unit": unit, "help": help, "folders": folders}
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class InputsSection:
     dem: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths"))
     clutter: Path | None = field(default=None, metadata=_meta(kind="path"))
     clutter_table: Path | None = field(default=None, metadata=_meta(kind="path"))
-    logs: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths"))
+    logs: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths", folders=True))
     regions: Path | None = field(default=None, metadata=_meta(kind="path"))
     complaints: Path | None = field(default=None, metadata=_meta(kind="path"))
     truth: Path | None = field(default=None, metadata=_meta(kind="path", help="test-world truth JSON"))
@@ -84,7 +86,8 @@ class PredictSection:
     """``[predict]``: coverage prediction settings (see ``netqa predict --help``)."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    model: str = field(default="hata", metadata=_meta(kind="str", choices=MODELS))
+    #: auto: netqa.modelcheck.auto_model of the cells' carriers (hata, cost231 or tr38901-uma)
+    model: str = field(default="auto", metadata=_meta(kind="str", choices=MODELS))
     terrain: str = field(default="none", metadata=_meta(kind="str", choices=TERRAIN_METHODS))
     model_file: Path | None = field(default=None, metadata=_meta(kind="path"))
     resolution_m: float = field(default=30.0, metadata=_meta(kind="float", lo=1.0, hi=10_000.0, unit="m"))
@@ -101,7 +104,7 @@ class PredictSection:
     #: p2108: street width w_s of the height-gain model
     street_width_m: float = field(default=27.0, metadata=_meta(kind="float", lo=1.0, hi=1000.0, unit="m"))
     #: side of a computation tile in pixels (memory ~ (tile + 2 x radius / resolution)^2 x 50 bytes)
-    tile_px: float = field(default=4096.0, metadata=_meta(kind="float", lo=16.0, hi=65536.0, unit="px"))
+    tile_px: int = field(default=4096, metadata=_meta(kind="int", lo=16, hi=65536, unit="px"))
 
 
 _PREDICT_FIELDS = {f.name: f for f in fields(PredictSection)}
@@ -128,7 +131,7 @@ class IngestSection:
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
     #: auto, netqa, gnettrack, networksurvey, nemo, or a mapping TOML (path relative to the project file)
     format: str = field(default="auto", metadata=_meta(kind="format"))
-    tz: str | None = field(default=None, metadata=_meta(kind="str"))
+    tz: str | None = field(default=None, metadata=_meta(kind="tz"))
     #: GPX or NMEA track joined by time onto logs without positions (``--track``)
     track: Path | None = field(default=None, metadata=_meta(kind="path"))
     track_max_gap_s: float = field(default=10.0, metadata=_meta(kind="float", lo=0.0, hi=3600.0, unit="s"))
@@ -139,7 +142,8 @@ class KpiSection:
     """``[kpi]``: measured KPIs (see ``netqa kpi --help``)."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    profile: str = field(default="lte", metadata=_meta(kind="str"))
+    #: lte, nr, or a profile TOML (path relative to the project file)
+    profile: str = field(default="lte", metadata=_meta(kind="profile"))
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ class ScoreSection:
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
     scheduler: str | None = field(default=None, metadata=_meta(kind="str"))
-    workers: float = field(default=1.0, metadata=_meta(kind="float", lo=1.0, hi=1024.0, unit="processes"))
+    workers: int = field(default=1, metadata=_meta(kind="int", lo=1, hi=1024, unit="processes"))
     scheme: Path | None = field(default=None, metadata=_meta(kind="path"))
     campaign_window: str | None = field(default=None, metadata=_meta(kind="str"))
     complaint_radius_m: float = field(default=100.0, metadata=_meta(kind="float", lo=1.0, hi=10_000.0, unit="m"))
@@ -168,7 +172,7 @@ class MapSection:
     """``[map]``: which maps the run draws."""
 
     enabled: bool = field(default=True, metadata=_meta(kind="bool"))
-    bands: tuple[str, ...] = field(default=("rsrp_dbm", "sinr_db", "dl_mbps"), metadata=_meta(kind="strs"))
+    bands: tuple[str, ...] = field(default=("rsrp_dbm", "sinr_db", "dl_mbps"), metadata=_meta(kind="strs", choices=MAP_BANDS))
     formats: tuple[str, ...] = field(default=MAP_FORMATS, metadata=_meta(kind="strs", choices=MAP_FORMATS))
 
 
@@ -240,12 +244,13 @@ def load_project(path: str | Path) -> ProjectConfig:
         file and the ``[section] key``.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: project file not found")
+    _check_path(p, f"{p}: project file", folders=False)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{p}: project file cannot be read ({exc.strerror})") from exc
     return project_from_dict(data, base_dir=p.resolve().parent, source=p)
 
 
@@ -292,14 +297,36 @@ def _coerce(value, meta, label: str, base_dir: Path):
         if meta["choices"] and value not in meta["choices"]:
             raise ConfigError(f"{label} = {value!r} is not one of {', '.join(meta['choices'])}")
         return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or float(value) != int(value):
+            raise ConfigError(f"{label} = {value!r} must be a whole number [{meta['unit']}]")
+        v = int(value)
+        if v < meta["lo"] or v > meta["hi"]:
+            raise ConfigError(f"{label} = {value!r} is outside {meta['lo']}..{meta['hi']} {meta['unit']}")
+        return v
+    if kind == "tz":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{label} must be a time zone name such as Europe/Dublin, got {value!r}")
+        _check_tz(value, label)
+        return value
+    if kind == "profile":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{label} must be 'lte', 'nr' or a profile TOML path, got {value!r}")
+        if value in ("lte", "nr"):
+            return value
+        path = _resolve(base_dir / value, label)
+        _check_path(path, f"{label} = {value!r}: profile", folders=False)
+        return str(path)
     if kind == "format":
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{label} must be one of {', '.join(LOG_FORMATS)} or a mapping TOML path, got {value!r}")
         if value in LOG_FORMATS:
             return value
-        path = (base_dir / value).resolve()
-        if not path.is_file():
+        path = _resolve(base_dir / value, label)
+        if not path.exists():
             raise ConfigError(f"{label} = {value!r} is neither one of {', '.join(LOG_FORMATS)} nor a mapping file ({path} not found)")
+        _check_path(path, f"{label} = {value!r}: mapping", folders=False)
         return str(path)
     if kind == "strs":
         items = [value] if isinstance(value, str) else value
@@ -321,13 +348,15 @@ def _coerce(value, meta, label: str, base_dir: Path):
     if kind == "outpath":
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{label} must be a path string, got {value!r}")
-        return (base_dir / value).resolve()
+        path = _resolve(base_dir / value, label)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{label}: {path} is a file; the run folder must be a folder")
+        return path
     if kind == "path":
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{label} must be a path string, got {value!r}")
-        path = (base_dir / value).resolve()
-        if not path.exists():
-            raise ConfigError(f"{label}: file not found: {path}")
+        path = _resolve(base_dir / value, label)
+        _check_path(path, label, folders=False)
         return path
     if kind == "paths":
         items = [value] if isinstance(value, str) else value
@@ -337,17 +366,76 @@ def _coerce(value, meta, label: str, base_dir: Path):
         for item in items:
             pattern = str(base_dir / item)
             if glob.has_magic(item):
-                matches = sorted(Path(m).resolve() for m in glob.glob(pattern))
+                matches = sorted(_resolve(Path(m), label) for m in glob.glob(pattern))
                 if not matches:
                     raise ConfigError(f"{label}: no file matches {item!r} (looked in {base_dir})")
+                for m in matches:
+                    _check_path(m, label, folders=meta["folders"])
                 out.extend(matches)
             else:
-                path = Path(pattern).resolve()
-                if not path.exists():
-                    raise ConfigError(f"{label}: file not found: {path}")
+                path = _resolve(Path(pattern), label)
+                _check_path(path, label, folders=meta["folders"])
                 out.append(path)
         return tuple(out)
     raise AssertionError(f"unknown field kind {kind!r}")  # pragma: no cover
+
+
+def _resolve(path: Path, label: str) -> Path:
+    """``path.resolve()``, with a symbolic link loop (RuntimeError or OSError by Python version) a ConfigError."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise ConfigError(f"{label}: symbolic link loop or unreadable path: {path} ({exc})") from None
+
+
+def _check_path(path: Path, label: str, *, folders: bool) -> None:
+    """Refuse a path that is missing, a link loop, unreadable, or of the wrong kind (a folder for a file).
+
+    ``folders``: a folder is accepted too (log folders).  Raises :class:`ConfigError` naming ``label``.
+    """
+    import errno
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        why = {errno.ENOENT: "file not found", errno.ELOOP: "symbolic link loop",
+               errno.ENOTDIR: "a file stands where a folder is expected in the path",
+               errno.EACCES: "permission denied"}.get(exc.errno, exc.strerror)  # fmt: skip
+        raise ConfigError(f"{label}: {why}: {path}") from None
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        if folders:
+            if not os.access(path, os.R_OK | os.X_OK):
+                raise ConfigError(f"{label}: folder cannot be read (permission denied): {path}")
+            return
+        raise ConfigError(f"{label}: {path} is a folder; a file is expected here")
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{label}: {path} is not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ConfigError(f"{label}: file cannot be read ({exc.strerror}): {path}") from None
+
+
+def _check_tz(name: str, label: str) -> None:
+    """Refuse a time zone that is neither an IANA name (zoneinfo) nor one pandas understands."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+        return
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    try:
+        import pandas as pd
+
+        pd.Timestamp("2020-01-01").tz_localize(name)
+    except Exception:  # noqa: BLE001 - pandas raises several types for an unknown zone
+        raise ConfigError(f"{label} = {name!r} is not a known time zone; use an IANA name such as Europe/Dublin "
+                          "or UTC") from None
 
 
 def replace(config, **changes):

@@ -131,11 +131,16 @@ def linear_mean_dbm(values) -> float | None:
     >>> round(linear_mean_dbm([-60.0, -70.0]), 3)
     -62.596
     """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    total, n = 0.0, 0
+    for i in range(0, v.size, 1 << 20):  # in chunks: no full-size temporaries for 10 M samples
+        part = v[i:i + (1 << 20)]
+        part = part[np.isfinite(part)]
+        total += float(np.sum(10.0 ** (part / 10.0)))
+        n += part.size
+    if n == 0:
         return None
-    return float(10.0 * np.log10(np.mean(10.0 ** (v / 10.0))))
+    return float(10.0 * np.log10(total / n))
 
 
 def _pct(v: np.ndarray, q) -> float | None:
@@ -143,9 +148,16 @@ def _pct(v: np.ndarray, q) -> float | None:
 
 
 def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as float64 (NaN where missing or not a number); a read-only view when it is float64 already."""
     if name not in df.columns:
         return np.full(len(df), np.nan)
-    return pd.to_numeric(df[name], errors="coerce").to_numpy(np.float64)
+    col = df[name]
+    if col.dtype == np.float64:  # no copy: 10 M samples would cost 80 MB a column
+        view = col.to_numpy()
+        view = view.view()
+        view.flags.writeable = False
+        return view
+    return pd.to_numeric(col, errors="coerce").to_numpy(np.float64)
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -167,7 +179,11 @@ def period_mask(samples: pd.DataFrame, activity: str) -> np.ndarray:
     """
     n = len(samples)
     if "activity" in samples.columns:
-        a = samples["activity"].astype("string")
+        a = samples["activity"]
+        if not isinstance(a.dtype, pd.CategoricalDtype):
+            a = a.astype("string")
+        else:  # compare the categories once, not every row (10 M rows: seconds, not minutes)
+            a = a.cat.rename_categories([str(c) for c in a.cat.categories])
         mask = (a == activity).fillna(False).to_numpy(bool)
         unknown = a.isna().to_numpy(bool)
     else:
@@ -263,14 +279,6 @@ def cdf_points(values, n_points: int = 101) -> dict | None:
     return {"value": np.quantile(v, p).round(4).tolist(), "fraction": p.round(4).tolist()}
 
 
-def _points_gdf(df: pd.DataFrame):
-    import geopandas as gpd
-
-    ok = np.isfinite(_col(df, "lat")) & np.isfinite(_col(df, "lon"))
-    d = df[ok]
-    return gpd.GeoDataFrame(d, geometry=gpd.points_from_xy(d["lon"], d["lat"]), crs="EPSG:4326")
-
-
 def compute_kpis_by_region(samples: pd.DataFrame, events: pd.DataFrame | None, regions, profile="lte") -> dict:
     """One KPI object per ``region_id``: samples and events inside each polygon.
 
@@ -280,17 +288,20 @@ def compute_kpis_by_region(samples: pd.DataFrame, events: pd.DataFrame | None, r
     samples they share).  Samples and events without a position fall in no
     region.
     """
-    import geopandas as gpd
-
     if "region_id" not in regions.columns:
         raise InputError(f"regions need a 'region_id' column; have {list(regions.columns)}")
-    reg = regions[["region_id", "geometry"]].to_crs("EPSG:4326") if regions.crs else regions[["region_id", "geometry"]].set_crs("EPSG:4326")
+    from netqa.regions import region_masks
+
+    reg = regions[["region_id", "geometry"]]
+    reg = reg if reg.crs is not None else reg.set_crs("EPSG:4326")
+    # the one membership rule of kpi, compare and score (netqa.regions), in the regions' own CRS
+    s_masks = region_masks(reg, _col(samples, "lon"), _col(samples, "lat"))
+    e_masks = (region_masks(reg, _col(events, "lon"), _col(events, "lat"))
+               if events is not None and len(events) else None)  # fmt: skip
     out = {}
-    sj = gpd.sjoin(_points_gdf(samples), reg, how="inner", predicate="intersects")
-    ej = gpd.sjoin(_points_gdf(events), reg, how="inner", predicate="intersects") if events is not None and len(events) else None
     for rid in reg["region_id"].astype(str):
-        s = sj[sj["region_id"].astype(str) == rid]
-        e = ej[ej["region_id"].astype(str) == rid] if ej is not None else None
+        s = samples[s_masks[rid]]
+        e = events[e_masks[rid]] if e_masks is not None else None
         out[rid] = compute_kpis(s, e, profile)
     return out
 
@@ -301,30 +312,50 @@ def spatial_bins(samples: pd.DataFrame, size_m: float = 100.0, min_samples: int 
     Returns a GeoDataFrame (EPSG:4326 bin centres) with ``n``, ``rsrp_dbm_mean``
     (linear domain), ``sinr_db_mean``, ``rsrq_db_mean``, ``dl_mbps_mean`` and
     ``coverage_rate``; bins with fewer than ``min_samples`` samples are dropped.
+    Means skip missing values; ``coverage_rate`` counts samples with an RSRP.
+    Bins are accumulated with ``numpy.bincount`` on the samples' bin indices (no
+    per-sample geometry: 10 M samples bin in bounded memory, see
+    :mod:`netqa.kpi_io`).
     """
     import geopandas as gpd
 
-    if size_m <= 0:
+    from netqa.kpi_io import bin_samples
+
+    if not (size_m > 0):
         raise InputError(f"bin size {size_m} m must be > 0")
     prof = load_profile(profile)
-    g = _points_gdf(samples)
-    if g.empty:
+    lon, lat = _col(samples, "lon"), _col(samples, "lat")
+    b, bx, by, utm = bin_samples(lon, lat, float(size_m))
+    if bx.size == 0:
         return gpd.GeoDataFrame({"n": []}, geometry=[], crs="EPSG:4326")
-    utm = g.estimate_utm_crs()
-    xy = g.to_crs(utm)
-    bx = np.floor(xy.geometry.x.to_numpy() / size_m).astype(np.int64)
-    by = np.floor(xy.geometry.y.to_numpy() / size_m).astype(np.int64)
-    dl = np.where(period_mask(g, "download"), _col(g, "dl_mbps"), np.nan)  # download periods only
-    d = pd.DataFrame({"bx": bx, "by": by, "rsrp_mw": 10 ** (_col(g, "rsrp_dbm") / 10), "sinr_db": _col(g, "sinr_db"),
-                      "rsrq_db": _col(g, "rsrq_db"), "dl_mbps": dl})
+    nb = bx.size
+    inb = b >= 0
+    every = bool(inb.all())  # the usual case: no copies of the columns
+    bi = b if every else b[inb]
+
+    def mean(values):
+        v = values if every else values[inb]
+        f = np.isfinite(v)
+        cnt = np.bincount(bi[f], minlength=nb)
+        tot = np.bincount(bi[f], weights=v[f], minlength=nb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+    rsrp = _col(samples, "rsrp_dbm")
+    sinr = _col(samples, "sinr_db")
     with np.errstate(invalid="ignore"):
-        d["covered"] = np.where(np.isfinite(_col(g, "rsrp_dbm")), (_col(g, "rsrp_dbm") >= prof.rsrp_dbm_min) & ~(_col(g, "sinr_db") < prof.sinr_db_min), np.nan)
-    agg = d.groupby(["bx", "by"]).agg(n=("rsrp_mw", "size"), rsrp_mw=("rsrp_mw", "mean"), sinr_db_mean=("sinr_db", "mean"),
-                                      rsrq_db_mean=("rsrq_db", "mean"), dl_mbps_mean=("dl_mbps", "mean"), coverage_rate=("covered", "mean")).reset_index()
-    agg = agg[agg["n"] >= min_samples]
-    agg["rsrp_dbm_mean"] = 10 * np.log10(agg.pop("rsrp_mw"))
-    cx, cy = (agg["bx"] + 0.5) * size_m, (agg["by"] + 0.5) * size_m
-    out = gpd.GeoDataFrame(agg.drop(columns=["bx", "by"]), geometry=gpd.points_from_xy(cx, cy), crs=utm).to_crs("EPSG:4326")
+        covered = np.where(np.isfinite(rsrp), (rsrp >= prof.rsrp_dbm_min) & ~(sinr < prof.sinr_db_min), np.nan)
+        rsrp_mw = mean(10.0 ** (rsrp / 10.0))
+    dl = np.where(period_mask(samples, "download"), _col(samples, "dl_mbps"), np.nan)  # download periods only
+    agg = pd.DataFrame({"n": np.bincount(bi, minlength=nb), "sinr_db_mean": mean(sinr),
+                        "rsrq_db_mean": mean(_col(samples, "rsrq_db")), "dl_mbps_mean": mean(dl),
+                        "coverage_rate": mean(covered)})  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agg["rsrp_dbm_mean"] = 10.0 * np.log10(rsrp_mw)
+    keep = (agg["n"] >= min_samples).to_numpy()
+    agg = agg[keep]
+    cx, cy = (bx[keep] + 0.5) * size_m, (by[keep] + 0.5) * size_m
+    out = gpd.GeoDataFrame(agg, geometry=gpd.points_from_xy(cx, cy), crs=utm).to_crs("EPSG:4326")
     out["bin_size_m"] = size_m
     return out.reset_index(drop=True)
 
@@ -336,7 +367,20 @@ def kpi_report(samples: pd.DataFrame, events: pd.DataFrame | None = None, profil
     doc = compute_kpis(samples, events, prof)
     doc["profile"] = prof.as_dict()
     if "tech" in samples.columns:
-        doc["per_tech"] = {str(t): compute_kpis(s, None, prof) for t, s in samples.groupby(samples["tech"].astype("string").fillna("unknown"))}
+        tech = samples["tech"]
+        if isinstance(tech.dtype, pd.CategoricalDtype):  # the compact reader's (netqa.kpi_io): no per-row strings
+            names = np.array([str(c) for c in tech.cat.categories] + ["unknown"], dtype=object)
+            codes = tech.cat.codes.to_numpy()
+            key = np.where(codes >= 0, codes, len(names) - 1)
+            used = [c for c in ("rsrp_dbm", "sinr_db", "rsrq_db", "dl_mbps", "ul_mbps", "activity", "connected")
+                    if c in samples.columns]  # fmt: skip
+            groups = sorted(np.unique(key), key=lambda c: str(names[c]))
+            # one technology (the usual case): the whole frame, no copy; else only the columns the KPIs read
+            doc["per_tech"] = {str(names[c]): compute_kpis(samples if len(groups) == 1 else samples.loc[key == c, used],
+                                                           None, prof) for c in groups}  # fmt: skip
+        else:
+            doc["per_tech"] = {str(t): compute_kpis(s, None, prof)
+                               for t, s in samples.groupby(tech.astype("string").fillna("unknown"))}  # fmt: skip
     doc["cdf"] = {c: cdf_points(_col(samples, c)) for c in ("rsrp_dbm", "rsrq_db", "sinr_db")}
     doc["cdf"]["dl_mbps"] = cdf_points(_period_values(samples, "dl_mbps", "download"))
     doc["cdf"]["ul_mbps"] = cdf_points(_period_values(samples, "ul_mbps", "upload"))
@@ -364,14 +408,16 @@ def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: fl
     import json
 
     from netqa.fileio import atomic_path, check_output, reproducible_gdal, write_text_atomic
-    from netqa.ingest import events_path_for, load_events, load_samples
+    from netqa.ingest import events_path_for, load_events
 
     out = check_output(out, overwrite)
     if bin_m:
         bins_out = Path(bins_out) if bins_out else out.with_name(out.stem + ".bins.gpkg")
         check_output(bins_out, overwrite)
+    from netqa.kpi_io import read_kpi_samples
+
     prof = load_profile(profile)
-    s = load_samples(samples)
+    s = read_kpi_samples(samples)  # the KPI columns only, streamed by row groups (bounded memory)
     ev_path = events or (str(events_path_for(samples)) if events_path_for(samples).is_file() else None)
     ev = load_events(ev_path) if ev_path else None
     reg = None

@@ -13,7 +13,8 @@ from netqa.pipeline import not_built, run_project
 
 @pytest.fixture
 def world(tmp_path):
-    (tmp_path / "cells.csv").write_text("site_id,cell_id\n")
+    # a real cell table: netqa run checks that every input opens as what it claims before any stage runs
+    (tmp_path / "cells.csv").write_bytes((Path(__file__).parent.parent / "testdata" / "cells.csv").read_bytes())
     (tmp_path / "drives").mkdir()
     (tmp_path / "drives" / "a.csv").write_text("time\n")
     (tmp_path / "drives" / "b.csv").write_text("time\n")
@@ -47,7 +48,7 @@ def test_valid_project_resolves_paths_and_globs(world):
         ("[inputs]\ncells = 'nope.csv'\n", r"\[inputs\] cells: file not found: .*nope.csv"),
         ("[inputs]\nlogs = ['drives/*.txt']\n", r"\[inputs\] logs: no file matches 'drives/\*.txt'"),
         ("[predict]\nresolution_m = -5\n", r"\[predict\] resolution_m = -5 is outside 1..10000 m"),
-        ("[predict]\nmodel = 'okumura'\n", r"\[predict\] model = 'okumura' is not one of hata, cost231"),
+        ("[predict]\nmodel = 'okumura'\n", r"\[predict\] model = 'okumura' is not one of auto, hata, cost231"),
         ("[predict]\nradius_km = 'far'\n", r"\[predict\] radius_km must be a number \[km\]"),
         ("[map]\nformats = ['png', 'pdf']\n", r"\[map\] formats: 'pdf' is not one of png, kmz, html"),
         ("[compare]\nenabled = 'yes'\n", r"\[compare\] enabled must be true or false"),
@@ -90,8 +91,8 @@ def test_manifest_records_inputs_parameters_versions_outputs(world):
     inputs = {Path(i["path"]).name: i for i in m["inputs"]}
     assert set(inputs) == {"cells.csv", "a.csv", "b.csv"}
     import hashlib
-    assert inputs["cells.csv"]["sha256"] == hashlib.sha256(b"site_id,cell_id\n").hexdigest()
-    assert m["parameters"]["predict"]["model"] == "hata"
+    assert inputs["cells.csv"]["sha256"] == hashlib.sha256((world / "cells.csv").read_bytes()).hexdigest()
+    assert m["parameters"]["predict"]["model"] == "auto"
     assert m["versions"]["numpy"] and m["versions"]["gdal"]
     assert m["outputs"] == [
         {"path": "out.txt", "bytes": 5, "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}

@@ -35,6 +35,6 @@ def test_bad_tile_px_in_a_project_file_is_refused(tmp_path):
 
 
 def test_fractional_tile_px_is_refused(tmp_path):
-    cfg = project_from_dict({"predict": {"tile_px": 100.5}}, base_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"tile_px = 100.5 must be a whole number"):
-        PredictConfig.from_section(cfg.predict)
+    """Refused when the project file is read (issue 13: before any stage runs), not when predict starts."""
+    with pytest.raises(ConfigError, match=r"\[predict\] tile_px = 100.5 must be a whole number"):
+        project_from_dict({"predict": {"tile_px": 100.5}}, base_dir=tmp_path)

@@ -90,6 +90,9 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     keep, removed = filter_samples(geo["dist_km"], rsrp, options.filters)
     table_loss = {prep.world.clutter_name[c]: v for c, v in prep.world.clutter_loss.items()}
     cells_df = prep.world.cells
+    from netqa.modelcheck import warn_out_of_range
+
+    warn_out_of_range("spm", prep.world.matrix[:, 7], what="calibrate")  # the SPM's checked 150-3500 MHz
     tech = cells_df["tech"].astype(str).to_numpy(object) if "tech" in cells_df else np.full(len(cells_df), "", object)
     cell_band = np.array([band_key(t, f) for t, f in zip(tech, prep.world.matrix[:, 7])], dtype=object)
     band = cell_band[np.maximum(prep.serving, 0)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 
 from netqa.errors import NotBuiltError
 
@@ -79,6 +80,70 @@ def resolve_positional(args, name: str, flag: str) -> None:
     setattr(args, name, val if val is not None else pos)
 
 
+def number(*, lo: float | None = None, hi: float | None = None, lo_open: bool = False, hi_open: bool = False,
+           integer: bool = False, unit: str = "", allow_inf: bool = False):
+    """An argparse ``type=`` that refuses NaN, infinities and values outside ``lo``..``hi``.
+
+    argparse puts the flag in front of the message (``argument --bin-m: ...``), and the
+    CLI prints it as one line with exit 2.
+
+    Parameters
+    ----------
+    lo, hi : float, optional
+        Bounds (inclusive unless ``lo_open``/``hi_open``).
+    integer : bool
+        Accept only whole numbers (``"3"``; ``"2.5"`` and ``"1e3"`` are refused).
+    unit : str
+        Shown after the range in the message.
+    allow_inf : bool
+        Accept ``inf`` (a "no limit" value), still refusing NaN and ``-inf``.
+
+    Returns
+    -------
+    callable
+        ``str -> int | float``.
+    """
+    lo_sym, hi_sym = (">" if lo_open else ">="), ("<" if hi_open else "<=")
+    limits = " and ".join(x for x in (lo is not None and f"{lo_sym} {lo:g}", hi is not None and f"{hi_sym} {hi:g}") if x)
+    want = ("a whole number" if integer else "a finite number") + (f" {limits}" if limits else "") + (f" [{unit}]" if unit else "")
+
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {want}") from None
+        if math.isnan(value) or (math.isinf(value) and not (allow_inf and value > 0)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {want}")
+        if lo is not None and (value <= lo if lo_open else value < lo):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {want}")
+        if hi is not None and (value >= hi if hi_open else value > hi):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {want}")
+        return value
+
+    parse.__name__ = "integer" if integer else "number"  # argparse names the type in some messages
+    return parse
+
+
+def time_zone(text: str) -> str:
+    """An argparse ``type=`` for ``--tz``: an IANA zone name (``Europe/Dublin``, ``UTC``), else one line, exit 2."""
+    from netqa.config import _check_tz
+    from netqa.errors import ConfigError
+
+    try:
+        _check_tz(text, "--tz")
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a known time zone; use an IANA name such as "
+                                         "Europe/Dublin or UTC") from None  # fmt: skip
+    return text
+
+
+#: Common flag types: a positive length/time, a count of at least one, any finite value.
+POSITIVE = number(lo=0.0, lo_open=True)
+NON_NEGATIVE = number(lo=0.0)
+FINITE = number()
+COUNT = number(lo=1, integer=True)
+
+
 def not_built(command: str, issue: int) -> int:
     """Raise :class:`NotBuiltError` for a command whose issue has not landed yet."""
     raise NotBuiltError(f"'netqa {command}' is not built yet (tracked in issue #{issue}); nothing was written")
@@ -92,9 +157,11 @@ def add_model_flags(parser) -> None:
     """The propagation-model flags shared by predict, compare and calibrate."""
     parser.add_argument(
         "--model",
-        default="hata",
-        choices=["hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
-        help="path-loss model (default: hata; cost231 above 1500 MHz)",
+        default="auto",
+        choices=["auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
+        help="path-loss model (default auto: hata when every carrier is <= 1500 MHz, cost231 when all lie in "
+             "1500-2000 MHz, else tr38901-uma; a model outside its frequency range is a warning; "
+             "--model-file needs --model spm)",
     )
     parser.add_argument(
         "--terrain",
@@ -105,7 +172,7 @@ def add_model_flags(parser) -> None:
     parser.add_argument("--model-file", metavar="TUNED.toml", help="tuned model parameters from 'netqa calibrate'")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
-    parser.add_argument("--rx-height-m", type=float, default=1.5, help="receiver height above ground [m] (default 1.5)")
+    parser.add_argument("--rx-height-m", type=number(lo=0.5, hi=50.0, unit="m"), default=1.5, help="receiver height above ground [m] (default 1.5)")
 
 
 def add_clutter_model_flags(parser) -> None:
@@ -113,16 +180,16 @@ def add_clutter_model_flags(parser) -> None:
     parser.add_argument("--clutter-model", default="table", choices=["table", "p2108", "p2108-statistical"],
                         help="how clutter classes become losses (needs --clutter/--clutter-table; default table; "
                              "see below)")  # fmt: skip
-    parser.add_argument("--location-pct", type=float, default=50.0,
+    parser.add_argument("--location-pct", type=number(lo=0.0, hi=100.0, lo_open=True, hi_open=True, unit="%"), default=50.0,
                         help="p2108-statistical: percentage of locations, 0 < p < 100 (default 50, the median)")
-    parser.add_argument("--street-width-m", type=float, default=27.0,
+    parser.add_argument("--street-width-m", type=number(lo=1.0, hi=1000.0, unit="m"), default=27.0,
                         help="p2108: street width w_s [m] (default 27, the Recommendation's)")
 
 
 def add_dask_flags(parser) -> None:
     """--scheduler and --workers of the batch commands that run on Dask (score, predict)."""
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
+    parser.add_argument("--workers", type=COUNT, default=1, metavar="N",
                         help="local Dask worker processes (default 1: in this process)")
 
 

@@ -28,6 +28,12 @@ def add_arguments(parser) -> None:
                         help="building/obstacle heights above ground [m] (surface model minus DEM): terrain diffraction "
                              "runs over ground + obstacles; antennas and receivers keep their heights above ground")
     add_model_flags(parser)
+    parser.set_defaults(model="spm")  # calibrate fits the SPM; any other --model is refused
+    for action in parser._actions:  # the shared flag's help describes predict's auto default
+        if action.dest == "model":
+            action.help = "calibrate always fits the SPM: spm (the default); any other model is refused"
+        if action.dest == "model_file":
+            action.help = "prior tuned model (TOML from an earlier 'netqa calibrate'): its coefficients start the fit"
     add_filter_flags(parser, min_bin_samples=1, bins="samples in fit bins (serving cell x 50 m squares)")
     add_selection_flags(parser)
     parser.add_argument("--cv-group", choices=["site", "session", "cell"], default="site",
@@ -48,6 +54,11 @@ def run(args) -> int:
     from pathlib import Path
 
     from netqa.calibrate.run import CalibrateOptions, calibrate
+    from netqa.errors import InputError
+
+    if args.model != "spm":
+        raise InputError(f"--model {args.model}: netqa calibrate always fits the SPM (Standard Propagation Model); "
+                         "drop --model or give --model spm")  # fmt: skip
 
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_clutter_model_flags, add_deprecated_alias, add_model_flags, add_overwrite
+from netqa.commands import (
+    COUNT,
+    add_clutter_model_flags,
+    add_deprecated_alias,
+    add_model_flags,
+    add_overwrite,
+    number,
+)
 
 NAME = "compare"
 HELP = "predicted vs measured signal strength, drop rate and throughput"
@@ -57,13 +64,13 @@ def add_filter_flags(parser, *, min_bin_samples, bins, min_dist_km=None, max_dis
     min_dist_km = DEFAULT_FILTERS.min_dist_km if min_dist_km is None else min_dist_km
     max_dist_km = DEFAULT_FILTERS.max_dist_km if max_dist_km is None else max_dist_km
     rsrp_floor_dbm = DEFAULT_FILTERS.rsrp_floor_dbm if rsrp_floor_dbm is None else rsrp_floor_dbm
-    parser.add_argument("--min-dist-km", type=float, default=min_dist_km,
+    parser.add_argument("--min-dist-km", type=number(lo=0.0, unit="km"), default=min_dist_km,
                         help=f"leave out samples nearer the serving cell [km] (default {min_dist_km:g})")
-    parser.add_argument("--max-dist-km", type=float, default=max_dist_km,
+    parser.add_argument("--max-dist-km", type=number(lo=0.0, lo_open=True, unit="km", allow_inf=True), default=max_dist_km,
                         help=f"leave out samples farther from the serving cell [km] (default {max_dist_km:g})")
-    parser.add_argument("--rsrp-floor-dbm", type=float, default=rsrp_floor_dbm,
+    parser.add_argument("--rsrp-floor-dbm", type=number(unit="dBm"), default=rsrp_floor_dbm,
                         help=f"leave out samples below this RSRP, near the noise floor [dBm] (default {rsrp_floor_dbm:g})")
-    parser.add_argument("--min-bin-samples", dest="min_bin_samples", type=int, metavar="N",
+    parser.add_argument("--min-bin-samples", dest="min_bin_samples", type=COUNT, metavar="N",
                         default=min_bin_samples, help=f"{bins} with fewer samples are left out (default {min_bin_samples})")
     add_deprecated_alias(parser, "--min-samples-per-bin", "--min-bin-samples", dest="min_bin_samples", type=int,
                          metavar="N")  # fmt: skip
@@ -116,7 +123,9 @@ def run(args) -> int:
 
     from netqa.compare.run import CompareConfig, compare
     from netqa.fileio import check_output
+    from netqa.modelcheck import check_model_file_flags
 
+    check_model_file_flags(args.model, args.model_file)  # before any file is read
     filters = filters_from_args(args)
     if args.xlsx:
         check_output(args.xlsx, args.overwrite)

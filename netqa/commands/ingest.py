@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import sys
 
-from netqa.commands import add_overwrite
+from netqa.commands import POSITIVE, add_overwrite, time_zone
 
 NAME = "ingest"
 HELP = "read, validate and normalise drive-test logs into canonical samples"
@@ -30,8 +29,8 @@ def add_arguments(parser) -> None:
                         help="longest gap between track fixes interpolated across [s] (default 10); samples in longer gaps are rejected")
     parser.add_argument("--suggest-mapping", metavar="OUT.toml", help="write a commented mapping TOML guessed from the log's header, for you to check and pass to --format")
     parser.add_argument("--cells", metavar="CELLS", help="cell table used to match serving cells")
-    parser.add_argument("--tz", metavar="ZONE", help="time zone of local timestamps, e.g. Europe/Dublin")
-    parser.add_argument("--session-gap-s", type=float, default=120.0, help="a time gap longer than this starts a new session [s] (default 120)")
+    parser.add_argument("--tz", type=time_zone, metavar="ZONE", help="time zone of local timestamps, e.g. Europe/Dublin")
+    parser.add_argument("--session-gap-s", type=POSITIVE, default=120.0, help="a time gap longer than this starts a new session [s] (default 120)")
     add_overwrite(parser)
 
 
@@ -55,8 +54,7 @@ def run(args) -> int:
     res = ingest_logs(args.logs, args.out, fmt=args.format, cells=args.cells, tz=args.tz,
                       overwrite=args.overwrite, gap_s=args.session_gap_s,
                       track=args.track, track_max_gap_s=args.track_max_gap_s)
-    for _, msg in res.files_failed:
-        print(f"netqa ingest: error: {msg}", file=sys.stderr)
+    # each failed file was logged (at ERROR, shown even with --quiet) by ingest_logs
     print(res.summary())
     extra = [f"{res.n_cleared} values cleared", f"{res.n_interpolated} positions interpolated", f"{res.n_sessions} sessions"]
     if res.n_events_read or res.n_events_derived:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from netqa.commands import add_deprecated_alias, add_overwrite, add_samples_flag, resolve_positional
+from netqa.commands import COUNT, POSITIVE, add_deprecated_alias, add_overwrite, add_samples_flag, resolve_positional
 
 NAME = "kpi"
 HELP = "chapter-3 KPIs from measured samples and events"
@@ -29,9 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--regions", metavar="REGIONS", help="region polygons: one KPI object per region_id")
     parser.add_argument("--profile", default="lte", metavar="lte|nr|FILE.toml", help="threshold profile (default: lte)")
     parser.add_argument("--out", required=True, metavar="KPI.json", help="KPI JSON to write")
-    parser.add_argument("--bin-m", type=float, metavar="SIZE", help="also bin samples in squares of SIZE metres (linear-domain means)")
-    parser.add_argument("--min-bin-samples", type=int, metavar="N", help="leave out bins with fewer samples (default: the profile's, 5)")
-    add_deprecated_alias(parser, "--bin-min-samples", "--min-bin-samples", dest="min_bin_samples", type=int, metavar="N")
+    parser.add_argument("--bin-m", type=POSITIVE, metavar="SIZE", help="also bin samples in squares of SIZE metres (linear-domain means)")
+    parser.add_argument("--min-bin-samples", type=COUNT, metavar="N", help="leave out bins with fewer samples (default: the profile's, 5)")
+    add_deprecated_alias(parser, "--bin-min-samples", "--min-bin-samples", dest="min_bin_samples", type=COUNT, metavar="N")
     parser.add_argument("--bins-out", metavar="BINS.gpkg", help="where to write the bins (default: KPI.bins.gpkg)")
     parser.add_argument("--per-cell", metavar="CELLS.csv",
                         help="also write per-serving-cell statistics (samples, RSRP/RSRQ/SINR linear- and dB-domain "

@@ -54,9 +54,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
     parser.add_argument("--model-file", metavar="TUNED.toml", help="tuned model from 'netqa calibrate' (adds its SPM row)")
-    parser.add_argument("--model", default="hata",
-                        choices=["hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
-                        help="model of the 'netqa predict' row (default hata)")  # fmt: skip
+    parser.add_argument("--model", default="auto",
+                        choices=["auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
+                        help="model of the 'netqa predict' row (default auto: as netqa predict picks it for the "
+                             "cell's carrier; spm with --model-file)")  # fmt: skip
     parser.add_argument("--terrain", default="delta-bullington", choices=["none", "delta-bullington"],
                         help="terrain method of the 'netqa predict' row (default delta-bullington)")  # fmt: skip
     parser.add_argument("--k-factor", type=float, default=4.0 / 3.0, help="effective earth-radius factor (default 4/3)")

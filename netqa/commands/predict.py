@@ -8,6 +8,7 @@ from netqa.commands import (
     add_model_flags,
     add_overwrite,
     check_workers,
+    number,
 )
 
 NAME = "predict"
@@ -44,14 +45,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model (GeoTIFF, SRTM .hgt)")
     parser.add_argument("--out", required=True, metavar="COVERAGE.tif", help="coverage GeoTIFF to write")
     add_model_flags(parser)
-    parser.add_argument("--resolution-m", type=float, default=30.0, help="pixel size [m] (default 30)")
-    parser.add_argument("--radius-km", type=float, default=15.0, help="coverage radius per cell [km] (default 15)")
-    parser.add_argument("--noise-figure-db", type=float, default=7.0, help="UE noise figure [dB] (default 7)")
-    parser.add_argument("--cell-load", type=float, default=1.0,
+    parser.add_argument("--resolution-m", type=number(lo=1.0, hi=10_000.0, unit="m"), default=30.0, help="pixel size [m] (default 30)")
+    parser.add_argument("--radius-km", type=number(lo=0.1, hi=200.0, unit="km"), default=15.0, help="coverage radius per cell [km] (default 15)")
+    parser.add_argument("--noise-figure-db", type=number(lo=0.0, hi=20.0, unit="dB"), default=7.0, help="UE noise figure [dB] (default 7)")
+    parser.add_argument("--cell-load", type=number(lo=0.0, hi=1.0), default=1.0,
                         help="share 0..1 of resource elements every cell occupies (interference weight; default 1)")
     add_clutter_model_flags(parser)
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
-    parser.add_argument("--tile-px", type=int, default=4096,
+    parser.add_argument("--tile-px", type=number(lo=16, hi=65_536, integer=True, unit="px"), default=4096,
                         help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
                              "as (tile + 2 x radius / resolution)^2, x the number of cells with --per-cell")  # fmt: skip
     add_dask_flags(parser)
@@ -62,6 +63,9 @@ def run(args) -> int:
     from netqa.predict import PredictConfig, predict_to_file
 
     check_workers(args)
+    from netqa.modelcheck import check_model_file_flags
+
+    check_model_file_flags(args.model, args.model_file)  # before any file is read
 
     config = PredictConfig(
         model=args.model,

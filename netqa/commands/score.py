@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_dask_flags, add_overwrite, check_workers
+from netqa.commands import POSITIVE, add_dask_flags, add_overwrite, check_workers
 
 NAME = "score"
 HELP = "regional scorecards from field test, simulation and user feedback"
@@ -37,7 +37,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheme", metavar="SCHEME.toml", help="scoring scheme (default: the documented netqa default)")
     parser.add_argument("--profile", default="lte", metavar="lte|nr|FILE.toml", help="KPI threshold profile (default: lte)")
     parser.add_argument("--campaign-window", metavar="FREQ", help="make campaigns from sample time (pandas frequency: MS, W, 7D) when samples have no 'campaign' column")
-    parser.add_argument("--complaint-radius-m", type=float, default=100.0, metavar="M", help="radius for measured coverage around a complaint [m] (default 100)")
+    parser.add_argument("--complaint-radius-m", type=POSITIVE, default=100.0, metavar="M", help="radius for measured coverage around a complaint [m] (default 100)")
     parser.add_argument("--no-repair", dest="repair", action="store_false",
                         help="reject invalid polygons (row 'failed' with the reason) instead of repairing them with a warning")
     add_overwrite(parser)

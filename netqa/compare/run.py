@@ -36,6 +36,7 @@ of its nearest sample.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -132,6 +133,9 @@ def _model_setup(world, config: CompareConfig, table_db):
     world.matrix = apply_pattern_weights(world.matrix, cell_pattern_weights(tm, world.cells))  # issue 12
     if config.model != "spm":
         log.warning("--model-file holds a tuned SPM: predicting with model spm instead of %s", config.model)
+    from netqa.modelcheck import check_tuned_clutter
+
+    check_tuned_clutter(tm, config.model_file, None if world.clutter_code is None else "clutter")
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
                         noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method,
                         clutter_location_pct=pct)  # fmt: skip
@@ -206,35 +210,27 @@ def _regions(regions):
         raise InputError(f"--regions {regions}: cannot read ({exc})") from exc
     if "region_id" not in gdf.columns:
         raise InputError(f"--regions {regions}: no region_id column")
-    return gdf.to_crs("EPSG:4326")
+    return gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")  # membership in the file's own CRS
 
 
 def region_members(gdf, lon, lat) -> dict[str, np.ndarray]:
     """Samples inside each region: ``{region_id: bool mask}``, in ``region_id`` order.
 
-    A sample counts in **every** region whose polygon holds it, as in ``netqa
-    kpi`` and ``netqa score``; ``netqa score``'s helper
-    :func:`netqa.score.points.assign_points` does the point-in-polygon work
-    (a point exactly on an edge counts, as in scoring; ``netqa kpi``'s
-    ``within`` leaves it out).  A sample without a position is in none.
+    A sample counts in **every** region whose polygon holds it, its edge included, by
+    :func:`netqa.regions.region_masks` -- the one membership rule of ``netqa kpi``,
+    ``netqa compare`` and ``netqa score``.  A sample without a position is in none.
     Regions sharing an id share one mask.
 
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        Regions with ``region_id``, in WGS84 (EPSG:4326).
+        Regions with ``region_id``, in any CRS (the samples are projected into it).
     lon, lat : numpy.ndarray
         Sample positions, WGS84. [deg]
     """
-    from netqa.score.points import assign_points
+    from netqa.regions import region_masks
 
-    lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
-    ids = gdf["region_id"].astype(str).to_numpy()
-    point, reg = assign_points(lon, lat, list(gdf.geometry))
-    out = {rid: np.zeros(lon.size, bool) for rid in sorted(set(ids))}
-    for i, rid in enumerate(ids):
-        out[rid][point[reg == i]] = True
-    return out
+    return region_masks(gdf, lon, lat)
 
 
 def _region_labels(members, n: int) -> np.ndarray:
@@ -280,6 +276,11 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
                    radius_km=config.radius_km, selection=config.selection, surface=surface)  # fmt: skip
     world, df = prep.world, prep.df
     table_db = {world.clutter_name[c]: v for c, v in world.clutter_loss.items()}
+    from netqa.modelcheck import check_model_file_flags, resolve_model
+
+    check_model_file_flags(config.model, config.model_file)
+    if not config.model_file:  # auto -> the band's model; an explicit one out of its range: a loud warning
+        config = dataclasses.replace(config, model=resolve_model(config.model, world.cells["freq_mhz"], what="compare"))
     base, groups, extra, model_used = _model_setup(world, config, table_db)
     from netqa.compare.points import predict_samples
 
@@ -492,8 +493,9 @@ def _area_conditions(world, gdf, base, groups, extra, config, table_db) -> dict:
     import geopandas as gpd
 
     from netqa.compare.points import predict_samples, sample_clutter
+    from netqa.regions import reproject_regions
 
-    proj = gdf.to_crs(world.crs)
+    proj = reproject_regions(gdf, world.crs)
     out = {}
     for rid, geom in zip(proj["region_id"].astype(str), proj.geometry):
         if geom is None or geom.is_empty:

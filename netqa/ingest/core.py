@@ -197,7 +197,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         check_output(p, overwrite)
     paths = expand_inputs(logs)
     if not paths:
-        raise InputError("no log files given (folders contained no .csv/.txt/.parquet files)")
+        named = ", ".join(str(x) for x in ([logs] if isinstance(logs, (str, Path)) else logs))
+        raise InputError(f"{named}: no log files (folders hold no .csv/.txt/.parquet/.nmf files)")
     from netqa.ingest.track import DEFAULT_MAX_GAP_S, Track, read_track
 
     track_gap = DEFAULT_MAX_GAP_S if track_max_gap_s is None else float(track_max_gap_s)
@@ -263,7 +264,6 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                         n_acc += written
                         msg += f" (stopped part-way: {written} rows already written, {rejected} rejected, are kept and counted)"
                     failed.append((str(p), msg))
-                    log.error("%s", msg)
                 bar.update(1)
         writer.close()
         n_derived = sum(len(d) for d in all_events)
@@ -272,7 +272,6 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                 ev, n = read_events_file(ep, ev_rejects, tz)
             except NetQAError as exc:
                 failed.append((str(ep), str(exc)))
-                log.error("%s", exc)
                 continue
             n_ev_read += n
             log_p = next((lp for lp in log_paths if companion_events(lp) is not None and companion_events(lp).resolve() == key), None)
@@ -284,6 +283,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
             all_events.append(ev)
         if not n_acc and len(failed) == len(log_paths) + 0 and log_paths:
             raise LogFormatError("; ".join(m for _, m in failed) if failed else "no rows could be read")
+        for _, msg in failed:  # logged once here: when every file failed, the error above says it once
+            log.error("%s", msg)
         events = pd.concat(all_events, ignore_index=True) if all_events else None
         if events is not None and len(events):
             events = events.sort_values("time", kind="stable").reset_index(drop=True)

@@ -224,7 +224,7 @@ def _p2108_row(world, xs, ys, one, clutter_model, name, source, rx_height_m, dis
 
 def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.5, k_factor: float = 4.0 / 3.0,
                  clutter=None, clutter_table=None, model_file=None, resolution_m: float = 30.0,
-                 model: str = "hata", terrain: str = "delta-bullington", measured_rsrp_dbm: float | None = None,
+                 model: str = "auto", terrain: str = "delta-bullington", measured_rsrp_dbm: float | None = None,
                  max_obstacle_levels: int = 2) -> LinkAnalysis:  # fmt: skip
     """Analyse the path from one cell to one receiver position.
 
@@ -251,7 +251,9 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
         Profile sample spacing and DEM grid pixel. [m]
     model, terrain : str
         The ``netqa predict`` settings whose received power is reported as
-        :attr:`LinkAnalysis.predicted_rsrp_dbm` (with table clutter when given).
+        :attr:`LinkAnalysis.predicted_rsrp_dbm` (with table clutter when given);
+        ``auto`` picks the model ``netqa predict`` would for the cell's carrier
+        (:func:`netqa.modelcheck.auto_model`), or the SPM with a ``model_file``.
     measured_rsrp_dbm : float, optional
         A measurement at the receiver, shown beside the predictions. [dBm]
     max_obstacle_levels : int
@@ -273,8 +275,8 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
         raise InputError(f"--k-factor {k_factor!r} must lie in 0.5..10 (4/3 for the standard atmosphere)")
     if not (math.isfinite(rx_height_m) and 0.5 <= rx_height_m <= 1000.0):
         raise InputError(f"--rx-height-m {rx_height_m!r} must lie in 0.5..1000 m")
-    if model not in MODELS:
-        raise InputError(f"--model {model!r} is unknown; choose one of {', '.join(MODELS)}")
+    if model not in MODELS and model != "auto":
+        raise InputError(f"--model {model!r} is unknown; choose auto or one of {', '.join(MODELS)}")
     if terrain not in TERRAIN_METHODS:
         raise InputError(f"--terrain {terrain!r} is unknown; choose one of {', '.join(TERRAIN_METHODS)}")
     rx_lon, rx_lat = (float(v) for v in rx_lonlat)
@@ -377,6 +379,10 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
                                             ("p2108-statistical", "P.2108 statistical clutter (50 %)",
                                              "ITU-R P.2108-1 §3.2")):  # fmt: skip
             rows.append(_p2108_row(world, xs, ys, one, clutter_model, name, source, rx_height_m, dist_km, rx_class))
+    from netqa.modelcheck import resolve_model
+
+    model = "spm" if model_file is not None and model == "auto" else resolve_model(model, [freq_mhz], what="link")
+    settings["model"] = model
     chosen = EngineConfig(model=model, terrain=terrain, **base, **(spm_tuned if model == "spm" else {}))
     predicted = engine_rsrp(chosen, clutter_db=clutter_db)
     lon_tx = float(pd.to_numeric(world.cells["lon"]).iloc[i])

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from netqa.config import ProjectConfig
-from netqa.errors import NetQAError, NotBuiltError
+from netqa.errors import NetQAError, NotBuiltError, OutputExistsError
 from netqa.pipeline import stages as _stages
 from netqa.pipeline.context import RunContext, Stage, StageRecord, prepare_run_dir, write_manifest
 
@@ -22,7 +22,12 @@ def run_project(
     stages: list[tuple[str, Stage]] | None = None,
 ) -> Path:
     """Run the chain described by ``config`` and return the path of ``manifest.json``."""
+    from netqa.preflight import check_project
+
+    check_project(config)  # every key and input before the first stage: no half run on a bad [score] key
     out = Path(out_dir) if out_dir else (config.project.out or Path("netqa-run"))
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out}: is a file; the run folder must be a folder")
     out = prepare_run_dir(out, overwrite)
     ctx = RunContext(config=config, out_dir=out, overwrite=overwrite)
     records = ctx.records

@@ -69,7 +69,7 @@ class PredictConfig:
         p = self.location_pct
         if not (isinstance(p, (int, float)) and math.isfinite(p) and 0.0 < p < 100.0):
             raise ConfigError(f"--location-pct = {p!r} must lie strictly between 0 and 100 %; use 50 for the median")
-        if self.model not in MODELS:
+        if self.model not in MODELS and self.model != "auto":  # auto: netqa.modelcheck.auto_model of the cells
             raise ConfigError(f"--model {self.model!r} is unknown; choose one of {', '.join(MODELS)}")
         tp = self.tile_px
         if not (isinstance(tp, (int, np.integer)) and not isinstance(tp, bool) and 16 <= tp <= 65_536):

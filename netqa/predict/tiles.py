@@ -10,6 +10,7 @@ run in this process or by Dask workers (:mod:`netqa.predict.dask_tiles`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -83,6 +84,8 @@ class Plan:
         out = {"model": c.model, "terrain": c.terrain, "resolution_m": self.grid.pixel_size_m,
                "radius_km": c.radius_km, "rx_height_m": c.rx_height_m, "noise_figure_db": c.noise_figure_db,
                "cell_load": c.cell_load, "clutter_model": c.clutter_model if has_clutter else "none"}  # fmt: skip
+        if c.model_file:
+            out["model_file"] = Path(c.model_file).name
         if has_clutter and c.clutter_model == "p2108":
             out["street_width_m"] = c.street_width_m
         if has_clutter and c.clutter_model == "p2108-statistical":
@@ -97,6 +100,11 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
     df = read_cells_table(cells).reset_index(drop=True)
     check_cells(df, label)
+    from netqa.modelcheck import check_model_file_flags, check_tuned_clutter, resolve_model  # issue 13
+
+    check_model_file_flags(config.model, config.model_file)
+    if config.model_file is None:
+        config = dataclasses.replace(config, model=resolve_model(config.model, df["freq_mhz"], what="predict"))
     dem_paths = [dem] if isinstance(dem, (str, Path)) else list(dem)
     lon, lat = cell_column(df, "lon"), cell_column(df, "lat")
     if grid is None:
@@ -136,6 +144,7 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
         raise CellTableError(f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the prediction area {tuple(grid.bounds)}")
     check_dem_extent(dem_paths, grid, dem_ext)
     tuned = read_tuned_model(config.model_file) if config.model_file else None
+    check_tuned_clutter(tuned, config.model_file, clutter)
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")
     if clutter is None and config.clutter_model != "table":

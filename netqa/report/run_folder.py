@@ -143,7 +143,22 @@ def _predicted_coverage(run: _Run) -> None:
         return
     px_km2 = abs(rsrp.transform.a * rsrp.transform.e) / 1e6 if rsrp.crs.is_projected else float("nan")
     run.predicted = {"rate": float(covered.sum()) / n, "area_km2": n * px_km2, "rsrp_dbm_min": rsrp_min,
-                     "sinr_db_min": sinr_min}
+                     "sinr_db_min": sinr_min, "model": _coverage_model(path)}
+
+
+def _coverage_model(path: Path) -> str | None:
+    """The model that drew the coverage, from the GeoTIFF's own tags (issue 13: never the compare stage's)."""
+    import rasterio
+
+    try:
+        with rasterio.open(path) as ds:
+            tags = ds.tags()
+    except Exception:  # noqa: BLE001 - an unreadable file was reported above
+        return None
+    model = tags.get("model")
+    if model and tags.get("model_file"):
+        model = f"{model} (tuned: {tags['model_file']})"
+    return model
 
 
 def _collect(root: Path) -> _Run:

@@ -92,8 +92,8 @@ def _summary(run: _Run) -> tuple[str, list[tuple[str, str, str]]]:
     if run.predicted:
         pr = run.predicted
         model = ""
-        if run.stats:
-            model = f" with the {_model_name(run.stats[0][2])} model"
+        if pr.get("model"):  # the model that drew the coverage (its GeoTIFF tags), not the compare stage's
+            model = f" with the {pr['model']} model"
         area = f" of {pr['area_km2']:.0f} km²" if math.isfinite(pr["area_km2"]) else ""
         parts.append(f"The prediction{_E(model)} covers <b>{_pct(pr['rate'])}</b> of the mapped area{area}.")
         cards.append(("predicted coverage", _pct(pr["rate"]), f"of the mapped area{area}"))

@@ -142,7 +142,10 @@ def load_regions(path, *, target_crs=None, repair: bool = True) -> gpd.GeoDataFr
         status.append(st)
         notes.append(note)
         geoms.append(g)
-    out = out.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs)).to_crs(target_crs)
+    # edges densified before the reprojection: the same membership as kpi and compare (netqa.regions)
+    from netqa.regions import reproject_regions
+
+    out = reproject_regions(out.set_geometry(gpd.GeoSeries(geoms, crs=gdf.crs)), target_crs)
     # reprojection can make a valid ring slightly invalid; repair silently (not the user's fault)
     bad = ~out.geometry.is_valid & out.geometry.notna()
     if bad.any():
