@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from netqa.errors import InputError, LogFormatError, NetQAError
-from netqa.fileio import atomic_path, check_output
+from netqa.fileio import atomic_set, check_output, finish_pending_commits
 from netqa.ingest.batch import RejectLog
 from netqa.ingest.normalise import CellMatcher, Normaliser
 from netqa.ingest.reader import BLOCK_BYTES, FilePlan, iter_line_blocks, iter_parquet_batches, parse_block, plan_file, resolve_format
@@ -209,8 +209,9 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     n_sessions = 0
     normalisers: dict[Path, Normaliser] = {}
     swapped_files: list[str] = []
-    with atomic_path(out) as tmp:
-        writer = SampleWriter(tmp, with_cells=matcher is not None)
+    # samples, events and rejects are one output set: all three change together or none (netqa.fileio.atomic_set)
+    with atomic_set([out, ev_path, rj_path]) as outputs:
+        writer = SampleWriter(outputs.path(out), with_cells=matcher is not None)
         with Progress("ingest", total=len(log_paths), unit="files") as bar:
             for p in log_paths:
                 r0, w0 = rejects.n_rejected, writer.n
@@ -272,12 +273,10 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         events = pd.concat(all_events, ignore_index=True) if all_events else None
         if events is not None and len(events):
             events = events.sort_values("time", kind="stable").reset_index(drop=True)
-            with atomic_path(ev_path) as etmp:
-                write_events(events, etmp)
-        with atomic_path(rj_path) as rtmp:
-            import pyarrow as pa
+            write_events(events, outputs.path(ev_path))
+        import pyarrow as pa
 
-            write_rejects(pa.concat_tables([rejects.table(), ev_rejects.table()]), rtmp)
+        write_rejects(pa.concat_tables([rejects.table(), ev_rejects.table()]), outputs.path(rj_path))
     n_ev_acc = (0 if events is None else int((events["source"] == "explicit").sum()))
     reasons = dict(rejects.reasons)
     for k, v in ev_rejects.reasons.items():
@@ -415,6 +414,7 @@ def read_log(path, fmt: str | None = "auto", tz: str | None = None, gap_s: float
 def load_samples(path, columns=None) -> pd.DataFrame:
     """Samples from GeoParquet (netqa's output) or canonical CSV, as a DataFrame (no geometry)."""
     p = Path(path)
+    finish_pending_commits(p.parent)  # an ingest killed mid-commit: complete its set before reading
     if not p.is_file():
         raise InputError(f"{p}: samples file not found")
     try:
@@ -437,6 +437,7 @@ def load_samples(path, columns=None) -> pd.DataFrame:
 def load_events(path) -> pd.DataFrame:
     """Events from Parquet or CSV (canonical Events columns)."""
     p = Path(path)
+    finish_pending_commits(p.parent)
     if not p.is_file():
         raise InputError(f"{p}: events file not found")
     try:
