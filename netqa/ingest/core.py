@@ -307,15 +307,16 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
 def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int) -> tuple[int, int]:
     if not path.exists():
         raise LogFormatError(f"{path}: file not found")
-    validator = Validator(str(path), rejects)
     n_read = n_acc = 0
     if path.suffix.lower() in (".parquet", ".geoparquet"):
+        validator = Validator(str(path), rejects)
         for plan, batch, nr in iter_parquet_batches(path, rejects):
             n_read += nr
             fin = norm.push(validator.check(batch))
             n_acc += _write(writer, fin, path)
     else:
         mapping = resolve_format(fmt, path)
+        validator = Validator(str(path), rejects, mapping.declared_units)
         plan: FilePlan = plan_file(path, mapping)
         parse_rejects = RejectLog()  # the parse thread's own log, merged below
         try:

@@ -535,6 +535,9 @@ def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLo
     for dst, factor in m.scale.items():
         if dst in cols and isinstance(cols[dst], np.ndarray) and factor != 1.0:
             cols[dst] = cols[dst] * factor
+    for dst, add_db in m.offset.items():
+        if dst in cols and isinstance(cols[dst], np.ndarray) and add_db:
+            cols[dst] = cols[dst] + add_db
     batch = _finish_cols(cols, rows_line, plan)
     return batch
 

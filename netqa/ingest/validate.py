@@ -72,6 +72,22 @@ OPTIONAL_RANGES = {
 }
 #: Median non-zero throughput above this [Mbit/s] means the column is not in Mbit/s.
 UNIT_SANITY_MBPS = 2000.0
+#: Per-file unit check of serving RSRP: at least this many values are looked at (the first block's). [rows]
+RSRP_UNIT_MIN_VALUES = 10
+#: ... and the file is refused when this share of them lies outside the reporting range of their RAT
+#: (a dBm log has none there but sentinels)...
+RSRP_UNIT_OUT_SHARE = 0.5
+#: ... or when this share lies in the band a 30 dB (dBW) shift fills just below the range's floor, with at
+#: least :data:`RSRP_UNIT_BAND_DISTINCT` distinct values (sentinels such as -200 are one value, far below).
+RSRP_UNIT_BAND_SHARE = 0.02
+RSRP_UNIT_BAND_DISTINCT = 3
+#: Floor of measured RSRP for that check, any RAT [dBm]: TS 38.133 reports NR SS-RSRP down to -156 dBm, but no
+#: UE detects a cell that far down (thermal noise per 30 kHz sub-carrier is about -129 dBm before the noise
+#: figure), so a continuum of values below -140 dBm is a unit error, whatever the RAT.
+RSRP_UNIT_FLOOR_DBM = -140.0
+#: Offsets that bring a wrongly-united RSRP back into dBm: dB added -> what the log probably holds.
+RSRP_UNIT_CANDIDATES = {30.0: ("dBW", "dBW"), -140.0: ("the 3GPP report index RSRP_nn or Android ASU (RSRP + 140)", "index"),
+                        -30.0: ("dBm + 30 (a constant offset)", None), 10.0: ("dBm - 10 (a constant offset)", None)}
 #: Values at or beyond this magnitude are 'unavailable' markers (Android's Integer.MAX_VALUE, 2^31 - 1).
 UNAVAILABLE_ABS = 2.147e9
 
@@ -106,9 +122,11 @@ def _range_text(table: dict, unit: str) -> str:
 class Validator:
     """Applies the checks of the module docstring to the blocks of one file."""
 
-    def __init__(self, file: str, rejects: RejectLog):
+    def __init__(self, file: str, rejects: RejectLog, declared_units=()):
         self.state = FileState(file)
         self.rejects = rejects
+        self.declared_units = set(declared_units)
+        self.rsrp_checked = "rsrp_dbm" in self.declared_units  # a stated unit was converted on read
 
     def _reject(self, b: Batch, mask: np.ndarray, column: str, values, reason, key: str) -> None:
         if mask.any():
@@ -181,6 +199,7 @@ class Validator:
         if "rsrp_dbm" in b.cols:
             r = b.cols["rsrp_dbm"]
             lo, hi = _tech_ranges(tech, RSRP_RANGE_DBM)
+            self._rsrp_unit_sanity(r[alive], lo[alive], hi[alive])
             with np.errstate(invalid="ignore"):
                 m = alive & ((r < lo) | (r > hi))
             if m.any():
@@ -211,6 +230,46 @@ class Validator:
         if not alive.all():
             b = b.take(alive)
         return self._order_and_duplicates(b)
+
+    def _rsrp_unit_sanity(self, r: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Refuse a file whose serving RSRP is not in dBm (dBW, a report index, a constant offset).
+
+        Per-row range checks alone would reject the values that a 30 dB shift
+        pushes out of the range and keep the rest 30 dB off; the file is
+        judged as a whole instead, once, on its first block with at least
+        :data:`RSRP_UNIT_MIN_VALUES` values.  A mapping that states the unit
+        (``[units] rsrp_dbm = "dBW"``, ``"index"``, or ``"dBm"`` to confirm) is
+        converted on read and not second-guessed.
+        """
+        if self.rsrp_checked:
+            return
+        ok = np.isfinite(r) & (np.abs(r) < UNAVAILABLE_ABS)
+        r, lo, hi = r[ok], lo[ok], hi[ok]
+        if r.size < RSRP_UNIT_MIN_VALUES:
+            return
+        self.rsrp_checked = True
+        lo = np.maximum(lo, RSRP_UNIT_FLOOR_DBM)
+        out = (r < lo) | (r > hi)
+        band = (r >= lo - 31.0) & (r < lo - 0.5)
+        share_out, share_band = float(out.mean()), float(band.mean())
+        if share_out < RSRP_UNIT_OUT_SHARE and not (share_band >= RSRP_UNIT_BAND_SHARE and np.unique(r[band]).size >= RSRP_UNIT_BAND_DISTINCT):
+            return
+        fits = {off: float(((r + off >= lo) & (r + off <= hi)).mean()) for off in RSRP_UNIT_CANDIDATES}
+        best = max(fits, key=fits.get)
+        what, unit = RSRP_UNIT_CANDIDATES[best]
+        if fits[best] >= 0.95 and fits[best] > 1.0 - share_out:
+            cause = f"with {best:+g} dB {fits[best]:.0%} fit it: the log is probably in {what}"
+            fix = (f"declare the unit in a mapping ([units] rsrp_dbm = \"{unit}\"; converted on read)" if unit
+                   else "correct the offset at the source, or give a mapping whose [units] states it")
+        else:
+            cause = "no standard unit or offset makes them fit"
+            fix = "check the column mapping (is this column RSRP in dBm?)"
+        raise LogFormatError(
+            f"{self.state.file}: rsrp_dbm is not in dBm: {share_out:.0%} of the first {r.size} values lie outside the "
+            f"reporting range of their RAT ({share_band:.0%} in the 30 dB just below its floor; median {float(np.median(r)):g}); "
+            f"{cause}. The file is refused rather than kept off by a constant; {fix}, or state [units] rsrp_dbm = \"dBm\" "
+            "to keep the values and reject the out-of-range rows one by one"
+        )
 
     def _unit_sanity(self, b: Batch, alive: np.ndarray) -> None:
         if self.state.unit_checked:
