@@ -8,7 +8,10 @@
   positions is taken as the fix, and the rows between two fixes of the same
   session are placed by linear interpolation in time; they get
   ``gps_interpolated = True``.  Fixes more than ``max_fix_gap_s`` apart are
-  not bridged.  Rows after the last fix of a session keep the stale position.
+  not bridged, nor are two fixes with a row without position between them
+  (no fix, or a position cleared by validation such as a coordinate exactly
+  0): interpolation never runs across a non-fix, and such rows stay without
+  position.  Rows after the last fix of a session keep the stale position.
 * **Events** — where a log brings no events file: a handover (``ho_attempt``
   and ``ho_success``) at each change of serving cell between two connected
   rows of one session; call events from a ``call_state`` column.
@@ -134,14 +137,16 @@ def _interpolate(t, lat, lon, seg, max_fix_gap_s):
     moved = np.zeros(n, dtype=bool)
     seg = np.ascontiguousarray(seg, dtype=np.int64)
     fix = _fixes(lat, lon, seg)
+    # rows without a position (non-fixes), counted up to each row: no interpolation spans one
+    no_pos = np.cumsum(np.isnan(lat) | np.isnan(lon), dtype=np.int64)
     if n >= 2:
         _interp_kernel(np.ascontiguousarray(t, dtype=np.int64), np.ascontiguousarray(lat, dtype=np.float64),
-                       np.ascontiguousarray(lon, dtype=np.float64), seg, fix, float(max_fix_gap_s) * NS, lat2, lon2, moved)
+                       np.ascontiguousarray(lon, dtype=np.float64), seg, fix, no_pos, float(max_fix_gap_s) * NS, lat2, lon2, moved)
     return lat2, lon2, moved, fix
 
 
 @jit
-def _interp_kernel(t, lat, lon, seg, fix, max_gap_ns, lat2, lon2, moved):  # pragma: no cover - compiled
+def _interp_kernel(t, lat, lon, seg, fix, no_pos, max_gap_ns, lat2, lon2, moved):  # pragma: no cover - compiled
     n = t.size
     nxt = np.empty(n, dtype=np.int64)  # first fix strictly after each row (-1: none)
     q = -1
@@ -156,6 +161,8 @@ def _interp_kernel(t, lat, lon, seg, fix, max_gap_ns, lat2, lon2, moved):  # pra
             continue
         q = nxt[i]
         if p < 0 or q < 0 or seg[p] != seg[q]:  # segments are contiguous: rows between share it
+            continue
+        if no_pos[q] != no_pos[p]:  # a row without position lies between the fixes: never bridged
             continue
         dt = t[q] - t[p]
         if dt > max_gap_ns:

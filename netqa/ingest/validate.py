@@ -178,9 +178,21 @@ class Validator:
             vals = [f"lat={a:g} lon={o:g}" for a, o in zip(lat[bad_pos], lon[bad_pos])]
             self.rejects.add(f, b.line[bad_pos], "lat", vals, "position outside -90..90 latitude / -180..180 longitude", key="position out of range")
             alive &= ~bad_pos
-        zero = alive & (lat == 0) & (lon == 0)
+        # a coordinate exactly 0 is a receiver without a fix writing its default, not a position: (0, 0)
+        # "zero island", or one axis zeroed (0, lon) / (lat, 0); a real fix on the equator or the Greenwich
+        # meridian to the last logged digit is far rarer than a missing fix
+        zero_both = alive & (lat == 0) & (lon == 0)
+        zero_one = alive & ((lat == 0) ^ (lon == 0))
+        if zero_both.any():
+            self._clear(b, "lat", zero_both, "(0, 0) zero-island position: no GPS fix", "zero island", FLAG_BITS["position"])
+        if zero_one.any():
+            vals = np.array([f"lat={a:g} lon={o:g}" for a, o in zip(lat[zero_one], lon[zero_one])], dtype=object)
+            self.rejects.add(f, b.line[zero_one], "lat", vals, "a coordinate exactly 0: no GPS fix (position cleared, not used for interpolation)",
+                             "cleared", key="coordinate exactly 0")
+            b.cols["value_flags"] = b.cols["value_flags"] | np.where(zero_one, FLAG_BITS["position"], 0).astype(np.int32)
+        zero = zero_both | zero_one
         if zero.any():
-            self._clear(b, "lat", zero, "(0, 0) zero-island position: no GPS fix", "zero island", FLAG_BITS["position"])
+            b.cols["lat"] = np.where(zero, np.nan, b.cols["lat"])
             b.cols["lon"] = np.where(zero, np.nan, b.cols["lon"])
         # technology
         unknown = b.cols.pop("_tech_unknown", None)
