@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
+from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
 from netqa.ingest.mapping import BUILTIN_FORMATS, TARGETS, LogMapping, builtin_mapping, load_mapping
 
 log = logging.getLogger(__name__)
@@ -386,14 +386,51 @@ def _from_typed(table: pa.Table, plan: FilePlan) -> dict:
         out[ok] = np.round(v[ok] * scale).astype(np.int64)
         cols["time"] = out
         naive = False
+        _note_nonfinite(cols, "time", v, ~np.asarray(t.is_null()))
     cols["_time_naive"] = np.full(table.num_rows, naive)
     for src, dst in plan.use.items():
         a = table.column(src).combine_chunks()
         if TARGETS[dst] == "float":
             cols[dst] = a.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+            _note_nonfinite(cols, dst, cols[dst], ~np.asarray(a.is_null()))
         else:
             cols[dst] = a
     return cols
+
+
+def _note_nonfinite(cols: dict, name: str, values: np.ndarray, present: np.ndarray) -> None:
+    """Remember the values written as text NaN / inf / Infinity (present, not a missing marker, yet not finite)."""
+    with np.errstate(invalid="ignore"):
+        bad = present & ~np.isfinite(values)
+    if bad.any():
+        cols.setdefault("_nonfinite", {})[name] = (bad, values[bad])
+
+
+def _settle_nonfinite(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog) -> None:
+    """A non-finite number is never a silent missing value: the row is rejected (time, position, RSRP)
+    or the value cleared and flagged, with a reason in the rejects file."""
+    nonfinite = cols.pop("_nonfinite", None)
+    if not nonfinite:
+        return
+    n = rows_line.size
+    file = str(plan.path)
+    for name, (bad, vals) in nonfinite.items():
+        text = [format(float(v)) for v in vals]
+        reason = f"{name}: non-finite value (NaN or infinity written in the log) is not a measurement"
+        if name in ROW_CRITICAL:
+            prior = cols.get("_bad_rows", np.zeros(n, bool))
+            new = bad & ~prior
+            rejects.add(file, rows_line[new], name, np.asarray(text, dtype=object)[new[bad]], reason, key=f"{name} non-finite")
+            cols["_bad_rows"] = prior | bad
+        else:
+            keep = ~cols.get("_bad_rows", np.zeros(n, bool))[bad]  # rows already rejected need no clearing
+            bad = bad & ~cols.get("_bad_rows", np.zeros(n, bool))
+            rejects.add(file, rows_line[bad], name, np.asarray(text, dtype=object)[keep], reason + "; cleared", "cleared", key=f"{name} non-finite")
+            col = cols[name].copy()
+            col[bad] = np.nan
+            cols[name] = col
+            cols.setdefault("_flags_extra", np.zeros(n, np.int32))
+            cols["_flags_extra"] |= np.where(bad, FLAG_BITS.get(name, FLAG_BITS["other"]), 0).astype(np.int32)
 
 
 def split_line(text: str, delimiter: str) -> list[str] | None:
@@ -439,6 +476,10 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
         t = np.where(np.isfinite(v), np.round(np.nan_to_num(v) * scale), 0).astype(np.int64)
         t[~np.isfinite(v)] = NAT
         naive[:] = False
+        written = ~absent.to_numpy(bool) & s.fillna("").astype(str).str.strip().str.fullmatch(r"[+-]?(?:nan|inf|infinity)", case=False).to_numpy(bool)
+        if written.any():
+            _note_nonfinite(cols, "time", np.where(written, np.nan, 0.0), written)
+            absent = absent | written  # reported once, as non-finite
     elif m.time_format == "iso8601":
         s2 = s.where(~absent, None).astype(object)
         has_off = s2.fillna("").str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True).to_numpy(bool)
@@ -464,8 +505,12 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
         vals = pd.Series(raw[src][:n], dtype=object)
         miss = vals.map(lambda v: v is None or v.strip() in missing).to_numpy(bool)
         if TARGETS[dst] == "float":
-            num = pd.to_numeric(vals.where(~miss, None).str.strip(), errors="coerce").to_numpy(np.float64)
-            bad = np.isnan(num) & ~miss
+            stripped = vals.where(~miss, None).str.strip()
+            num = pd.to_numeric(stripped, errors="coerce").to_numpy(np.float64)
+            written_nonfinite = ~miss & stripped.fillna("").str.fullmatch(r"[+-]?(?:nan|inf|infinity)", case=False).to_numpy(bool)
+            bad = np.isnan(num) & ~miss & ~written_nonfinite
+            if written_nonfinite.any() or np.isinf(num).any():
+                _note_nonfinite(cols, dst, num, ~miss)
             if bad.any():
                 action = "rejected" if dst in ROW_CRITICAL else "cleared"
                 if action == "rejected":
@@ -521,6 +566,7 @@ def _map_values(arr: pa.Array, table: dict[str, str], canonical: dict[str, str] 
 
 def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, tz: str | None) -> Batch:
     m = plan.mapping
+    _settle_nonfinite(cols, rows_line, plan, rejects)
     zone = tz or m.timezone
     naive = cols.pop("_time_naive")
     t = cols["time"]
@@ -548,6 +594,8 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     flags = np.zeros(n, dtype=np.int32)
     if "_cleared" in cols:
         flags[cols.pop("_cleared")] |= 128
+    if "_flags_extra" in cols:
+        flags |= cols.pop("_flags_extra")
     bad = cols.pop("_bad_rows", None)
     if "tech" in cols:
         mapped, unknown = _map_values(cols["tech"], m.values.get("tech", {}), TECH_ALIASES)
