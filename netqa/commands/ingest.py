@@ -22,7 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="SAMPLES.parquet", help="samples GeoParquet to write")
     parser.add_argument("--format", default="auto", metavar="auto|netqa|gnettrack|networksurvey|MAPPING.toml", help="log format (default: auto-detect)")
     parser.add_argument("--cells", metavar="CELLS", help="cell table used to match serving cells")
-    parser.add_argument("--tz", metavar="ZONE", help="time zone of local timestamps, e.g. Europe/Dublin")
+    parser.add_argument("--tz", metavar="ZONE", help="IANA time zone of local timestamps, e.g. Europe/Dublin (G-NetTrack logs local time: without --tz it is read as UTC, with a warning)")
     parser.add_argument("--session-gap-s", type=float, default=120.0, help="a time gap longer than this starts a new session [s] (default 120)")
     add_overwrite(parser)
 
@@ -35,6 +35,10 @@ def run(args) -> int:
     for _, msg in res.files_failed:
         print(f"netqa ingest: error: {msg}", file=sys.stderr)
     print(res.summary())
+    if res.files_tz_assumed_utc:  # the summary's companion: visible even where log lines are filtered
+        print(f"netqa ingest: warning: {len(res.files_tz_assumed_utc)} log(s) in local time without a zone were read as UTC "
+              f"({', '.join(res.files_tz_assumed_utc[:3])}{', ...' if len(res.files_tz_assumed_utc) > 3 else ''}); "
+              "give --tz ZONE (e.g. --tz Europe/Dublin), or --tz UTC to confirm", file=sys.stderr)
     extra = [f"{res.n_cleared} values cleared", f"{res.n_interpolated} positions interpolated", f"{res.n_sessions} sessions"]
     if res.n_events_read or res.n_events_derived:
         extra.append(f"events: read {res.n_events_read}, accepted {res.n_events_accepted}, rejected {res.n_events_rejected}, derived {res.n_events_derived}")

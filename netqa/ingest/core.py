@@ -48,6 +48,7 @@ class IngestResult:
     files_failed: tuple[tuple[str, str], ...] = ()
     reasons: dict = field(default_factory=dict)
     files_latlon_swapped: tuple[str, ...] = ()
+    files_tz_assumed_utc: tuple[str, ...] = ()  # local-time logs read as UTC because no zone was given
 
     def summary(self) -> str:
         """The one-line reconciliation ``read N, accepted A, rejected R``."""
@@ -209,6 +210,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     n_sessions = 0
     normalisers: dict[Path, Normaliser] = {}
     swapped_files: list[str] = []
+    tz_assumed: list[str] = []
     # samples, events and rejects are one output set: all three change together or none (netqa.fileio.atomic_set)
     with atomic_set([out, ev_path, rj_path]) as outputs:
         writer = SampleWriter(outputs.path(out), with_cells=matcher is not None)
@@ -218,7 +220,10 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                 try:
                     explicit = companion_events(p) is not None
                     norm = Normaliser(p.stem, gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
-                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes)
+                    info: dict = {}
+                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info)
+                    if info.get("tz_assumed_utc"):
+                        tz_assumed.append(str(p))
                     n_read += nr
                     n_acc += na
                     if nr != na + (rejects.n_rejected - r0):  # pragma: no cover - a bug if it happens
@@ -301,10 +306,12 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         files_failed=tuple(failed),
         reasons=reasons,
         files_latlon_swapped=tuple(swapped_files),
+        files_tz_assumed_utc=tuple(tz_assumed),
     )
 
 
-def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int) -> tuple[int, int]:
+def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int,
+                info: dict | None = None) -> tuple[int, int]:
     if not path.exists():
         raise LogFormatError(f"{path}: file not found")
     n_read = n_acc = 0
@@ -327,6 +334,12 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
                 n_acc += _write(writer, fin, path)
         finally:
             rejects.absorb(parse_rejects)
+        n_assumed = plan.extra.get("tz_assumed_utc", 0)
+        if n_assumed and info is not None:
+            info["tz_assumed_utc"] = n_assumed
+            log.warning("%s: timestamps are local time in a zone the %s log does not state, and no --tz was given: "
+                        "%d read as UTC (the documented default; right for Ireland, the UK and Portugal in winter only). "
+                        "Give --tz ZONE, e.g. --tz Europe/Dublin, or --tz UTC to confirm", path, mapping.name, n_assumed)
     n_acc += _write(writer, norm.flush(), path)
     return n_read, n_acc
 

@@ -13,7 +13,9 @@ and ``netqa`` live in ``netqa/data/log_mappings/``)::
     [time]
     column = "Time"
     format = "%Y-%m-%d %H:%M:%S"   # strftime, or iso8601, epoch_s, epoch_ms
-    timezone = "UTC"               # zone of naive timestamps unless --tz is given
+    timezone = "UTC"               # zone of naive timestamps unless --tz is given; "local" (or
+                                   # no key): the device's local time, zone unknown -> read as UTC
+                                   # with a warning per file unless --tz names the zone
 
     [columns]                  # source column -> canonical name
     Lat = "lat"
@@ -108,7 +110,7 @@ class LogMapping:
     columns: dict[str, str]  # source -> canonical
     time_column: str
     time_format: str = "iso8601"
-    timezone: str = "UTC"
+    timezone: str = "local"  # "local": naive times in an unstated zone (UTC assumed, with a warning)
     delimiter: str = ","
     comment: str = ""
     missing: tuple[str, ...] = ("",)
@@ -204,7 +206,7 @@ def parse_mapping(doc: dict, source: str = "<mapping>") -> LogMapping:
         columns={str(k): str(v) for k, v in cols.items()},
         time_column=str(time_col),
         time_format=time_fmt,
-        timezone=str(tm.get("timezone", "UTC")),
+        timezone=str(tm.get("timezone", "local")),
         delimiter=delimiter,
         comment=str(fmt.get("comment", "")),
         missing=_as_tuple(fmt.get("missing", [""]), "[format] missing", source),

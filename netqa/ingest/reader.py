@@ -570,6 +570,11 @@ def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLo
     zone = tz or m.timezone
     naive = cols.pop("_time_naive")
     t = cols["time"]
+    if zone.lower() == "local":  # the log's local time in a zone nobody stated: the documented default, UTC
+        zone = "UTC"
+        n_assumed = int((naive & (t != NAT)).sum())
+        if n_assumed:
+            plan.extra["tz_assumed_utc"] = plan.extra.get("tz_assumed_utc", 0) + n_assumed
     if zone and zone.upper() != "UTC":
         t2 = _localize(t, naive, zone)
         amb = (t2 == NAT) & (t != NAT)
