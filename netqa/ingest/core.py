@@ -23,6 +23,8 @@ from netqa.schema import EVENT_COLUMNS, EVENT_TYPES
 log = logging.getLogger(__name__)
 
 LOG_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".geoparquet")
+#: Compressed text logs a folder contributes too (``drive.csv.gz``...; see netqa.ingest.source).
+COMPRESSED_LOG_SUFFIXES = tuple(f"{a}{b}" for a in (".csv", ".txt", ".tsv") for b in (".gz", ".bz2", ".xz", ".zip"))
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,15 @@ def rejects_path_for(out: str | os.PathLike) -> Path:
     return p.with_name(p.name[: -len(p.suffix)] + ".rejects.csv" if p.suffix else p.name + ".rejects.csv")
 
 
+def _session_name(p: Path) -> str:
+    """The file's session name: its name without the log and compression suffixes (``d1.csv.gz`` -> ``d1``)."""
+    name = p.name
+    for sfx in COMPRESSED_LOG_SUFFIXES + LOG_SUFFIXES:
+        if name.lower().endswith(sfx) and len(name) > len(sfx):
+            return name[: -len(sfx)]
+    return p.stem
+
+
 def _is_events_file(p: Path) -> bool:
     name = p.name.lower()
     return ".events." in name
@@ -78,7 +89,8 @@ def expand_inputs(logs) -> list[Path]:
     for item in logs:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in LOG_SUFFIXES))
+            out.extend(sorted(q for q in p.iterdir() if q.is_file() and (q.suffix.lower() in LOG_SUFFIXES
+                                                                         or q.name.lower().endswith(COMPRESSED_LOG_SUFFIXES))))
         else:
             out.append(p)
     seen, uniq = set(), []
@@ -219,7 +231,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                 r0, w0 = rejects.n_rejected, writer.n
                 try:
                     explicit = companion_events(p) is not None
-                    norm = Normaliser(p.stem, gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
+                    norm = Normaliser(_session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
                     info: dict = {}
                     nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info)
                     if info.get("tz_assumed_utc"):
@@ -322,18 +334,30 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
             fin = norm.push(validator.check(batch))
             n_acc += _write(writer, fin, path)
     else:
-        mapping = resolve_format(fmt, path)
-        validator = Validator(str(path), rejects, mapping.declared_units)
-        plan: FilePlan = plan_file(path, mapping)
-        parse_rejects = RejectLog()  # the parse thread's own log, merged below
-        try:
-            blocks = _parsed_blocks(path, plan, parse_rejects, tz, block_bytes)
-            for batch, nr in prefetched(blocks):
-                n_read += nr
-                fin = norm.push(validator.check(batch))
-                n_acc += _write(writer, fin, path)
-        finally:
-            rejects.absorb(parse_rejects)
+        import tempfile
+
+        from netqa.ingest.source import prepared_source
+
+        with tempfile.TemporaryDirectory(prefix="netqa-ingest-") as work:
+            src, steps = prepared_source(path, Path(work))  # compression, UTF-16, CR line ends -> UTF-8 lines
+            if steps:
+                log.info("%s: %s", path, ", ".join(steps))
+            try:
+                mapping = resolve_format(fmt, src)
+                validator = Validator(str(path), rejects, mapping.declared_units)
+                plan: FilePlan = plan_file(src, mapping)
+            except NetQAError as exc:  # name the user's file, not the converted copy
+                raise type(exc)(str(exc).replace(str(src), str(path))) from None
+            plan.path = path
+            parse_rejects = RejectLog()  # the parse thread's own log, merged below
+            try:
+                blocks = _parsed_blocks(src, plan, parse_rejects, tz, block_bytes)
+                for batch, nr in prefetched(blocks):
+                    n_read += nr
+                    fin = norm.push(validator.check(batch))
+                    n_acc += _write(writer, fin, path)
+            finally:
+                rejects.absorb(parse_rejects)
         n_assumed = plan.extra.get("tz_assumed_utc", 0)
         if n_assumed and info is not None:
             info["tz_assumed_utc"] = n_assumed

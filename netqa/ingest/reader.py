@@ -64,10 +64,29 @@ class FilePlan:
     extra: dict = field(default_factory=dict)
 
 
+#: The head of a log is read until it holds this many lines (or the file ends), so a header line longer
+#: than the first read is still found whole; at most HEAD_MAX_BYTES.
+HEAD_MIN_LINES = 50
+HEAD_MAX_BYTES = 64 << 20
+
+
+def _head_lines(raw: bytes) -> int:
+    """Complete lines in ``raw`` that are neither blank nor ``#`` comments (header and data lines)."""
+    if raw.count(b"\n") < HEAD_MIN_LINES:
+        return raw.count(b"\n")  # short files and short heads: the plain count decides (cheap)
+    lines = raw.split(b"\n")[:-1]
+    return sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(b"#"))
+
+
 def _decode_head(path: Path, n_bytes: int = 1 << 16) -> tuple[str, bytes]:
     try:
         with open(path, "rb") as fh:
             raw = fh.read(n_bytes)
+            while _head_lines(raw) < HEAD_MIN_LINES and len(raw) < HEAD_MAX_BYTES:
+                more = fh.read(len(raw))
+                if not more:
+                    break
+                raw += more
     except IsADirectoryError:
         raise LogFormatError(f"{path}: is a folder, not a log file") from None
     except OSError as exc:
@@ -75,7 +94,11 @@ def _decode_head(path: Path, n_bytes: int = 1 << 16) -> tuple[str, bytes]:
     if not raw.strip():
         raise LogFormatError(f"{path}: file is empty")
     if b"\x00" in raw:
-        raise LogFormatError(f"{path}: binary content (NUL bytes); not a delimited text log")
+        at = raw.index(b"\x00")
+        line = raw[:at].count(b"\n") + 1
+        raise LogFormatError(f"{path}: NUL byte at offset {at} (line {line}) in the first "
+                             f"{len(raw)} bytes: binary or corrupted content, not a delimited text log (UTF-16 and "
+                             "gzip/bzip2/xz/zip are read; this is neither)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -207,6 +230,11 @@ class BlockLines:
     field_counts: np.ndarray
     n_lines: int
     has_quote: bool
+    cont: np.ndarray | None = None  # continuation lines of a quoted field with a line break (part of the row before)
+
+
+#: A quoted field may span at most this many physical lines (a stray quote must not swallow the file).
+MAX_QUOTED_LINES = 20
 
 
 def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fields: bool = True) -> BlockLines:
@@ -237,10 +265,25 @@ def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fi
     data = ~blank & ~is_comment
     has_quote = bool((arr == 34).any())
     has_cr = int((arr == 13).sum()) > int(cr.sum())  # a bare CR inside a line
+    cont = None
     if has_quote or has_cr:
         counts = np.full(n, n_fields, dtype=np.int64)
+        skip_to = -1
         for i in np.flatnonzero(data):
-            fields = split_line(buf[starts[i] : ends[i]].decode("utf-8", "replace"), delimiter)
+            if i <= skip_to:
+                continue
+            text = buf[starts[i] : ends[i]].decode("utf-8", "replace")
+            fields = split_line(text, delimiter)
+            if fields is None and text.count('"') % 2 == 1:  # a quoted field with a line break?
+                j = _quoted_row_end(buf, starts, ends, i, n, delimiter, n_fields)
+                if j > i:
+                    if cont is None:
+                        cont = np.zeros(n, dtype=bool)
+                    cont[i + 1 : j + 1] = True
+                    data[i + 1 : j + 1] = False
+                    counts[i] = n_fields
+                    skip_to = j
+                    continue
             counts[i] = -1 if fields is None else len(fields)
     elif not count_fields:
         counts = np.full(n, n_fields, dtype=np.int64)
@@ -250,7 +293,26 @@ def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fi
     has_quote = has_quote or has_cr
     good = data & (counts == n_fields)
     bad = np.flatnonzero(data & (counts != n_fields))
-    return BlockLines(good, bad, counts, n, has_quote)
+    return BlockLines(good, bad, counts, n, has_quote, cont)
+
+
+def _quoted_row_end(buf: bytes, starts, ends, i: int, n: int, delimiter: str, n_fields: int) -> int:
+    """Last physical line of the row starting at line ``i`` whose quoted field holds line breaks; ``i`` if none fits.
+
+    Lines are joined while the quotes stay unbalanced (at most :data:`MAX_QUOTED_LINES`); the join
+    counts only when it parses to exactly ``n_fields`` fields, so a stray quote never swallows rows.
+    """
+    quotes = 0
+    for j in range(i, min(n, i + MAX_QUOTED_LINES)):
+        quotes += buf[starts[j] : ends[j]].count(b'"')
+        if quotes % 2 == 0:
+            text = buf[starts[i] : ends[j]].decode("utf-8", "replace").replace("\r\n", "\n")
+            try:
+                rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+            except csv.Error:
+                return i
+            return j if len(rows) == 1 and len(rows[0]) == n_fields else i
+    return i
 
 
 def _filtered_bytes(buf: bytes, keep: np.ndarray) -> bytes:
@@ -295,14 +357,20 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
         if table is not None and table.num_rows == n:
             return _finish(_from_typed(table, plan), first_line + np.arange(n, dtype=np.int64), plan, rejects, tz), n
     table = None
-    lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False)
+    damaged = _damaged_lines(buf)  # NUL bytes, invalid UTF-8: quarantined with their true cause
+    lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False), damaged)
     if not lines.has_quote:  # fast path: trust the field counts unless the typed parse objects
         table = _typed_read(_filtered_bytes(buf, lines.keep), plan, quoted=False)
         if table is None or table.num_rows != int(lines.keep.sum()):
             table = None
-            lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=True)
+            lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=True), damaged)
     line_no = first_line + np.arange(lines.n_lines, dtype=np.int64)
     n_read = int(lines.keep.sum()) + int(lines.bad_fields.size)
+    if damaged is not None:
+        idx = np.array(sorted(damaged), dtype=np.int64)
+        n_read += idx.size
+        rejects.add(str(plan.path), line_no[idx], "*", [damaged[i][0] for i in idx], [damaged[i][1] for i in idx],
+                    key="damaged bytes (NUL or invalid UTF-8)")
     if lines.bad_fields.size:
         arr = np.frombuffer(buf, dtype=np.uint8)
         nl = np.flatnonzero(arr == 10)
@@ -313,14 +381,73 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     rows_line = line_no[lines.keep]
     if rows_line.size == 0:
         return _empty_batch(plan), n_read
-    data = _filtered_bytes(buf, lines.keep)
+    multiline = lines.cont is not None and bool(lines.cont.any())
+    if multiline:  # keep each kept row's continuation lines with it
+        row_of = np.maximum.accumulate(np.where(~lines.cont, np.arange(lines.n_lines), 0))
+        data = _filtered_bytes(buf, lines.keep[row_of])
+    else:
+        data = _filtered_bytes(buf, lines.keep)
     if table is None:
-        table = _typed_read(data, plan, quoted=lines.has_quote)
+        table = _typed_read(data, plan, quoted=lines.has_quote, multiline=multiline)
     if table is not None and table.num_rows == rows_line.size:
         cols = _from_typed(table, plan)
     else:
-        cols = _from_strings(data, rows_line, plan, rejects)
+        cols = _from_strings(data, rows_line, plan, rejects, multiline=multiline)
     return _finish(cols, rows_line, plan, rejects, tz), n_read
+
+
+def _damaged_lines(buf: bytes) -> dict[int, tuple[str, str]] | None:
+    """Lines of ``buf`` holding NUL bytes or invalid UTF-8: {line index: (shown text, reason)}; None if none.
+
+    The head of a file is checked when it is opened; this catches the damage
+    further in (a crash that zero-padded the file, a flipped byte), which
+    would otherwise surface as a misleading "missing time" or "not a number".
+    """
+    has_nul = b"\x00" in buf
+    try:
+        buf.decode("utf-8")
+        bad_utf8 = False
+    except UnicodeDecodeError:
+        bad_utf8 = True
+    if not (has_nul or bad_utf8):
+        return None
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], nl[:-1] + 1])
+    out: dict[int, tuple[str, str]] = {}
+
+    def shown(i: int) -> str:
+        return buf[starts[i] : nl[i]].decode("utf-8", "replace").replace("\x00", "\\0").rstrip("\r")[:80]
+
+    if has_nul:
+        for i in np.unique(np.searchsorted(nl, np.flatnonzero(arr == 0))):
+            k = int(buf[starts[i] : nl[i]].count(b"\x00"))
+            out[int(i)] = (shown(i), f"{k} NUL byte(s) in the line: corrupted or zero-padded file (a logger stopped mid-write?)")
+    if bad_utf8:
+        pos = 0
+        while pos < len(buf):
+            try:
+                buf[pos:].decode("utf-8")
+                break
+            except UnicodeDecodeError as exc:
+                at = pos + exc.start
+                i = int(np.searchsorted(nl, at))
+                if i not in out:
+                    out[i] = (shown(i), f"invalid UTF-8 byte 0x{buf[at]:02x} at column {at - starts[i] + 1}: damaged line "
+                                        "(or a log in another encoding; re-save it as UTF-8)")
+                pos = int(nl[i]) + 1 if i < nl.size else len(buf)
+    return out
+
+
+def _without(lines: BlockLines, damaged: dict | None) -> BlockLines:
+    """``lines`` with the damaged lines taken out of the rows and the wrong-field-count lines."""
+    if not damaged:
+        return lines
+    idx = np.array(sorted(damaged), dtype=np.int64)
+    keep = lines.keep.copy()
+    keep[idx] = False
+    bad = lines.bad_fields[~np.isin(lines.bad_fields, idx)]
+    return BlockLines(keep, bad, lines.field_counts, lines.n_lines, lines.has_quote)
 
 
 def _is_plain(buf: bytes, comment: str) -> bool:
@@ -337,7 +464,7 @@ def _is_plain(buf: bytes, comment: str) -> bool:
     return not (comment and comment.encode("utf-8")[:1] in buf)
 
 
-def _typed_read(data: bytes, plan: FilePlan, quoted: bool) -> pa.Table | None:
+def _typed_read(data: bytes, plan: FilePlan, quoted: bool, multiline: bool = False) -> pa.Table | None:
     """pyarrow's typed CSV parse of clean lines; None when any value or line does not parse."""
     m = plan.mapping
     include = [m.time_column] + list(plan.use)
@@ -346,7 +473,8 @@ def _typed_read(data: bytes, plan: FilePlan, quoted: bool) -> pa.Table | None:
             table = pacsv.read_csv(
                 io.BytesIO(data),
                 read_options=pacsv.ReadOptions(column_names=plan.header, use_threads=True, block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if quoted else False),
+                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if quoted else False,
+                                                 newlines_in_values=multiline),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=include,
                     column_types=_arrow_types(plan, ttype),
@@ -443,25 +571,28 @@ def split_line(text: str, delimiter: str) -> list[str] | None:
         return None
 
 
-def _split_strings(data: bytes, plan: FilePlan) -> dict[str, list]:
+def _split_strings(data: bytes, plan: FilePlan, multiline: bool = False) -> dict[str, list]:
     m = plan.mapping
     want = [m.time_column] + list(plan.use)
     idx = [plan.header.index(c) for c in want]
     out: dict[str, list] = {c: [] for c in want}
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    for raw in lines:
-        row = split_line(raw.decode("utf-8", "replace").rstrip("\r"), m.delimiter) or []
+    if multiline:  # rows with quoted line breaks: the csv module joins them (lines were checked row by row)
+        rows_iter = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""), delimiter=m.delimiter)
+    else:
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        rows_iter = (split_line(raw.decode("utf-8", "replace").rstrip("\r"), m.delimiter) or [] for raw in lines)
+    for row in rows_iter:
         for c, i in zip(want, idx):
             out[c].append(row[i] if i < len(row) else "")
     return out
 
 
-def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog) -> dict:
+def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, multiline: bool = False) -> dict:
     """Slow path: parse each value on its own and name the bad ones."""
     m = plan.mapping
-    raw = _split_strings(data, plan)
+    raw = _split_strings(data, plan, multiline)
     n = rows_line.size
     missing = set(m.missing)
     cols: dict = {}
