@@ -13,6 +13,7 @@ import pandas as pd
 from netqa.errors import InputError, LogFormatError, NetQAError
 from netqa.fileio import atomic_set, check_output, finish_pending_commits
 from netqa.ingest.batch import RejectLog
+from netqa.ingest.duplicates import SeenRows
 from netqa.ingest.normalise import CellMatcher, Normaliser
 from netqa.ingest.reader import BLOCK_BYTES, FilePlan, iter_line_blocks, iter_parquet_batches, parse_block, plan_file, resolve_format
 from netqa.ingest.validate import Validator
@@ -223,6 +224,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     normalisers: dict[Path, Normaliser] = {}
     swapped_files: list[str] = []
     tz_assumed: list[str] = []
+    seen = SeenRows()  # rows kept so far: a row repeated anywhere in the run is a duplicate
     # samples, events and rejects are one output set: all three change together or none (netqa.fileio.atomic_set)
     with atomic_set([out, ev_path, rj_path]) as outputs:
         writer = SampleWriter(outputs.path(out), with_cells=matcher is not None)
@@ -233,7 +235,7 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     explicit = companion_events(p) is not None
                     norm = Normaliser(_session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
                     info: dict = {}
-                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info)
+                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info, seen)
                     if info.get("tz_assumed_utc"):
                         tz_assumed.append(str(p))
                     n_read += nr
@@ -323,12 +325,12 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
 
 
 def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int,
-                info: dict | None = None) -> tuple[int, int]:
+                info: dict | None = None, seen: SeenRows | None = None) -> tuple[int, int]:
     if not path.exists():
         raise LogFormatError(f"{path}: file not found")
     n_read = n_acc = 0
     if path.suffix.lower() in (".parquet", ".geoparquet"):
-        validator = Validator(str(path), rejects)
+        validator = Validator(str(path), rejects, seen=seen)
         for plan, batch, nr in iter_parquet_batches(path, rejects):
             n_read += nr
             fin = norm.push(validator.check(batch))
@@ -344,7 +346,7 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
                 log.info("%s: %s", path, ", ".join(steps))
             try:
                 mapping = resolve_format(fmt, src)
-                validator = Validator(str(path), rejects, mapping.declared_units)
+                validator = Validator(str(path), rejects, mapping.declared_units, seen=seen)
                 plan: FilePlan = plan_file(src, mapping)
             except NetQAError as exc:  # name the user's file, not the converted copy
                 raise type(exc)(str(exc).replace(str(src), str(path))) from None

@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 
 from netqa.errors import LogFormatError
 from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, dict_array, dict_codes, per_value
+from netqa.ingest.duplicates import SeenRows, first_in_block, row_hashes
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class FileState:
     """What validation and normalisation carry from one block of a file to the next."""
 
     file: str
-    prev: dict = field(default_factory=dict)  # session -> (time, dup key tuple, line)
+    prev: dict = field(default_factory=dict)  # session -> (latest time kept [ns], its line)
     unit_checked: bool = False
     n_read: int = 0
 
@@ -122,9 +123,11 @@ def _range_text(table: dict, unit: str) -> str:
 class Validator:
     """Applies the checks of the module docstring to the blocks of one file."""
 
-    def __init__(self, file: str, rejects: RejectLog, declared_units=()):
+    def __init__(self, file: str, rejects: RejectLog, declared_units=(), seen: SeenRows | None = None):
         self.state = FileState(file)
         self.rejects = rejects
+        self.seen = seen if seen is not None else SeenRows()  # rows kept in this run (shared across its files)
+        self.file_no = self.seen.file_number(file)
         self.declared_units = set(declared_units)
         self.rsrp_checked = "rsrp_dbm" in self.declared_units  # a stated unit was converted on read
 
@@ -301,6 +304,14 @@ class Validator:
                     )
 
     def _order_and_duplicates(self, b: Batch) -> Batch:
+        """Reject duplicates (anywhere in the run) and the stretch of rows after the clock jumps back.
+
+        A row equal to an earlier row (time and every mapped value) is a
+        duplicate, wherever that row was (:mod:`netqa.ingest.duplicates`).  Within a
+        session, a row earlier than the latest time kept so far is out of
+        order, and so is every row after it until the clock passes that time
+        again: a clock that jumps back is quarantined as a whole stretch.
+        """
         n = len(b)
         if n == 0:
             return b
@@ -316,67 +327,42 @@ class Validator:
                 order = np.argsort(codes, kind="stable")
                 bounds = np.flatnonzero(np.diff(codes[order])) + 1
                 groups = [(names[codes[g[0]]], g) for g in np.split(order, bounds)]
-        keep = np.ones(n, dtype=bool)
-        t_all = b.cols["time"]
         key_names = [c for c in sorted(b.cols) if c not in ("value_flags", "connected", "activity", "gps_interpolated")]
-        codes_cache: dict[str, np.ndarray] = {}
-
-        def key_col(c: str) -> np.ndarray:  # numeric values, or dictionary codes of strings (-1 = missing)
-            v = b.cols[c]
-            if isinstance(v, np.ndarray):
-                return v
-            if c not in codes_cache:
-                codes_cache[c] = dict_codes(v)[0]
-            return codes_cache[c]
-
-        def row_values(i: int) -> tuple:
-            return tuple(b.cols[c][i] if isinstance(b.cols[c], np.ndarray) else b.cols[c][int(i)].as_py() for c in key_names)
-
+        h = row_hashes(b, key_names)
+        seen_before, seen_file, seen_line = self.seen.lookup(h)
+        rep, first = first_in_block(h)
+        dup = seen_before | rep
+        if dup.any():
+            here = f"{self.seen.files[self.file_no]}"
+            reasons = []
+            for i in np.flatnonzero(dup):
+                if seen_before[i]:
+                    src = self.seen.files[seen_file[i]]
+                    reasons.append(f"duplicate of line {seen_line[i]} (same time and every mapped value)" if src == here
+                                   else f"duplicate of {src} line {seen_line[i]} (same time and every mapped value: the same drive in two files?)")
+                else:
+                    reasons.append(f"duplicate of line {b.line[first[i]]} (same time and every mapped value)")
+            self.rejects.add(f, b.line[dup], "*", None, reasons, key="duplicate row")
+        keep = ~dup
+        t_all = b.cols["time"]
         for name, idx in groups:
             t = t_all[idx]
-            prev = self.state.prev.get(name)
-            # time going backwards: compare with the previous row of the same session
-            t_prev = np.empty_like(t)
-            t_prev[1:] = t[:-1]
-            t_prev[0] = prev[0] if prev else NAT
-            back = t < t_prev
-            # exact duplicates of the previous row: only rows with the previous row's time can be one
-            same = np.zeros(idx.size, dtype=bool)
-            same[1:] = t[1:] == t[:-1]
-            cand = np.flatnonzero(same)
-            if cand.size:
-                ci, pi = idx[cand], idx[cand - 1]
-                eq = np.ones(cand.size, dtype=bool)
-                for c in key_names:
-                    col = key_col(c)
-                    x, y = col[ci], col[pi]
-                    eq &= ((x == y) | (np.isnan(x) & np.isnan(y))) if x.dtype.kind == "f" else (x == y)
-                same[cand] = eq
-            if prev and t[0] == prev[0]:
-                same[0] = _tuple_equal(row_values(idx[0]), prev[1])
             lines = b.line[idx]
-            prev_lines = np.empty_like(lines)
-            prev_lines[1:] = lines[:-1]
-            prev_lines[0] = prev[2] if prev else 0
-            dup = same & ~back
+            hw_t, hw_line = self.state.prev.get(name, (NAT, 0))
+            t_eff = np.where(dup[idx], NAT, t)  # duplicates never move the clock
+            vals = np.concatenate([[hw_t], t_eff])
+            run_max = np.maximum.accumulate(vals)
+            is_new = vals >= run_max
+            at_max = np.maximum.accumulate(np.where(is_new, np.arange(vals.size), 0))
+            prior = run_max[:-1]
+            prior_line = np.concatenate([[hw_line], lines])[at_max[:-1]]
+            back = ~dup[idx] & (t < prior)
             if back.any():
-                reasons = [f"time goes backwards: {a} is earlier than {p} on line {pl}" for a, p, pl in zip(_fmt_time(t[back]), _fmt_time(t_prev[back]), prev_lines[back])]
+                pt = _fmt_time(prior[back])
+                reasons = [f"time goes backwards: {a} is earlier than {p} on line {pl}; rows are quarantined until the clock passes it again"
+                           for a, p, pl in zip(_fmt_time(t[back]), pt, prior_line[back])]
                 self.rejects.add(f, lines[back], "time", _fmt_time(t[back]), reasons, key="time out of order")
-            if dup.any():
-                reasons = [f"duplicate of line {pl} (same time and every mapped value)" for pl in prev_lines[dup]]
-                self.rejects.add(f, lines[dup], "*", None, reasons, key="duplicate row")
-            k = ~(back | dup)
-            keep[idx] = k
-            last = idx[np.flatnonzero(k)[-1]] if k.any() else None
-            if last is not None:
-                self.state.prev[name] = (t_all[last], row_values(last), int(b.line[last]))
+            keep[idx[back]] = False
+            self.state.prev[name] = (int(run_max[-1]), int(np.concatenate([[hw_line], lines])[at_max[-1]]))
+        self.seen.add(h[~dup], self.file_no, b.line[~dup])  # every row read (kept or out of order) is a row to repeat
         return b if keep.all() else b.take(keep)
-
-
-def _tuple_equal(a: tuple, b: tuple) -> bool:
-    for x, y in zip(a, b):
-        if isinstance(x, float) and isinstance(y, float) and np.isnan(x) and np.isnan(y):
-            continue
-        if x != y:
-            return False
-    return True
