@@ -43,7 +43,7 @@ def run(args) -> int:
     if res.n_events_read or res.n_events_derived:
         extra.append(f"events: read {res.n_events_read}, accepted {res.n_events_accepted}, rejected {res.n_events_rejected}, derived {res.n_events_derived}")
     for f in res.files_latlon_swapped:
-        extra.append(f"{f}: latitude/longitude exchanged to fit the cell table")
+        extra.append(f"{f}: refused, fits the cell table only with latitude/longitude exchanged")
     if res.n_cells_matched is not None:
         extra.append(f"cells matched {res.n_cells_matched}, unmatched {res.n_cells_unmatched}")
     log.info("%s", "; ".join(extra))

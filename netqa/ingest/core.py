@@ -50,7 +50,7 @@ class IngestResult:
     files: tuple[str, ...] = ()
     files_failed: tuple[tuple[str, str], ...] = ()
     reasons: dict = field(default_factory=dict)
-    files_latlon_swapped: tuple[str, ...] = ()
+    files_latlon_swapped: tuple[str, ...] = ()  # logs refused: they fit the cell table only with lat/lon exchanged
     files_tz_assumed_utc: tuple[str, ...] = ()  # local-time logs read as UTC because no zone was given
 
     def summary(self) -> str:
@@ -224,6 +224,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     normalisers: dict[Path, Normaliser] = {}
     swapped_files: list[str] = []
     tz_assumed: list[str] = []
+    fit_as_given: list[str] = []  # logs whose positions fit the cell table as given
+    cells_label = str(cells) if cells is not None and not isinstance(cells, pd.DataFrame) else "the cell table"
     seen = SeenRows()  # rows kept so far: a row repeated anywhere in the run is a duplicate
     # samples, events and rejects are one output set: all three change together or none (netqa.fileio.atomic_set)
     with atomic_set([out, ev_path, rj_path]) as outputs:
@@ -231,9 +233,11 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         with Progress("ingest", total=len(log_paths), unit="files") as bar:
             for p in log_paths:
                 r0, w0 = rejects.n_rejected, writer.n
+                norm = None
                 try:
                     explicit = companion_events(p) is not None
-                    norm = Normaliser(_session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
+                    norm = Normaliser(_session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit,
+                                      cell_matcher=matcher, file=str(p), cells_name=cells_label)
                     info: dict = {}
                     nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info, seen)
                     if info.get("tz_assumed_utc"):
@@ -243,11 +247,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     if nr != na + (rejects.n_rejected - r0):  # pragma: no cover - a bug if it happens
                         log.error("%s: counts do not reconcile: read %d, accepted %d, rejected %d", p, nr, na, rejects.n_rejected - r0)
                     normalisers[p.resolve()] = norm
-                    if norm.swap is not None and norm.swap.swapped:
-                        swapped_files.append(str(p))
-                        log.warning("%s: positions fit the cell table only with latitude and longitude exchanged "
-                                    "(median distance to the nearest site %.0f km as logged, %.1f km swapped); swapped and flagged",
-                                    p, *norm.swap.median_km)
+                    if norm.swap is not None and norm.swap.swapped is False:
+                        fit_as_given.append(str(p))
                     n_interp += norm.n_interpolated
                     n_sessions += len(norm.segments)
                     if len(norm.events):
@@ -257,6 +258,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                         all_events.append(d)
                     log.debug("%s: read %d, accepted %d", p, nr, na)
                 except NetQAError as exc:
+                    if norm is not None and norm.swap is not None and norm.swap.swapped:
+                        swapped_files.append(str(p))
                     msg = str(exc)
                     if str(p) not in msg:
                         msg = f"{p}: {msg}"
@@ -271,6 +274,11 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     log.error("%s", msg)
                 bar.update(1)
         writer.close()
+        if swapped_files and not fit_as_given:  # every log disagrees with the table the same way: the table is at fault
+            raise InputError(
+                f"{cells_label}: the cell table's latitude and longitude look exchanged: the log(s) {', '.join(swapped_files[:3])}"
+                f"{' ...' if len(swapped_files) > 3 else ''} fit it only with the two swapped and no log fits it as given; "
+                "fix the table's lat/lon columns (nothing was written)")
         n_derived = sum(len(d) for d in all_events)
         for key, ep in event_paths.items():
             try:

@@ -765,11 +765,42 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     return Batch(cols, rows_line)
 
 
-_INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")
+_INT_FLOAT = re.compile(r"^(-?\d+)\.0*$")
+_DIGITS = re.compile(r"^\d+$")
+_EXP = re.compile(r"^\d+(?:\.\d+)?[eE]\+?\d+$")
 
 
-def _int_id(v: str) -> str:
-    return _INT_FLOAT.sub(r"\1", v)
+def normalise_cell_id(v) -> str | None:
+    """One spelling of a cell id, used on both sides of the match (log and cell table).
+
+    Surrounding spaces and quotes go; an integer written as a float by a
+    spreadsheet or a NaN-holding pandas column (``7936001.0``, ``7.936001e+06``)
+    becomes the integer; leading zeros of an all-digit id go (``007936001``),
+    as any numeric reader drops them.  Other ids (hex ``A81B``, OpenCelliD's
+    ``272-1-...``) are kept as they are.  Empty -> None.
+
+    >>> [normalise_cell_id(x) for x in (" 7936001.0 ", "007936001", "7.936001e+06", "A81B", "", '"12"')]
+    ['7936001', '7936001', '7936001', 'A81B', None, '12']
+    """
+    if v is None:
+        return None
+    t = str(v).strip().strip('"').strip("'").strip()
+    if not t or t.lower() in ("nan", "none", "<na>"):
+        return None
+    m = _INT_FLOAT.match(t)
+    if m:
+        t = m.group(1)
+    elif _EXP.match(t):
+        f = float(t)
+        if f.is_integer():
+            t = str(int(f))
+    if _DIGITS.match(t):
+        t = t.lstrip("0") or "0"
+    return t
+
+
+def _int_id(v: str) -> str | None:
+    return normalise_cell_id(v)
 
 
 #: Activity codes of the ``activity`` column.
