@@ -134,6 +134,18 @@ def clean_stale_parts(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
+_CLEANED: set[str] = set()  # folders this process has already cleaned (leftovers come from earlier processes)
+
+
+def _clean_once(folder: Path) -> None:
+    """:func:`clean_stale_parts` once per folder and process: a folder of many small atomic writes
+    (score's per-region parts) is listed once, not once per file."""
+    key = str(folder.resolve())
+    if key not in _CLEANED:
+        _CLEANED.add(key)
+        clean_stale_parts(folder)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
@@ -144,7 +156,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_parts(target.parent)
+    _clean_once(target.parent)
     tmp_path = part_path(target, suffix)
     try:
         yield tmp_path

@@ -170,3 +170,14 @@ def test_failed_set_changes_nothing(tmp_path):
     with pytest.raises(ValueError, match="not a member"):
         with atomic_set([a]) as s:
             s.path(b)
+
+
+def test_single_file_writes_clean_leftovers_of_killed_runs_too(tmp_path):
+    from netqa.fileio import write_text_atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".kpi.json.{int(dead.stdout)}-89abcdef.part.json"
+    stale.write_text("{half")
+    write_text_atomic(tmp_path / "kpi.json", "{}\n")
+    assert not stale.exists() and (tmp_path / "kpi.json").read_text() == "{}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kpi.json"]
