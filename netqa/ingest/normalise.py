@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import FLAG_BITS, Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
+from netqa.ingest.batch import Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
 from propagation._jit import jit
 
 log = logging.getLogger(__name__)

@@ -433,8 +433,8 @@ def _damaged_lines(buf: bytes) -> dict[int, tuple[str, str]] | None:
                 at = pos + exc.start
                 i = int(np.searchsorted(nl, at))
                 if i not in out:
-                    out[i] = (shown(i), f"invalid UTF-8 byte 0x{buf[at]:02x} at column {at - starts[i] + 1}: damaged line "
-                                        "(or a log in another encoding; re-save it as UTF-8)")
+                    out[i] = (shown(i), (f"invalid UTF-8 byte 0x{buf[at]:02x} at column {at - starts[i] + 1}: damaged line "
+                                         "(or a log in another encoding; re-save it as UTF-8)"))
                 pos = int(nl[i]) + 1 if i < nl.size else len(buf)
     return out
 

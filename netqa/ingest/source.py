@@ -116,7 +116,7 @@ def prepared_source(path: Path, workdir: Path) -> tuple[Path, list[str]]:
         return path, steps
     out = workdir / path.name
     if src is None:
-        src = open(path, "rb")
+        src = open(path, "rb")  # noqa: SIM115 - closed by the with below, like the decompressing readers
     try:
         with src, open(out, "wb") as dst:
             dec = codecs.getincrementaldecoder(codec)("strict") if codec else None

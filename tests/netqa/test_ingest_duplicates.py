@@ -1,6 +1,5 @@
 """Duplicates anywhere in a run, and a clock that jumps back quarantined as a whole stretch (issue 13 item 2)."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -38,7 +37,7 @@ def test_log_concatenated_with_itself_every_repeat_is_a_duplicate(tmp_path, bloc
 
 def test_two_files_concatenated_with_their_headers(tmp_path):
     rows = _rows(30)
-    res, s, rej = _run(tmp_path, {"d.csv": HEADER + "".join(rows) + HEADER + "".join(rows)})
+    res, _s, rej = _run(tmp_path, {"d.csv": HEADER + "".join(rows) + HEADER + "".join(rows)})
     assert res.n_accepted == 30 and res.n_rejected == 31  # the second header line and 30 duplicates
     assert (rej["reason"].str.startswith("duplicate of")).sum() == 30
 
@@ -59,7 +58,7 @@ def test_same_drive_under_two_file_names(tmp_path, fmt_rows):
 
 def test_partly_overlapping_files_lose_only_the_overlap(tmp_path):
     rows = _rows(60)
-    res, s, rej = _run(tmp_path, {"a.csv": HEADER + "".join(rows[:40]), "b.csv": HEADER + "".join(rows[30:])})
+    res, _s, rej = _run(tmp_path, {"a.csv": HEADER + "".join(rows[:40]), "b.csv": HEADER + "".join(rows[30:])})
     assert (res.n_accepted, res.n_rejected) == (60, 10)
     assert rej["line"].tolist() == list(range(2, 12)) and (rej["file"] == str(tmp_path / "b.csv")).all()
 
@@ -67,7 +66,7 @@ def test_partly_overlapping_files_lose_only_the_overlap(tmp_path):
 def test_non_adjacent_repeat_within_one_second_is_a_duplicate(tmp_path):
     a = "2024-03-01T10:00:00Z,51.9,-8.4,d1,LTE,1001,-80,-10,10,20.0,5.0\n"
     b = "2024-03-01T10:00:00Z,51.9,-8.4,d1,LTE,1001,-81,-10,10,20.0,5.0\n"
-    res, s, rej = _run(tmp_path, {"d.csv": HEADER + a + b + a + "".join(_rows(5, start=1))})
+    res, _s, rej = _run(tmp_path, {"d.csv": HEADER + a + b + a + "".join(_rows(5, start=1))})
     assert res.n_rejected == 1 and rej["line"].tolist() == [4] and rej["reason"].iloc[0].startswith("duplicate of line 2")
 
 
@@ -88,5 +87,5 @@ def test_clock_jumping_back_is_quarantined_as_a_whole_stretch(tmp_path, block_by
 def test_jump_back_per_session_not_across_sessions(tmp_path):
     a = [r.replace(",d1,", ",carA,") for r in _rows(10)]
     b = [r.replace(",d1,", ",carB,") for r in _rows(10, minute=9)]  # another car, an hour earlier: no jump
-    res, s, rej = _run(tmp_path, {"d.csv": HEADER + "".join(a + b)})
+    res, _s, _rej = _run(tmp_path, {"d.csv": HEADER + "".join(a + b)})
     assert res.n_rejected == 0 and res.n_accepted == 20

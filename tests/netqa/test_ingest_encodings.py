@@ -10,7 +10,6 @@ import gzip
 import io
 import lzma
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -129,7 +128,7 @@ def test_quoted_field_with_a_newline_is_one_row(tmp_path, eol):
 def test_stray_quote_does_not_swallow_the_following_lines(tmp_path):
     rows = _rows()
     rows[5] = rows[5].replace(",d1,", ',d1 "car,', 1)  # an unbalanced quote inside a field
-    res, s, rej = _ingest(tmp_path, "d.csv", _text(rows=rows).encode())
+    res, s, _rej = _ingest(tmp_path, "d.csv", _text(rows=rows).encode())
     assert res.n_read == N and res.n_read == res.n_accepted + res.n_rejected
     assert res.n_accepted >= N - 1  # at most the line itself is lost, never the 34 after it
     assert s["source_line"].max() == N + 1
@@ -153,7 +152,7 @@ def test_invalid_utf8_after_the_first_block_names_the_byte(tmp_path):
     data = bytearray(_text(rows=rows).encode())
     at = data.index(b",LTE,", 70000)  # a damaged technology name far past the sniff window
     data[at + 2] = 0xFF
-    res, s, rej = _ingest(tmp_path, "d.csv", bytes(data), block_bytes=4096)
+    res, _s, rej = _ingest(tmp_path, "d.csv", bytes(data), block_bytes=4096)
     assert res.n_read == 1500 and res.n_read == res.n_accepted + res.n_rejected
     hit = rej[rej["reason"].str.contains("UTF-8")]
     assert len(hit) == 1, rej.to_string()

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -115,7 +114,7 @@ def test_kill_at_each_commit_rename_leaves_old_or_new_set(tmp_path, logs, k):
 
 
 def test_outside_sigkill_mid_write_leaves_old_set_and_next_run_cleans(tmp_path, logs):
-    old_log, new_log = logs
+    old_log, _new_log = logs
     big = _log(tmp_path / "big.csv", 400, -85, cell_change_every=None)
     ref_old, ref_big = _reference(tmp_path, old_log, "old"), _reference(tmp_path, big, "big")
     out = tmp_path / "out"
@@ -137,7 +136,7 @@ def test_outside_sigkill_mid_write_leaves_old_set_and_next_run_cleans(tmp_path, 
 
 
 def test_stale_parts_of_dead_processes_are_removed_live_ones_kept(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     dead_pid = int(dead.stdout)
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -157,25 +156,23 @@ def test_failed_set_changes_nothing(tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("old a")
     b.write_text("old b")
-    with pytest.raises(RuntimeError, match="boom"):
-        with atomic_set([a, b]) as s:
-            s.path(a).write_text("new a")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), atomic_set([a, b]) as s:
+        s.path(a).write_text("new a")
+        raise RuntimeError("boom")
     assert (a.read_text(), b.read_text()) == ("old a", "old b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
     with atomic_set([a, b]) as s:
         s.path(a).write_text("new a")  # b not written: absent from the new set
     assert a.read_text() == "new a" and not b.exists()
     assert finish_pending_commits(tmp_path) == 0
-    with pytest.raises(ValueError, match="not a member"):
-        with atomic_set([a]) as s:
-            s.path(b)
+    with pytest.raises(ValueError, match="not a member"), atomic_set([a]) as s:
+        s.path(b)
 
 
 def test_single_file_writes_clean_leftovers_of_killed_runs_too(tmp_path):
     from netqa.fileio import write_text_atomic
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     stale = tmp_path / f".kpi.json.{int(dead.stdout)}-89abcdef.part.json"
     stale.write_text("{half")
     write_text_atomic(tmp_path / "kpi.json", "{}\n")
