@@ -407,7 +407,7 @@ def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: fl
     """
     import json
 
-    from netqa.fileio import atomic_path, check_output, reproducible_gdal, write_text_atomic
+    from netqa.fileio import atomic_set, check_output, reproducible_gdal, write_text_atomic
     from netqa.ingest import events_path_for, load_events
 
     out = check_output(out, overwrite)
@@ -431,14 +431,19 @@ def run_kpi(samples, out, *, events=None, regions=None, profile="lte", bin_m: fl
     doc = kpi_report(s, ev, prof, reg)
     doc["inputs"] = {"samples": str(samples), "events": None if ev_path is None else str(ev_path),
                      "regions": None if regions is None else str(regions)}
-    write_text_atomic(out, json.dumps(_json_clean(doc), indent=2) + "\n")
-    if bin_m:
-        bins = spatial_bins(s, bin_m, prof.bin_min_samples if bin_min_samples is None else bin_min_samples, prof)
-        with atomic_path(bins_out) as tmp, reproducible_gdal():
+    if not bin_m:
+        write_text_atomic(out, json.dumps(_json_clean(doc), indent=2) + "\n")
+        return doc
+    bins = spatial_bins(s, bin_m, prof.bin_min_samples if bin_min_samples is None else bin_min_samples, prof)
+    text = json.dumps(_json_clean(doc), indent=2) + "\n"
+    doc["bins_path"] = str(bins_out)
+    with atomic_set([out, bins_out]) as outputs:  # the JSON and its bins change together (netqa.fileio.atomic_set)
+        with reproducible_gdal():
+            tmp = outputs.path(bins_out)
             if bins_out.suffix.lower() == ".gpkg":
                 bins.to_file(tmp, layer="bins", driver="GPKG")
             else:
                 bins.to_parquet(tmp)
-        doc["bins_path"] = str(bins_out)
-        log.info("wrote %d bins to %s", len(bins), bins_out)
+        outputs.path(out).write_text(text, encoding="utf-8")
+    log.info("wrote %d bins to %s", len(bins), bins_out)
     return doc

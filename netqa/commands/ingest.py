@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from netqa.commands import POSITIVE, add_overwrite, time_zone
 
@@ -29,7 +30,7 @@ def add_arguments(parser) -> None:
                         help="longest gap between track fixes interpolated across [s] (default 10); samples in longer gaps are rejected")
     parser.add_argument("--suggest-mapping", metavar="OUT.toml", help="write a commented mapping TOML guessed from the log's header, for you to check and pass to --format")
     parser.add_argument("--cells", metavar="CELLS", help="cell table used to match serving cells")
-    parser.add_argument("--tz", type=time_zone, metavar="ZONE", help="time zone of local timestamps, e.g. Europe/Dublin")
+    parser.add_argument("--tz", type=time_zone, metavar="ZONE", help="IANA time zone of local timestamps, e.g. Europe/Dublin (G-NetTrack logs local time: without --tz it is read as UTC, with a warning)")
     parser.add_argument("--session-gap-s", type=POSITIVE, default=120.0, help="a time gap longer than this starts a new session [s] (default 120)")
     add_overwrite(parser)
 
@@ -56,11 +57,15 @@ def run(args) -> int:
                       track=args.track, track_max_gap_s=args.track_max_gap_s)
     # each failed file was logged (at ERROR, shown even with --quiet) by ingest_logs
     print(res.summary())
+    if res.files_tz_assumed_utc:  # the summary's companion: visible even where log lines are filtered
+        print(f"netqa ingest: warning: {len(res.files_tz_assumed_utc)} log(s) in local time without a zone were read as UTC "
+              f"({', '.join(res.files_tz_assumed_utc[:3])}{', ...' if len(res.files_tz_assumed_utc) > 3 else ''}); "
+              "give --tz ZONE (e.g. --tz Europe/Dublin), or --tz UTC to confirm", file=sys.stderr)
     extra = [f"{res.n_cleared} values cleared", f"{res.n_interpolated} positions interpolated", f"{res.n_sessions} sessions"]
     if res.n_events_read or res.n_events_derived:
         extra.append(f"events: read {res.n_events_read}, accepted {res.n_events_accepted}, rejected {res.n_events_rejected}, derived {res.n_events_derived}")
     for f in res.files_latlon_swapped:
-        extra.append(f"{f}: latitude/longitude exchanged to fit the cell table")
+        extra.append(f"{f}: refused, fits the cell table only with latitude/longitude exchanged")
     if res.n_cells_matched is not None:
         extra.append(f"cells matched {res.n_cells_matched}, unmatched {res.n_cells_unmatched}")
     log.info("%s", "; ".join(extra))

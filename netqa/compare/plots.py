@@ -26,8 +26,16 @@ def _fig(figsize=(6.4, 4.8)):
     return fig, fig.add_subplot()
 
 
-def _save(fig, path: Path, overwrite: bool) -> Path:
+#: Every PNG that :func:`write_plots` may write (members of compare's output set).
+PLOT_NAMES = ("scatter.png", "error_histogram.png", "error_vs_distance.png", "cdf_rsrp.png", "cdf_dl_mbps.png",
+              "cdf_ul_mbps.png", "per_cell.png")
+
+
+def _save(fig, path: Path, overwrite: bool, outputs=None) -> Path:
     check_output(path, overwrite)
+    if outputs is not None:  # a member of the caller's output set (netqa.fileio.atomic_set)
+        fig.savefig(outputs.path(path), dpi=110, format="png")
+        return path
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110)
     return path
@@ -41,8 +49,12 @@ def _stats_text(s: dict) -> str:
             f"RMSE = {f(s['rmse_db'], '.2f')} dB\nr = {f(s['correlation'], '.3f')}")  # fmt: skip
 
 
-def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list[Path]:
-    """Scatter with 1:1 line, error histogram, error vs log-distance, CDFs, per-cell bars (PNG files in ``out``)."""
+def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False, outputs=None) -> list[Path]:
+    """Scatter with 1:1 line, error histogram, error vs log-distance, CDFs, per-cell bars (PNG files in ``out``).
+
+    With ``outputs`` (a :class:`netqa.fileio.OutputSet` holding ``out / name`` for
+    every name in :data:`PLOT_NAMES`) the PNGs are written as members of that set.
+    """
     out = Path(out)
     meas = res["rsrp_measured_dbm"].to_numpy(float)
     pred = res["rsrp_predicted_dbm"].to_numpy(float)
@@ -64,7 +76,7 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list
     ax.text(0.03, 0.97, _stats_text(stats["rsrp"]), transform=ax.transAxes, va="top", fontsize=9,
             bbox=dict(boxstyle="round", fc="white", ec="0.6"))  # fmt: skip
     ax.legend(loc="lower right")
-    written.append(_save(fig, out / "scatter.png", overwrite))
+    written.append(_save(fig, out / "scatter.png", overwrite, outputs))
     # histogram
     fig, ax = _fig()
     ax.hist(err[ok], bins=60, color="tab:purple", alpha=0.8)
@@ -73,7 +85,7 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list
         ax.axvline(stats["mean_error_db"], color="tab:red", ls="--", label=f"mean {stats['mean_error_db']:+.2f} dB")
     ax.set(xlabel="error = predicted - measured [dB]", ylabel="samples", title="Error histogram")
     ax.legend()
-    written.append(_save(fig, out / "error_histogram.png", overwrite))
+    written.append(_save(fig, out / "error_histogram.png", overwrite, outputs))
     # error vs log-distance
     fig, ax = _fig()
     d = res["dist_km"].to_numpy(float)
@@ -93,7 +105,7 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list
     ax.set(xscale="log", xlabel="distance to the serving cell [km] (log)", ylabel="error [dB]",
            title="Error vs log-distance")  # fmt: skip
     ax.legend()
-    written.append(_save(fig, out / "error_vs_distance.png", overwrite))
+    written.append(_save(fig, out / "error_vs_distance.png", overwrite, outputs))
     # CDFs
     fig, ax = _fig()
     for vals, style, ls in ((meas[ok], MEASURED, "-"), (pred[ok], PREDICTED, "--")):
@@ -102,7 +114,7 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list
     ax.set(xlabel="RSRP [dBm]", ylabel="CDF", title="RSRP distribution, measured vs predicted", ylim=(0, 1))
     ax.grid(alpha=0.3)
     ax.legend()
-    written.append(_save(fig, out / "cdf_rsrp.png", overwrite))
+    written.append(_save(fig, out / "cdf_rsrp.png", overwrite, outputs))
     for d_ in ("dl", "ul"):
         mm = res[f"{d_}_measured_mbps"].to_numpy(float)
         pp = res[f"{d_}_predicted_mbps"].to_numpy(float)
@@ -117,7 +129,7 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list
                title=f"{d_.upper()} throughput in {'download' if d_ == 'dl' else 'upload'} periods")  # fmt: skip
         ax.grid(alpha=0.3)
         ax.legend()
-        written.append(_save(fig, out / f"cdf_{d_}_mbps.png", overwrite))
+        written.append(_save(fig, out / f"cdf_{d_}_mbps.png", overwrite, outputs))
     # per-cell bars
     per = res[ok].groupby("cell_id").agg(meas=("rsrp_measured_dbm", "mean"), pred=("rsrp_predicted_dbm", "mean"),
                                          n=("error_db", "size"), err=("error_db", "mean"))  # fmt: skip
@@ -135,7 +147,7 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False) -> list
     ax.set_ylim(bottom, top)
     ax.set(ylabel="mean RSRP [dBm]", title="Per serving cell: mean RSRP (labels: mean error [dB], samples)")
     ax.legend(loc="lower right")
-    written.append(_save(fig, out / "per_cell.png", overwrite))
+    written.append(_save(fig, out / "per_cell.png", overwrite, outputs))
     return written
 
 

@@ -53,7 +53,7 @@ from netqa.compare.prepare import prepare
 from netqa.compare.select import DEFAULT_FILTERS, Selection
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
-from netqa.fileio import atomic_path, check_output, write_text_atomic
+from netqa.fileio import atomic_set, check_output
 from propagation import ValidityRangeWarning
 from propagation.engine import EngineConfig
 
@@ -391,18 +391,19 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
         "sinr_predicted_db": pred.sinr_db, "dl_measured_mbps": _num(df, "dl_mbps"), "dl_predicted_mbps": pred.dl_mbps,
         "ul_measured_mbps": _num(df, "ul_mbps"), "ul_predicted_mbps": pred.ul_mbps, "compared": keep,
     })  # fmt: skip
-    with atomic_path(out / "residuals.parquet") as tmp:
-        res.to_parquet(tmp, index=False)
-    if config.plots:
-        from netqa.compare.plots import write_plots
+    from netqa.compare.plots import PLOT_NAMES, write_plots
 
-        result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite)]
     from netqa.calibrate.crossval import holdout_warnings  # the thresholds calibrate's hold-out is judged by
 
     poor = holdout_warnings({"tuned": {k: result.get(k) for k in ("n", "mean_error_db", "correlation")}}, label="")
     if poor:
         result["poor"] = poor
-    write_text_atomic(stats_path, json.dumps(_clean(result), indent=2, ensure_ascii=False) + "\n")
+    # stats, residuals and plots are one output set: a kill leaves the old set or the new one, never a mix
+    with atomic_set([stats_path, out / "residuals.parquet", *(out / n for n in PLOT_NAMES)]) as outputs:
+        res.to_parquet(outputs.path(out / "residuals.parquet"), index=False)
+        if config.plots:
+            result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite, outputs=outputs)]
+        outputs.path(stats_path).write_text(json.dumps(_clean(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB, r %.2f", result["n"],
              result["mean_error_db"] or math.nan, result["std_error_db"] or math.nan, result["rmse_db"] or math.nan,
              result.get("correlation") or math.nan)  # fmt: skip

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from netqa.errors import InputError, LogFormatError, NetQAError
-from netqa.fileio import atomic_path, check_output
+from netqa.fileio import atomic_set, check_output, finish_pending_commits
 from netqa.ingest.batch import RejectLog
+from netqa.ingest.duplicates import SeenRows
 from netqa.ingest.normalise import CellMatcher, Normaliser
 from netqa.ingest.reader import BLOCK_BYTES, FilePlan, iter_line_blocks, iter_parquet_batches, parse_block, plan_file, resolve_format
 from netqa.ingest.validate import Validator
@@ -23,6 +24,8 @@ from netqa.schema import EVENT_COLUMNS, EVENT_TYPES
 log = logging.getLogger(__name__)
 
 LOG_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".geoparquet", ".nmf")
+#: Compressed text logs a folder contributes too (``drive.csv.gz``...; see netqa.ingest.source).
+COMPRESSED_LOG_SUFFIXES = tuple(f"{a}{b}" for a in (".csv", ".txt", ".tsv") for b in (".gz", ".bz2", ".xz", ".zip"))
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class IngestResult:
     files: tuple[str, ...] = ()
     files_failed: tuple[tuple[str, str], ...] = ()
     reasons: dict = field(default_factory=dict)
-    files_latlon_swapped: tuple[str, ...] = ()
+    files_latlon_swapped: tuple[str, ...] = ()  # logs refused: they fit the cell table only with lat/lon exchanged
+    files_tz_assumed_utc: tuple[str, ...] = ()  # local-time logs read as UTC because no zone was given
 
     def summary(self) -> str:
         """The one-line reconciliation ``read N, accepted A, rejected R``."""
@@ -66,6 +70,15 @@ def rejects_path_for(out: str | os.PathLike) -> Path:
     return p.with_name(p.name[: -len(p.suffix)] + ".rejects.csv" if p.suffix else p.name + ".rejects.csv")
 
 
+def _session_name(p: Path) -> str:
+    """The file's session name: its name without the log and compression suffixes (``d1.csv.gz`` -> ``d1``)."""
+    name = p.name
+    for sfx in COMPRESSED_LOG_SUFFIXES + LOG_SUFFIXES:
+        if name.lower().endswith(sfx) and len(name) > len(sfx):
+            return name[: -len(sfx)]
+    return p.stem
+
+
 def _is_events_file(p: Path) -> bool:
     name = p.name.lower()
     return ".events." in name
@@ -77,7 +90,8 @@ def expand_inputs(logs) -> list[Path]:
     for item in logs:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in LOG_SUFFIXES))
+            out.extend(sorted(q for q in p.iterdir() if q.is_file() and (q.suffix.lower() in LOG_SUFFIXES
+                                                                         or q.name.lower().endswith(COMPRESSED_LOG_SUFFIXES))))
         else:
             out.append(p)
     seen, uniq = set(), []
@@ -225,25 +239,33 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     n_sessions = 0
     normalisers: dict[Path, Normaliser] = {}
     swapped_files: list[str] = []
-    with atomic_path(out) as tmp:
-        writer = SampleWriter(tmp, with_cells=matcher is not None)
+    tz_assumed: list[str] = []
+    fit_as_given: list[str] = []  # logs whose positions fit the cell table as given
+    cells_label = str(cells) if cells is not None and not isinstance(cells, pd.DataFrame) else "the cell table"
+    seen = SeenRows()  # rows kept so far: a row repeated anywhere in the run is a duplicate
+    # samples, events and rejects are one output set: all three change together or none (netqa.fileio.atomic_set)
+    with atomic_set([out, ev_path, rj_path]) as outputs:
+        writer = SampleWriter(outputs.path(out), with_cells=matcher is not None)
         with Progress("ingest", total=len(log_paths), unit="files") as bar:
             for p in log_paths:
                 r0, w0 = rejects.n_rejected, writer.n
+                norm = None
                 try:
                     explicit = companion_events(p) is not None
-                    norm = Normaliser(p.stem, gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit, cell_matcher=matcher)
-                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, track, track_gap)
+                    norm = Normaliser(_session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit,
+                                      cell_matcher=matcher, file=str(p), cells_name=cells_label)
+                    info: dict = {}
+                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info, seen, track=track,
+                                         track_gap_s=track_gap)  # fmt: skip
+                    if info.get("tz_assumed_utc"):
+                        tz_assumed.append(str(p))
                     n_read += nr
                     n_acc += na
                     if nr != na + (rejects.n_rejected - r0):  # pragma: no cover - a bug if it happens
                         log.error("%s: counts do not reconcile: read %d, accepted %d, rejected %d", p, nr, na, rejects.n_rejected - r0)
                     normalisers[p.resolve()] = norm
-                    if norm.swap is not None and norm.swap.swapped:
-                        swapped_files.append(str(p))
-                        log.warning("%s: positions fit the cell table only with latitude and longitude exchanged "
-                                    "(median distance to the nearest site %.0f km as logged, %.1f km swapped); swapped and flagged",
-                                    p, *norm.swap.median_km)
+                    if norm.swap is not None and norm.swap.swapped is False:
+                        fit_as_given.append(str(p))
                     n_interp += norm.n_interpolated
                     n_sessions += len(norm.segments)
                     if len(norm.events):
@@ -253,6 +275,8 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                         all_events.append(d)
                     log.debug("%s: read %d, accepted %d", p, nr, na)
                 except NetQAError as exc:
+                    if norm is not None and norm.swap is not None and norm.swap.swapped:
+                        swapped_files.append(str(p))
                     msg = str(exc)
                     if str(p) not in msg:
                         msg = f"{p}: {msg}"
@@ -266,6 +290,11 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                     failed.append((str(p), msg))
                 bar.update(1)
         writer.close()
+        if swapped_files and not fit_as_given:  # every log disagrees with the table the same way: the table is at fault
+            raise InputError(
+                f"{cells_label}: the cell table's latitude and longitude look exchanged: the log(s) {', '.join(swapped_files[:3])}"
+                f"{' ...' if len(swapped_files) > 3 else ''} fit it only with the two swapped and no log fits it as given; "
+                "fix the table's lat/lon columns (nothing was written)")
         n_derived = sum(len(d) for d in all_events)
         for key, ep in event_paths.items():
             try:
@@ -288,12 +317,10 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         events = pd.concat(all_events, ignore_index=True) if all_events else None
         if events is not None and len(events):
             events = events.sort_values("time", kind="stable").reset_index(drop=True)
-            with atomic_path(ev_path) as etmp:
-                write_events(events, etmp)
-        with atomic_path(rj_path) as rtmp:
-            import pyarrow as pa
+            write_events(events, outputs.path(ev_path))
+        import pyarrow as pa
 
-            write_rejects(pa.concat_tables([rejects.table(), ev_rejects.table()]), rtmp)
+        write_rejects(pa.concat_tables([rejects.table(), ev_rejects.table()]), outputs.path(rj_path))
     n_ev_acc = (0 if events is None else int((events["source"] == "explicit").sum()))
     reasons = dict(rejects.reasons)
     for k, v in ev_rejects.reasons.items():
@@ -318,19 +345,21 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         files_failed=tuple(failed),
         reasons=reasons,
         files_latlon_swapped=tuple(swapped_files),
+        files_tz_assumed_utc=tuple(tz_assumed),
     )
 
 
 def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int,
-                track=None, track_gap_s: float = 10.0) -> tuple[int, int]:
+                info: dict | None = None, seen: SeenRows | None = None, *, track=None,
+                track_gap_s: float = 10.0) -> tuple[int, int]:
     if not path.exists():
         raise LogFormatError(f"{path}: file not found")
-    validator = Validator(str(path), rejects)
     n_read = n_acc = 0
     if _is_nemo(fmt, path):
         from netqa.ingest.nemo import read_nemo
 
         nl = read_nemo(path, rejects, tz, track, track_gap_s)
+        validator = Validator(str(path), rejects, seen=seen)
         norm.derive_events, norm.event_source = False, "file"
         norm.n_interpolated += int(nl.batch.cols["gps_interpolated"].sum())
         n_acc += _write(writer, norm.push(validator.check(nl.batch)), path)
@@ -341,27 +370,41 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
                                  g["lat"], g["lon"], g["session"].astype(object), kind, g["cell_id"], g["target_cell_id"])
         return nl.n_read, n_acc
     if path.suffix.lower() in (".parquet", ".geoparquet"):
+        validator = Validator(str(path), rejects, seen=seen)
         for plan, batch, nr in iter_parquet_batches(path, rejects):
             n_read += nr
             fin = norm.push(validator.check(batch))
             n_acc += _write(writer, fin, path)
     else:
-        mapping = resolve_format(fmt, path)
-        plan: FilePlan = plan_file(path, mapping, need_position=track is None)
-        if track is not None and {"lat", "lon"} <= set(plan.use.values()):
-            log.warning("%s: the log has positions of its own; --track %s replaces them", path, track.source)
-        parse_rejects = RejectLog()  # the parse thread's own log, merged below
-        try:
-            blocks = _parsed_blocks(path, plan, parse_rejects, tz, block_bytes)
-            for batch, nr in prefetched(blocks):
-                n_read += nr
-                if track is not None:
-                    batch = track.join(batch, rejects, str(path), track_gap_s)
-                    norm.n_interpolated += int(batch.cols["gps_interpolated"].sum())
-                fin = norm.push(validator.check(batch))
-                n_acc += _write(writer, fin, path)
-        finally:
-            rejects.absorb(parse_rejects)
+        import tempfile
+
+        from netqa.ingest.source import prepared_source
+
+        with tempfile.TemporaryDirectory(prefix="netqa-ingest-") as work:
+            src, steps = prepared_source(path, Path(work))  # compression, UTF-16, CR line ends -> UTF-8 lines
+            if steps:
+                log.info("%s: %s", path, ", ".join(steps))
+            try:
+                mapping = resolve_format(fmt, src)
+                validator = Validator(str(path), rejects, mapping.declared_units, seen=seen)
+                plan: FilePlan = plan_file(src, mapping, need_position=track is None)
+            except NetQAError as exc:  # name the user's file, not the converted copy
+                raise type(exc)(str(exc).replace(str(src), str(path))) from None
+            plan.path = path
+            if track is not None and {"lat", "lon"} <= set(plan.use.values()):
+                log.warning("%s: the log has positions of its own; --track %s replaces them", path, track.source)
+            parse_rejects = RejectLog()  # the parse thread's own log, merged below
+            try:
+                blocks = _parsed_blocks(src, plan, parse_rejects, tz, block_bytes)
+                for batch, nr in prefetched(blocks):
+                    n_read += nr
+                    if track is not None:
+                        batch = track.join(batch, rejects, str(path), track_gap_s)
+                        norm.n_interpolated += int(batch.cols["gps_interpolated"].sum())
+                    fin = norm.push(validator.check(batch))
+                    n_acc += _write(writer, fin, path)
+            finally:
+                rejects.absorb(parse_rejects)
     n_acc += _write(writer, norm.flush(), path)
     return n_read, n_acc
 
@@ -460,6 +503,7 @@ def read_log(path, fmt: str | None = "auto", tz: str | None = None, gap_s: float
 def load_samples(path, columns=None) -> pd.DataFrame:
     """Samples from GeoParquet (netqa's output) or canonical CSV, as a DataFrame (no geometry)."""
     p = Path(path)
+    finish_pending_commits(p.parent)  # an ingest killed mid-commit: complete its set before reading
     if not p.is_file():
         raise InputError(f"{p}: samples file not found")
     try:
@@ -482,6 +526,7 @@ def load_samples(path, columns=None) -> pd.DataFrame:
 def load_events(path) -> pd.DataFrame:
     """Events from Parquet or CSV (canonical Events columns)."""
     p = Path(path)
+    finish_pending_commits(p.parent)
     if not p.is_file():
         raise InputError(f"{p}: events file not found")
     try:

@@ -13,7 +13,9 @@ and ``netqa`` live in ``netqa/data/log_mappings/``)::
     [time]
     column = "Time"
     format = "%Y-%m-%d %H:%M:%S"   # strftime, or iso8601, epoch_s, epoch_ms
-    timezone = "UTC"               # zone of naive timestamps unless --tz is given
+    timezone = "UTC"               # zone of naive timestamps unless --tz is given; "local" (or
+                                   # no key): the device's local time, zone unknown -> read as UTC
+                                   # with a warning per file unless --tz names the zone
 
     [columns]                  # source column -> canonical name
     Lat = "lat"
@@ -21,6 +23,7 @@ and ``netqa`` live in ``netqa/data/log_mappings/``)::
 
     [units]                    # source unit of a canonical column
     dl_mbps = "kbit/s"
+    rsrp_dbm = "dBW"           # converted: +30 dB ("index"/"asu": 3GPP RSRP_nn report, -140 dB)
 
     [values.tech]              # source value -> canonical value
     "4G" = "LTE"
@@ -81,6 +84,11 @@ UNIT_FACTORS: dict[str, dict[str, float]] = {
     "deg": {"deg": 1.0, "degrees": 1.0, "microdeg": 1e-6},
 }
 
+#: Units of power columns (``*_dbm``) that differ from dBm by a constant: unit -> dB added.
+#: dBW + 30 = dBm; the 3GPP RSRP report index RSRP_nn (TS 36.133 Table 9.1.4-1: RSRP_00 below -140 dBm,
+#: RSRP_97 at -44 dBm) and Android's LTE ASU (0..97) are dBm + 140.
+DBM_OFFSETS_DB: dict[str, float] = {"dbm": 0.0, "dbw": 30.0, "index": -140.0, "asu": -140.0}
+
 TIME_FORMATS_SPECIAL = ("iso8601", "epoch_s", "epoch_ms")
 
 
@@ -102,12 +110,14 @@ class LogMapping:
     columns: dict[str, str]  # source -> canonical
     time_column: str
     time_format: str = "iso8601"
-    timezone: str = "UTC"
+    timezone: str = "local"  # "local": naive times in an unstated zone (UTC assumed, with a warning)
     delimiter: str = ","
     comment: str = ""
     missing: tuple[str, ...] = ("",)
     detect: tuple[str, ...] = ()
     scale: dict[str, float] = field(default_factory=dict)  # canonical -> factor
+    offset: dict[str, float] = field(default_factory=dict)  # canonical -> dB added after the factor
+    declared_units: tuple[str, ...] = ()  # canonical columns whose unit the mapping states ([units])
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> {src: canonical}
     state: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tech_from_columns: dict[str, str] = field(default_factory=dict)
@@ -166,11 +176,19 @@ def parse_mapping(doc: dict, source: str = "<mapping>") -> LogMapping:
     if len(delimiter) != 1:
         raise ConfigError(f"{source}: [format] delimiter {delimiter!r} must be one character")
     scale: dict[str, float] = {}
+    offset: dict[str, float] = {}
     for dst, unit in doc.get("units", {}).items():
         if dst not in TARGETS:
             raise ConfigError(f"{source}: [units] {dst!r}: unknown canonical name; valid: {', '.join(TARGETS)}")
         if isinstance(unit, (int, float)):
             scale[dst] = float(unit)
+            continue
+        if dst.endswith("_dbm"):
+            key = str(unit).lower()
+            if key not in DBM_OFFSETS_DB:
+                raise ConfigError(f"{source}: [units] {dst} = {unit!r}: unknown unit; valid: dBm, dBW, index (3GPP RSRP_nn), asu")
+            if DBM_OFFSETS_DB[key]:
+                offset[dst] = DBM_OFFSETS_DB[key]
             continue
         table = UNIT_FACTORS[_unit_kind(dst)]
         key = str(unit).lower()
@@ -188,12 +206,14 @@ def parse_mapping(doc: dict, source: str = "<mapping>") -> LogMapping:
         columns={str(k): str(v) for k, v in cols.items()},
         time_column=str(time_col),
         time_format=time_fmt,
-        timezone=str(tm.get("timezone", "UTC")),
+        timezone=str(tm.get("timezone", "local")),
         delimiter=delimiter,
         comment=str(fmt.get("comment", "")),
         missing=_as_tuple(fmt.get("missing", [""]), "[format] missing", source),
         detect=_as_tuple(fmt.get("detect", []), "[format] detect", source),
         scale=scale,
+        offset=offset,
+        declared_units=tuple(doc.get("units", {})),
         values=values,
         state=state,
         tech_from_columns={str(k): str(v) for k, v in doc.get("tech_from_columns", {}).items()},

@@ -8,7 +8,10 @@
   positions is taken as the fix, and the rows between two fixes of the same
   session are placed by linear interpolation in time; they get
   ``gps_interpolated = True``.  Fixes more than ``max_fix_gap_s`` apart are
-  not bridged.  Rows after the last fix of a session keep the stale position.
+  not bridged, nor are two fixes with a row without position between them
+  (no fix, or a position cleared by validation such as a coordinate exactly
+  0): interpolation never runs across a non-fix, and such rows stay without
+  position.  Rows after the last fix of a session keep the stale position.
 * **Events** — where a log brings no events file: a handover (``ho_attempt``
   and ``ho_success``) at each change of serving cell between two connected
   rows of one session; call events from a ``call_state`` column.
@@ -26,7 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netqa.ingest.batch import FLAG_BITS, Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
+from netqa.errors import LogFormatError
+from netqa.ingest.batch import Batch, constant_dict, dict_array, dict_codes, map_dict, per_value
 from propagation._jit import jit
 
 log = logging.getLogger(__name__)
@@ -134,14 +138,16 @@ def _interpolate(t, lat, lon, seg, max_fix_gap_s):
     moved = np.zeros(n, dtype=bool)
     seg = np.ascontiguousarray(seg, dtype=np.int64)
     fix = _fixes(lat, lon, seg)
+    # rows without a position (non-fixes), counted up to each row: no interpolation spans one
+    no_pos = np.cumsum(np.isnan(lat) | np.isnan(lon), dtype=np.int64)
     if n >= 2:
         _interp_kernel(np.ascontiguousarray(t, dtype=np.int64), np.ascontiguousarray(lat, dtype=np.float64),
-                       np.ascontiguousarray(lon, dtype=np.float64), seg, fix, float(max_fix_gap_s) * NS, lat2, lon2, moved)
+                       np.ascontiguousarray(lon, dtype=np.float64), seg, fix, no_pos, float(max_fix_gap_s) * NS, lat2, lon2, moved)
     return lat2, lon2, moved, fix
 
 
 @jit
-def _interp_kernel(t, lat, lon, seg, fix, max_gap_ns, lat2, lon2, moved):  # pragma: no cover - compiled
+def _interp_kernel(t, lat, lon, seg, fix, no_pos, max_gap_ns, lat2, lon2, moved):  # pragma: no cover - compiled
     n = t.size
     nxt = np.empty(n, dtype=np.int64)  # first fix strictly after each row (-1: none)
     q = -1
@@ -156,6 +162,8 @@ def _interp_kernel(t, lat, lon, seg, fix, max_gap_ns, lat2, lon2, moved):  # pra
             continue
         q = nxt[i]
         if p < 0 or q < 0 or seg[p] != seg[q]:  # segments are contiguous: rows between share it
+            continue
+        if no_pos[q] != no_pos[p]:  # a row without position lies between the fixes: never bridged
             continue
         dt = t[q] - t[p]
         if dt > max_gap_ns:
@@ -180,7 +188,7 @@ class Normaliser:
     """Streams the validated blocks of one file through sessions, GPS, events and cells."""
 
     def __init__(self, file_session: str, *, gap_s: float = 120.0, max_fix_gap_s: float = 120.0,
-                 derive_events: bool = True, cell_matcher=None):
+                 derive_events: bool = True, cell_matcher=None, file: str = "", cells_name: str = "the cell table"):
         self.file_session = file_session
         self.gap_ns = int(gap_s * NS)
         self.max_fix_gap_s = max_fix_gap_s
@@ -197,6 +205,7 @@ class Normaliser:
         self.n_unmatched = 0
         self.n_matched = 0
         self.swap = LatLonSwapCheck(cell_matcher.cells) if cell_matcher is not None else None
+        self.file, self.cells_name = file or file_session, cells_name
 
     # ---------------------------------------------------------------- sessions
     def _assign_sessions(self, b: Batch) -> None:
@@ -242,7 +251,7 @@ class Normaliser:
         if len(b) == 0:
             return None
         if self.swap is not None:
-            b = self.swap.apply(b)
+            b = self.swap.apply(b, self.file, self.cells_name)
         self._assign_sessions(b)
         b.cols.setdefault("gps_interpolated", np.zeros(len(b), dtype=bool))
         comb = Batch.concat([self.pending, b]) if self.pending is not None and len(self.pending) else b
@@ -407,11 +416,14 @@ class LatLonSwapCheck:
     With a cell table there is independent evidence: on the first block with
     positions, the median distance from (up to ``n_probe``) samples to their
     nearest site is computed as logged and swapped.  When it is over
-    ``far_km`` as logged and within ``near_km`` swapped, the whole file is
-    taken as swapped: every row gets lat and lon exchanged and ``value_flags``
-    bit 1024 (``latlon_swapped``); the ingest result lists the file.  The
-    decision is made once per file and logged.  Without ``--cells`` such a
-    swap cannot be told from a drive elsewhere, and nothing is changed.
+    ``far_km`` as logged and within ``near_km`` swapped, the log and the table
+    disagree by a lat/lon exchange, and either may be at fault: the file is
+    refused (LogFormatError naming both), never "fixed" to fit the table.
+    When no log of a run fits the table as given and some fit it only
+    exchanged, the table is the odd one out and the run stops with an error
+    about the table (:func:`netqa.ingest.core.ingest_logs`).  Without
+    ``--cells`` such a swap cannot be told from a drive elsewhere, and nothing
+    is checked.
     """
 
     def __init__(self, cells: pd.DataFrame, far_km: float = 100.0, near_km: float = 30.0, n_probe: int = 1000):
@@ -442,12 +454,16 @@ class LatLonSwapCheck:
         self.median_km = (as_is, swapped)
         return as_is > self.far_km and swapped <= self.near_km
 
-    def apply(self, b: Batch) -> Batch:
+    def apply(self, b: Batch, file: str = "", table: str = "the cell table") -> Batch:
+        """Decide on the first block with positions; raise LogFormatError when only the exchange fits."""
         if self.swapped is None:
             self.swapped = self.decide(b.cols["lat"], b.cols["lon"])
-        if self.swapped:
-            b.cols["lat"], b.cols["lon"] = b.cols["lon"], b.cols["lat"]
-            b.cols["value_flags"] = b.cols["value_flags"] | np.int32(FLAG_BITS["latlon_swapped"])
+            if self.swapped:
+                a, z = self.median_km
+                raise LogFormatError(
+                    f"{file}: positions fit {table} only with latitude and longitude exchanged (median distance to the "
+                    f"nearest site {a:.0f} km as given, {z:.1f} km exchanged): the log's lat/lon columns are swapped "
+                    "(check its format or mapping) or the table's are; the file is refused, nothing was changed")
         return b
 
 
@@ -461,7 +477,16 @@ class CellMatcher:
     """
 
     def __init__(self, cells: pd.DataFrame, max_dist_km: float = 30.0):
-        self.ids = pa.array(cells["cell_id"].astype(str).tolist(), type=pa.string())
+        from netqa.ingest.reader import normalise_cell_id
+
+        table_ids = cells["cell_id"].astype(object).where(cells["cell_id"].notna(), None).tolist()
+        # the log's ids are normalised on read; the table's the same way, and a match reports the table's own id
+        self.id_of = {}
+        for raw in table_ids:
+            k = normalise_cell_id(raw)
+            if k is not None:
+                self.id_of.setdefault(k, str(raw).strip())
+        self.ids = pa.array(list(self.id_of), type=pa.string())
         self.cells = cells
         self.max_dist_km = max_dist_km
         self.n_matched = 0
@@ -477,6 +502,7 @@ class CellMatcher:
         raw = dict_array(b.cols["cell_id"]) if "cell_id" in b.cols else constant_dict(None, n)
         ok = pc.fill_null(pc.is_in(raw, value_set=self.ids), False).to_numpy(zero_copy_only=False).copy()
         codes, values = dict_codes(raw)
+        values = [self.id_of.get(v, v) for v in values]  # the table's spelling of a matched id
         out = np.where(ok, codes, -1)
         if self.has_pci and "pci" in b.cols and (~ok).any():
             pci, lat, lon = b.cols["pci"], b.cols["lat"], b.cols["lon"]

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
+from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
 from netqa.ingest.mapping import BUILTIN_FORMATS, TARGETS, LogMapping, builtin_mapping, load_mapping
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,29 @@ class FilePlan:
     extra: dict = field(default_factory=dict)
 
 
+#: The head of a log is read until it holds this many lines (or the file ends), so a header line longer
+#: than the first read is still found whole; at most HEAD_MAX_BYTES.
+HEAD_MIN_LINES = 50
+HEAD_MAX_BYTES = 64 << 20
+
+
+def _head_lines(raw: bytes) -> int:
+    """Complete lines in ``raw`` that are neither blank nor ``#`` comments (header and data lines)."""
+    if raw.count(b"\n") < HEAD_MIN_LINES:
+        return raw.count(b"\n")  # short files and short heads: the plain count decides (cheap)
+    lines = raw.split(b"\n")[:-1]
+    return sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(b"#"))
+
+
 def _decode_head(path: Path, n_bytes: int = 1 << 16) -> tuple[str, bytes]:
     try:
         with open(path, "rb") as fh:
             raw = fh.read(n_bytes)
+            while _head_lines(raw) < HEAD_MIN_LINES and len(raw) < HEAD_MAX_BYTES:
+                more = fh.read(len(raw))
+                if not more:
+                    break
+                raw += more
     except IsADirectoryError:
         raise LogFormatError(f"{path}: is a folder, not a log file") from None
     except OSError as exc:
@@ -75,7 +94,11 @@ def _decode_head(path: Path, n_bytes: int = 1 << 16) -> tuple[str, bytes]:
     if not raw.strip():
         raise LogFormatError(f"{path}: file is empty")
     if b"\x00" in raw:
-        raise LogFormatError(f"{path}: binary content (NUL bytes); not a delimited text log")
+        at = raw.index(b"\x00")
+        line = raw[:at].count(b"\n") + 1
+        raise LogFormatError(f"{path}: NUL byte at offset {at} (line {line}) in the first "
+                             f"{len(raw)} bytes: binary or corrupted content, not a delimited text log (UTF-16 and "
+                             "gzip/bzip2/xz/zip are read; this is neither)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -211,6 +234,11 @@ class BlockLines:
     field_counts: np.ndarray
     n_lines: int
     has_quote: bool
+    cont: np.ndarray | None = None  # continuation lines of a quoted field with a line break (part of the row before)
+
+
+#: A quoted field may span at most this many physical lines (a stray quote must not swallow the file).
+MAX_QUOTED_LINES = 20
 
 
 def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fields: bool = True) -> BlockLines:
@@ -241,10 +269,25 @@ def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fi
     data = ~blank & ~is_comment
     has_quote = bool((arr == 34).any())
     has_cr = int((arr == 13).sum()) > int(cr.sum())  # a bare CR inside a line
+    cont = None
     if has_quote or has_cr:
         counts = np.full(n, n_fields, dtype=np.int64)
+        skip_to = -1
         for i in np.flatnonzero(data):
-            fields = split_line(buf[starts[i] : ends[i]].decode("utf-8", "replace"), delimiter)
+            if i <= skip_to:
+                continue
+            text = buf[starts[i] : ends[i]].decode("utf-8", "replace")
+            fields = split_line(text, delimiter)
+            if fields is None and text.count('"') % 2 == 1:  # a quoted field with a line break?
+                j = _quoted_row_end(buf, starts, ends, i, n, delimiter, n_fields)
+                if j > i:
+                    if cont is None:
+                        cont = np.zeros(n, dtype=bool)
+                    cont[i + 1 : j + 1] = True
+                    data[i + 1 : j + 1] = False
+                    counts[i] = n_fields
+                    skip_to = j
+                    continue
             counts[i] = -1 if fields is None else len(fields)
     elif not count_fields:
         counts = np.full(n, n_fields, dtype=np.int64)
@@ -254,7 +297,26 @@ def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fi
     has_quote = has_quote or has_cr
     good = data & (counts == n_fields)
     bad = np.flatnonzero(data & (counts != n_fields))
-    return BlockLines(good, bad, counts, n, has_quote)
+    return BlockLines(good, bad, counts, n, has_quote, cont)
+
+
+def _quoted_row_end(buf: bytes, starts, ends, i: int, n: int, delimiter: str, n_fields: int) -> int:
+    """Last physical line of the row starting at line ``i`` whose quoted field holds line breaks; ``i`` if none fits.
+
+    Lines are joined while the quotes stay unbalanced (at most :data:`MAX_QUOTED_LINES`); the join
+    counts only when it parses to exactly ``n_fields`` fields, so a stray quote never swallows rows.
+    """
+    quotes = 0
+    for j in range(i, min(n, i + MAX_QUOTED_LINES)):
+        quotes += buf[starts[j] : ends[j]].count(b'"')
+        if quotes % 2 == 0:
+            text = buf[starts[i] : ends[j]].decode("utf-8", "replace").replace("\r\n", "\n")
+            try:
+                rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+            except csv.Error:
+                return i
+            return j if len(rows) == 1 and len(rows[0]) == n_fields else i
+    return i
 
 
 def _filtered_bytes(buf: bytes, keep: np.ndarray) -> bytes:
@@ -299,14 +361,20 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
         if table is not None and table.num_rows == n:
             return _finish(_from_typed(table, plan), first_line + np.arange(n, dtype=np.int64), plan, rejects, tz), n
     table = None
-    lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False)
+    damaged = _damaged_lines(buf)  # NUL bytes, invalid UTF-8: quarantined with their true cause
+    lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False), damaged)
     if not lines.has_quote:  # fast path: trust the field counts unless the typed parse objects
         table = _typed_read(_filtered_bytes(buf, lines.keep), plan, quoted=False)
         if table is None or table.num_rows != int(lines.keep.sum()):
             table = None
-            lines = scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=True)
+            lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=True), damaged)
     line_no = first_line + np.arange(lines.n_lines, dtype=np.int64)
     n_read = int(lines.keep.sum()) + int(lines.bad_fields.size)
+    if damaged is not None:
+        idx = np.array(sorted(damaged), dtype=np.int64)
+        n_read += idx.size
+        rejects.add(str(plan.path), line_no[idx], "*", [damaged[i][0] for i in idx], [damaged[i][1] for i in idx],
+                    key="damaged bytes (NUL or invalid UTF-8)")
     if lines.bad_fields.size:
         arr = np.frombuffer(buf, dtype=np.uint8)
         nl = np.flatnonzero(arr == 10)
@@ -317,14 +385,73 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     rows_line = line_no[lines.keep]
     if rows_line.size == 0:
         return _empty_batch(plan), n_read
-    data = _filtered_bytes(buf, lines.keep)
+    multiline = lines.cont is not None and bool(lines.cont.any())
+    if multiline:  # keep each kept row's continuation lines with it
+        row_of = np.maximum.accumulate(np.where(~lines.cont, np.arange(lines.n_lines), 0))
+        data = _filtered_bytes(buf, lines.keep[row_of])
+    else:
+        data = _filtered_bytes(buf, lines.keep)
     if table is None:
-        table = _typed_read(data, plan, quoted=lines.has_quote)
+        table = _typed_read(data, plan, quoted=lines.has_quote, multiline=multiline)
     if table is not None and table.num_rows == rows_line.size:
         cols = _from_typed(table, plan)
     else:
-        cols = _from_strings(data, rows_line, plan, rejects)
+        cols = _from_strings(data, rows_line, plan, rejects, multiline=multiline)
     return _finish(cols, rows_line, plan, rejects, tz), n_read
+
+
+def _damaged_lines(buf: bytes) -> dict[int, tuple[str, str]] | None:
+    """Lines of ``buf`` holding NUL bytes or invalid UTF-8: {line index: (shown text, reason)}; None if none.
+
+    The head of a file is checked when it is opened; this catches the damage
+    further in (a crash that zero-padded the file, a flipped byte), which
+    would otherwise surface as a misleading "missing time" or "not a number".
+    """
+    has_nul = b"\x00" in buf
+    try:
+        buf.decode("utf-8")
+        bad_utf8 = False
+    except UnicodeDecodeError:
+        bad_utf8 = True
+    if not (has_nul or bad_utf8):
+        return None
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], nl[:-1] + 1])
+    out: dict[int, tuple[str, str]] = {}
+
+    def shown(i: int) -> str:
+        return buf[starts[i] : nl[i]].decode("utf-8", "replace").replace("\x00", "\\0").rstrip("\r")[:80]
+
+    if has_nul:
+        for i in np.unique(np.searchsorted(nl, np.flatnonzero(arr == 0))):
+            k = int(buf[starts[i] : nl[i]].count(b"\x00"))
+            out[int(i)] = (shown(i), f"{k} NUL byte(s) in the line: corrupted or zero-padded file (a logger stopped mid-write?)")
+    if bad_utf8:
+        pos = 0
+        while pos < len(buf):
+            try:
+                buf[pos:].decode("utf-8")
+                break
+            except UnicodeDecodeError as exc:
+                at = pos + exc.start
+                i = int(np.searchsorted(nl, at))
+                if i not in out:
+                    out[i] = (shown(i), (f"invalid UTF-8 byte 0x{buf[at]:02x} at column {at - starts[i] + 1}: damaged line "
+                                         "(or a log in another encoding; re-save it as UTF-8)"))
+                pos = int(nl[i]) + 1 if i < nl.size else len(buf)
+    return out
+
+
+def _without(lines: BlockLines, damaged: dict | None) -> BlockLines:
+    """``lines`` with the damaged lines taken out of the rows and the wrong-field-count lines."""
+    if not damaged:
+        return lines
+    idx = np.array(sorted(damaged), dtype=np.int64)
+    keep = lines.keep.copy()
+    keep[idx] = False
+    bad = lines.bad_fields[~np.isin(lines.bad_fields, idx)]
+    return BlockLines(keep, bad, lines.field_counts, lines.n_lines, lines.has_quote)
 
 
 def _is_plain(buf: bytes, comment: str) -> bool:
@@ -341,7 +468,7 @@ def _is_plain(buf: bytes, comment: str) -> bool:
     return not (comment and comment.encode("utf-8")[:1] in buf)
 
 
-def _typed_read(data: bytes, plan: FilePlan, quoted: bool) -> pa.Table | None:
+def _typed_read(data: bytes, plan: FilePlan, quoted: bool, multiline: bool = False) -> pa.Table | None:
     """pyarrow's typed CSV parse of clean lines; None when any value or line does not parse."""
     m = plan.mapping
     include = [m.time_column] + list(plan.use)
@@ -350,7 +477,8 @@ def _typed_read(data: bytes, plan: FilePlan, quoted: bool) -> pa.Table | None:
             table = pacsv.read_csv(
                 io.BytesIO(data),
                 read_options=pacsv.ReadOptions(column_names=plan.header, use_threads=True, block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if quoted else False),
+                parse_options=pacsv.ParseOptions(delimiter=m.delimiter, quote_char='"' if quoted else False,
+                                                 newlines_in_values=multiline),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=include,
                     column_types=_arrow_types(plan, ttype),
@@ -390,14 +518,51 @@ def _from_typed(table: pa.Table, plan: FilePlan) -> dict:
         out[ok] = np.round(v[ok] * scale).astype(np.int64)
         cols["time"] = out
         naive = False
+        _note_nonfinite(cols, "time", v, ~np.asarray(t.is_null()))
     cols["_time_naive"] = np.full(table.num_rows, naive)
     for src, dst in plan.use.items():
         a = table.column(src).combine_chunks()
         if TARGETS[dst] == "float":
             cols[dst] = a.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+            _note_nonfinite(cols, dst, cols[dst], ~np.asarray(a.is_null()))
         else:
             cols[dst] = a
     return cols
+
+
+def _note_nonfinite(cols: dict, name: str, values: np.ndarray, present: np.ndarray) -> None:
+    """Remember the values written as text NaN / inf / Infinity (present, not a missing marker, yet not finite)."""
+    with np.errstate(invalid="ignore"):
+        bad = present & ~np.isfinite(values)
+    if bad.any():
+        cols.setdefault("_nonfinite", {})[name] = (bad, values[bad])
+
+
+def _settle_nonfinite(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog) -> None:
+    """A non-finite number is never a silent missing value: the row is rejected (time, position, RSRP)
+    or the value cleared and flagged, with a reason in the rejects file."""
+    nonfinite = cols.pop("_nonfinite", None)
+    if not nonfinite:
+        return
+    n = rows_line.size
+    file = str(plan.path)
+    for name, (bad, vals) in nonfinite.items():
+        text = [format(float(v)) for v in vals]
+        reason = f"{name}: non-finite value (NaN or infinity written in the log) is not a measurement"
+        if name in ROW_CRITICAL:
+            prior = cols.get("_bad_rows", np.zeros(n, bool))
+            new = bad & ~prior
+            rejects.add(file, rows_line[new], name, np.asarray(text, dtype=object)[new[bad]], reason, key=f"{name} non-finite")
+            cols["_bad_rows"] = prior | bad
+        else:
+            keep = ~cols.get("_bad_rows", np.zeros(n, bool))[bad]  # rows already rejected need no clearing
+            bad = bad & ~cols.get("_bad_rows", np.zeros(n, bool))
+            rejects.add(file, rows_line[bad], name, np.asarray(text, dtype=object)[keep], reason + "; cleared", "cleared", key=f"{name} non-finite")
+            col = cols[name].copy()
+            col[bad] = np.nan
+            cols[name] = col
+            cols.setdefault("_flags_extra", np.zeros(n, np.int32))
+            cols["_flags_extra"] |= np.where(bad, FLAG_BITS.get(name, FLAG_BITS["other"]), 0).astype(np.int32)
 
 
 def split_line(text: str, delimiter: str) -> list[str] | None:
@@ -410,25 +575,28 @@ def split_line(text: str, delimiter: str) -> list[str] | None:
         return None
 
 
-def _split_strings(data: bytes, plan: FilePlan) -> dict[str, list]:
+def _split_strings(data: bytes, plan: FilePlan, multiline: bool = False) -> dict[str, list]:
     m = plan.mapping
     want = [m.time_column] + list(plan.use)
     idx = [plan.header.index(c) for c in want]
     out: dict[str, list] = {c: [] for c in want}
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    for raw in lines:
-        row = split_line(raw.decode("utf-8", "replace").rstrip("\r"), m.delimiter) or []
+    if multiline:  # rows with quoted line breaks: the csv module joins them (lines were checked row by row)
+        rows_iter = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""), delimiter=m.delimiter)
+    else:
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        rows_iter = (split_line(raw.decode("utf-8", "replace").rstrip("\r"), m.delimiter) or [] for raw in lines)
+    for row in rows_iter:
         for c, i in zip(want, idx):
             out[c].append(row[i] if i < len(row) else "")
     return out
 
 
-def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog) -> dict:
+def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, multiline: bool = False) -> dict:
     """Slow path: parse each value on its own and name the bad ones."""
     m = plan.mapping
-    raw = _split_strings(data, plan)
+    raw = _split_strings(data, plan, multiline)
     n = rows_line.size
     missing = set(m.missing)
     cols: dict = {}
@@ -443,6 +611,10 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
         t = np.where(np.isfinite(v), np.round(np.nan_to_num(v) * scale), 0).astype(np.int64)
         t[~np.isfinite(v)] = NAT
         naive[:] = False
+        written = ~absent.to_numpy(bool) & s.fillna("").astype(str).str.strip().str.fullmatch(r"[+-]?(?:nan|inf|infinity)", case=False).to_numpy(bool)
+        if written.any():
+            _note_nonfinite(cols, "time", np.where(written, np.nan, 0.0), written)
+            absent = absent | written  # reported once, as non-finite
     elif m.time_format == "iso8601":
         s2 = s.where(~absent, None).astype(object)
         has_off = s2.fillna("").str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True).to_numpy(bool)
@@ -468,8 +640,12 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
         vals = pd.Series(raw[src][:n], dtype=object)
         miss = vals.map(lambda v: v is None or v.strip() in missing).to_numpy(bool)
         if TARGETS[dst] == "float":
-            num = pd.to_numeric(vals.where(~miss, None).str.strip(), errors="coerce").to_numpy(np.float64)
-            bad = np.isnan(num) & ~miss
+            stripped = vals.where(~miss, None).str.strip()
+            num = pd.to_numeric(stripped, errors="coerce").to_numpy(np.float64)
+            written_nonfinite = ~miss & stripped.fillna("").str.fullmatch(r"[+-]?(?:nan|inf|infinity)", case=False).to_numpy(bool)
+            bad = np.isnan(num) & ~miss & ~written_nonfinite
+            if written_nonfinite.any() or np.isinf(num).any():
+                _note_nonfinite(cols, dst, num, ~miss)
             if bad.any():
                 action = "rejected" if dst in ROW_CRITICAL else "cleared"
                 if action == "rejected":
@@ -525,9 +701,15 @@ def _map_values(arr: pa.Array, table: dict[str, str], canonical: dict[str, str] 
 
 def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, tz: str | None) -> Batch:
     m = plan.mapping
+    _settle_nonfinite(cols, rows_line, plan, rejects)
     zone = tz or m.timezone
     naive = cols.pop("_time_naive")
     t = cols["time"]
+    if zone.lower() == "local":  # the log's local time in a zone nobody stated: the documented default, UTC
+        zone = "UTC"
+        n_assumed = int((naive & (t != NAT)).sum())
+        if n_assumed:
+            plan.extra["tz_assumed_utc"] = plan.extra.get("tz_assumed_utc", 0) + n_assumed
     if zone and zone.upper() != "UTC":
         t2 = _localize(t, naive, zone)
         amb = (t2 == NAT) & (t != NAT)
@@ -539,6 +721,9 @@ def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLo
     for dst, factor in m.scale.items():
         if dst in cols and isinstance(cols[dst], np.ndarray) and factor != 1.0:
             cols[dst] = cols[dst] * factor
+    for dst, add_db in m.offset.items():
+        if dst in cols and isinstance(cols[dst], np.ndarray) and add_db:
+            cols[dst] = cols[dst] + add_db
     batch = _finish_cols(cols, rows_line, plan)
     return batch
 
@@ -549,6 +734,8 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     flags = np.zeros(n, dtype=np.int32)
     if "_cleared" in cols:
         flags[cols.pop("_cleared")] |= 128
+    if "_flags_extra" in cols:
+        flags |= cols.pop("_flags_extra")
     bad = cols.pop("_bad_rows", None)
     if "tech" in cols:
         mapped, unknown = _map_values(cols["tech"], m.values.get("tech", {}), TECH_ALIASES)
@@ -582,11 +769,42 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     return Batch(cols, rows_line)
 
 
-_INT_FLOAT = re.compile(r"^(-?\d+)\.0+$")
+_INT_FLOAT = re.compile(r"^(-?\d+)\.0*$")
+_DIGITS = re.compile(r"^\d+$")
+_EXP = re.compile(r"^\d+(?:\.\d+)?[eE]\+?\d+$")
 
 
-def _int_id(v: str) -> str:
-    return _INT_FLOAT.sub(r"\1", v)
+def normalise_cell_id(v) -> str | None:
+    """One spelling of a cell id, used on both sides of the match (log and cell table).
+
+    Surrounding spaces and quotes go; an integer written as a float by a
+    spreadsheet or a NaN-holding pandas column (``7936001.0``, ``7.936001e+06``)
+    becomes the integer; leading zeros of an all-digit id go (``007936001``),
+    as any numeric reader drops them.  Other ids (hex ``A81B``, OpenCelliD's
+    ``272-1-...``) are kept as they are.  Empty -> None.
+
+    >>> [normalise_cell_id(x) for x in (" 7936001.0 ", "007936001", "7.936001e+06", "A81B", "", '"12"')]
+    ['7936001', '7936001', '7936001', 'A81B', None, '12']
+    """
+    if v is None:
+        return None
+    t = str(v).strip().strip('"').strip("'").strip()
+    if not t or t.lower() in ("nan", "none", "<na>"):
+        return None
+    m = _INT_FLOAT.match(t)
+    if m:
+        t = m.group(1)
+    elif _EXP.match(t):
+        f = float(t)
+        if f.is_integer():
+            t = str(int(f))
+    if _DIGITS.match(t):
+        t = t.lstrip("0") or "0"
+    return t
+
+
+def _int_id(v: str) -> str | None:
+    return normalise_cell_id(v)
 
 
 #: Activity codes of the ``activity`` column.

@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 
 from netqa.errors import LogFormatError
 from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, dict_array, dict_codes, per_value
+from netqa.ingest.duplicates import SeenRows, first_in_block, row_hashes
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,22 @@ OPTIONAL_RANGES = {
 }
 #: Median non-zero throughput above this [Mbit/s] means the column is not in Mbit/s.
 UNIT_SANITY_MBPS = 2000.0
+#: Per-file unit check of serving RSRP: at least this many values are looked at (the first block's). [rows]
+RSRP_UNIT_MIN_VALUES = 10
+#: ... and the file is refused when this share of them lies outside the reporting range of their RAT
+#: (a dBm log has none there but sentinels)...
+RSRP_UNIT_OUT_SHARE = 0.5
+#: ... or when this share lies in the band a 30 dB (dBW) shift fills just below the range's floor, with at
+#: least :data:`RSRP_UNIT_BAND_DISTINCT` distinct values (sentinels such as -200 are one value, far below).
+RSRP_UNIT_BAND_SHARE = 0.02
+RSRP_UNIT_BAND_DISTINCT = 3
+#: Floor of measured RSRP for that check, any RAT [dBm]: TS 38.133 reports NR SS-RSRP down to -156 dBm, but no
+#: UE detects a cell that far down (thermal noise per 30 kHz sub-carrier is about -129 dBm before the noise
+#: figure), so a continuum of values below -140 dBm is a unit error, whatever the RAT.
+RSRP_UNIT_FLOOR_DBM = -140.0
+#: Offsets that bring a wrongly-united RSRP back into dBm: dB added -> what the log probably holds.
+RSRP_UNIT_CANDIDATES = {30.0: ("dBW", "dBW"), -140.0: ("the 3GPP report index RSRP_nn or Android ASU (RSRP + 140)", "index"),
+                        -30.0: ("dBm + 30 (a constant offset)", None), 10.0: ("dBm - 10 (a constant offset)", None)}
 #: Values at or beyond this magnitude are 'unavailable' markers (Android's Integer.MAX_VALUE, 2^31 - 1).
 UNAVAILABLE_ABS = 2.147e9
 
@@ -81,7 +98,7 @@ class FileState:
     """What validation and normalisation carry from one block of a file to the next."""
 
     file: str
-    prev: dict = field(default_factory=dict)  # session -> (time, dup key tuple, line)
+    prev: dict = field(default_factory=dict)  # session -> (latest time kept [ns], its line)
     unit_checked: bool = False
     n_read: int = 0
 
@@ -106,9 +123,13 @@ def _range_text(table: dict, unit: str) -> str:
 class Validator:
     """Applies the checks of the module docstring to the blocks of one file."""
 
-    def __init__(self, file: str, rejects: RejectLog):
+    def __init__(self, file: str, rejects: RejectLog, declared_units=(), seen: SeenRows | None = None):
         self.state = FileState(file)
         self.rejects = rejects
+        self.seen = seen if seen is not None else SeenRows()  # rows kept in this run (shared across its files)
+        self.file_no = self.seen.file_number(file)
+        self.declared_units = set(declared_units)
+        self.rsrp_checked = "rsrp_dbm" in self.declared_units  # a stated unit was converted on read
 
     def _reject(self, b: Batch, mask: np.ndarray, column: str, values, reason, key: str) -> None:
         if mask.any():
@@ -160,9 +181,21 @@ class Validator:
             vals = [f"lat={a:g} lon={o:g}" for a, o in zip(lat[bad_pos], lon[bad_pos])]
             self.rejects.add(f, b.line[bad_pos], "lat", vals, "position outside -90..90 latitude / -180..180 longitude", key="position out of range")
             alive &= ~bad_pos
-        zero = alive & (lat == 0) & (lon == 0)
+        # a coordinate exactly 0 is a receiver without a fix writing its default, not a position: (0, 0)
+        # "zero island", or one axis zeroed (0, lon) / (lat, 0); a real fix on the equator or the Greenwich
+        # meridian to the last logged digit is far rarer than a missing fix
+        zero_both = alive & (lat == 0) & (lon == 0)
+        zero_one = alive & ((lat == 0) ^ (lon == 0))
+        if zero_both.any():
+            self._clear(b, "lat", zero_both, "(0, 0) zero-island position: no GPS fix", "zero island", FLAG_BITS["position"])
+        if zero_one.any():
+            vals = np.array([f"lat={a:g} lon={o:g}" for a, o in zip(lat[zero_one], lon[zero_one])], dtype=object)
+            self.rejects.add(f, b.line[zero_one], "lat", vals, "a coordinate exactly 0: no GPS fix (position cleared, not used for interpolation)",
+                             "cleared", key="coordinate exactly 0")
+            b.cols["value_flags"] = b.cols["value_flags"] | np.where(zero_one, FLAG_BITS["position"], 0).astype(np.int32)
+        zero = zero_both | zero_one
         if zero.any():
-            self._clear(b, "lat", zero, "(0, 0) zero-island position: no GPS fix", "zero island", FLAG_BITS["position"])
+            b.cols["lat"] = np.where(zero, np.nan, b.cols["lat"])
             b.cols["lon"] = np.where(zero, np.nan, b.cols["lon"])
         # technology
         unknown = b.cols.pop("_tech_unknown", None)
@@ -181,6 +214,7 @@ class Validator:
         if "rsrp_dbm" in b.cols:
             r = b.cols["rsrp_dbm"]
             lo, hi = _tech_ranges(tech, RSRP_RANGE_DBM)
+            self._rsrp_unit_sanity(r[alive], lo[alive], hi[alive])
             with np.errstate(invalid="ignore"):
                 m = alive & ((r < lo) | (r > hi))
             if m.any():
@@ -212,6 +246,46 @@ class Validator:
             b = b.take(alive)
         return self._order_and_duplicates(b)
 
+    def _rsrp_unit_sanity(self, r: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Refuse a file whose serving RSRP is not in dBm (dBW, a report index, a constant offset).
+
+        Per-row range checks alone would reject the values that a 30 dB shift
+        pushes out of the range and keep the rest 30 dB off; the file is
+        judged as a whole instead, once, on its first block with at least
+        :data:`RSRP_UNIT_MIN_VALUES` values.  A mapping that states the unit
+        (``[units] rsrp_dbm = "dBW"``, ``"index"``, or ``"dBm"`` to confirm) is
+        converted on read and not second-guessed.
+        """
+        if self.rsrp_checked:
+            return
+        ok = np.isfinite(r) & (np.abs(r) < UNAVAILABLE_ABS)
+        r, lo, hi = r[ok], lo[ok], hi[ok]
+        if r.size < RSRP_UNIT_MIN_VALUES:
+            return
+        self.rsrp_checked = True
+        lo = np.maximum(lo, RSRP_UNIT_FLOOR_DBM)
+        out = (r < lo) | (r > hi)
+        band = (r >= lo - 31.0) & (r < lo - 0.5)
+        share_out, share_band = float(out.mean()), float(band.mean())
+        if share_out < RSRP_UNIT_OUT_SHARE and not (share_band >= RSRP_UNIT_BAND_SHARE and np.unique(r[band]).size >= RSRP_UNIT_BAND_DISTINCT):
+            return
+        fits = {off: float(((r + off >= lo) & (r + off <= hi)).mean()) for off in RSRP_UNIT_CANDIDATES}
+        best = max(fits, key=fits.get)
+        what, unit = RSRP_UNIT_CANDIDATES[best]
+        if fits[best] >= 0.95 and fits[best] > 1.0 - share_out:
+            cause = f"with {best:+g} dB {fits[best]:.0%} fit it: the log is probably in {what}"
+            fix = (f"declare the unit in a mapping ([units] rsrp_dbm = \"{unit}\"; converted on read)" if unit
+                   else "correct the offset at the source, or give a mapping whose [units] states it")
+        else:
+            cause = "no standard unit or offset makes them fit"
+            fix = "check the column mapping (is this column RSRP in dBm?)"
+        raise LogFormatError(
+            f"{self.state.file}: rsrp_dbm is not in dBm: {share_out:.0%} of the first {r.size} values lie outside the "
+            f"reporting range of their RAT ({share_band:.0%} in the 30 dB just below its floor; median {float(np.median(r)):g}); "
+            f"{cause}. The file is refused rather than kept off by a constant; {fix}, or state [units] rsrp_dbm = \"dBm\" "
+            "to keep the values and reject the out-of-range rows one by one"
+        )
+
     def _unit_sanity(self, b: Batch, alive: np.ndarray) -> None:
         if self.state.unit_checked:
             return
@@ -230,6 +304,14 @@ class Validator:
                     )
 
     def _order_and_duplicates(self, b: Batch) -> Batch:
+        """Reject duplicates (anywhere in the run) and the stretch of rows after the clock jumps back.
+
+        A row equal to an earlier row (time and every mapped value) is a
+        duplicate, wherever that row was (:mod:`netqa.ingest.duplicates`).  Within a
+        session, a row earlier than the latest time kept so far is out of
+        order, and so is every row after it until the clock passes that time
+        again: a clock that jumps back is quarantined as a whole stretch.
+        """
         n = len(b)
         if n == 0:
             return b
@@ -245,67 +327,42 @@ class Validator:
                 order = np.argsort(codes, kind="stable")
                 bounds = np.flatnonzero(np.diff(codes[order])) + 1
                 groups = [(names[codes[g[0]]], g) for g in np.split(order, bounds)]
-        keep = np.ones(n, dtype=bool)
-        t_all = b.cols["time"]
         key_names = [c for c in sorted(b.cols) if c not in ("value_flags", "connected", "activity", "gps_interpolated")]
-        codes_cache: dict[str, np.ndarray] = {}
-
-        def key_col(c: str) -> np.ndarray:  # numeric values, or dictionary codes of strings (-1 = missing)
-            v = b.cols[c]
-            if isinstance(v, np.ndarray):
-                return v
-            if c not in codes_cache:
-                codes_cache[c] = dict_codes(v)[0]
-            return codes_cache[c]
-
-        def row_values(i: int) -> tuple:
-            return tuple(b.cols[c][i] if isinstance(b.cols[c], np.ndarray) else b.cols[c][int(i)].as_py() for c in key_names)
-
+        h = row_hashes(b, key_names)
+        seen_before, seen_file, seen_line = self.seen.lookup(h)
+        rep, first = first_in_block(h)
+        dup = seen_before | rep
+        if dup.any():
+            here = f"{self.seen.files[self.file_no]}"
+            reasons = []
+            for i in np.flatnonzero(dup):
+                if seen_before[i]:
+                    src = self.seen.files[seen_file[i]]
+                    reasons.append(f"duplicate of line {seen_line[i]} (same time and every mapped value)" if src == here
+                                   else f"duplicate of {src} line {seen_line[i]} (same time and every mapped value: the same drive in two files?)")
+                else:
+                    reasons.append(f"duplicate of line {b.line[first[i]]} (same time and every mapped value)")
+            self.rejects.add(f, b.line[dup], "*", None, reasons, key="duplicate row")
+        keep = ~dup
+        t_all = b.cols["time"]
         for name, idx in groups:
             t = t_all[idx]
-            prev = self.state.prev.get(name)
-            # time going backwards: compare with the previous row of the same session
-            t_prev = np.empty_like(t)
-            t_prev[1:] = t[:-1]
-            t_prev[0] = prev[0] if prev else NAT
-            back = t < t_prev
-            # exact duplicates of the previous row: only rows with the previous row's time can be one
-            same = np.zeros(idx.size, dtype=bool)
-            same[1:] = t[1:] == t[:-1]
-            cand = np.flatnonzero(same)
-            if cand.size:
-                ci, pi = idx[cand], idx[cand - 1]
-                eq = np.ones(cand.size, dtype=bool)
-                for c in key_names:
-                    col = key_col(c)
-                    x, y = col[ci], col[pi]
-                    eq &= ((x == y) | (np.isnan(x) & np.isnan(y))) if x.dtype.kind == "f" else (x == y)
-                same[cand] = eq
-            if prev and t[0] == prev[0]:
-                same[0] = _tuple_equal(row_values(idx[0]), prev[1])
             lines = b.line[idx]
-            prev_lines = np.empty_like(lines)
-            prev_lines[1:] = lines[:-1]
-            prev_lines[0] = prev[2] if prev else 0
-            dup = same & ~back
+            hw_t, hw_line = self.state.prev.get(name, (NAT, 0))
+            t_eff = np.where(dup[idx], NAT, t)  # duplicates never move the clock
+            vals = np.concatenate([[hw_t], t_eff])
+            run_max = np.maximum.accumulate(vals)
+            is_new = vals >= run_max
+            at_max = np.maximum.accumulate(np.where(is_new, np.arange(vals.size), 0))
+            prior = run_max[:-1]
+            prior_line = np.concatenate([[hw_line], lines])[at_max[:-1]]
+            back = ~dup[idx] & (t < prior)
             if back.any():
-                reasons = [f"time goes backwards: {a} is earlier than {p} on line {pl}" for a, p, pl in zip(_fmt_time(t[back]), _fmt_time(t_prev[back]), prev_lines[back])]
+                pt = _fmt_time(prior[back])
+                reasons = [f"time goes backwards: {a} is earlier than {p} on line {pl}; rows are quarantined until the clock passes it again"
+                           for a, p, pl in zip(_fmt_time(t[back]), pt, prior_line[back])]
                 self.rejects.add(f, lines[back], "time", _fmt_time(t[back]), reasons, key="time out of order")
-            if dup.any():
-                reasons = [f"duplicate of line {pl} (same time and every mapped value)" for pl in prev_lines[dup]]
-                self.rejects.add(f, lines[dup], "*", None, reasons, key="duplicate row")
-            k = ~(back | dup)
-            keep[idx] = k
-            last = idx[np.flatnonzero(k)[-1]] if k.any() else None
-            if last is not None:
-                self.state.prev[name] = (t_all[last], row_values(last), int(b.line[last]))
+            keep[idx[back]] = False
+            self.state.prev[name] = (int(run_max[-1]), int(np.concatenate([[hw_line], lines])[at_max[-1]]))
+        self.seen.add(h[~dup], self.file_no, b.line[~dup])  # every row read (kept or out of order) is a row to repeat
         return b if keep.all() else b.take(keep)
-
-
-def _tuple_equal(a: tuple, b: tuple) -> bool:
-    for x, y in zip(a, b):
-        if isinstance(x, float) and isinstance(y, float) and np.isnan(x) and np.isnan(y):
-            continue
-        if x != y:
-            return False
-    return True

@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 #: SRTM void value (NASA SRTM v2/v3 documentation): never a height.
 HGT_VOID = -32768
+#: Void markers of DEM writers (SRTM/GDAL int16 -32768 and -32767, ESRI/ASCII-grid -9999 and -99999) that
+#: a GeoTIFF without a nodata tag may still hold: never a height on Earth (lowest land -430 m, Dead Sea).
+DEM_SENTINELS = (-32768.0, -32767.0, -9999.0, -99999.0)
+#: A height of this magnitude or more is a void marker (float32 max 3.4e38, 1e30...), never terrain:
+#: no point on or under the Earth's surface is within a factor 10 of it (Everest 8849 m, Challenger Deep -10935 m). [m]
+DEM_IMPLAUSIBLE_ABS_M = 1.0e5
 #: Samples per side of SRTM tiles: 1 arc-second (SRTM1) and 3 arc-second (SRTM3).
 HGT_SIZES = {3601: "1 arc-second", 1201: "3 arc-second"}
 _HGT_NAME = re.compile(r"([NS])(\d{2})([EW])(\d{3})", re.IGNORECASE)
@@ -60,12 +66,41 @@ class _Source:
             return block
         with rasterio.open(self.path) as ds:
             arr = ds.read(1, window=Window(col0, row0, cols, rows), masked=True)
-            int16_void = ds.dtypes[0] == "int16" and ds.nodata is None
+            untagged = ds.nodata is None
         out = np.ma.filled(arr.astype(np.float64), np.nan)
-        if int16_void:  # an SRTM-style GeoTIFF that forgot its nodata tag
-            out[out == HGT_VOID] = np.nan
+        if untagged:  # a DEM that forgot its nodata tag: its writer's void marker is a void, not terrain
+            out = mask_dem_sentinels(out, self.path)
         out[~np.isfinite(out)] = np.nan
         return out
+
+
+def mask_dem_sentinels(heights_m: np.ndarray, path=None) -> np.ndarray:
+    """NaN where a DEM without a nodata tag holds a void marker (in place; returned).
+
+    The markers are :data:`DEM_SENTINELS` and any magnitude of at least
+    :data:`DEM_IMPLAUSIBLE_ABS_M` (float32 max 3.4e38 and the like), for int
+    and float files alike; they are counted in a warning naming the file.
+
+    Parameters
+    ----------
+    heights_m : numpy.ndarray
+        Heights read from the file, float64. [m]
+    path : path, optional
+        The file (for the warning).
+    """
+    with np.errstate(invalid="ignore"):
+        void = np.isin(heights_m, DEM_SENTINELS) | (np.abs(heights_m) >= DEM_IMPLAUSIBLE_ABS_M)
+    if void.any():
+        vals = np.unique(heights_m[void])
+        shown = ", ".join(f"{v:g}" for v in vals[:4]) + (", ..." if vals.size > 4 else "")
+        (log.info if str(path) in _SENTINEL_WARNED else log.warning)("%s: no nodata tag; %d pixels hold the void marker(s) %s and are read as voids, not terrain",
+                    path, int(void.sum()), shown)
+        _SENTINEL_WARNED.add(str(path))
+        heights_m[void] = np.nan
+    return heights_m
+
+
+_SENTINEL_WARNED: set[str] = set()  # files already warned about (windowed reads warn once per file)
 
 
 def _open_hgt(path: Path) -> _Source:

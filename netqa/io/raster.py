@@ -255,19 +255,28 @@ def read_clutter(raster_path, table_path, *, grid: Grid | None = None) -> tuple[
         arr = ds.read(1, masked=True)
     mask = np.ma.getmaskarray(arr)
     values = np.ma.filled(arr, 0).astype(np.int32)
+    _check_clutter_codes(src.path, values, mask, table, "")
     raster = to_metric_raster(values, mask, src.transform, src.crs, name="clutter_code", unit="", resampling="nearest")
     if grid is not None:
         raster = resample_to_grid(raster, grid, "nearest")
-    valid = raster.values[~raster.nodata_mask]
-    present, counts = np.unique(valid, return_counts=True)
+    return raster, table
+
+
+def _check_clutter_codes(path, values: np.ndarray, mask: np.ndarray, table: ClutterTable, where: str) -> None:
+    """Refuse codes missing from the class table, counted in the file's own (source) pixels.
+
+    Counting before any reprojection or resampling gives the numbers a user
+    finds in a GIS for that file (resampling to a finer grid would multiply
+    them, to a coarser one could hide a code altogether).
+    """
+    present, counts = np.unique(values[~mask], return_counts=True)
     unknown = ~np.isin(present, table.codes)
     if unknown.any():
-        detail = ", ".join(f"code {int(c)} ({int(n)} pixels)" for c, n in zip(present[unknown], counts[unknown]))
+        detail = ", ".join(f"code {int(c)} ({int(n)} source pixels)" for c, n in zip(present[unknown], counts[unknown]))
         raise RasterError(
-            f"{src.path}: {detail} not in the class table {table.path} "
+            f"{path}: {detail}{where} not in the class table {table.path} "
             f"(codes {', '.join(str(int(c)) for c in table.codes)}); add a row for each code"
         )
-    return raster, table
 
 
 def read_clutter_window(raster_path, table: ClutterTable, grid: Grid) -> Raster:
@@ -308,18 +317,10 @@ def read_clutter_window(raster_path, table: ClutterTable, grid: Grid) -> Raster:
         arr = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
     mask = np.ma.getmaskarray(arr)
     values = np.ma.filled(arr, 0).astype(np.int32)
+    _check_clutter_codes(src.path, values, mask, table, f" in rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
     win_t = t @ type(t).translation(c0, r0)
     raster = to_metric_raster(values, mask, win_t, src.crs, name="clutter_code", unit="", resampling="nearest")
     raster = resample_to_grid(raster, grid, "nearest")
-    valid = raster.values[~raster.nodata_mask]
-    present, counts = np.unique(valid, return_counts=True)
-    unknown = ~np.isin(present, table.codes)
-    if unknown.any():
-        detail = ", ".join(f"code {int(c)} ({int(n)} pixels)" for c, n in zip(present[unknown], counts[unknown]))
-        raise RasterError(
-            f"{src.path}: {detail} not in the class table {table.path} "
-            f"(codes {', '.join(str(int(c)) for c in table.codes)}); add a row for each code"
-        )
     return raster
 
 
@@ -460,6 +461,7 @@ def open_raster_writer(
     overwrite: bool = False,
     block_px: int = 256,
     cog: bool | None = None,
+    outputs=None,
 ):
     """Write a GeoTIFF window by window, atomically: the streamed twin of :func:`write_raster`.
 
@@ -479,6 +481,10 @@ def open_raster_writer(
         Band names, in order.
     grid, nodata, dtype, descriptions, units, metadata, overwrite, block_px, cog
         As :func:`write_raster`.
+    outputs : netqa.fileio.OutputSet, optional
+        Write the file as a member of this output set (committed with the
+        set's other files by :func:`netqa.fileio.atomic_set`) instead of
+        renaming it on its own.
     """
     p = check_output(path, overwrite)
     names = [str(n) for n in names]
@@ -487,7 +493,7 @@ def open_raster_writer(
     profile = _gtiff_profile(grid, len(names), dtype, nodata, block_px)
     if cog is None:
         cog = grid.width * grid.height >= COG_MIN_PIXELS
-    with atomic_path(p) as tmp:
+    with (atomic_path(p) if outputs is None else contextlib.nullcontext(outputs.path(p))) as tmp:
         stage = tmp.with_name(tmp.stem + ".stage.tif") if cog else tmp
         try:
             with rasterio.open(stage, "w", **profile) as ds:

@@ -206,7 +206,7 @@ def predict_to_file(
     As :func:`predict`; a DEM void is reported when its tile is reached
     (the message names the void's extent), and nothing is written then.
     """
-    from netqa.fileio import check_output
+    from netqa.fileio import atomic_set, check_output
     from netqa.io.raster import open_raster_writer
 
     _check_workers(workers)
@@ -219,10 +219,12 @@ def predict_to_file(
     with contextlib.ExitStack() as stack:
         if bar is not None:
             stack.callback(bar.close)
-        cov_w = stack.enter_context(open_raster_writer(out, BANDS, plan.grid, **coverage_file_args(plan.cell_ids, plan.settings()), overwrite=overwrite))  # fmt: skip
+        # coverage and per-cell rasters are one output set (netqa.fileio.atomic_set): both change or neither
+        outputs = stack.enter_context(atomic_set([out] + ([per_cell_out] if per_cell_out is not None else [])))
+        cov_w = stack.enter_context(open_raster_writer(out, BANDS, plan.grid, **coverage_file_args(plan.cell_ids, plan.settings()), overwrite=overwrite, outputs=outputs))  # fmt: skip
         pc_w = None
         if per_cell_out is not None:
-            pc_w = stack.enter_context(open_raster_writer(per_cell_out, plan.cell_ids, plan.grid, **per_cell_file_args(plan.cell_ids), overwrite=overwrite))  # fmt: skip
+            pc_w = stack.enter_context(open_raster_writer(per_cell_out, plan.cell_ids, plan.grid, **per_cell_file_args(plan.cell_ids), overwrite=overwrite, outputs=outputs))  # fmt: skip
         tiles = stack.enter_context(contextlib.closing(_iter_tiles(
             plan, per_cell=pc_w is not None, stats=stats, bar=bar, workers=workers, scheduler=scheduler)))  # fmt: skip
         for tile, bands, pc in tiles:

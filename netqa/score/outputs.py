@@ -1,7 +1,8 @@
 """Scorecard outputs: GeoPackage layer ``scores`` (+ ``trends``), CSV, choropleth PNG.
 
-Every file is written to a temporary path beside the target and renamed over
-it (:func:`netqa.fileio.atomic_path`).  The CSV holds the same columns as the
+The four files are one output set (:func:`netqa.fileio.atomic_set`): each is
+written to a temporary path beside its target and all are renamed together,
+so a kill leaves the complete old set or the complete new one.  The CSV holds the same columns as the
 GeoPackage layer with the geometry as WKT in WGS84 (``geometry_wkt``).
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from netqa.fileio import atomic_path, reproducible_gdal
+from netqa.fileio import atomic_set, reproducible_gdal
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +25,19 @@ def write_outputs(gdf: gpd.GeoDataFrame, trends: pd.DataFrame, paths: dict, sche
     from netqa.maps.qgis import score_styles, write_layer_styles
 
     table = _storable(gdf)
-    with atomic_path(paths["gpkg"]) as tmp, reproducible_gdal():
-        pyogrio.write_dataframe(table, tmp, layer="scores", driver="GPKG")
-        if len(trends):
-            pyogrio.write_dataframe(_storable(trends), tmp, layer="trends", driver="GPKG", append=False)
-        geom_col = pyogrio.read_info(tmp, layer="scores").get("geometry_name") or "geom"
-        write_layer_styles(tmp, score_styles(tuple(scheme.grades), geometry_column=geom_col))
-    flat = pd.DataFrame(table.drop(columns=table.geometry.name))
-    flat["geometry_wkt"] = table.geometry.to_crs(4326).to_wkt() if table.crs is not None else table.geometry.to_wkt()
-    with atomic_path(paths["csv"]) as tmp:
-        flat.to_csv(tmp, index=False)
-    with atomic_path(paths["trends_csv"]) as tmp:
-        trends.to_csv(tmp, index=False)
-    with atomic_path(paths["png"]) as tmp:
-        choropleth(table, tmp, title=f"Overall score ({scheme.name})")
+    with atomic_set([paths["gpkg"], paths["csv"], paths["trends_csv"], paths["png"]]) as outputs:
+        with reproducible_gdal():
+            tmp = outputs.path(paths["gpkg"])
+            pyogrio.write_dataframe(table, tmp, layer="scores", driver="GPKG")
+            if len(trends):
+                pyogrio.write_dataframe(_storable(trends), tmp, layer="trends", driver="GPKG", append=False)
+            geom_col = pyogrio.read_info(tmp, layer="scores").get("geometry_name") or "geom"
+            write_layer_styles(tmp, score_styles(tuple(scheme.grades), geometry_column=geom_col))
+        flat = pd.DataFrame(table.drop(columns=table.geometry.name))
+        flat["geometry_wkt"] = table.geometry.to_crs(4326).to_wkt() if table.crs is not None else table.geometry.to_wkt()
+        flat.to_csv(outputs.path(paths["csv"]), index=False)
+        trends.to_csv(outputs.path(paths["trends_csv"]), index=False)
+        choropleth(table, outputs.path(paths["png"]), title=f"Overall score ({scheme.name})")
     log.info("wrote %s (layer 'scores'), %s, %s, %s", paths["gpkg"], paths["csv"], paths["trends_csv"], paths["png"])
 
 

@@ -12,7 +12,10 @@ from netqa.ingest.normalise import interpolate_positions
 
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"
-CORK = (REPO / ".." / "shared" / "realdata" / "uccmisl-5g-cork").resolve()
+# ../shared beside a clone; a worktree under /work/wt/NAME finds it two levels up
+CORK = next((p for p in ((REPO / ".." / "shared" / "realdata" / "uccmisl-5g-cork").resolve(),
+                         (REPO.parents[1] / "shared" / "realdata" / "uccmisl-5g-cork").resolve()) if p.is_dir()),
+            (REPO / ".." / "shared" / "realdata" / "uccmisl-5g-cork").resolve())
 
 GNT_HEADER = "Timestamp,Longitude,Latitude,Speed,Operatorname,CellID,NetworkMode,RSRP,RSRQ,SNR,CQI,RSSI,DL_bitrate,UL_bitrate,State,PINGAVG,PINGMIN,PINGMAX,PINGSTDEV,PINGLOSS,CELLHEX,NODEHEX,LACHEX,RAWCELLID,NRxRSRP,NRxRSRQ\n"
 

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from netqa.errors import InputError
+
 from netqa.ingest import ingest_logs, load_samples
 from netqa.ingest.batch import FLAG_BITS
 
@@ -63,18 +65,33 @@ def _swapped_copy(tmp_path):
 
 
 @needs_world
-def test_file_level_latlon_swap_detected_with_cells(tmp_path):
-    ref = ingest_logs([DRIVE], tmp_path / "ref.parquet", cells=CELLS)
-    res = ingest_logs([_swapped_copy(tmp_path)], tmp_path / "s.parquet", cells=CELLS)
+def test_log_fitting_the_cells_only_swapped_is_refused_never_fixed(tmp_path):
+    """Issue 13: a lat/lon exchange between log and table is never a reason to alter the log."""
+    # alone, the swapped log cannot say which side is wrong: the run stops with an error that names the table
+    with pytest.raises(InputError, match=r"cells\.csv: the cell table's latitude and longitude look exchanged"):
+        ingest_logs([_swapped_copy(tmp_path)], tmp_path / "s.parquet", cells=CELLS)
+    assert not (tmp_path / "s.parquet").exists()
+    # beside a log that fits the table as given, the swapped log is the odd one out: that file is refused
+    res = ingest_logs([DRIVE, _swapped_copy(tmp_path)], tmp_path / "s.parquet", cells=CELLS)
     assert res.files_latlon_swapped == (str(tmp_path / "d1_swapped.csv"),)
-    assert ref.files_latlon_swapped == ()
-    a, b = load_samples(ref.out), load_samples(res.out)
-    np.testing.assert_allclose(b["lat"], a["lat"])
-    np.testing.assert_allclose(b["lon"], a["lon"])
-    assert (b["value_flags"] & FLAG_BITS["latlon_swapped"]).all()
-    assert not (a["value_flags"] & FLAG_BITS["latlon_swapped"]).any()
-    assert res.n_cells_matched == ref.n_cells_matched
+    assert [f for f, _ in res.files_failed] == [str(tmp_path / "d1_swapped.csv")]
+    assert "only with latitude and longitude exchanged" in res.files_failed[0][1]
+    s = load_samples(res.out)
+    assert set(s["source_file"].astype(str)) == {str(DRIVE)}
+    assert not (s["value_flags"] & FLAG_BITS["latlon_swapped"]).any()
     assert res.n_read == res.n_accepted + res.n_rejected
+
+
+def test_cell_table_with_swapped_latlon_is_an_error_about_the_table(tmp_path):
+    cells = pd.DataFrame({"site_id": ["s1", "s2"], "cell_id": ["1001", "1002"], "lat": [-8.40, -8.38], "lon": [51.90, 51.92],  # Cork, swapped
+                          "height_m": 30, "azimuth_deg": [0, 120], "mech_tilt_deg": 0, "elec_tilt_deg": 4, "tx_power_dbm": 46,
+                          "freq_mhz": 1800, "bandwidth_mhz": 20, "tech": "LTE"})
+    cells.to_csv(tmp_path / "cells.csv", index=False)
+    log = tmp_path / "d.csv"
+    log.write_text("time,lat,lon,cell_id,rsrp_dbm\n" + "".join(
+        f"2024-03-01T10:00:{i:02d}Z,{51.90 + i * 1e-4:.6f},-8.40,1001,-90\n" for i in range(20)))
+    with pytest.raises(InputError, match=r"cells\.csv: the cell table's latitude and longitude look exchanged.*fix the table"):
+        ingest_logs([log], tmp_path / "s.parquet", cells=tmp_path / "cells.csv")
 
 
 @needs_world

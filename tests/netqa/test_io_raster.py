@@ -228,7 +228,7 @@ def test_clutter_code_missing_from_table(tmp_path, utm_grid):
     codes = np.ones(utm_grid.shape, int)
     codes[:2] = 7  # 2 rows x 40 cols
     (tmp_path / "classes.csv").write_text(TABLE)
-    with pytest.raises(RasterError, match=r"c\.tif: code 7 \(80 pixels\) not in the class table .*classes\.csv"):
+    with pytest.raises(RasterError, match=r"c\.tif: code 7 \(80 source pixels\) not in the class table .*classes\.csv"):
         read_clutter(_clutter_tif(tmp_path / "c.tif", utm_grid, codes), tmp_path / "classes.csv")
 
 
