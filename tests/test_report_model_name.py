@@ -6,8 +6,8 @@ import numpy as np
 import rasterio
 from rasterio.transform import from_origin
 
-from netqa._report_run import _coverage_model, _Run
-from netqa.report import _summary
+from netqa.report.run_folder import _coverage_model, _Run
+from netqa.report.sections import _summary
 
 
 def _coverage(path, **tags):
