@@ -32,6 +32,7 @@ from propagation.pathloss import (
 from propagation.tr38901 import Tr38901Scenario, tr38901_loss_db
 # --- diffraction and clutter (diffraction.py, p2108.py) ---
 from propagation.diffraction import delta_bullington_loss_db, knife_edge_loss_db
+from propagation.itm import ITM_CLIMATES, ItmMode, ItmP2PResult, itm_p2p, itm_p2p_loss_db
 from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 # --- antennas and throughput (antenna.py, throughput.py) ---
 from propagation.antenna import SECTOR_DEFAULTS, AntennaPattern, PatternMethod, sector_gain_db, wrap_az_deg
