@@ -90,14 +90,40 @@ def lls_fit(z, xi, d_start, d_end):
     return s_y - s_xy * mid_end, s_y + s_xy * (n - mid_end)
 
 
-@jit
-def delta_h_m(z, xi, d_start, d_end):
-    """Terrain irregularity delta_h between two distances, [Algorithm section 3 ``dlthx``].
+#: Most resampled points of :func:`delta_h_m` (10 x 25 - 5).
+DELTA_H_MAX_POINTS = 245
 
-    The sub-profile is resampled at 10 p - 5 points (p in 4..25), a least-squares line removed, and the
-    interdecile range of the residuals scaled up to its asymptotic value, [ERL 79-ITS 67 eq. (3)] inverted.
-    """
-    n = z.size - 1
+
+@jit
+def _select(a, n, k):
+    """The k-th smallest of a[:n] (0-based), by quickselect; reorders a[:n]."""
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        pivot = a[(lo + hi) >> 1]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return a[k]
+    return a[k]
+
+
+@jit
+def delta_h_core(z, n, z_last, xi, d_start, d_end, s):
+    """:func:`delta_h_m` of the profile z[0..n-1], z_last (at index n), with scratch ``s`` (>= 245 values)."""
     x0 = d_start / xi
     x1 = d_end / xi
     if x1 - x0 < 2.0:
@@ -109,21 +135,42 @@ def delta_h_m(z, xi, d_start, d_end):
     step = (x1 - x0) / n_s
     i = int(x0)
     x = x0 - (i + 1.0)
-    s = np.empty(m)
     for j in range(m):
         while x > 0.0 and i + 1 < n:
             x -= 1.0
             i += 1
-        s[j] = z[i + 1] + (z[i + 1] - z[i]) * x
+        z1 = z_last if i + 1 == n else z[i + 1]
+        s[j] = z1 + (z1 - z[i]) * x
         x += step
-    y1, y2 = lls_fit(s, 1.0, 0.0, n_s)
-    slope = (y2 - y1) / n_s
+    # least-squares line over the m points (unit spacing, trapezoid weights at the ends, as zlsq1)
+    s_y = 0.5 * (s[0] + s[m - 1])
+    mid = -0.5 * n_s
+    s_xy = 0.5 * (s[0] - s[m - 1]) * mid
+    for j in range(1, m - 1):
+        mid += 1.0
+        s_y += s[j]
+        s_xy += s[j] * mid
+    s_y /= n_s
+    s_xy = s_xy * 12.0 / ((n_s * n_s + 2.0) * n_s)
+    y1 = s_y - s_xy * 0.5 * n_s
+    slope = s_xy
     for j in range(m):
         s[j] -= y1 + slope * j
-    s.sort()
     # p10-th largest minus (p90 + 1)-th largest residual
-    dh_d = s[m - p10] - s[m - 1 - p90]
-    return dh_d / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
+    hi_q = _select(s, m, m - p10)
+    lo_q = _select(s, m, m - 1 - p90)
+    return (hi_q - lo_q) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
+
+
+@jit
+def delta_h_m(z, xi, d_start, d_end):
+    """Terrain irregularity delta_h between two distances, [Algorithm section 3 ``dlthx``].
+
+    The sub-profile is resampled at 10 p - 5 points (p in 4..25), a least-squares line removed, and the
+    interdecile range of the residuals scaled up to its asymptotic value, [ERL 79-ITS 67 eq. (3)] inverted.
+    """
+    n = z.size - 1
+    return delta_h_core(z, n, z[n], xi, d_start, d_end, np.empty(DELTA_H_MAX_POINTS))
 
 
 @jit
