@@ -90,44 +90,51 @@ def _height_gain_db(x_km, k):
 
 
 @jit
-def _smooth_earth_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs):
-    """Vogler three-radius smooth-earth diffraction A_r, [Algorithm eqs. (4.16)-(4.20)]."""
-    theta_nlos = d_m / a_e_m - theta_los
-    a0 = (d_m - d_hzn_tx_m - d_hzn_rx_m) / theta_nlos
-    a1 = 0.5 * d_hzn_tx_m * d_hzn_tx_m / h_e_tx_m
-    a2 = 0.5 * d_hzn_rx_m * d_hzn_rx_m / h_e_rx_m
+def _diffraction_line(d3_m, d4_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs,
+                      delta_h_m, h_tx_m, h_rx_m, d_sml_m):  # fmt: skip
+    """Diffraction attenuation A_d at two distances, [Algorithm eqs. (4.10)-(4.21)]: A_d = w A_r + (1 - w) A_k + A_fo
+    with Vogler's three-radius smooth earth A_r ([Vogler 1964], [Algorithm eqs. (4.16)-(4.20)]), the double knife
+    edge A_k and the clutter factor A_fo ([ERL 79-ITS 67 eqs. (3.23), (3.38c)], point-to-point constant C = 10).
+
+    The terminal terms (the radii d_L^2 / (2 h_e), their height gains, A_fo and the weight's square root) do not
+    depend on the distance and are computed once for both.  Returns (A_d(d3), A_d(d4)). [dB]
+    """
     f_cbrt = f_mhz ** (1.0 / 3.0)
-    x_km = 0.0
+    # terminal radii, [Vogler 1964 eq. 3] rearranged, and their height-gain functions
+    x_t = 0.0
     f_sum = 0.0
-    for i in range(3):
-        a = a0 if i == 0 else (a1 if i == 1 else a2)
-        d_km = (a0 * theta_nlos if i == 0 else (d_hzn_tx_m if i == 1 else d_hzn_rx_m)) * 1e-3
+    for i in range(2):
+        dl = d_hzn_tx_m if i == 0 else d_hzn_rx_m
+        a = 0.5 * dl * dl / (h_e_tx_m if i == 0 else h_e_rx_m)
         c0 = ((4.0 / 3.0) * A0_M / a) ** (1.0 / 3.0)  # [Vogler 1964, eq. 2]
-        k = 0.017778 * c0 / (f_cbrt * z_abs)  # [Vogler 1964, eq. 6a / 7a]
-        x = (1.607 - k) * c0 * c0 * f_cbrt * d_km
-        x_km += x
-        if i > 0:
-            f_sum += _height_gain_db(x, k)
-    return 0.05751 * x_km - 10.0 * math.log10(x_km) - f_sum - 20.0
-
-
-@jit
-def _diffraction_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs, delta_h_m,
-                    h_tx_m, h_rx_m, d_sml_m):  # fmt: skip
-    """Diffraction attenuation A_d = w A_r + (1 - w) A_k + A_fo, [Algorithm eqs. (4.10)-(4.21)]
-    ([ERL 79-ITS 67, eqs. (3.23), (3.38c)]; point-to-point clutter constant C = 10)."""
-    a_k = _knife_edge_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m)
-    a_r = _smooth_earth_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs)
+        k = 0.017778 * c0 / (f_cbrt * z_abs)  # [Vogler 1964, eqs. 6a / 7a]
+        x = (1.607 - k) * c0 * c0 * f_cbrt * dl * 1e-3
+        x_t += x
+        f_sum += _height_gain_db(x, k)
     sigma_h = _sigma_h_m(terrain_roughness_m(d_sml_m, delta_h_m))
     a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h_tx_m * h_rx_m * f_mhz * sigma_h))
-    dh_d = terrain_roughness_m(d_m, delta_h_m)
-    q = h_tx_m * h_rx_m
-    qk = h_e_tx_m * h_e_rx_m - q
-    q += 10.0
-    term = math.sqrt(1.0 + qk / q)
-    q = (term + (-theta_los * a_e_m + d_hzn_tx_m + d_hzn_rx_m) / d_m) * min(dh_d * f_mhz / 47.7, 6283.2)
-    w = 25.1 / (25.1 + math.sqrt(q))
-    return w * a_r + (1.0 - w) * a_k + a_fo
+    q = h_tx_m * h_rx_m + 10.0
+    term = math.sqrt(1.0 + (h_e_tx_m * h_e_rx_m - h_tx_m * h_rx_m) / q)
+    d_ml = d_hzn_tx_m + d_hzn_rx_m
+    out3 = 0.0
+    out4 = 0.0
+    for j in range(2):
+        d_m = d3_m if j == 0 else d4_m
+        theta_nlos = d_m / a_e_m - theta_los
+        a0 = (d_m - d_ml) / theta_nlos
+        c0 = ((4.0 / 3.0) * A0_M / a0) ** (1.0 / 3.0)
+        k = 0.017778 * c0 / (f_cbrt * z_abs)
+        x0 = (1.607 - k) * c0 * c0 * f_cbrt * a0 * theta_nlos * 1e-3 + x_t
+        a_r = 0.05751 * x0 - 10.0 * math.log10(x0) - f_sum - 20.0
+        a_k = _knife_edge_db(d_m, f_mhz, a_e_m, theta_los, d_hzn_tx_m, d_hzn_rx_m)
+        qq = (term + (-theta_los * a_e_m + d_ml) / d_m) * min(terrain_roughness_m(d_m, delta_h_m) * f_mhz / 47.7, 6283.2)
+        w = 25.1 / (25.1 + math.sqrt(qq))
+        a_d = w * a_r + (1.0 - w) * a_k + a_fo
+        if j == 0:
+            out3 = a_d
+        else:
+            out4 = a_d
+    return out3, out4
 
 
 @jit
@@ -276,10 +283,8 @@ def longley_rice(theta_tx, theta_rx, f_mhz, z_g, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_
     # the diffraction line through two points far in the diffraction region, [Algorithm eqs. (4.2)-(4.4)]
     d3 = max(d_sml, d_ml + 5.0 * scale)
     d4 = d3 + 10.0 * scale
-    a3 = _diffraction_db(d3, f_mhz, a_e, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs, delta_h_m,
-                         h_tx_m, h_rx_m, d_sml)  # fmt: skip
-    a4 = _diffraction_db(d4, f_mhz, a_e, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs, delta_h_m,
-                         h_tx_m, h_rx_m, d_sml)  # fmt: skip
+    a3, a4 = _diffraction_line(d3, d4, f_mhz, a_e, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, z_abs,
+                               delta_h_m, h_tx_m, h_rx_m, d_sml)  # fmt: skip
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
     if d_m < abs(h_e_tx_m - h_e_rx_m) / 200e-3:
