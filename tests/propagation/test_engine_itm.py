@@ -50,12 +50,12 @@ def _dem_30m(name):
 
 
 # (mean |e|, p95, share within 3 dB) with the defaults, plus margin (301 x 301 px windows, 4.5 km radius,
-# 30 m mast, 1200 random px).  Reached: gentle synthetic 0.213 / 0.91 dB / 99.42 %, test world 0.176 /
-# 0.77 dB / 100 %, Jacksboro 0.228 / 1.01 dB / 99.42 % -- inside the goals (0.3 dB, 1.5 dB, 99 %).
+# 30 m mast, 1200 random px).  Reached: gentle synthetic 0.175 / 0.64 dB / 99.58 %, test world 0.154 /
+# 0.59 dB / 100 %, Jacksboro 0.219 / 0.94 dB / 99.33 % -- inside the goals (0.3 dB, 1.5 dB, 99 %).
 LIMITS = {
-    "gentle": (0.25, 1.0, 0.99),
-    "dem.tif": (0.21, 0.9, 0.995),
-    "jacksboro_dem.tif": (0.27, 1.15, 0.99),
+    "gentle": (0.21, 0.8, 0.99),
+    "dem.tif": (0.19, 0.75, 0.995),
+    "jacksboro_dem.tif": (0.26, 1.1, 0.99),
 }
 
 
