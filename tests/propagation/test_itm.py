@@ -295,3 +295,16 @@ def test_bad_profile(args, match):
 def test_itm_p2p_rejects_arrays():
     with pytest.raises(ValueError, match="itm_p2p takes scalar arguments"):
         itm_p2p(Z10, S10, 30.0, 2.0, np.array([900.0, 1800.0]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quickselect_matches_sorting(seed):
+    from propagation._itm_profile import _select
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        m = int(rng.integers(2, 246))
+        a = np.round(rng.normal(size=m), int(rng.integers(0, 3)))  # ties included
+        b, ref = a.copy(), np.sort(a)
+        for k in rng.integers(0, m, 2):  # twice on the same, already reordered, array (as delta_h does)
+            assert _select(b, m, int(k)) == ref[k]
