@@ -40,7 +40,9 @@ reference code                            here
 0x4000 surface refractivity < 250         warning
 ========================================  =====================================================================
 
-(1006/1007 confidence/reliability belong to the reference's CR entry points; 1017-1020 to its area mode.)
+(1006/1007 confidence/reliability belong to the reference's CR entry points; 1017-1020 to its area mode.
+1013 and 1016 cannot be reached once the inputs pass the checks above -- permittivity >= 1 keeps Re Z_g >=
+|Im Z_g|, and N_s in [150, 400] keeps a_e inside 7100-11300 km -- but the kernel keeps the reference's checks.)
 """
 
 from __future__ import annotations
