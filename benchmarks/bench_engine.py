@@ -1,7 +1,8 @@
-"""Raster engine benchmarks (issue #4): closed form, delta-Bullington sweep, accuracy, scaling, network scale.
+"""Raster engine benchmarks (issue #4): closed form, delta-Bullington sweep, accuracy, scaling, network scale;
+the ITM sweep (issue 15).
 
 Environment knobs: ``NETQA_BENCH_NETWORK=0`` skips the 1,000-cell network run;
-``NETQA_BENCH_QUICK=1`` shrinks every case (smoke test).
+``NETQA_BENCH_QUICK=1`` shrinks every case (smoke test); ``NETQA_BENCH_ONLY=itm`` runs the ITM sweep alone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from propagation.engine import (
     GridSpec,
     cell_matrix,
     default_n_rays,
+    itm_loss_reference,
+    itm_loss_sweep,
     predict_coverage,
     terrain_loss_reference,
     terrain_loss_sweep,
@@ -242,10 +245,55 @@ def bench_network():
           f"covered {100 * np.isfinite(cov.rsrp_dbm).mean():.1f} %")  # fmt: skip
 
 
+def _itm_case(name, elev, px, radius_m, n_sample):
+    n_rows, n_cols = elev.shape
+    x0, y0 = 0.0, n_rows * px
+    xs, ys = (n_cols / 2 + 0.3) * px, y0 - (n_rows / 2 + 0.7) * px
+    run = lambda: itm_loss_sweep(elev, x0, y0, px, xs, ys, 30.0, 1.5, 900.0, radius_m)  # noqa: E731
+    run_db = lambda: terrain_loss_sweep(elev, x0, y0, px, xs, ys, 30.0, 1.5, 900.0, radius_m)  # noqa: E731
+    t = _best_of(run, repeat=3)
+    t_db = _best_of(run_db, repeat=3)  # same run, same load: the delta-Bullington sweep for scale
+    fast = run()
+    n_px = int(np.isfinite(fast).sum())
+    print(f"ITM sweep, {name}: {n_px / 1e6:.2f} M px in {radius_m / 1e3:.1f} km radius at {px:.0f} m: {t:.3f} s -> "
+          f"{n_px / t / 1e6:.2f} M px/s (goal >= 3 M on 2 cores); delta-Bullington sweep same run "
+          f"{n_px / t_db / 1e6:.2f} M px/s (ITM / delta-Bullington time {t / t_db:.1f}x)")  # fmt: skip
+    if n_sample:
+        rr, cc = np.nonzero(np.isfinite(fast))
+        sel = np.random.default_rng(5).choice(rr.size, min(n_sample, rr.size), replace=False)
+        t0 = time.perf_counter()
+        ref = itm_loss_reference(elev, x0, y0, px, xs, ys, 30.0, 1.5, 900.0, rr[sel], cc[sel])
+        t_ref = (time.perf_counter() - t0) / sel.size
+        e = fast[rr[sel], cc[sel]] - ref
+        err = np.abs(e)
+        print(f"  accuracy vs reference ({sel.size} px): mean |e| {err.mean():.3f} dB (goal 0.3), p95 "
+              f"{np.percentile(err, 95):.2f} dB (goal 1.5), within 3 dB {100 * (err <= 3).mean():.2f} % (goal 99); "
+              f"bias {e.mean():+.3f} dB; reference {t_ref * 1e3:.2f} ms/px")  # fmt: skip
+
+
+def bench_itm():
+    px = 30.0
+    radius = 6_000.0 if QUICK else 15_000.0
+    n = int(2 * radius / px) + 4
+    _itm_case("synthetic rolling hills", _synthetic_dem(n, px, 2), px, radius, 0 if QUICK else 1000)
+    for name in ("dem.tif", "jacksboro_dem.tif"):
+        path = TESTDATA / name
+        if not path.exists():
+            print(f"ITM sweep, {name}: skipped (not in testdata/)")
+            continue
+        elev = load_dem_30m(path)
+        r = min(radius, 0.5 * min(elev.shape) * px - 2 * px)
+        _itm_case(name, elev, px, r, 600 if QUICK else 3000)
+
+
 def main():
     print(f"numba threads: {numba.get_num_threads()}")
+    if os.environ.get("NETQA_BENCH_ONLY") == "itm":
+        bench_itm()
+        return
     rate = bench_closed_form()
     bench_terrain(rate)
+    bench_itm()
     bench_scaling()
     bench_network()
 

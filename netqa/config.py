@@ -47,7 +47,7 @@ from typing import Any
 from netqa.errors import ConfigError
 
 MODELS = ("auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
-TERRAIN_METHODS = ("none", "delta-bullington")
+TERRAIN_METHODS = ("none", "delta-bullington", "itm")
 CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
 LOG_FORMATS = ("auto", "netqa", "gnettrack", "networksurvey", "nemo")
 MAP_FORMATS = ("png", "kmz", "html")

@@ -29,6 +29,7 @@ from propagation.spm import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at, spm_loss_
 from propagation.tr38901 import Tr38901Scenario, tr38901_loss_db
 # --- diffraction and clutter (diffraction.py, p2108.py) ---
 from propagation.diffraction import delta_bullington_loss_db
+from propagation.itm import ITM_CLIMATES, ItmMode, ItmP2PResult, itm_p2p, itm_p2p_loss_db
 from propagation.knife_edge import knife_edge_loss_db
 from propagation.p2108 import p2108_clutter_loss_db, p2108_height_gain_db
 # --- antennas and throughput (antenna.py, throughput.py) ---

@@ -166,8 +166,9 @@ def add_model_flags(parser) -> None:
     parser.add_argument(
         "--terrain",
         default="none",
-        choices=["none", "delta-bullington"],
-        help="terrain diffraction method (default: none)",
+        choices=["none", "delta-bullington", "itm"],
+        help="terrain method (default: none): delta-bullington diffraction, or itm (Longley-Rice attenuation "
+        "relative to free space; with --model fspl the plain ITM prediction)",
     )
     parser.add_argument("--model-file", metavar="TUNED.toml", help="tuned model parameters from 'netqa calibrate'")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")

@@ -58,7 +58,7 @@ def add_arguments(parser) -> None:
                         choices=["auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
                         help="model of the 'netqa predict' row (default auto: as netqa predict picks it for the "
                              "cell's carrier; spm with --model-file)")  # fmt: skip
-    parser.add_argument("--terrain", default="delta-bullington", choices=["none", "delta-bullington"],
+    parser.add_argument("--terrain", default="delta-bullington", choices=["none", "delta-bullington", "itm"],
                         help="terrain method of the 'netqa predict' row (default delta-bullington)")  # fmt: skip
     parser.add_argument("--k-factor", type=float, default=4.0 / 3.0, help="effective earth-radius factor (default 4/3)")
     parser.add_argument("--resolution-m", type=float, default=30.0, help="profile sample spacing [m] (default 30)")

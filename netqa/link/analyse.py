@@ -20,7 +20,7 @@ the straight path at the DEM grid's pixel size and returns a
   agrees with ``netqa predict`` to the decibel: free space (P.525-4), Okumura-
   Hata, COST-231 Hata, the SPM (default and, with a tuned model file, tuned),
   the delta-Bullington terrain excess (P.526-15 section 4.5) and the total with
-  it, the P.2108-1 clutter terms at the receiver; and the received power
+  it, Longley-Rice ITM (NTIA, point to point, with its mode of propagation), the P.2108-1 clutter terms at the receiver; and the received power
   (RSRP per resource element) each gives with the cell's EIRP towards the
   receiver (RS power + peak gain - feeder loss + pattern gain).
 
@@ -192,6 +192,19 @@ def _validity_note(name: str, ranges: dict, values: dict) -> str:
     outside = [f"{k} {values[k]:.4g} outside {lo:g}-{hi:g} {unit}" for k, (lo, hi, unit) in ranges.items()
                if k in values and not lo <= values[k] <= hi]  # fmt: skip
     return (f"{name} extrapolated: " + "; ".join(outside)) if outside else ""
+
+
+def _itm_note(ground_m, step_m, h_tx_m, h_rx_m, freq_mhz) -> str:
+    """ITM's mode of propagation, terrain irregularity and warnings on this profile (``itm_p2p``'s intermediates)."""
+    from propagation import itm_p2p
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ValidityRangeWarning)
+        r = itm_p2p(ground_m, step_m, h_tx_m, h_rx_m, freq_mhz, strict=False)
+    note = f"{r.mode.name.lower().replace('_', ' ')}, delta h {r.delta_h_m:.0f} m"
+    if caught:
+        note += "; " + str(caught[0].message).split(";")[0]
+    return note
 
 
 def _p2108_row(world, xs, ys, one, clutter_model, name, source, rx_height_m, dist_km, rx_class) -> LossRow:
@@ -367,6 +380,9 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
                         float("nan"), "over the profile, k = {:.3g}".format(k_factor)))  # fmt: skip
     total("free space + delta-Bullington", "ITU-R P.525-4 + P.526-15 §4.5",
           EngineConfig(model="fspl", terrain="delta-bullington", **base))  # fmt: skip
+    p_fs_itm = engine_rsrp(EngineConfig(model="fspl", terrain="itm", **base))
+    rows.append(LossRow("Longley-Rice ITM", "NTIA ITM 1.2.2 point to point (Hufford 1995)", "total", eirp - p_fs_itm,
+                        p_fs_itm, _itm_note(ground, pixel_m, h_tx, rx_height_m, freq_mhz)))  # fmt: skip
     settings = {"model": model, "terrain": terrain, "clutter_model": "table" if world.clutter_code is not None else "none",
                 "rx_height_m": rx_height_m, "k_factor": k_factor, "resolution_m": pixel_m}  # fmt: skip
     clutter_db = None

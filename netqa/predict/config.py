@@ -17,7 +17,7 @@ from netqa.grid import Grid
 from propagation.engine import BANDS
 
 MODELS = ("hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl")
-TERRAIN_METHODS = ("none", "delta-bullington")
+TERRAIN_METHODS = ("none", "delta-bullington", "itm")
 CLUTTER_MODELS = ("table", "p2108", "p2108-statistical")
 
 #: Band descriptions and units written to the coverage GeoTIFF.

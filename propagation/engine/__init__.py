@@ -8,7 +8,8 @@ numba kernels:
   SINR, throughput), tile by tile;
 * :func:`predict_points` -- the same physics at arbitrary points;
 * :func:`terrain_loss_sweep` -- the radial-sweep delta-Bullington kernel, and
-  :func:`terrain_loss_reference`, its slow per-pixel reference.
+  :func:`terrain_loss_reference`, its slow per-pixel reference;
+* :func:`itm_loss_sweep` / :func:`itm_loss_reference` -- the same for ITM (``terrain="itm"``).
 """
 
 from propagation.engine._common import CELL_FIELDS, MODEL_IDS, TERRAIN_IDS, PathLossModel, TerrainMethod
@@ -23,6 +24,7 @@ from propagation.engine.raster import (
 )
 from propagation.engine.points import predict_points
 from propagation.engine.terrain import default_n_rays, terrain_loss_reference, terrain_loss_sweep
+from propagation.engine.terrain_itm import itm_loss_reference, itm_loss_sweep
 
 __all__ = [
     "BANDS",
@@ -36,6 +38,8 @@ __all__ = [
     "TerrainMethod",
     "cell_matrix",
     "default_n_rays",
+    "itm_loss_reference",
+    "itm_loss_sweep",
     "iter_coverage_tiles",
     "predict_coverage",
     "predict_points",

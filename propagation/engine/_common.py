@@ -32,6 +32,7 @@ class TerrainMethod(IntEnum):
 
     NONE = 0
     DELTA_BULLINGTON = 1
+    ITM = 2  # Longley-Rice: ITM's attenuation relative to free space (propagation.engine.terrain_itm)
 
 
 #: Model names (DESIGN.md, ``--model``) -> id.
@@ -45,7 +46,7 @@ MODEL_IDS = {
     "tr38901-rma": PathLossModel.TR38901_RMA,
 }
 #: Terrain method names (DESIGN.md, ``--terrain``) -> id.
-TERRAIN_IDS = {"none": TerrainMethod.NONE, "delta-bullington": TerrainMethod.DELTA_BULLINGTON}
+TERRAIN_IDS = {"none": TerrainMethod.NONE, "delta-bullington": TerrainMethod.DELTA_BULLINGTON, "itm": TerrainMethod.ITM}
 
 #: Columns of the cell matrix, in order.  Units are in the names.
 #: ``x_m``/``y_m`` are projected coordinates in the grid's CRS; ``ground_m`` the

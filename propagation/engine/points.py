@@ -2,9 +2,10 @@
 
 For drive-test comparison and calibration: the same closed-form model,
 antenna pattern, FSPL floor and clutter term as :func:`predict_coverage`; the
-terrain term is the delta-Bullington loss over the straight profile to each
-point (the raster's per-pixel reference), sampled bilinearly every
-``pixel_m``.  At pixel centres with the pixel's own height and no terrain
+terrain term is the delta-Bullington loss (``terrain="itm"``: ITM's
+attenuation relative to free space) over the straight profile to each point
+(the raster's per-pixel reference), sampled bilinearly every ``pixel_m``.
+At pixel centres with the pixel's own height and no terrain
 method the result equals the raster's per-cell RSRP -- clutter included:
 a per-point loss (one value for all carriers or one per carrier frequency)
 and the ITU-R P.2108-1 section 3.2 statistical loss where a per-point mask
@@ -19,10 +20,11 @@ import numpy as np
 
 from propagation._jit import jit_parallel, prange
 from propagation import _fastmath as _fm
+from propagation._itm_profile import I_AFS, I_LOSS, N_INTER, itm_p2p_kernel
 from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS, _delta_bullington_db
 from propagation.engine._common import C_AZ, C_FEEDER, C_FREQ, C_GAIN, C_GROUND, C_HEIGHT, C_RS, C_X, C_Y, MP_MIN_DIST_KM, MP_RX_HEIGHT
 from propagation.engine._common import _bilinear, _spm_h_eff_m
-from propagation.engine._common import C_FREQ_INDEX
+from propagation.engine._common import C_FREQ_INDEX, TerrainMethod
 from propagation.engine.closed_form import _antenna_gain_db, _model_loss_db, affine_loss_coefficients
 from propagation.engine.raster import (
     EngineConfig,
@@ -33,6 +35,7 @@ from propagation.engine.raster import (
     _n_freq,
     stat_q_inverse,
 )
+from propagation.engine.terrain_itm import N_ITM_PARAMS, P_CLIMATE, P_EPS, P_LQ, P_MDVAR, P_N0, P_POL, P_SIGMA, P_SQ, P_TQ
 from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_w_db, _w_l
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB
 
@@ -41,9 +44,10 @@ _RAD2DEG = 180.0 / math.pi
 
 @jit_parallel
 def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, clutter_db, stat_mask, stat_q_inv,
-                   model_id, ab, mps, terrain_on, ae_km, pol_id, out):  # fmt: skip
+                   model_id, ab, mps, terrain_id, ae_km, pol_id, itm_prm, out):  # fmt: skip
     n_pts = x_m.size
     n_cells = cells.shape[0]
+    terrain_on = terrain_id != 0
     has_clutter = clutter_db.shape[0] > 0
     per_freq = clutter_db.shape[0] > 1
     has_stat = stat_mask.shape[0] > 0
@@ -74,8 +78,16 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
                     h_prof[k] = _bilinear(elev_m, x0_m, y0_m, pixel_m, cells[i, C_X] + t * dx, cells[i, C_Y] + t * dy)
                 h_prof[0] = cells[i, C_GROUND]
                 h_prof[n] = z_m[p]
-                diff = max(_delta_bullington_db(d_prof, h_prof, cells[i, C_HEIGHT], h_rx, cells[i, C_FREQ], ae_km,
-                                                0.0, pol_id), 0.0)  # fmt: skip
+                if terrain_id == 2:  # ITM: its attenuation relative to free space over the same profile
+                    inter = np.empty(N_INTER)
+                    itm_p2p_kernel(h_prof, dist_m / n, cells[i, C_HEIGHT], h_rx, int(itm_prm[P_CLIMATE]),
+                                   itm_prm[P_N0], cells[i, C_FREQ], int(itm_prm[P_POL]), itm_prm[P_EPS],
+                                   itm_prm[P_SIGMA], int(itm_prm[P_MDVAR]), itm_prm[P_TQ], itm_prm[P_LQ],
+                                   itm_prm[P_SQ], inter)  # fmt: skip
+                    diff = inter[I_LOSS] - inter[I_AFS]
+                else:
+                    diff = max(_delta_bullington_db(d_prof, h_prof, cells[i, C_HEIGHT], h_rx, cells[i, C_FREQ], ae_km,
+                                                    0.0, pol_id), 0.0)  # fmt: skip
             h_eff = _spm_h_eff_m(cells[i, C_HEIGHT], z_tx, z_m[p], mp)
             loss = _model_loss_db(model_id, ab[i, 0], ab[i, 1], cells[i, C_FREQ], dist_km, log_d, cells[i, C_HEIGHT],
                                   h_eff, diff, terrain_on, mp)  # fmt: skip
@@ -156,8 +168,9 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
     mps = np.stack([config.model_params(f) for f in cells[:, C_FREQ]])
     ab = np.array([affine_loss_coefficients(config.model_id, f, h, mp)
                    for f, h, mp in zip(cells[:, C_FREQ], cells[:, C_HEIGHT], mps)])  # fmt: skip
+    itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else np.zeros(N_ITM_PARAMS)
     out = np.empty((x.size, cells.shape[0]))
     _points_kernel(cells, patterns, elev, grid.x0_m, grid.y0_m, grid.pixel_m, x, y, z, clut, stat_mask,
-                   stat_q_inverse(config), config.model_id, ab, mps, config.terrain_id == 1,
-                   EARTH_RADIUS_KM * config.k_factor, POLARIZATIONS[config.polarization], out)  # fmt: skip
+                   stat_q_inverse(config), config.model_id, ab, mps, config.terrain_id,
+                   EARTH_RADIUS_KM * config.k_factor, POLARIZATIONS[config.polarization], itm_prm, out)  # fmt: skip
     return out

@@ -38,9 +38,9 @@ from propagation.engine._common import (
     MP_CITY,
     MP_ENV,
     MP_H_BUILDING,
+    MP_HEFF_GROUND,
     MP_K1,
     MP_K_DIFF,
-    MP_HEFF_GROUND,
     MP_MIN_DIST_KM,
     MP_RX_HEIGHT,
     MP_STREET_WIDTH,
@@ -62,6 +62,7 @@ from propagation.engine.combine import (
     _combine,
 )
 from propagation.engine.terrain import _sweep_window, default_n_rays
+from propagation.engine.terrain_itm import _itm_sweep_window, itm_params
 from propagation.p2108 import P2108_STATISTICAL_FREQ_MHZ, _q_inverse
 from propagation.spm import SPM_DEFAULT_K, SpmCoefficients, spm_k1_at
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
@@ -168,6 +169,12 @@ class EngineConfig:
     spm_k_bands: tuple = ()
     #: P.2108-1 section 3.2: percentage of locations of the statistical clutter loss (``clutter_stat_mask``). [%]
     clutter_location_pct: float = 50.0
+    #: ``terrain="itm"`` (Longley-Rice; median time, location and situation, mdvar 12, ``polarization`` above):
+    #: radio climate 1..7, surface refractivity [N-units], ground relative permittivity and conductivity [S/m].
+    itm_climate: int = 5
+    itm_refractivity_n0: float = 301.0
+    itm_permittivity: float = 15.0
+    itm_conductivity_s_per_m: float = 0.005
 
     def __post_init__(self):
         p = self.clutter_location_pct
@@ -191,6 +198,16 @@ class EngineConfig:
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
         if int(self.tile_px) < 16:
             raise ValueError(f"tile_px must be >= 16, got {self.tile_px!r}")
+        if self.terrain == "itm":
+            self.itm_params()  # raises ValueError naming the bad itm_* setting
+
+    def itm_params(self) -> np.ndarray:
+        """The ITM parameter vector of ``terrain="itm"`` (:func:`propagation.engine.terrain_itm.itm_params`)."""
+        try:
+            return itm_params(self.itm_climate, self.itm_refractivity_n0, self.polarization, self.itm_permittivity,
+                              self.itm_conductivity_s_per_m)  # fmt: skip
+        except ValueError as exc:
+            raise ValueError(f"itm_* setting: {exc}") from None
 
     @property
     def model_id(self) -> int:
@@ -441,6 +458,7 @@ def iter_coverage_tiles(
     ae_km = EARTH_RADIUS_KM * config.k_factor
     pol_id = POLARIZATIONS[config.polarization]
     model_id = config.model_id
+    itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else None
     # per-group constants
     gconst = []
     for members in groups:
@@ -478,6 +496,10 @@ def iter_coverage_tiles(
                     excess = _sweep_window(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X], cells[c0, C_Y],
                                            cells[c0, C_GROUND], cells[c0, C_HEIGHT], config.rx_height_m,
                                            cells[c0, C_FREQ], radius_m, win, ae_km, pol_id, n_rays)  # fmt: skip
+                elif config.terrain_id == TerrainMethod.ITM:
+                    excess = _itm_sweep_window(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X], cells[c0, C_Y],
+                                               cells[c0, C_GROUND], cells[c0, C_HEIGHT], config.rx_height_m,
+                                               cells[c0, C_FREQ], radius_m, win, itm_prm, n_rays)  # fmt: skip
                 else:
                     excess = np.zeros((0, 0), np.float32)
                 _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,

@@ -217,3 +217,14 @@ def test_the_readme_link_command_runs_verbatim(tmp_path, testdata):
     proc = subprocess.run([sys.executable, "-m", "netqa", *args[1:]], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "profile.png").is_file() and (tmp_path / "profile.json").is_file()
+
+
+def test_the_itm_row_is_the_engines_itm_on_this_profile(ridge):
+    from propagation import itm_p2p_loss_db
+
+    link = analyse_link(_site(X0 + 3000.0, Y0 - 6000.0), ridge, cell_id="site",
+                        rx_lonlat=_lonlat(X0 + 9000.0, Y0 - 6000.0), terrain="itm")  # fmt: skip
+    row = {r.model: r for r in link.losses}["Longley-Rice ITM"]
+    exact = float(itm_p2p_loss_db(link.ground_m, link.dist_km[1] * 1e3, link.h_tx_m, link.h_rx_m, link.freq_mhz,
+                                  strict=False))  # fmt: skip
+    assert row.loss_db == pytest.approx(exact, abs=0.5) and "diffraction" in row.note
