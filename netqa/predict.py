@@ -74,6 +74,7 @@ from netqa.predict_inputs import (  # the inputs half lives there; re-exported h
     tuned_engine_settings,
 )
 from netqa.progress import Progress
+from netqa.timings import phase
 from propagation.engine import BANDS, EngineConfig, GridSpec, predict_coverage
 from propagation.engine._common import C_FREQ, C_RADIUS
 from propagation.pathloss import SPM_DEFAULT_K
@@ -455,13 +456,14 @@ def _compute_tile(plan: _Plan, tile, per_cell: bool) -> _TileOut:
     m = plan.margin_px
     sub = grid.window(tile.row_off - m, tile.col_off - m, tile.rows + 2 * m, tile.cols + 2 * m)
     r_off, c_off = max(0, tile.row_off - m), max(0, tile.col_off - m)
-    with _tile_read_env():
+    with _tile_read_env(), phase("input"):
         elev = _read_elevation(plan, sub)
         clutter_db, stat_mask, n_no_class = _tile_clutter(plan, sub)
     spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
     region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
-    cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
-                           per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
+    with phase("engine"):
+        cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
+                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
     covered_px, near_mast_px = _count_near_mast(cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
     return _TileOut(tuple(cov[: len(BANDS)]), cov.per_cell, int(n_no_class), covered_px, near_mast_px)
 
@@ -670,7 +672,8 @@ def predict_to_file(
     check_output(out, overwrite)
     if per_cell_out is not None:
         check_output(per_cell_out, overwrite)
-    plan = _plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
+    with phase("input"):  # cells, antenna patterns, DEM extent
+        plan = _plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
     stats = _TileStats()
     bar = _progress(plan, show_progress)
     with contextlib.ExitStack() as stack:

@@ -37,6 +37,7 @@ import rasterio.shutil
 from netqa.errors import RasterError
 from netqa.fileio import atomic_path, check_output
 from netqa.grid import Grid
+from netqa.timings import phase
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ def open_cog_dataset(path, profile: dict, *, overwrite: bool = False, cog: bool 
             with rasterio.open(stage, "w", **(_stage_profile if cog else _final_profile)(profile, block_px)) as ds:
                 yield ds
             if cog:
-                _copy_to_cog(stage, tmp, block_px)
+                with phase("output"):
+                    _copy_to_cog(stage, tmp, block_px)
         finally:
             if cog and stage.exists():
                 stage.unlink()
@@ -152,6 +154,10 @@ class RasterWindowWriter:
                 f"is outside the {self._ds.height} x {self._ds.width} grid"
             )
         window = Window(col_off, row_off, cols, rows)
+        with phase("output"):
+            self._write(window, bands)
+
+    def _write(self, window, bands) -> None:
         for i, band in enumerate(bands, start=1):
             a = np.asarray(band)
             if np.issubdtype(a.dtype, np.floating):  # as write_raster: NaN/inf -> nodata (in float64 when wider)
