@@ -62,6 +62,10 @@ def run(args) -> int:
     from netqa.predict import PredictConfig, predict_to_file
 
     check_workers(args)
+    if not (args.scheduler or args.workers > 1):  # Dask workers compile (or load) in their own processes
+        from netqa.warmup import notice_if_cold
+
+        notice_if_cold(terrain=args.terrain != "none")
 
     config = PredictConfig(
         model=args.model,
