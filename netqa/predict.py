@@ -504,7 +504,13 @@ def _count_near_mast(rsrp_dbm, matrix, tile_grid: Grid) -> tuple[int, int]:
     near = np.zeros(rsrp_dbm.shape, bool)
     for x, y in np.unique(matrix[:, :2], axis=0):
         if left - 1e3 <= x <= right + 1e3 and bottom - 1e3 <= y <= top + 1e3:
-            near |= ((xx[None, :] - x) ** 2 + (yy[:, None] - y) ** 2) < 1e6
+            # only the rows and columns within 1 km (outside them dx^2 or dy^2 alone is >= 1e6): the same
+            # pixels as over the whole tile, at 70 x 70 instead of 4096 x 4096 per mast (999 cells: 9 s -> 0.1 s)
+            cols = np.flatnonzero((xx - x) ** 2 < 1e6)
+            rows = np.flatnonzero((yy - y) ** 2 < 1e6)
+            if cols.size and rows.size:
+                c0, c1, r0, r1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
+                near[r0:r1, c0:c1] |= ((xx[None, c0:c1] - x) ** 2 + (yy[r0:r1, None] - y) ** 2) < 1e6
     return n_covered, int((near & covered).sum())
 
 
