@@ -16,6 +16,7 @@ import pandas as pd
 
 from netqa.compare.points import PointWorld, load_world, sample_clutter
 from netqa.errors import InputError
+from netqa.timings import phase
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Prepared:
     rows: np.ndarray | None = None
 
 
+@phase("input")  # samples, cells, DEM and clutter (netqa.timings)
 def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float = 30.0,
             radius_km: float = 15.0, need_rsrp: bool = True) -> Prepared:  # fmt: skip
     """Read and match the inputs; counts of removed samples per reason in ``removed``."""
