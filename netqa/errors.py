@@ -67,7 +67,7 @@ __all__ = [
     "LogFormatError",
     "OutputExistsError",
     "NotBuiltError",
-    "ValidityRangeWarning",
+    "ValidityRangeWarning",  # noqa: F822 - provided by the module __getattr__ below (imported on use)
 ]
 
 

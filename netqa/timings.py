@@ -70,6 +70,5 @@ def write_if_requested(command: str) -> None:
     if not path:
         return
     doc = {"command": command, "start_epoch_s": _start_epoch_s, "end_epoch_s": time.time(), "phases_s": totals()}
-    with contextlib.suppress(OSError):
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
+    with contextlib.suppress(OSError), open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)

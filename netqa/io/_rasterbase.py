@@ -176,7 +176,7 @@ def _pixel_offset(src_transform, src_crs, grid: Grid):
     col, row = (g.c - t.c) / t.a, (g.f - t.f) / t.e
     if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
         return None
-    return int(round(row)), int(round(col))
+    return round(row), round(col)
 
 
 def _slice(values, mask, offset, grid: Grid, is_int: bool):

@@ -9,6 +9,7 @@ larger image above it.
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 import numpy as np
@@ -62,7 +63,7 @@ def assert_cog_layout(path) -> None:
     assert max(ifd["offset"] for ifd in ifds) < first_tile, "all IFDs before the tile data"
     spans = [(min(o for o, n in zip(ifd[_TILE_OFFSETS], ifd[_TILE_BYTE_COUNTS]) if n),
               max(o for o, n in zip(ifd[_TILE_OFFSETS], ifd[_TILE_BYTE_COUNTS]) if n)) for ifd in ifds]  # fmt: skip
-    for bigger, smaller in zip(spans, spans[1:]):
+    for bigger, smaller in itertools.pairwise(spans):
         assert smaller[1] < bigger[0], "an overview's tiles come before those of the larger image"
     with rasterio.open(path) as ds:
         assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
