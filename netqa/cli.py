@@ -152,8 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     _configure_logging(args.verbose, args.quiet)
+    from netqa import timings
+
+    timings.reset()
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        log.debug("%s: %s", args.command, timings.summary())
+        timings.write_if_requested(args.command)
+        return code
     except NetQAError as exc:
         return _fail(args.command, _one_line(str(exc)), exc.exit_code)
     except KeyboardInterrupt:

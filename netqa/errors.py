@@ -9,8 +9,6 @@ value, and say how to fix it.
 
 from __future__ import annotations
 
-from propagation import ValidityRangeWarning
-
 #: Exit code for bad input (DESIGN.md, "Command line").
 EXIT_BAD_INPUT = 2
 
@@ -69,5 +67,18 @@ __all__ = [
     "LogFormatError",
     "OutputExistsError",
     "NotBuiltError",
-    "ValidityRangeWarning",
+    "ValidityRangeWarning",  # noqa: F822 - provided by the module __getattr__ below (imported on use)
 ]
+
+
+def __getattr__(name: str):
+    """``ValidityRangeWarning`` (re-exported from :mod:`propagation`) is imported on first use.
+
+    Importing :mod:`propagation` loads numba (and scipy, which numba imports): about 1 s
+    that ``netqa --help`` and the commands without an engine should not pay.
+    """
+    if name == "ValidityRangeWarning":
+        from propagation import ValidityRangeWarning
+
+        return ValidityRangeWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

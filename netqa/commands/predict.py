@@ -66,6 +66,10 @@ def run(args) -> int:
     from netqa.modelcheck import check_model_file_flags
 
     check_model_file_flags(args.model, args.model_file)  # before any file is read
+    if not (args.scheduler or args.workers > 1):  # Dask workers compile (or load) in their own processes
+        from netqa.warmup import notice_if_cold
+
+        notice_if_cold(terrain=args.terrain != "none")
 
     config = PredictConfig(
         model=args.model,

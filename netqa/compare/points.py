@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from netqa.errors import CRSError, InputError
+from netqa.timings import phase
 from propagation.engine import EngineConfig, GridSpec
 from propagation.engine.points import predict_points
 from propagation.engine.raster import SUBCARRIER_HZ, _n_prb
@@ -301,6 +302,7 @@ class PointPrediction:
         self.ul_mbps = np.full(n, np.nan)
 
 
+@phase("engine")
 def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, clutter_db=None,
                     loss_offset_db=None, noise_figure_db: float = 7.0, groups=None,
                     extra_loss=None, layer=None, clutter_stat_mask=None) -> PointPrediction:  # fmt: skip
@@ -389,6 +391,7 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     return out
 
 
+@phase("engine")
 def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig) -> dict:
     """Per-sample regressors for the SPM fit, from the engine (serving cell only; -1 rows get NaN).
 

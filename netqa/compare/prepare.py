@@ -17,6 +17,7 @@ import pandas as pd
 from netqa.compare.points import PointWorld, load_world, sample_clutter
 from netqa.compare.select import Selection
 from netqa.errors import InputError
+from netqa.timings import phase
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Prepared:
     rows: np.ndarray | None = None
 
 
+@phase("input")  # samples, cells, DEM and clutter (netqa.timings)
 def prepare(samples, cells, dem, *, clutter=None, clutter_table=None, resolution_m: float | None = None,
             radius_km: float = 15.0, need_rsrp: bool = True, selection: Selection | None = None,
             surface=None) -> Prepared:  # fmt: skip

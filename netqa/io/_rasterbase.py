@@ -129,6 +129,10 @@ def _warp(values, mask, src_transform, src_crs, grid: Grid, resampling: str, wha
             f"resampling = {resampling!r} would blend the integer codes of {what!r}; "
             f"use one of {', '.join(_INT_SAFE)}"
         )
+    offset = _pixel_offset(src_transform, src_crs, grid) if resampling in _ALIGNED_EXACT else None
+    if offset is not None:
+        out_mask, dst = _slice(values, mask, offset, grid, is_int)
+        return dst, grid, out_mask
     method = RESAMPLING[resampling]
     common = dict(src_transform=src_transform, src_crs=src_crs, dst_transform=grid.transform, dst_crs=grid.crs)
     if is_int:
@@ -152,6 +156,48 @@ def _warp(values, mask, src_transform, src_crs, grid: Grid, resampling: str, wha
     else:
         dst[out_mask] = np.nan
     return dst, grid, out_mask
+
+
+#: Methods whose result on a grid of the same CRS, pixel size and pixel alignment is the source pixel itself.
+_ALIGNED_EXACT = ("nearest", "bilinear")
+
+
+def _pixel_offset(src_transform, src_crs, grid: Grid):
+    """``(row, col)`` of ``grid``'s corner in whole source pixels when the grids are aligned, else None.
+
+    Aligned: the same CRS, the same north-up pixel size, and corners a whole
+    number of pixels apart (to 1e-6 pixel).  Then nearest and bilinear
+    resampling return the source pixels unchanged, and a slice replaces the
+    warp (a tile of a DEM already on the prediction grid: 0.4 s -> 10 ms for 4 M px).
+    """
+    t, g = src_transform, grid.transform
+    if t.b or t.d or t.a != g.a or t.e != g.e or as_crs(src_crs) != grid.crs:
+        return None
+    col, row = (g.c - t.c) / t.a, (g.f - t.f) / t.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    return round(row), round(col)
+
+
+def _slice(values, mask, offset, grid: Grid, is_int: bool):
+    """``(mask, values)`` on ``grid`` cut from the aligned source (outside it: nodata)."""
+    r0, c0 = offset
+    rows, cols = grid.shape
+    out_mask = np.ones(grid.shape, dtype=bool)
+    dst = np.zeros(grid.shape, dtype=values.dtype if values.dtype.itemsize >= 4 else np.int32) if is_int else (
+        np.full(grid.shape, np.nan, dtype=np.float64))  # fmt: skip
+    sr0, sc0 = max(r0, 0), max(c0, 0)
+    sr1, sc1 = min(r0 + rows, values.shape[0]), min(c0 + cols, values.shape[1])
+    if sr1 > sr0 and sc1 > sc0:
+        win = (slice(sr0 - r0, sr1 - r0), slice(sc0 - c0, sc1 - c0))
+        src = (slice(sr0, sr1), slice(sc0, sc1))
+        out_mask[win] = mask[src]
+        dst[win] = values[src]
+    if is_int:
+        dst[out_mask] = 0
+    else:
+        dst[out_mask] = np.nan
+    return out_mask, dst
 
 
 def default_resolution_m(transform: Affine, crs) -> float:

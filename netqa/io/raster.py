@@ -7,8 +7,9 @@ reported, never read as zero.
 Public names
 ------------
 :class:`Raster`, :func:`read_dem`, :func:`resample_to_grid`,
-:func:`read_clutter` + :class:`ClutterTable`, :func:`write_raster`,
-:func:`read_raster`.
+:func:`read_clutter` + :class:`ClutterTable`, :func:`write_raster` and
+:func:`open_raster_writer` (Cloud-Optimized GeoTIFF, compressed in parallel;
+:mod:`netqa.io._rasterwrite`), :func:`read_raster`.
 
 Examples
 --------
@@ -23,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +31,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import rasterio
-import rasterio.shutil
 
 from netqa.errors import CRSError, RasterError
-from netqa.fileio import atomic_path, check_output
 from netqa.grid import Grid
 from netqa.io._dem import HGT_VOID, open_source, read_dem
 from netqa.io._rasterbase import RESAMPLING, Raster, resample_to_grid, to_metric_raster
+from netqa.io._rasterwrite import RasterWindowWriter, open_cog_dataset, open_raster_writer, write_raster
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +51,13 @@ __all__ = [
     "write_raster",
     "open_raster_writer",
     "RasterWindowWriter",
+    "open_cog_dataset",
     "read_clutter_window",
     "read_raster",
     "RESAMPLING",
     "HGT_VOID",
 ]
 
-#: Grids of at least this many pixels are written as Cloud-Optimized GeoTIFF by default.
-COG_MIN_PIXELS = 2048 * 2048
 #: Columns of a clutter class table CSV.
 CLUTTER_TABLE_COLUMNS = ("code", "name", "loss_db", "height_m")
 
@@ -322,189 +320,6 @@ def read_clutter_window(raster_path, table: ClutterTable, grid: Grid) -> Raster:
     raster = to_metric_raster(values, mask, win_t, src.crs, name="clutter_code", unit="", resampling="nearest")
     raster = resample_to_grid(raster, grid, "nearest")
     return raster
-
-
-def write_raster(
-    path,
-    bands: dict,
-    grid: Grid,
-    *,
-    nodata: float = -9999.0,
-    dtype: str = "float32",
-    descriptions: dict | None = None,
-    units: dict | None = None,
-    metadata: dict | None = None,
-    overwrite: bool = False,
-    block_px: int = 256,
-    cog: bool | None = None,
-) -> Path:
-    """Write bands to a tiled, deflate-compressed GeoTIFF, atomically.
-
-    Parameters
-    ----------
-    path : path
-        Output ``.tif``.  Refused when it exists unless ``overwrite``.
-    bands : dict[str, numpy.ndarray]
-        Band name -> ``(rows, cols)`` array on ``grid``, in order.  NaN values
-        are written as ``nodata``.
-    grid : Grid
-        Georeferencing (CRS and transform).
-    nodata : float
-        Nodata value set on the file (every band).
-    dtype : str
-        Storage type, ``float32`` by default.
-    descriptions : dict, optional
-        Band name -> description (default: the band name, e.g. ``rsrp_dbm``).
-    units : dict, optional
-        Band name -> unit, stored as the GDAL band unit and a ``unit`` tag.
-    metadata : dict, optional
-        Dataset tags; values that are not strings are stored as JSON
-        (e.g. ``{"best_cell": ["A1", "A2"]}``).
-    overwrite : bool
-        Replace an existing file.
-    block_px : int
-        Tile size (multiple of 16).
-    cog : bool, optional
-        Write a Cloud-Optimized GeoTIFF (GDAL COG driver: internal overviews,
-        tiles ordered for HTTP range reads).  Default: when the grid has at
-        least :data:`COG_MIN_PIXELS` pixels (DESIGN.md, "Coverage raster").
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    p = Path(path)
-    for name, arr in bands.items():
-        if np.shape(arr) != grid.shape:
-            raise RasterError(f"{p}: band {name!r} has shape {np.shape(arr)}, the grid is {grid.shape}")
-    # one window covering the grid: the same profile, tags, nodata handling and atomic rename as streamed files
-    with open_raster_writer(p, list(bands), grid, nodata=nodata, dtype=dtype, descriptions=descriptions, units=units,
-                            metadata=metadata, overwrite=overwrite, block_px=block_px, cog=cog) as writer:  # fmt: skip
-        writer.write(0, 0, list(bands.values()))
-    return p
-
-
-def _gtiff_profile(grid: Grid, count: int, dtype: str, nodata: float, block_px: int) -> dict:
-    """The rasterio profile of every GeoTIFF netqa writes: tiled, deflate, float predictor for floats."""
-    is_float = np.issubdtype(np.dtype(dtype), np.floating)
-    return dict(
-        driver="GTiff", width=grid.width, height=grid.height, count=count, dtype=dtype,
-        crs=grid.crs, transform=grid.transform, nodata=nodata,
-        tiled=True, blockxsize=block_px, blockysize=block_px,
-        compress="deflate", predictor=3 if is_float else 2, zlevel=6, BIGTIFF="IF_SAFER",
-    )  # fmt: skip
-
-
-def _copy_to_cog(stage, tmp, block_px: int) -> None:
-    rasterio.shutil.copy(
-        stage, tmp, driver="COG", compress="DEFLATE", predictor="YES", level=6,
-        blocksize=block_px, overview_resampling="nearest", BIGTIFF="IF_SAFER",
-    )  # fmt: skip
-
-
-def _describe_bands(ds, names, descriptions, units, metadata) -> None:
-    """Band descriptions, units and ``name``/``unit`` tags, and the dataset tags (non-strings as JSON)."""
-    for i, name in enumerate(names, start=1):
-        ds.set_band_description(i, str(descriptions.get(name, name)))
-        unit = units.get(name)
-        if unit is not None:
-            ds.set_band_unit(i, str(unit))
-            ds.update_tags(i, unit=str(unit), name=str(name))
-        else:
-            ds.update_tags(i, name=str(name))
-    if metadata:
-        ds.update_tags(**{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
-
-
-class RasterWindowWriter:
-    """Writes windows of a GeoTIFF opened by :func:`open_raster_writer` (NaN -> nodata, cast to its dtype)."""
-
-    def __init__(self, ds, path: Path, names: list, nodata: float, dtype: str):
-        self._ds, self.path, self.names, self._nodata, self._dtype = ds, path, names, nodata, dtype
-
-    def write(self, row_off: int, col_off: int, bands) -> None:
-        """Write ``bands`` ((n_bands, rows, cols), or n_bands arrays of (rows, cols)) at ``(row_off, col_off)``.
-
-        Band by band, so the only extra memory is one band of the window.
-        """
-        from rasterio.windows import Window
-
-        shapes = {np.shape(b) for b in bands}
-        if len(bands) != len(self.names) or len(shapes) != 1 or len(next(iter(shapes))) != 2:
-            raise RasterError(f"{self.path}: expected {len(self.names)} bands of one (rows, cols) shape, got {sorted(shapes)}")
-        rows, cols = next(iter(shapes))
-        if not (0 <= row_off and row_off + rows <= self._ds.height and 0 <= col_off and col_off + cols <= self._ds.width):
-            raise RasterError(
-                f"{self.path}: window rows {row_off}..{row_off + rows}, cols {col_off}..{col_off + cols} "
-                f"is outside the {self._ds.height} x {self._ds.width} grid"
-            )
-        window = Window(col_off, row_off, cols, rows)
-        for i, band in enumerate(bands, start=1):
-            a = np.asarray(band)
-            if np.issubdtype(a.dtype, np.floating):  # as write_raster: NaN/inf -> nodata (in float64 when wider)
-                wide = np.float64 if a.dtype.itemsize > np.dtype(self._dtype).itemsize else a.dtype.type
-                a = np.where(np.isfinite(a), a.astype(wide, copy=False), wide(self._nodata))
-            self._ds.write(a.astype(self._dtype, copy=False), i, window=window)
-
-
-@contextlib.contextmanager
-def open_raster_writer(
-    path,
-    names,
-    grid: Grid,
-    *,
-    nodata: float = -9999.0,
-    dtype: str = "float32",
-    descriptions: dict | None = None,
-    units: dict | None = None,
-    metadata: dict | None = None,
-    overwrite: bool = False,
-    block_px: int = 256,
-    cog: bool | None = None,
-    outputs=None,
-):
-    """Write a GeoTIFF window by window, atomically: the streamed twin of :func:`write_raster`.
-
-    Yields a :class:`RasterWindowWriter`; on a clean exit the file (the same
-    profile, band descriptions, units and tags as :func:`write_raster` writes)
-    is renamed over ``path``, converted to a Cloud-Optimized GeoTIFF first
-    when ``cog`` (default: grids of at least :data:`COG_MIN_PIXELS` pixels).
-    On an error nothing is left behind.  Windows not written stay nodata.
-    Memory: one window plus GDAL's block cache; windows whose sides are
-    multiples of ``block_px`` avoid rewriting compressed blocks.
-
-    Parameters
-    ----------
-    path : path
-        Output ``.tif``; refused when it exists unless ``overwrite``.
-    names : sequence of str
-        Band names, in order.
-    grid, nodata, dtype, descriptions, units, metadata, overwrite, block_px, cog
-        As :func:`write_raster`.
-    outputs : netqa.fileio.OutputSet, optional
-        Write the file as a member of this output set (committed with the
-        set's other files by :func:`netqa.fileio.atomic_set`) instead of
-        renaming it on its own.
-    """
-    p = check_output(path, overwrite)
-    names = [str(n) for n in names]
-    if not names:
-        raise RasterError(f"{p}: no bands to write")
-    profile = _gtiff_profile(grid, len(names), dtype, nodata, block_px)
-    if cog is None:
-        cog = grid.width * grid.height >= COG_MIN_PIXELS
-    with (atomic_path(p) if outputs is None else contextlib.nullcontext(outputs.path(p))) as tmp:
-        stage = tmp.with_name(tmp.stem + ".stage.tif") if cog else tmp
-        try:
-            with rasterio.open(stage, "w", **profile) as ds:
-                _describe_bands(ds, names, dict(descriptions or {}), dict(units or {}), metadata)
-                yield RasterWindowWriter(ds, p, names, nodata, dtype)
-            if cog:
-                _copy_to_cog(stage, tmp, block_px)
-        finally:
-            if cog and stage.exists():
-                stage.unlink()
-    log.info("wrote %s (%d bands, %s%s)", p, len(names), grid, ", COG" if cog else "")
 
 
 def read_raster(path, band: int | str = 1, *, name: str | None = None, unit: str | None = None) -> Raster:

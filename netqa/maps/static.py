@@ -375,12 +375,14 @@ def write_paletted_geotiff(path, band: CoverageBand, legend: Legend, *, overwrit
     """
     import json
 
+    from netqa.io.raster import open_cog_dataset
+
     out = check_output(path, overwrite)
     idx = legend.classify(band.values)
     codes = np.where(idx < 0, NODATA_CLASS, idx).astype(np.uint8)
     rows, cols = band.shape
     profile = dict(driver="GTiff", width=cols, height=rows, count=1, dtype="uint8", crs=band.crs,
-                   transform=band.transform, nodata=NODATA_CLASS, compress="deflate", photometric="palette")
+                   transform=band.transform, nodata=NODATA_CLASS, photometric="palette")
     cmap = {i: (*c.rgb, 255) for i, c in enumerate(legend.classes)}
     cmap[NODATA_CLASS] = (0, 0, 0, 0)
     tags = {f"class_{i}": f"{c.label} [{c.min_value:g}, {c.max_value:g})" for i, c in enumerate(legend.classes)}
@@ -389,12 +391,12 @@ def write_paletted_geotiff(path, band: CoverageBand, legend: Legend, *, overwrit
          "max": c.max_value if np.isfinite(c.max_value) else None, "color": c.color}
         for i, c in enumerate(legend.classes)
     ], ensure_ascii=False)
-    with atomic_path(out) as tmp:
-        with rasterio.open(tmp, "w", **profile) as ds:
-            ds.write(codes, 1)
-            ds.write_colormap(1, cmap)
-            ds.set_band_description(1, f"{band.name}_class")
-            ds.update_tags(1, name=f"{band.name}_class", source_band=band.name)
-            ds.update_tags(**tags)
+    # a Cloud-Optimized GeoTIFF like every raster netqa writes (overviews by nearest neighbour keep the codes)
+    with open_cog_dataset(out, profile, overwrite=overwrite) as ds:
+        ds.write(codes, 1)
+        ds.write_colormap(1, cmap)
+        ds.set_band_description(1, f"{band.name}_class")
+        ds.update_tags(1, name=f"{band.name}_class", source_band=band.name)
+        ds.update_tags(**tags)
     log.info("wrote %s", out)
     return out

@@ -19,6 +19,7 @@ from netqa.predict.config import CoverageResult, PredictConfig
 from netqa.predict.tiles import Plan, TileStats, compute_tile, make_plan
 from netqa.predict.write import coverage_file_args, per_cell_file_args, write_coverage_style
 from netqa.progress import Progress
+from netqa.timings import phase
 from propagation.engine import BANDS
 
 log = logging.getLogger("netqa.predict")
@@ -213,7 +214,8 @@ def predict_to_file(
     check_output(out, overwrite)
     if per_cell_out is not None:
         check_output(per_cell_out, overwrite)
-    plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
+    with phase("input"):  # cells, antenna patterns, DEM extent
+        plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
     stats = TileStats()
     bar = _progress(plan, show_progress)
     with contextlib.ExitStack() as stack:

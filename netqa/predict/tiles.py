@@ -34,6 +34,7 @@ from netqa.predict.inputs import (
     read_tuned_model,
     tuned_engine_settings,
 )
+from netqa.timings import phase
 from propagation.engine import BANDS, EngineConfig, GridSpec, predict_coverage
 from propagation.engine._common import C_FREQ, C_RADIUS
 from propagation.spm import SPM_DEFAULT_K
@@ -258,15 +259,30 @@ class TileOut(NamedTuple):
 TILE_READ_CACHE_MB = 256
 
 
+@contextlib.contextmanager
 def tile_read_env():
-    """``rasterio.Env`` with the block cache at :data:`TILE_READ_CACHE_MB`, or none when ``GDAL_CACHEMAX`` is set."""
+    """``rasterio.Env`` with the block cache at :data:`TILE_READ_CACHE_MB`, or none when ``GDAL_CACHEMAX`` is set.
+
+    The cache size in force before is put back on the way out: a ``rasterio.Env``
+    nested in another (an output file open in this process) leaves its
+    ``GDAL_CACHEMAX`` behind, and the writes after it then ran with a cache of
+    256 (5 x slower, the compressed blocks rewritten once per band).
+    """
     import os
 
     import rasterio
+    from rasterio._env import get_gdal_config, set_gdal_config
 
     if "GDAL_CACHEMAX" in os.environ or (rasterio.env.hasenv() and "GDAL_CACHEMAX" in rasterio.env.getenv()):
-        return contextlib.nullcontext()
-    return rasterio.Env(GDAL_CACHEMAX=TILE_READ_CACHE_MB)
+        yield
+        return
+    before = get_gdal_config("GDAL_CACHEMAX", normalize=False)
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=TILE_READ_CACHE_MB):
+            yield
+    finally:
+        if before is not None and get_gdal_config("GDAL_CACHEMAX", normalize=False) != before:
+            set_gdal_config("GDAL_CACHEMAX", before, normalize=False)
 
 
 def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
@@ -283,13 +299,14 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
     m = plan.margin_px
     sub = grid.window(tile.row_off - m, tile.col_off - m, tile.rows + 2 * m, tile.cols + 2 * m)
     r_off, c_off = max(0, tile.row_off - m), max(0, tile.col_off - m)
-    with tile_read_env():
+    with tile_read_env(), phase("input"):
         elev = read_elevation(plan, sub)
         clutter_db, stat_mask, n_no_class = tile_clutter(plan, sub)
     spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
     region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
-    cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
-                           per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
+    with phase("engine"):
+        cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
+                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
     covered_px, near_mast_px = count_near_mast(cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
     return TileOut(tuple(cov[: len(BANDS)]), cov.per_cell, int(n_no_class), covered_px, near_mast_px)
 
@@ -305,5 +322,11 @@ def count_near_mast(rsrp_dbm, matrix, tile_grid: Grid) -> tuple[int, int]:
     near = np.zeros(rsrp_dbm.shape, bool)
     for x, y in np.unique(matrix[:, :2], axis=0):
         if left - 1e3 <= x <= right + 1e3 and bottom - 1e3 <= y <= top + 1e3:
-            near |= ((xx[None, :] - x) ** 2 + (yy[:, None] - y) ** 2) < 1e6
+            # only the rows and columns within 1 km (outside them dx^2 or dy^2 alone is >= 1e6): the same
+            # pixels as over the whole tile, at 70 x 70 instead of 4096 x 4096 per mast (999 cells: 9 s -> 0.1 s)
+            cols = np.flatnonzero((xx - x) ** 2 < 1e6)
+            rows = np.flatnonzero((yy - y) ** 2 < 1e6)
+            if cols.size and rows.size:
+                c0, c1, r0, r1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
+                near[r0:r1, c0:c1] |= ((xx[None, c0:c1] - x) ** 2 + (yy[r0:r1, None] - y) ** 2) < 1e6
     return n_covered, int((near & covered).sum())

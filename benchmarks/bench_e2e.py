@@ -1,0 +1,199 @@
+"""End to end (issue 14): whole ``netqa`` processes, their phase split and the goals against the engine alone.
+
+Cases (each a fresh process, best of :data:`REPEAT` by total wall time):
+
+* start-up: ``python -c pass`` (the interpreter, baseline), ``import netqa.cli`` and
+  ``netqa predict --help``;
+* ``netqa predict`` of one site, R = 30 km on a 30 m grid (2001 x 2001 px), Hata +
+  delta-Bullington over synthetic hills; the phase split comes from the process
+  itself (``NETQA_TIMINGS``, :mod:`netqa.timings`): start-up (process start to the
+  command), input (cells, DEM read and warp), engine, output (GeoTIFF), other;
+  the engine alone is also timed in this process on the same arrays (the baseline of
+  the goal: whole process <= 2 x engine + 0.5 s);
+* the network run: 999 cells over 100 x 100 km at 30 m, R = 15 km (one run; skipped
+  with ``NETQA_BENCH_NETWORK=0`` or quick mode);
+* ``netqa compare`` and ``netqa calibrate`` on the test world's three drives.
+
+``NETQA_BENCH_QUICK=1`` shrinks the single site to R = 5 km.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+QUICK = os.environ.get("NETQA_BENCH_QUICK") == "1"
+NETWORK = os.environ.get("NETQA_BENCH_NETWORK", "1") != "0" and not QUICK
+REPEAT = 3
+ROOT = Path(__file__).resolve().parents[1]
+TESTDATA = ROOT / "testdata"
+CRS = "EPSG:32630"
+CENTRE = (500000.0, 4480000.0)  # UTM 30N, central Spain
+
+
+def _env(timings: Path | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if timings is not None:
+        env["NETQA_TIMINGS"] = str(timings)
+    return env
+
+
+def _run(args: list[str], timings: Path | None = None) -> tuple[float, dict]:
+    """Wall time of one process and its phase split (``{}`` when it wrote none)."""
+    if timings is not None and timings.exists():
+        timings.unlink()
+    t_epoch, t0 = time.time(), time.perf_counter()
+    r = subprocess.run([sys.executable, *args], cwd=ROOT, env=_env(timings), capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    doc = json.loads(timings.read_text()) if timings is not None and timings.exists() else {}
+    if doc:
+        doc["startup_s"] = doc["start_epoch_s"] - t_epoch
+        doc["wall_s"] = wall
+    return wall, doc
+
+
+def _best(args, timings=None, repeat=REPEAT):
+    runs = [_run(args, timings) for _ in range(repeat)]
+    walls = [w for w, _ in runs]
+    best = min(range(len(runs)), key=lambda i: walls[i])
+    return runs[best][0], runs[best][1], max(walls)
+
+
+def _write_dem(path: Path, n: int, px: float, seed: int) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    e = gaussian_filter(rng.normal(size=(n, n)), 8.0)
+    e = (250.0 + e / e.std() * 60.0).astype(np.float32)
+    x0, y1 = CENTRE[0] - n * px / 2, CENTRE[1] + n * px / 2
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32", crs=CRS,
+                       transform=from_origin(x0, y1, px, px), nodata=-9999.0, tiled=True, compress="deflate") as ds:  # fmt: skip
+        ds.write(e, 1)
+
+
+def _write_cells(path: Path, xy_m, azimuths) -> None:
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(*np.asarray(xy_m).T)
+    lines = ["site_id,cell_id,lat,lon,height_m,azimuth_deg,mech_tilt_deg,elec_tilt_deg,tx_power_dbm,freq_mhz,bandwidth_mhz,tech"]
+    for i, (la, lo, az) in enumerate(zip(np.atleast_1d(lat), np.atleast_1d(lon), azimuths)):
+        lines.append(f"S{i // 3},C{i},{la:.7f},{lo:.7f},30,{az:g},0,4,46,1800,20,LTE")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _engine_alone(cells: Path, dem: Path, radius_km: float, repeat: int = REPEAT) -> float:
+    """Best wall time of the engine call alone on the inputs the CLI would give it (compiled first). [s]"""
+    from netqa import timings
+    from netqa.predict import PredictConfig, predict_to_file
+
+    config = PredictConfig(model="hata", terrain="delta-bullington", radius_km=radius_km, resolution_m=30.0)
+    best = math.inf
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeat + 1):  # the first compiles/loads the kernels
+            timings.reset()
+            predict_to_file(cells, dem, Path(tmp) / f"c{i}.tif", config=config, show_progress=False)
+            if i:
+                best = min(best, timings.totals()["engine"])
+    return best
+
+
+def _split_line(doc: dict) -> str:
+    ph = doc["phases_s"]
+    known = doc["startup_s"] + sum(ph.values())
+    parts = [f"start-up {doc['startup_s']:.2f}"] + [f"{k} {v:.2f}" for k, v in ph.items()]
+    parts.append(f"other {doc['wall_s'] - known:.2f}")
+    return ", ".join(parts) + " s"
+
+
+def _predict_case(name, cells, dem, out, radius_km, tmp, repeat=REPEAT):
+    args = ["-m", "netqa", "-q", "predict", "--cells", str(cells), "--dem", str(dem), "--out", str(out),
+            "--model", "hata", "--terrain", "delta-bullington", "--radius-km", str(radius_km), "--overwrite"]  # fmt: skip
+    _run(args)  # warm: numba cache, page cache
+    wall, doc, worst = _best(args, tmp / "t.json", repeat)
+    engine_proc = doc["phases_s"].get("engine", math.nan)
+    out_s = doc["phases_s"].get("output", math.nan)
+    print(f"{name}: whole process {wall:.2f} s (worst of {repeat} {worst:.2f} s): {_split_line(doc)}")
+    print(f"  output {100 * out_s / wall:.0f} % of the run (goal <= 25 %); "
+          f"engine in the process {engine_proc:.2f} s")  # fmt: skip
+    return wall, doc
+
+
+def bench_startup() -> None:
+    base, _, _ = _best(["-c", "pass"])
+    imp, _, _ = _best(["-c", "import netqa.cli, netqa.commands.predict"])
+    hlp, _, _ = _best(["-m", "netqa", "predict", "--help"])
+    run_imp, _, _ = _best(["-c", "import netqa.cli, netqa.predict"])
+    print(f"start-up: python -c pass {base:.2f} s; import netqa.cli + the predict command {imp:.2f} s "
+          f"(+{imp - base:.2f} s; goal <= 0.3 s); netqa predict --help {hlp:.2f} s; "
+          f"import netqa.predict (what a run needs) {run_imp:.2f} s (+{run_imp - base:.2f} s)")  # fmt: skip
+
+
+def bench_single_site(tmp: Path) -> None:
+    radius_km = 5.0 if QUICK else 30.0
+    n = int(2 * (radius_km * 1000 + 1500) / 30)
+    dem, cells = tmp / "site_dem.tif", tmp / "site_cells.csv"
+    _write_dem(dem, n, 30.0, 2)
+    _write_cells(cells, [CENTRE], [0.0])
+    wall, _doc = _predict_case(f"predict, one site, R = {radius_km:g} km, 30 m", cells, dem, tmp / "site.tif", radius_km, tmp)
+    eng = _engine_alone(cells, dem, radius_km)
+    goal = 2 * eng + 0.5
+    print(f"  engine alone (same run, in this process) {eng:.2f} s: whole / engine = {wall / eng:.1f}x; "
+          f"goal <= 2 x engine + 0.5 s = {goal:.2f} s: {'met' if wall <= goal else 'not met'} ({wall / goal:.2f}x the goal)")  # fmt: skip
+
+
+def bench_network(tmp: Path) -> None:
+    if not NETWORK:
+        print("predict, network: skipped (NETQA_BENCH_NETWORK=0 or quick mode)")
+        return
+    n = 3334
+    dem, cells = tmp / "net_dem.tif", tmp / "net_cells.csv"
+    _write_dem(dem, n + 200, 30.0, 9)
+    rng = np.random.default_rng(4)
+    side = n * 30.0
+    xs = CENTRE[0] + (rng.uniform(0.02, 0.98, 333) - 0.5) * side
+    ys = CENTRE[1] + (rng.uniform(0.02, 0.98, 333) - 0.5) * side
+    xy = np.repeat(np.column_stack([xs, ys]), 3, axis=0)
+    _write_cells(cells, xy, np.tile([0.0, 120.0, 240.0], 333))
+    _predict_case("predict, network: 999 cells, ~100 x 100 km, 30 m, R = 15 km", cells, dem, tmp / "net.tif", 15.0, tmp,
+                  repeat=1)  # fmt: skip
+
+
+def bench_compare_calibrate(tmp: Path) -> None:
+    samples = tmp / "samples.parquet"
+    drives = sorted(str(p) for p in (TESTDATA / "drives").glob("d*_*.csv") if not p.name.endswith(".events.csv"))
+    _run(["-m", "netqa", "-q", "ingest", *drives, "--out", str(samples), "--cells", str(TESTDATA / "cells.csv")])
+    common = ["--samples", str(samples), "--cells", str(TESTDATA / "cells.csv"), "--dem", str(TESTDATA / "dem.tif")]
+    cmp_args = ["-m", "netqa", "-q", "compare", *common, "--out", str(tmp / "cmp"), "--overwrite"]
+    cal_args = ["-m", "netqa", "-q", "calibrate", *common, "--out", str(tmp / "tuned.toml"), "--overwrite"]
+    import pandas as pd
+
+    n = len(pd.read_parquet(samples, columns=["cell_id"]))
+    for name, args in (("compare", cmp_args), ("calibrate", cal_args)):
+        _run(args)
+        wall, doc, worst = _best(args, tmp / "t.json")
+        print(f"{name}, test world ({n} samples): whole process {wall:.2f} s (worst {worst:.2f} s): {_split_line(doc)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    with tempfile.TemporaryDirectory(prefix="netqa-bench-e2e-") as tmp:
+        tmp = Path(tmp)
+        bench_startup()
+        bench_single_site(tmp)
+        bench_compare_calibrate(tmp)
+        bench_network(tmp)
+
+
+if __name__ == "__main__":
+    main()
