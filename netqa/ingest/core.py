@@ -405,6 +405,12 @@ def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, write
                     n_acc += _write(writer, fin, path)
             finally:
                 rejects.absorb(parse_rejects)
+        n_assumed = plan.extra.get("tz_assumed_utc", 0)
+        if n_assumed and info is not None:
+            info["tz_assumed_utc"] = n_assumed
+            log.warning("%s: timestamps are local time in a zone the %s log does not state, and no --tz was given: "
+                        "%d read as UTC (the documented default; right for Ireland, the UK and Portugal in winter only). "
+                        "Give --tz ZONE, e.g. --tz Europe/Dublin, or --tz UTC to confirm", path, mapping.name, n_assumed)
     n_acc += _write(writer, norm.flush(), path)
     return n_read, n_acc
 
