@@ -54,9 +54,17 @@ log = logging.getLogger("netqa")
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (the flag and the reason), exit 2."""
+    """An ArgumentParser whose errors are one line (the flag and the reason), exit 2.
+
+    A wrong command line's shape (an unknown flag, a missing required one) is
+    answered with the subcommand's usage line first, as argparse does, so the
+    user sees the flags that exist; a bad value of a known flag gets the one
+    error line alone.
+    """
 
     def error(self, message: str):  # argparse API
+        if message.startswith(("unrecognized arguments", "the following arguments are required")):
+            self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

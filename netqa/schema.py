@@ -131,3 +131,9 @@ KPI_KEYS = (
     "n_ho_success",
     "ho_success_rate",
 )
+
+
+#: Sample filters shared by compare and calibrate (their one definition; the reasons are in
+#: :mod:`netqa.compare.select`, which builds ``DEFAULT_FILTERS`` from it). Kept here, in a module without
+#: imports, so that the command line can show the defaults without loading the comparison stack.
+DEFAULT_FILTER_VALUES = {"min_dist_km": 0.1, "max_dist_km": 20.0, "rsrp_floor_dbm": -130.0}

@@ -57,13 +57,13 @@ def add_arguments(parser) -> None:
 
 def add_filter_flags(parser, *, min_bin_samples, bins, min_dist_km=None, max_dist_km=None, rsrp_floor_dbm=None) -> None:
     """The sample-filter, grid and selection flags shared by compare and calibrate (each filter's removals are
-    reported); the distance and signal defaults are one definition, :data:`netqa.compare.select.DEFAULT_FILTERS`
+    reported); the distance and signal defaults are one definition, :data:`netqa.compare.select.DEFAULT_FILTERS` (values in :data:`netqa.schema.DEFAULT_FILTER_VALUES`)
     (``netqa audit`` overrides them: the tilt needs the samples near the mast)."""
-    from netqa.compare.select import DEFAULT_FILTERS
+    from netqa.schema import DEFAULT_FILTER_VALUES as D  # light: no comparison stack at parser build
 
-    min_dist_km = DEFAULT_FILTERS.min_dist_km if min_dist_km is None else min_dist_km
-    max_dist_km = DEFAULT_FILTERS.max_dist_km if max_dist_km is None else max_dist_km
-    rsrp_floor_dbm = DEFAULT_FILTERS.rsrp_floor_dbm if rsrp_floor_dbm is None else rsrp_floor_dbm
+    min_dist_km = D["min_dist_km"] if min_dist_km is None else min_dist_km
+    max_dist_km = D["max_dist_km"] if max_dist_km is None else max_dist_km
+    rsrp_floor_dbm = D["rsrp_floor_dbm"] if rsrp_floor_dbm is None else rsrp_floor_dbm
     parser.add_argument("--min-dist-km", type=number(lo=0.0, unit="km"), default=min_dist_km,
                         help=f"leave out samples nearer the serving cell [km] (default {min_dist_km:g})")
     parser.add_argument("--max-dist-km", type=number(lo=0.0, lo_open=True, unit="km", allow_inf=True), default=max_dist_km,

@@ -6,9 +6,6 @@ import logging
 from pathlib import Path
 
 from netqa.commands import add_overwrite
-from netqa.config import load_project
-from netqa.errors import ConfigError
-from netqa.pipeline import run_project
 
 NAME = "run"
 HELP = "the whole chain from a project file, into a run folder with a manifest"
@@ -31,6 +28,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from netqa.config import load_project
+    from netqa.errors import ConfigError
+    from netqa.pipeline import run_project
+
     config = load_project(args.project)
     out = Path(args.out) if args.out else config.project.out
     if out is None:

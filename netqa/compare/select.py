@@ -36,9 +36,10 @@ import pandas as pd
 
 from netqa.compare.binning import SampleFilters
 from netqa.errors import InputError
+from netqa.schema import DEFAULT_FILTER_VALUES
 
 #: The distance and signal filters of compare and calibrate (see the module docstring).
-DEFAULT_FILTERS = SampleFilters(min_dist_km=0.1, max_dist_km=20.0, rsrp_floor_dbm=-130.0)
+DEFAULT_FILTERS = SampleFilters(**DEFAULT_FILTER_VALUES)
 
 
 def parse_id_list(value, flag: str) -> tuple[str, ...] | None:
