@@ -34,7 +34,8 @@ from netqa.errors import InputError, NetQAError
 from netqa.ingest.batch import Batch, RejectLog
 from netqa.ingest.core import LOG_SUFFIXES, _is_events_file
 from netqa.ingest.normalise import Normaliser
-from netqa.ingest.reader import FilePlan, parse_block, plan_file, resolve_format
+from netqa.ingest.plan import FilePlan, plan_file, resolve_format
+from netqa.ingest.reader import parse_block
 from netqa.ingest.validate import Validator
 from netqa.kpi import compute_kpis, load_profile
 

@@ -22,7 +22,7 @@ from netqa.ingest.core import (
     rejects_path_for,
 )
 from netqa.ingest.mapping import LogMapping, builtin_mapping, load_mapping
-from netqa.ingest.reader import detect_format
+from netqa.ingest.plan import detect_format
 
 __all__ = [
     "IngestResult",

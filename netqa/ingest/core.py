@@ -15,7 +15,9 @@ from netqa.fileio import atomic_set, check_output, finish_pending_commits
 from netqa.ingest.batch import RejectLog
 from netqa.ingest.duplicates import SeenRows
 from netqa.ingest.normalise import CellMatcher, Normaliser
-from netqa.ingest.reader import BLOCK_BYTES, FilePlan, iter_line_blocks, iter_parquet_batches, parse_block, plan_file, resolve_format
+from netqa.ingest.blocks import BLOCK_BYTES, iter_line_blocks
+from netqa.ingest.plan import FilePlan, plan_file, resolve_format
+from netqa.ingest.reader import iter_parquet_batches, parse_block
 from netqa.ingest.validate import Validator
 from netqa.ingest.writer import SampleWriter, write_events, write_rejects
 from netqa.progress import Progress

@@ -243,7 +243,8 @@ def read_nemo(path, rejects: RejectLog, tz: str | None = None, track: Track | No
     cols["ul_mbps"] = _nearest(t_utc, to_utc(np.array(dr_t, np.int64)), np.array(dr_ul, float))
     cols["tech"] = pa.array(["LTE"] * n, type=pa.string())
     from netqa.ingest.mapping import builtin_mapping
-    from netqa.ingest.reader import FilePlan, _finish
+    from netqa.ingest.plan import FilePlan
+    from netqa.ingest.reader import _finish
 
     plan = FilePlan(p, builtin_mapping("netqa"), list(cols), 0, 0, {c: c for c in cols if not c.startswith("_") and c != "time"})
     batch = _finish(cols, np.array(s_line, np.int64), plan, rejects, None)

@@ -477,7 +477,7 @@ class CellMatcher:
     """
 
     def __init__(self, cells: pd.DataFrame, max_dist_km: float = 30.0):
-        from netqa.ingest.reader import normalise_cell_id
+        from netqa.ingest.values import normalise_cell_id
 
         table_ids = cells["cell_id"].astype(object).where(cells["cell_id"].notna(), None).tolist()
         # the log's ids are normalised on read; the table's the same way, and a match reports the table's own id

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,306 +24,12 @@ import pyarrow.csv as pacsv
 
 from netqa.errors import LogFormatError
 from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
-from netqa.ingest.mapping import BUILTIN_FORMATS, TARGETS, LogMapping, builtin_mapping, load_mapping
+from netqa.ingest.blocks import BlockLines, filtered_bytes, scan_block, split_line
+from netqa.ingest.plan import DICT_STRING, ROW_CRITICAL, TECH_ALIASES, FilePlan
+from netqa.ingest.values import ACTIVITIES, ACTIVITY_ALIASES, int_id, state_columns
+from netqa.ingest.mapping import TARGETS, builtin_mapping
 
 log = logging.getLogger(__name__)
-
-#: Bytes per block read from a text log.
-BLOCK_BYTES = 32 << 20
-
-#: Canonical technology names for common log spellings (after the mapping's own value map).
-TECH_ALIASES = {
-    "NR": "NR", "5G": "NR", "5G NSA": "NR", "5G SA": "NR", "NR5G": "NR",
-    "LTE": "LTE", "4G": "LTE", "LTE-A": "LTE", "LTE+": "LTE", "E-UTRA": "LTE",
-    "UMTS": "UMTS", "3G": "UMTS", "WCDMA": "UMTS", "HSPA": "UMTS", "HSPA+": "UMTS", "HSDPA": "UMTS", "HSUPA": "UMTS",
-    "GSM": "GSM", "2G": "GSM", "EDGE": "GSM", "GPRS": "GSM",
-}
-
-#: String columns are parsed straight into dictionary arrays (few distinct values).
-DICT_STRING = pa.dictionary(pa.int32(), pa.string())
-
-#: Columns whose unparseable value rejects the row (the rest are cleared to NaN).
-ROW_CRITICAL = ("time", "lat", "lon", "rsrp_dbm")
-
-
-@dataclass
-class FilePlan:
-    """How one file is read: mapping, header and the columns to take."""
-
-    path: Path
-    mapping: LogMapping
-    header: list[str]
-    header_line: int  # 1-based line number of the header
-    data_offset: int  # byte offset of the first line after the header
-    use: dict[str, str]  # source -> canonical, present in the file
-    constant_tech: str | None = None
-    time_type: object = None  # pyarrow type that last parsed the time column
-    time_is_naive: bool = True
-    extra: dict = field(default_factory=dict)
-
-
-#: The head of a log is read until it holds this many lines (or the file ends), so a header line longer
-#: than the first read is still found whole; at most HEAD_MAX_BYTES.
-HEAD_MIN_LINES = 50
-HEAD_MAX_BYTES = 64 << 20
-
-
-def _head_lines(raw: bytes) -> int:
-    """Complete lines in ``raw`` that are neither blank nor ``#`` comments (header and data lines)."""
-    if raw.count(b"\n") < HEAD_MIN_LINES:
-        return raw.count(b"\n")  # short files and short heads: the plain count decides (cheap)
-    lines = raw.split(b"\n")[:-1]
-    return sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(b"#"))
-
-
-def _decode_head(path: Path, n_bytes: int = 1 << 16) -> tuple[str, bytes]:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(n_bytes)
-            while _head_lines(raw) < HEAD_MIN_LINES and len(raw) < HEAD_MAX_BYTES:
-                more = fh.read(len(raw))
-                if not more:
-                    break
-                raw += more
-    except IsADirectoryError:
-        raise LogFormatError(f"{path}: is a folder, not a log file") from None
-    except OSError as exc:
-        raise LogFormatError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not raw.strip():
-        raise LogFormatError(f"{path}: file is empty")
-    if b"\x00" in raw:
-        at = raw.index(b"\x00")
-        line = raw[:at].count(b"\n") + 1
-        raise LogFormatError(f"{path}: NUL byte at offset {at} (line {line}) in the first "
-                             f"{len(raw)} bytes: binary or corrupted content, not a delimited text log (UTF-16 and "
-                             "gzip/bzip2/xz/zip are read; this is neither)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 4:  # not just a multi-byte char cut at the sniff boundary
-            raise LogFormatError(f"{path}: not UTF-8 text (bad byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-save the log as UTF-8") from None
-        text = raw[: exc.start].decode("utf-8")
-    return text, raw
-
-
-def _header_of(text: str, raw: bytes, mapping: LogMapping) -> tuple[list[str], int, int] | None:
-    """(header names, 1-based header line, byte offset after the header) or None."""
-    offset = 0
-    for i, line in enumerate(text.splitlines(keepends=True), start=1):
-        stripped = line.strip().lstrip("\ufeff")
-        offset += len(line.encode("utf-8"))
-        if not stripped or (mapping.comment and stripped.startswith(mapping.comment)):
-            continue
-        if not line.endswith("\n") and offset >= len(raw):
-            return None  # header line incomplete
-        names = split_line(stripped, mapping.delimiter)
-        if names is None:
-            return None
-        return [n.strip() for n in names], i, offset
-    return None
-
-
-def detect_format(path: str | Path) -> LogMapping:
-    """The ready mapping whose ``detect`` columns all appear in the file's header.
-
-    Raises LogFormatError naming the file, its header and the formats tried.
-    """
-    p = Path(path)
-    if p.suffix.lower() in (".parquet", ".geoparquet"):
-        return builtin_mapping("netqa")
-    text, raw = _decode_head(p)
-    tried = []
-    for name in BUILTIN_FORMATS:
-        m = builtin_mapping(name)
-        hdr = _header_of(text, raw, m)
-        if hdr and m.matches(hdr[0]):
-            return m
-        tried.append(f"{name} (needs {', '.join(m.detect)})")
-    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")[:120]
-    raise LogFormatError(
-        f"{p}: log format not recognised; header starts {first!r}; tried {'; '.join(tried)}. "
-        "Pass --format with a MAPPING.toml that maps this tool's columns onto netqa's"
-    )
-
-
-def resolve_format(fmt: str | None, path: Path) -> LogMapping:
-    """``auto`` (detect), a ready format name, or a mapping TOML path."""
-    if fmt in (None, "", "auto"):
-        return detect_format(path)
-    if fmt in BUILTIN_FORMATS:
-        return builtin_mapping(fmt)
-    if str(fmt).lower().endswith(".toml"):
-        return load_mapping(fmt)
-    raise LogFormatError(f"--format {fmt!r}: unknown; valid: auto, {', '.join(BUILTIN_FORMATS)} or a MAPPING.toml file")
-
-
-def plan_file(path: Path, mapping: LogMapping, need_position: bool = True) -> FilePlan:
-    """Check the header against the mapping; raise LogFormatError when columns are missing.
-
-    ``need_position=False`` (a ``--track`` gives the positions) lets a log without lat/lon through.
-    """
-    text, raw = _decode_head(path)
-    hdr = _header_of(text, raw, mapping)
-    if hdr is None:
-        raise LogFormatError(f"{path}: no header line (file truncated or only comments)")
-    header, header_line, offset = hdr
-    seen: dict[str, int] = {}
-    for i, name in enumerate(header):  # make duplicate names unique, as pandas does
-        if name in seen:
-            seen[name] += 1
-            header[i] = f"{name}.{seen[name]}"
-        else:
-            seen[name] = 0
-    if mapping.time_column not in header:
-        raise LogFormatError(f"{path}: required time column {mapping.time_column!r} missing ({mapping.name} format); header has {header[:12]}")
-    use = mapping.present(header)
-    targets = set(use.values())
-    for req in ("lat", "lon") if need_position else ():
-        if req not in targets:
-            srcs = [s for s, d in mapping.columns.items() if d == req]
-            raise LogFormatError(f"{path}: required column for {req!r} missing (expected one of {srcs}, {mapping.name} format); "
-                                 "a log without positions needs --track TRACK.gpx|TRACK.nmea")
-    if not targets & {"rsrp_dbm", "rsrq_db", "sinr_db", "dl_mbps", "ul_mbps"}:
-        raise LogFormatError(f"{path}: no measurement column (rsrp_dbm, rsrq_db, sinr_db, dl_mbps or ul_mbps) found for format {mapping.name}")
-    constant_tech = None
-    if "tech" not in targets:
-        constant_tech = next((t for c, t in mapping.tech_from_columns.items() if c in header), None)
-    return FilePlan(path, mapping, header, header_line, offset, use, constant_tech)
-
-
-# --------------------------------------------------------------------------- blocks
-
-
-def iter_line_blocks(fh, block_bytes: int = BLOCK_BYTES, final: bool = True):
-    """Yield byte blocks that end at a line end (about ``block_bytes`` each).
-
-    Each block is one read plus the rest of its last line (``readline``), so
-    the data are copied once.  With ``final`` a last line without a newline is
-    yielded with one added; otherwise it is held back (a live log's
-    half-written line) and returned.
-    """
-    while True:
-        chunk = fh.read(block_bytes)
-        if not chunk:
-            return b""
-        if chunk[-1:] != b"\n":
-            tail = fh.readline()
-            if tail:
-                chunk += tail
-        if chunk[-1:] == b"\n":
-            yield chunk
-            continue
-        cut = chunk.rfind(b"\n")  # end of file inside a line
-        if cut >= 0:
-            yield chunk[: cut + 1]
-        carry = chunk[cut + 1 :]
-        if final:
-            yield carry + b"\n"
-            return b""
-        return carry
-
-
-@dataclass
-class BlockLines:
-    """Line bookkeeping of one block."""
-
-    keep: np.ndarray  # bool per line: a data line with the right field count
-    bad_fields: np.ndarray  # indices of lines with the wrong field count
-    field_counts: np.ndarray
-    n_lines: int
-    has_quote: bool
-    cont: np.ndarray | None = None  # continuation lines of a quoted field with a line break (part of the row before)
-
-
-#: A quoted field may span at most this many physical lines (a stray quote must not swallow the file).
-MAX_QUOTED_LINES = 20
-
-
-def scan_block(buf: bytes, delimiter: str, comment: str, n_fields: int, count_fields: bool = True) -> BlockLines:
-    """Classify the lines of ``buf`` (which ends with a newline) in vectorised numpy.
-
-    Without ``count_fields`` the fields are not counted when the block has no
-    quotes or stray CRs (the typed parse then detects a wrong count itself).
-    """
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
-    n = nl.size
-    starts = np.empty(n, dtype=np.int64)
-    starts[0:1] = 0
-    starts[1:] = nl[:-1] + 1
-    ends = nl.copy()
-    cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == 13)
-    ends = ends - cr
-    lengths = ends - starts
-    # blank = empty or only spaces/tabs (rare): test the first byte, then refine
-    first = np.where(lengths > 0, arr[np.minimum(starts, arr.size - 1)], 10)
-    blank = lengths == 0
-    maybe_ws = ~blank & ((first == 32) | (first == 9))
-    for i in np.flatnonzero(maybe_ws):
-        blank[i] = not buf[starts[i] : ends[i]].strip()
-    is_comment = np.zeros(n, dtype=bool)
-    if comment:
-        is_comment = (first == ord(comment[0])) & ~blank
-    data = ~blank & ~is_comment
-    has_quote = bool((arr == 34).any())
-    has_cr = int((arr == 13).sum()) > int(cr.sum())  # a bare CR inside a line
-    cont = None
-    if has_quote or has_cr:
-        counts = np.full(n, n_fields, dtype=np.int64)
-        skip_to = -1
-        for i in np.flatnonzero(data):
-            if i <= skip_to:
-                continue
-            text = buf[starts[i] : ends[i]].decode("utf-8", "replace")
-            fields = split_line(text, delimiter)
-            if fields is None and text.count('"') % 2 == 1:  # a quoted field with a line break?
-                j = _quoted_row_end(buf, starts, ends, i, n, delimiter, n_fields)
-                if j > i:
-                    if cont is None:
-                        cont = np.zeros(n, dtype=bool)
-                    cont[i + 1 : j + 1] = True
-                    data[i + 1 : j + 1] = False
-                    counts[i] = n_fields
-                    skip_to = j
-                    continue
-            counts[i] = -1 if fields is None else len(fields)
-    elif not count_fields:
-        counts = np.full(n, n_fields, dtype=np.int64)
-    else:
-        dpos = np.flatnonzero(arr == ord(delimiter))
-        counts = np.searchsorted(dpos, ends) - np.searchsorted(dpos, starts) + 1
-    has_quote = has_quote or has_cr
-    good = data & (counts == n_fields)
-    bad = np.flatnonzero(data & (counts != n_fields))
-    return BlockLines(good, bad, counts, n, has_quote, cont)
-
-
-def _quoted_row_end(buf: bytes, starts, ends, i: int, n: int, delimiter: str, n_fields: int) -> int:
-    """Last physical line of the row starting at line ``i`` whose quoted field holds line breaks; ``i`` if none fits.
-
-    Lines are joined while the quotes stay unbalanced (at most :data:`MAX_QUOTED_LINES`); the join
-    counts only when it parses to exactly ``n_fields`` fields, so a stray quote never swallows rows.
-    """
-    quotes = 0
-    for j in range(i, min(n, i + MAX_QUOTED_LINES)):
-        quotes += buf[starts[j] : ends[j]].count(b'"')
-        if quotes % 2 == 0:
-            text = buf[starts[i] : ends[j]].decode("utf-8", "replace").replace("\r\n", "\n")
-            try:
-                rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-            except csv.Error:
-                return i
-            return j if len(rows) == 1 and len(rows[0]) == n_fields else i
-    return i
-
-
-def _filtered_bytes(buf: bytes, keep: np.ndarray) -> bytes:
-    if keep.all():
-        return buf
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
-    lens = np.diff(np.concatenate([[-1], nl]))
-    return arr[np.repeat(keep, lens)].tobytes()
 
 
 def _time_types(plan: FilePlan):
@@ -364,7 +68,7 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     damaged = _damaged_lines(buf)  # NUL bytes, invalid UTF-8: quarantined with their true cause
     lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False), damaged)
     if not lines.has_quote:  # fast path: trust the field counts unless the typed parse objects
-        table = _typed_read(_filtered_bytes(buf, lines.keep), plan, quoted=False)
+        table = _typed_read(filtered_bytes(buf, lines.keep), plan, quoted=False)
         if table is None or table.num_rows != int(lines.keep.sum()):
             table = None
             lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=True), damaged)
@@ -388,9 +92,9 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
     multiline = lines.cont is not None and bool(lines.cont.any())
     if multiline:  # keep each kept row's continuation lines with it
         row_of = np.maximum.accumulate(np.where(~lines.cont, np.arange(lines.n_lines), 0))
-        data = _filtered_bytes(buf, lines.keep[row_of])
+        data = filtered_bytes(buf, lines.keep[row_of])
     else:
-        data = _filtered_bytes(buf, lines.keep)
+        data = filtered_bytes(buf, lines.keep)
     if table is None:
         table = _typed_read(data, plan, quoted=lines.has_quote, multiline=multiline)
     if table is not None and table.num_rows == rows_line.size:
@@ -565,16 +269,6 @@ def _settle_nonfinite(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects
             cols["_flags_extra"] |= np.where(bad, FLAG_BITS.get(name, FLAG_BITS["other"]), 0).astype(np.int32)
 
 
-def split_line(text: str, delimiter: str) -> list[str] | None:
-    """Fields of one physical line (quotes honoured, no multi-line fields); None if unparseable."""
-    if "\r" in text or "\x00" in text:
-        return None
-    try:
-        return next(csv.reader([text], delimiter=delimiter, strict=True), [])
-    except csv.Error:
-        return None
-
-
 def _split_strings(data: bytes, plan: FilePlan, multiline: bool = False) -> dict[str, list]:
     m = plan.mapping
     want = [m.time_column] + list(plan.use)
@@ -747,11 +441,11 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
         if name in cols:
             cols[name] = dict_array(string_array(cols[name]))
             if name == "cell_id":  # '11016972.0' from a float-typed export -> '11016972'
-                cols[name] = map_dict(cols[name], _int_id)
+                cols[name] = map_dict(cols[name], int_id)
     for name, table in m.values.items():
         if name != "tech" and name in cols and not isinstance(cols[name], np.ndarray):
             cols[name], _ = _map_values(cols[name], table)
-    connected, activity = _state_columns(cols.get("state"), m, n)
+    connected, activity = state_columns(cols.get("state"), m, n)
     given_conn = cols.pop("_connected", None)
     if "activity" in cols:  # an explicit activity column (netqa's own CSV/Parquet) fills what the state leaves open
         act_codes = per_value(cols["activity"], lambda v: ACTIVITY_ALIASES.get(v.strip().lower(), -1), -1, np.int32)
@@ -767,67 +461,6 @@ def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
     if bad is not None:
         cols["_bad_rows"] = bad
     return Batch(cols, rows_line)
-
-
-_INT_FLOAT = re.compile(r"^(-?\d+)\.0*$")
-_DIGITS = re.compile(r"^\d+$")
-_EXP = re.compile(r"^\d+(?:\.\d+)?[eE]\+?\d+$")
-
-
-def normalise_cell_id(v) -> str | None:
-    """One spelling of a cell id, used on both sides of the match (log and cell table).
-
-    Surrounding spaces and quotes go; an integer written as a float by a
-    spreadsheet or a NaN-holding pandas column (``7936001.0``, ``7.936001e+06``)
-    becomes the integer; leading zeros of an all-digit id go (``007936001``),
-    as any numeric reader drops them.  Other ids (hex ``A81B``, OpenCelliD's
-    ``272-1-...``) are kept as they are.  Empty -> None.
-
-    >>> [normalise_cell_id(x) for x in (" 7936001.0 ", "007936001", "7.936001e+06", "A81B", "", '"12"')]
-    ['7936001', '7936001', '7936001', 'A81B', None, '12']
-    """
-    if v is None:
-        return None
-    t = str(v).strip().strip('"').strip("'").strip()
-    if not t or t.lower() in ("nan", "none", "<na>"):
-        return None
-    m = _INT_FLOAT.match(t)
-    if m:
-        t = m.group(1)
-    elif _EXP.match(t):
-        f = float(t)
-        if f.is_integer():
-            t = str(int(f))
-    if _DIGITS.match(t):
-        t = t.lstrip("0") or "0"
-    return t
-
-
-def _int_id(v: str) -> str | None:
-    return normalise_cell_id(v)
-
-
-#: Activity codes of the ``activity`` column.
-ACTIVITIES = ("download", "upload", "idle")
-#: Spellings accepted in an explicit ``activity`` column -> index in ACTIVITIES.
-ACTIVITY_ALIASES = {"download": 0, "dl": 0, "d": 0, "upload": 1, "ul": 1, "u": 1, "idle": 2, "i": 2}
-
-
-def _state_columns(state, m: LogMapping, n: int) -> tuple[np.ndarray, pa.Array]:
-    """(connected int8: 1 / 0 / -1 unknown, activity: download / upload / idle / null) from the state column."""
-    if state is None or not m.state:
-        return np.full(n, -1, dtype=np.int8), constant_dict(None, n)
-    codes, uniq = dict_codes(state)
-    uniq = [u.strip() for u in uniq]
-    con = set(m.state.get("connected", ())) | set(m.state.get("download", ())) | set(m.state.get("upload", ()))
-    idle = set(m.state.get("idle", ()))
-    conn_u = np.array([1 if u in con else (0 if u in idle else -1) for u in uniq] + [-1], dtype=np.int8)
-    act_u = np.array([(0 if u in m.state.get("download", ()) else 1 if u in m.state.get("upload", ()) else 2 if u in idle else -1)
-                      for u in uniq] + [-1], dtype=np.int32)
-    act = act_u[codes]
-    mask = act < 0
-    activity = pa.DictionaryArray.from_arrays(pa.array(act, mask=mask if mask.any() else None), pa.array(ACTIVITIES, type=pa.string()))
-    return conn_u[codes], activity
 
 
 # --------------------------------------------------------------------------- parquet

@@ -1,6 +1,6 @@
 """Byte-level preparation of a text log: compression, UTF-16/32 and old-Mac line ends.
 
-A log is read by :mod:`netqa.ingest.reader` as UTF-8 text with LF or CRLF line
+A log is read by :mod:`netqa.ingest.reader` (with :mod:`netqa.ingest.plan` and :mod:`netqa.ingest.blocks`) as UTF-8 text with LF or CRLF line
 ends, in blocks cut at line ends.  Files that are not so are converted first,
 streamed into a temporary UTF-8 file with the same lines (so every physical
 line keeps its number in the rejects file):

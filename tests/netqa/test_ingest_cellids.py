@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from netqa.ingest import ingest_logs
-from netqa.ingest.reader import normalise_cell_id
+from netqa.ingest.values import normalise_cell_id
 
 
 @pytest.mark.parametrize("raw,want", [
