@@ -35,7 +35,7 @@ from netqa.errors import CRSError, InputError
 from netqa.timings import phase
 from propagation.engine import EngineConfig, GridSpec
 from propagation.engine.points import predict_points
-from propagation.engine.raster import SUBCARRIER_HZ, _n_prb
+from propagation.engine.config import SUBCARRIER_HZ, _n_prb
 from propagation.pathloss import free_space_loss_db
 from propagation.throughput import SHANNON_DL, SHANNON_UL, truncated_shannon_bps_hz
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ

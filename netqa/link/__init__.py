@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from netqa.errors import InputError
-from netqa.fileio import atomic_path, check_output, write_text_atomic
+from netqa.fileio import atomic_set, check_output
 from netqa.link.analyse import LinkAnalysis, LossRow, Obstacle, analyse_link, site_cell_table
 from netqa.link.plot import FORMATS, draw_profile
 
@@ -32,17 +32,19 @@ def write_link(link: LinkAnalysis, out, *, json_out=None, overwrite: bool = Fals
     """Write the profile picture ``out`` (``.png`` or ``.svg``) and, optionally, ``json_out``; return the paths.
 
     Both are checked before anything is written (an existing file needs
-    ``overwrite``) and each is written to a temporary file and renamed.
+    ``overwrite``) and they are committed as one set
+    (:func:`netqa.fileio.atomic_set`): a failure or a kill leaves the old pair
+    or the new pair, never a picture of one link beside the JSON of another.
     """
     out = Path(out)
     if out.suffix.lower() not in FORMATS:
         raise InputError(f"--out {out}: the picture must end in {' or '.join(FORMATS)}")
     check_output(out, overwrite)
+    members = [out]
     if json_out is not None:
-        check_output(json_out, overwrite)
-    with atomic_path(out) as tmp:
-        draw_profile(link, tmp)
-    written = [out]
-    if json_out is not None:
-        written.append(write_text_atomic(json_out, json.dumps(link.to_dict(), indent=2) + "\n"))
-    return written
+        members.append(check_output(json_out, overwrite))
+    with atomic_set(members) as outputs:
+        draw_profile(link, outputs.path(out))
+        if json_out is not None:
+            outputs.path(members[1]).write_text(json.dumps(link.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return members

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from netqa.errors import InputError
-from netqa.fileio import write_text_atomic
-from netqa.link import analyse_link, write_link
+from netqa.fileio import atomic_set, check_output
+from netqa.link.analyse import analyse_link
+from netqa.link.plot import draw_profile
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,27 @@ def worst_links(residuals, cells, dem, out_dir, *, n: int = 3, clutter=None, clu
                                                                    kind="mergesort")  # fmt: skip
     picks = order.drop_duplicates("cell_id").head(n)
     out = Path(out_dir)
-    written, entries = [], []
+    links, entries = [], []
     for k, row in enumerate(picks.itertuples(index=False), start=1):
         link = analyse_link(cells, dem, cell_id=str(row.cell_id), rx_lonlat=(float(row.lon), float(row.lat)),
                             rx_height_m=rx_height_m, clutter=clutter, clutter_table=clutter_table,
                             model_file=model_file, resolution_m=resolution_m, model=model, terrain=terrain,
                             measured_rsrp_dbm=float(row.rsrp_measured_dbm))  # fmt: skip
-        written += write_link(link, out / f"worst_{k}.png", json_out=out / f"worst_{k}.json", overwrite=overwrite)
+        links.append(link)
         entries.append({"rank": k, "png": f"worst_{k}.png", "json": f"worst_{k}.json", "cell_id": str(row.cell_id),
                         "lat": float(row.lat), "lon": float(row.lon), "dist_km": round(float(row.dist_km), 3),
                         "rsrp_measured_dbm": round(float(row.rsrp_measured_dbm), 2),
                         "rsrp_predicted_dbm": round(float(row.rsrp_predicted_dbm), 2),
                         "error_db": round(float(row.error_db), 2), "line_of_sight": link.line_of_sight,
                         "principal_obstacle_v": round(link.obstacles[0].v, 3) if link.obstacles else None})  # fmt: skip
-    written.append(write_text_atomic(out / "index.json", json.dumps({"profiles": entries}, indent=2) + "\n"))
+    # the pictures, their JSON and the index are one set: a kill never leaves profiles of two runs side by side
+    members = [out / "index.json"] + [out / f"worst_{e['rank']}.{x}" for e in entries for x in ("png", "json")]
+    for m in members:
+        check_output(m, overwrite)
+    with atomic_set(members) as outputs:
+        for e, link in zip(entries, links):
+            draw_profile(link, outputs.path(out / e["png"]))
+            outputs.path(out / e["json"]).write_text(json.dumps(link.to_dict(), indent=2) + "\n", encoding="utf-8")
+        outputs.path(members[0]).write_text(json.dumps({"profiles": entries}, indent=2) + "\n", encoding="utf-8")
     log.info("link: profiles of the %d worst-predicted samples in %s", len(entries), out)
-    return written
+    return members[1:] + members[:1]

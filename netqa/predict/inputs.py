@@ -26,7 +26,7 @@ import pandas as pd
 from netqa.errors import CellTableError, InputError
 from propagation import ValidityRangeWarning, p2108_height_gain_db
 from propagation.engine import cell_matrix
-from propagation.engine.raster import CELL_DEFAULTS
+from propagation.engine.config import CELL_DEFAULTS
 from propagation.p2108 import P2108_CLUTTER_TYPES, P2108_HEIGHT_GAIN_FREQ_MHZ
 
 if TYPE_CHECKING:

@@ -13,15 +13,8 @@ numba kernels:
 """
 
 from propagation.engine._common import CELL_FIELDS, MODEL_IDS, TERRAIN_IDS, PathLossModel, TerrainMethod
-from propagation.engine.raster import (
-    BANDS,
-    Coverage,
-    EngineConfig,
-    GridSpec,
-    cell_matrix,
-    iter_coverage_tiles,
-    predict_coverage,
-)
+from propagation.engine.config import BANDS, Coverage, EngineConfig, GridSpec, cell_matrix
+from propagation.engine.raster import iter_coverage_tiles, predict_coverage
 from propagation.engine.points import predict_points
 from propagation.engine.terrain import default_n_rays, terrain_loss_reference, terrain_loss_sweep
 from propagation.engine.terrain_itm import itm_loss_reference, itm_loss_sweep

@@ -26,7 +26,7 @@ from propagation.engine._common import C_AZ, C_FEEDER, C_FREQ, C_GAIN, C_GROUND,
 from propagation.engine._common import _bilinear, _spm_h_eff_m
 from propagation.engine._common import C_FREQ_INDEX, TerrainMethod
 from propagation.engine.closed_form import _antenna_gain_db, _model_loss_db, affine_loss_coefficients
-from propagation.engine.raster import (
+from propagation.engine.config import (
     EngineConfig,
     GridSpec,
     _check_clutter,
