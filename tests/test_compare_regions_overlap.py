@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from netqa.compare.run import CompareConfig, _disjoint_layers, compare, region_members
+from netqa.compare.regional import _disjoint_layers, region_members
+from netqa.compare.run import CompareConfig, compare
 from netqa.kpi import compute_kpis_by_region
 
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata"

@@ -15,7 +15,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from netqa.cli import main
-from netqa.compare.run import _regions, region_members
+from netqa.compare.regional import _regions, region_members
 from netqa.kpi import compute_kpis_by_region
 from netqa.regions import region_masks, reproject_regions
 from netqa.score import score_regions
