@@ -12,15 +12,9 @@ NMEA) joined onto logs without positions by :mod:`netqa.ingest.track`, and
 :mod:`netqa.ingest.suggest` guesses a mapping TOML from a CSV header.
 """
 
-from netqa.ingest.core import (
-    IngestResult,
-    events_path_for,
-    ingest_logs,
-    load_events,
-    load_samples,
-    read_log,
-    rejects_path_for,
-)
+from netqa.ingest.core import IngestResult, ingest_logs, read_log
+from netqa.ingest.files import events_path_for, rejects_path_for
+from netqa.ingest.load import load_events, load_samples
 from netqa.ingest.mapping import LogMapping, builtin_mapping, load_mapping
 from netqa.ingest.plan import detect_format
 
