@@ -1,12 +1,8 @@
 """The ingest stage: logs -> validated, normalised GeoParquet samples, events and rejects.
 
-Package layout (arrows point down)::
-
-    core        ingest_logs(): every log of a run into one output set; read_log()
-    stream      one log: blocks parsed ahead, validated, normalised, written
-    files       which inputs are logs or events; output names beside the samples
-    sideinputs  the cell table and explicit events files
-    load        load_samples(), load_events(): the outputs read back
+``ingest_logs`` runs every log of a run into one output set (one log at a
+time through :mod:`netqa.ingest.stream`); ``read_log`` is the in-memory
+convenience.  The package layout is in :mod:`netqa.ingest`.
 """
 
 from __future__ import annotations
