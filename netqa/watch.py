@@ -32,7 +32,7 @@ import pandas as pd
 
 from netqa.errors import InputError, NetQAError
 from netqa.ingest.batch import Batch, RejectLog
-from netqa.ingest.core import LOG_SUFFIXES, _is_events_file
+from netqa.ingest.files import LOG_SUFFIXES, is_events_file
 from netqa.ingest.normalise import Normaliser
 from netqa.ingest.plan import FilePlan, plan_file, resolve_format
 from netqa.ingest.reader import parse_block
@@ -126,7 +126,7 @@ class Watcher:
             return None, []
         if size <= f.offset:
             return None, []
-        if _is_events_file(f.path):
+        if is_events_file(f.path):
             return None, self._read_events(f, size)
         if f.plan is None:
             if not _header_complete(f.path):

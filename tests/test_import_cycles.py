@@ -1,4 +1,4 @@
-"""Architecture: no import cycle anywhere in ``netqa/`` or ``propagation/``.
+"""Architecture: no import cycle anywhere in ``netqa/`` or ``propagation/``, and no module over 500 lines.
 
 The graph is read from the source (``ast``), so it counts every import the
 code can run: module level, inside functions (lazy imports) and under
@@ -16,6 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("netqa", "propagation")
+#: The most lines a module may have (README, "Layout"; modules near 500 lines or fewer, split by job beyond).
+MAX_MODULE_LINES = 500
+#: TEMPORARY (issue 17): modules being split by the lead on another branch while this test arrived.
+#: The lead removes this allow-list after merging those splits; do not add to it.
+OVERSIZED_UNTIL_LEAD_MERGES_SPLITS = frozenset({"netqa/compare/run.py", "netqa/calibrate/fit.py"})
 
 
 def module_files(root: Path, packages=PACKAGES) -> dict[str, Path]:
@@ -129,3 +134,29 @@ def test_the_cycle_check_finds_a_cycle(tmp_path, lazy):
     edges = import_graph(module_files(tmp_path, ("netqa",)))
     assert cycles(edges) == [["netqa.a", "netqa.sub.b"]]
 
+
+
+def oversized_modules(root: Path, packages=PACKAGES, limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    """``pkg/path/module.py`` -> line count, for every ``.py`` under the packages with more than ``limit`` lines."""
+    sizes = {}
+    for path in module_files(root, packages).values():
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        if n > limit:
+            sizes[path.relative_to(root).as_posix()] = n
+    return sizes
+
+
+def test_no_module_exceeds_500_lines():
+    big = {m: n for m, n in oversized_modules(ROOT).items() if m not in OVERSIZED_UNTIL_LEAD_MERGES_SPLITS}
+    assert not big, (f"modules over {MAX_MODULE_LINES} lines (split each by job into sibling modules): "
+                     + ", ".join(f"{m} ({n} lines)" for m, n in sorted(big.items())))
+
+
+def test_the_size_check_finds_an_oversized_module(tmp_path):
+    pkg = tmp_path / "netqa"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "at_limit.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    (pkg / "sub" / "__init__.py").write_text("y = 2\n" * (MAX_MODULE_LINES + 1))
+    (pkg / "sub" / "big.py").write_text("z = 3\n" * 600 + "w = 4")  # the last line has no newline: still counted
+    assert oversized_modules(tmp_path, ("netqa",)) == {"netqa/sub/__init__.py": MAX_MODULE_LINES + 1, "netqa/sub/big.py": 601}

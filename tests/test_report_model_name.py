@@ -7,7 +7,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from netqa.report.run_folder import _coverage_model, _Run
-from netqa.report.sections import _summary
+from netqa.report.summary import _summary
 
 
 def _coverage(path, **tags):

@@ -1,33 +1,34 @@
-"""The ingest stage: logs -> validated, normalised GeoParquet samples, events and rejects."""
+"""The ingest stage: logs -> validated, normalised GeoParquet samples, events and rejects.
+
+``ingest_logs`` runs every log of a run into one output set (one log at a
+time through :mod:`netqa.ingest.stream`); ``read_log`` is the in-memory
+convenience.  The package layout is in :mod:`netqa.ingest`.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from netqa.errors import InputError, LogFormatError, NetQAError
-from netqa.fileio import atomic_set, check_output, finish_pending_commits
+from netqa.fileio import atomic_set, check_output
 from netqa.ingest.batch import RejectLog
+from netqa.ingest.blocks import BLOCK_BYTES
+from netqa.ingest.cellmatch import CellMatcher
 from netqa.ingest.duplicates import SeenRows
-from netqa.ingest.normalise import CellMatcher, Normaliser
-from netqa.ingest.blocks import BLOCK_BYTES, iter_line_blocks
-from netqa.ingest.plan import FilePlan, plan_file, resolve_format
-from netqa.ingest.reader import iter_parquet_batches, parse_block
-from netqa.ingest.validate import Validator
+from netqa.ingest.files import companion_events, events_path_for, expand_inputs, is_events_file, rejects_path_for, session_name
+from netqa.ingest.load import load_samples
+from netqa.ingest.normalise import Normaliser
+from netqa.ingest.sideinputs import load_cells, read_events_file
+from netqa.ingest.stream import ingest_file
 from netqa.ingest.writer import SampleWriter, write_events, write_rejects
 from netqa.progress import Progress
-from netqa.schema import EVENT_COLUMNS, EVENT_TYPES
+from netqa.schema import EVENT_COLUMNS
 
 log = logging.getLogger(__name__)
-
-LOG_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".geoparquet", ".nmf")
-#: Compressed text logs a folder contributes too (``drive.csv.gz``...; see netqa.ingest.source).
-COMPRESSED_LOG_SUFFIXES = tuple(f"{a}{b}" for a in (".csv", ".txt", ".tsv") for b in (".gz", ".bz2", ".xz", ".zip"))
 
 
 @dataclass(frozen=True)
@@ -58,120 +59,6 @@ class IngestResult:
     def summary(self) -> str:
         """The one-line reconciliation ``read N, accepted A, rejected R``."""
         return f"read {self.n_read}, accepted {self.n_accepted}, rejected {self.n_rejected}"
-
-
-def events_path_for(out: str | os.PathLike) -> Path:
-    """``SAMPLES.parquet`` -> ``SAMPLES.events.parquet``."""
-    p = Path(out)
-    return p.with_name(p.name[: -len(p.suffix)] + ".events.parquet" if p.suffix else p.name + ".events.parquet")
-
-
-def rejects_path_for(out: str | os.PathLike) -> Path:
-    """``SAMPLES.parquet`` -> ``SAMPLES.rejects.csv``."""
-    p = Path(out)
-    return p.with_name(p.name[: -len(p.suffix)] + ".rejects.csv" if p.suffix else p.name + ".rejects.csv")
-
-
-def _session_name(p: Path) -> str:
-    """The file's session name: its name without the log and compression suffixes (``d1.csv.gz`` -> ``d1``)."""
-    name = p.name
-    for sfx in COMPRESSED_LOG_SUFFIXES + LOG_SUFFIXES:
-        if name.lower().endswith(sfx) and len(name) > len(sfx):
-            return name[: -len(sfx)]
-    return p.stem
-
-
-def _is_events_file(p: Path) -> bool:
-    name = p.name.lower()
-    return ".events." in name
-
-
-def expand_inputs(logs) -> list[Path]:
-    """Files from the given paths; folders contribute their log files (sorted)."""
-    out: list[Path] = []
-    for item in logs:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and (q.suffix.lower() in LOG_SUFFIXES
-                                                                         or q.name.lower().endswith(COMPRESSED_LOG_SUFFIXES))))
-        else:
-            out.append(p)
-    seen, uniq = set(), []
-    for p in out:
-        k = p.resolve()
-        if k not in seen:
-            seen.add(k)
-            uniq.append(p)
-    return uniq
-
-
-def companion_events(p: Path) -> Path | None:
-    """``LOG.csv`` -> ``LOG.events.csv`` (or ``.events.parquet``) when it exists."""
-    for suffix in (".events.csv", ".events.parquet"):
-        q = p.with_name(p.name[: -len(p.suffix)] + suffix)
-        if q.is_file():
-            return q
-    return None
-
-
-def _load_cells(cells):
-    if cells is None:
-        return None
-    if isinstance(cells, pd.DataFrame):
-        df = cells
-    else:
-        try:
-            from netqa.io.cells import read_cells  # written in another issue
-        except ImportError:
-            read_cells = None
-        if read_cells is not None:
-            df = read_cells(cells)
-        else:
-            try:
-                df = pd.read_csv(cells)
-            except (OSError, ValueError) as exc:
-                raise InputError(f"{cells}: cell table cannot be read ({exc})") from None
-    missing = [c for c in ("cell_id", "lat", "lon") if c not in df.columns]
-    if missing:
-        raise InputError(f"{cells}: cell table lacks column(s) {missing} needed to match serving cells")
-    return pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-
-
-def read_events_file(path: Path, rejects: RejectLog, tz: str | None = None) -> tuple[pd.DataFrame, int]:
-    """Explicit events (canonical Events columns) from CSV or Parquet; bad rows to ``rejects``."""
-    try:
-        if path.suffix.lower() in (".parquet", ".geoparquet"):
-            df = pd.read_parquet(path)
-            lines = np.arange(1, len(df) + 1)
-        else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
-            lines = np.arange(2, len(df) + 2)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise LogFormatError(f"{path}: events file cannot be read ({exc})") from None
-    if "time" not in df.columns or "event" not in df.columns:
-        raise LogFormatError(f"{path}: events file needs columns 'time' and 'event'; has {list(df.columns)[:12]}")
-    n = len(df)
-    f = str(path)
-    t = pd.to_datetime(df["time"], utc=True, errors="coerce", format="ISO8601") if n else pd.Series([], dtype="datetime64[ns, UTC]")
-    bad_t = t.isna().to_numpy()
-    rejects.add(f, lines[bad_t], "time", df["time"][bad_t].astype(str).tolist(), "unparseable or missing event time")
-    ev = df["event"].astype(str).str.strip()
-    bad_e = ~ev.isin(EVENT_TYPES).to_numpy() & ~bad_t
-    rejects.add(f, lines[bad_e], "event", ev[bad_e].tolist(), f"unknown event type (valid: {', '.join(EVENT_TYPES)})")
-    keep = ~(bad_t | bad_e)
-    out = pd.DataFrame({"time": t[keep].to_numpy()})
-    out["time"] = pd.to_datetime(out["time"], utc=True)
-    for c in ("lat", "lon"):
-        out[c] = pd.to_numeric(df[c][keep], errors="coerce").to_numpy(np.float64) if c in df else np.nan
-    for c in ("session", "cell_id", "target_cell_id"):
-        if c in df:
-            v = df[c][keep].astype(object).to_numpy()
-            out[c] = pd.array([None if (x is None or str(x) in ("", "nan", "<NA>")) else str(x) for x in v], dtype="string")
-        else:
-            out[c] = pd.array([None] * int(keep.sum()), dtype="string")
-    out["event"] = pd.array(ev[keep].tolist(), dtype="string")
-    out["source"] = "explicit"
-    return out, n
 
 
 def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | None = None,
@@ -224,11 +111,11 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
         if track.n_skipped:
             log.warning("--track %s: %d points or sentences skipped (%s)", track.source, track.n_skipped,
                         ", ".join(f"{k}: {v}" for k, v in track.skipped.items()))
-    cell_df = _load_cells(cells)
+    cell_df = load_cells(cells)
     matcher = CellMatcher(cell_df) if cell_df is not None else None
     rejects, ev_rejects = RejectLog(), RejectLog()
-    log_paths = [p for p in paths if not _is_events_file(p)]
-    event_paths = {p.resolve(): p for p in paths if _is_events_file(p)}
+    log_paths = [p for p in paths if not is_events_file(p)]
+    event_paths = {p.resolve(): p for p in paths if is_events_file(p)}
     for p in log_paths:
         c = companion_events(p)
         if c is not None:
@@ -254,10 +141,10 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
                 norm = None
                 try:
                     explicit = companion_events(p) is not None
-                    norm = Normaliser(_session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit,
+                    norm = Normaliser(session_name(p), gap_s=gap_s, max_fix_gap_s=max_fix_gap_s, derive_events=not explicit,
                                       cell_matcher=matcher, file=str(p), cells_name=cells_label)
                     info: dict = {}
-                    nr, na = _ingest_one(p, fmt, tz, rejects, norm, writer, block_bytes, info, seen, track=track,
+                    nr, na = ingest_file(p, fmt, tz, rejects, norm, writer, block_bytes, info, seen, track=track,
                                          track_gap_s=track_gap)  # fmt: skip
                     if info.get("tz_assumed_utc"):
                         tz_assumed.append(str(p))
@@ -351,146 +238,6 @@ def ingest_logs(logs, out, *, fmt: str | None = "auto", cells=None, tz: str | No
     )
 
 
-def _ingest_one(path: Path, fmt, tz, rejects: RejectLog, norm: Normaliser, writer: SampleWriter, block_bytes: int,
-                info: dict | None = None, seen: SeenRows | None = None, *, track=None,
-                track_gap_s: float = 10.0) -> tuple[int, int]:
-    if not path.exists():
-        raise LogFormatError(f"{path}: file not found")
-    n_read = n_acc = 0
-    if _is_nemo(fmt, path):
-        from netqa.ingest.nemo import read_nemo
-
-        nl = read_nemo(path, rejects, tz, track, track_gap_s)
-        validator = Validator(str(path), rejects, seen=seen)
-        norm.derive_events, norm.event_source = False, "file"
-        norm.n_interpolated += int(nl.batch.cols["gps_interpolated"].sum())
-        n_acc += _write(writer, norm.push(validator.check(nl.batch)), path)
-        n_acc += _write(writer, norm.flush(), path)
-        ev = norm.relabel_events(nl.events)
-        for kind, g in ev.groupby("event", sort=False):
-            norm.events.add_many(g["time"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view("int64"),
-                                 g["lat"], g["lon"], g["session"].astype(object), kind, g["cell_id"], g["target_cell_id"])
-        return nl.n_read, n_acc
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
-        validator = Validator(str(path), rejects, seen=seen)
-        for plan, batch, nr in iter_parquet_batches(path, rejects):
-            n_read += nr
-            fin = norm.push(validator.check(batch))
-            n_acc += _write(writer, fin, path)
-    else:
-        import tempfile
-
-        from netqa.ingest.source import prepared_source
-
-        with tempfile.TemporaryDirectory(prefix="netqa-ingest-") as work:
-            src, steps = prepared_source(path, Path(work))  # compression, UTF-16, CR line ends -> UTF-8 lines
-            if steps:
-                log.info("%s: %s", path, ", ".join(steps))
-            try:
-                mapping = resolve_format(fmt, src)
-                validator = Validator(str(path), rejects, mapping.declared_units, seen=seen)
-                plan: FilePlan = plan_file(src, mapping, need_position=track is None)
-            except NetQAError as exc:  # name the user's file, not the converted copy
-                raise type(exc)(str(exc).replace(str(src), str(path))) from None
-            plan.path = path
-            if track is not None and {"lat", "lon"} <= set(plan.use.values()):
-                log.warning("%s: the log has positions of its own; --track %s replaces them", path, track.source)
-            parse_rejects = RejectLog()  # the parse thread's own log, merged below
-            try:
-                blocks = _parsed_blocks(src, plan, parse_rejects, tz, block_bytes)
-                for batch, nr in prefetched(blocks):
-                    n_read += nr
-                    if track is not None:
-                        batch = track.join(batch, rejects, str(path), track_gap_s)
-                        norm.n_interpolated += int(batch.cols["gps_interpolated"].sum())
-                    fin = norm.push(validator.check(batch))
-                    n_acc += _write(writer, fin, path)
-            finally:
-                rejects.absorb(parse_rejects)
-        n_assumed = plan.extra.get("tz_assumed_utc", 0)
-        if n_assumed and info is not None:
-            info["tz_assumed_utc"] = n_assumed
-            log.warning("%s: timestamps are local time in a zone the %s log does not state, and no --tz was given: "
-                        "%d read as UTC (the documented default; right for Ireland, the UK and Portugal in winter only). "
-                        "Give --tz ZONE, e.g. --tz Europe/Dublin, or --tz UTC to confirm", path, mapping.name, n_assumed)
-    n_acc += _write(writer, norm.flush(), path)
-    return n_read, n_acc
-
-
-def _is_nemo(fmt, path: Path) -> bool:
-    if fmt == "nemo":
-        return True
-    if fmt not in (None, "", "auto"):
-        return False
-    from netqa.ingest.nemo import is_nemo
-
-    return is_nemo(path)
-
-
-def _parsed_blocks(path: Path, plan: FilePlan, rejects: RejectLog, tz, block_bytes: int):
-    """(batch, rows read) per block of a text log, in file order."""
-    line = plan.header_line + 1
-    with open(path, "rb") as fh:
-        fh.seek(plan.data_offset)
-        for block in iter_line_blocks(fh, block_bytes):
-            batch, nr = parse_block(block, line, plan, rejects, tz)
-            line += block.count(b"\n")
-            yield batch, nr
-
-
-def prefetched(items, depth: int = 1):
-    """Iterate ``items`` in a background thread, ``depth`` items ahead.
-
-    Parsing the next block (pyarrow, GIL released) then overlaps with the
-    validation of the current one.  An exception in the producer is raised
-    here, in the consumer; leaving the loop early stops the producer.
-    """
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(msg) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(msg, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for item in items:
-                if not put(("item", item)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer
-            put(("error", exc))
-
-    th = threading.Thread(target=work, name="netqa-parse", daemon=True)
-    th.start()
-    try:
-        while True:
-            kind, item = q.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-        th.join()
-
-
-def _write(writer: SampleWriter, b, path: Path) -> int:
-    if b is None or len(b) == 0:
-        return 0
-    writer.write(b, str(path))
-    return len(b)
-
-
 def read_log(path, fmt: str | None = "auto", tz: str | None = None, gap_s: float = 120.0):
     """One log in memory: (samples DataFrame, events DataFrame, rejects DataFrame).
 
@@ -506,45 +253,3 @@ def read_log(path, fmt: str | None = "auto", tz: str | None = None, gap_s: float
         events = pd.read_parquet(res.events_path) if res.events_path else pd.DataFrame(columns=list(EVENT_COLUMNS))
         rejects = pd.read_csv(res.rejects_path, dtype={"value": str})
     return samples, events, rejects
-
-
-def load_samples(path, columns=None) -> pd.DataFrame:
-    """Samples from GeoParquet (netqa's output) or canonical CSV, as a DataFrame (no geometry)."""
-    p = Path(path)
-    finish_pending_commits(p.parent)  # an ingest killed mid-commit: complete its set before reading
-    if not p.is_file():
-        raise InputError(f"{p}: samples file not found")
-    try:
-        if p.suffix.lower() in (".parquet", ".geoparquet"):
-            import pyarrow.parquet as pq
-
-            names = pq.ParquetFile(p).schema_arrow.names
-            cols = [c for c in (columns or names) if c in names and c != "geometry"]
-            return pd.read_parquet(p, columns=cols)
-        df = pd.read_csv(p, comment="#")
-    except NetQAError:
-        raise
-    except Exception as exc:
-        raise InputError(f"{p}: samples cannot be read ({exc})") from None
-    if "time" in df:
-        df["time"] = pd.to_datetime(df["time"], utc=True, errors="coerce", format="ISO8601")
-    return df
-
-
-def load_events(path) -> pd.DataFrame:
-    """Events from Parquet or CSV (canonical Events columns)."""
-    p = Path(path)
-    finish_pending_commits(p.parent)
-    if not p.is_file():
-        raise InputError(f"{p}: events file not found")
-    try:
-        if p.suffix.lower() in (".parquet", ".geoparquet"):
-            df = pd.read_parquet(p)
-        else:
-            df = pd.read_csv(p, comment="#")
-            df["time"] = pd.to_datetime(df["time"], utc=True, errors="coerce", format="ISO8601")
-    except Exception as exc:
-        raise InputError(f"{p}: events cannot be read ({exc})") from None
-    if "event" not in df.columns:
-        raise InputError(f"{p}: events table has no 'event' column")
-    return df.drop(columns="geometry", errors="ignore")

@@ -244,10 +244,10 @@ def read_nemo(path, rejects: RejectLog, tz: str | None = None, track: Track | No
     cols["tech"] = pa.array(["LTE"] * n, type=pa.string())
     from netqa.ingest.mapping import builtin_mapping
     from netqa.ingest.plan import FilePlan
-    from netqa.ingest.reader import _finish
+    from netqa.ingest.finish import finish_batch
 
     plan = FilePlan(p, builtin_mapping("netqa"), list(cols), 0, 0, {c: c for c in cols if not c.startswith("_") and c != "time"})
-    batch = _finish(cols, np.array(s_line, np.int64), plan, rejects, None)
+    batch = finish_batch(cols, np.array(s_line, np.int64), plan, rejects, None)
     batch = use_track.join(batch, rejects, file, max_gap_s)
     et = to_utc(np.array(ev_t, np.int64))
     elat, elon, _, _ = use_track.locate(et, max_gap_s)

@@ -7,6 +7,7 @@ quarantined (``truncated or malformed line``), and the rest is parsed by
 ``pyarrow.csv`` with typed columns (the fast path).  When a typed parse fails
 (a non-numeric value, a bad timestamp, invalid UTF-8) the block is re-read as
 strings and each value is parsed on its own, so the bad cells can be named.
+The parsed columns become a canonical batch in :mod:`netqa.ingest.finish`.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from netqa.errors import LogFormatError
-from netqa.ingest.batch import FLAG_BITS, NAT, Batch, RejectLog, constant_dict, dict_array, dict_codes, map_dict, per_value, string_array
+from netqa.ingest.batch import NAT, Batch, RejectLog
 from netqa.ingest.blocks import BlockLines, filtered_bytes, scan_block, split_line
-from netqa.ingest.plan import DICT_STRING, ROW_CRITICAL, TECH_ALIASES, FilePlan
-from netqa.ingest.values import ACTIVITIES, ACTIVITY_ALIASES, int_id, state_columns
+from netqa.ingest.finish import batch_from_columns, finish_batch, note_nonfinite
 from netqa.ingest.mapping import TARGETS, builtin_mapping
+from netqa.ingest.plan import DICT_STRING, ROW_CRITICAL, FilePlan
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
         n = buf.count(b"\n")
         table = _typed_read(buf, plan, quoted=False)
         if table is not None and table.num_rows == n:
-            return _finish(_from_typed(table, plan), first_line + np.arange(n, dtype=np.int64), plan, rejects, tz), n
+            return finish_batch(_from_typed(table, plan), first_line + np.arange(n, dtype=np.int64), plan, rejects, tz), n
     table = None
     damaged = _damaged_lines(buf)  # NUL bytes, invalid UTF-8: quarantined with their true cause
     lines = _without(scan_block(buf, m.delimiter, m.comment, len(plan.header), count_fields=False), damaged)
@@ -101,7 +102,7 @@ def parse_block(buf: bytes, first_line: int, plan: FilePlan, rejects: RejectLog,
         cols = _from_typed(table, plan)
     else:
         cols = _from_strings(data, rows_line, plan, rejects, multiline=multiline)
-    return _finish(cols, rows_line, plan, rejects, tz), n_read
+    return finish_batch(cols, rows_line, plan, rejects, tz), n_read
 
 
 def _damaged_lines(buf: bytes) -> dict[int, tuple[str, str]] | None:
@@ -204,7 +205,7 @@ def _empty_batch(plan: FilePlan) -> Batch:
     for src, dst in plan.use.items():
         cols[dst] = np.empty(0) if TARGETS[dst] == "float" else pa.array([], type=pa.string())
     cols["_time_naive"] = np.empty(0, bool)
-    return _finish_cols(cols, np.empty(0, np.int64), plan)
+    return batch_from_columns(cols, np.empty(0, np.int64), plan)
 
 
 def _from_typed(table: pa.Table, plan: FilePlan) -> dict:
@@ -222,51 +223,16 @@ def _from_typed(table: pa.Table, plan: FilePlan) -> dict:
         out[ok] = np.round(v[ok] * scale).astype(np.int64)
         cols["time"] = out
         naive = False
-        _note_nonfinite(cols, "time", v, ~np.asarray(t.is_null()))
+        note_nonfinite(cols, "time", v, ~np.asarray(t.is_null()))
     cols["_time_naive"] = np.full(table.num_rows, naive)
     for src, dst in plan.use.items():
         a = table.column(src).combine_chunks()
         if TARGETS[dst] == "float":
             cols[dst] = a.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-            _note_nonfinite(cols, dst, cols[dst], ~np.asarray(a.is_null()))
+            note_nonfinite(cols, dst, cols[dst], ~np.asarray(a.is_null()))
         else:
             cols[dst] = a
     return cols
-
-
-def _note_nonfinite(cols: dict, name: str, values: np.ndarray, present: np.ndarray) -> None:
-    """Remember the values written as text NaN / inf / Infinity (present, not a missing marker, yet not finite)."""
-    with np.errstate(invalid="ignore"):
-        bad = present & ~np.isfinite(values)
-    if bad.any():
-        cols.setdefault("_nonfinite", {})[name] = (bad, values[bad])
-
-
-def _settle_nonfinite(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog) -> None:
-    """A non-finite number is never a silent missing value: the row is rejected (time, position, RSRP)
-    or the value cleared and flagged, with a reason in the rejects file."""
-    nonfinite = cols.pop("_nonfinite", None)
-    if not nonfinite:
-        return
-    n = rows_line.size
-    file = str(plan.path)
-    for name, (bad, vals) in nonfinite.items():
-        text = [format(float(v)) for v in vals]
-        reason = f"{name}: non-finite value (NaN or infinity written in the log) is not a measurement"
-        if name in ROW_CRITICAL:
-            prior = cols.get("_bad_rows", np.zeros(n, bool))
-            new = bad & ~prior
-            rejects.add(file, rows_line[new], name, np.asarray(text, dtype=object)[new[bad]], reason, key=f"{name} non-finite")
-            cols["_bad_rows"] = prior | bad
-        else:
-            keep = ~cols.get("_bad_rows", np.zeros(n, bool))[bad]  # rows already rejected need no clearing
-            bad = bad & ~cols.get("_bad_rows", np.zeros(n, bool))
-            rejects.add(file, rows_line[bad], name, np.asarray(text, dtype=object)[keep], reason + "; cleared", "cleared", key=f"{name} non-finite")
-            col = cols[name].copy()
-            col[bad] = np.nan
-            cols[name] = col
-            cols.setdefault("_flags_extra", np.zeros(n, np.int32))
-            cols["_flags_extra"] |= np.where(bad, FLAG_BITS.get(name, FLAG_BITS["other"]), 0).astype(np.int32)
 
 
 def _split_strings(data: bytes, plan: FilePlan, multiline: bool = False) -> dict[str, list]:
@@ -307,7 +273,7 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
         naive[:] = False
         written = ~absent.to_numpy(bool) & s.fillna("").astype(str).str.strip().str.fullmatch(r"[+-]?(?:nan|inf|infinity)", case=False).to_numpy(bool)
         if written.any():
-            _note_nonfinite(cols, "time", np.where(written, np.nan, 0.0), written)
+            note_nonfinite(cols, "time", np.where(written, np.nan, 0.0), written)
             absent = absent | written  # reported once, as non-finite
     elif m.time_format == "iso8601":
         s2 = s.where(~absent, None).astype(object)
@@ -339,7 +305,7 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
             written_nonfinite = ~miss & stripped.fillna("").str.fullmatch(r"[+-]?(?:nan|inf|infinity)", case=False).to_numpy(bool)
             bad = np.isnan(num) & ~miss & ~written_nonfinite
             if written_nonfinite.any() or np.isinf(num).any():
-                _note_nonfinite(cols, dst, num, ~miss)
+                note_nonfinite(cols, dst, num, ~miss)
             if bad.any():
                 action = "rejected" if dst in ROW_CRITICAL else "cleared"
                 if action == "rejected":
@@ -353,114 +319,6 @@ def _from_strings(data: bytes, rows_line: np.ndarray, plan: FilePlan, rejects: R
         else:
             cols[dst] = pa.array([None if mm else str(v).strip() for v, mm in zip(vals.tolist(), miss)], type=pa.string())
     return cols
-
-
-def _localize(t: np.ndarray, naive: np.ndarray, tz: str) -> np.ndarray:
-    """Convert naive local times (int64 ns) in zone ``tz`` to UTC; NaT where ambiguous."""
-    sel = naive & (t != NAT)
-    if not sel.any() or tz.upper() == "UTC":
-        return t
-    out = t.copy()
-    idx = pd.DatetimeIndex(t[sel].view("datetime64[ns]"))
-    try:
-        loc = idx.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    except Exception as exc:  # unknown zone name
-        raise LogFormatError(f"time zone {tz!r} is not known ({exc}); use an IANA name such as Europe/Dublin") from None
-    out[sel] = loc.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
-    return out
-
-
-def _map_values(arr: pa.Array, table: dict[str, str], canonical: dict[str, str] | None = None) -> tuple[pa.Array, np.ndarray]:
-    """Map a string column through ``table`` then ``canonical``; return (mapped dictionary array, unknown mask).
-
-    The mapping runs once per distinct value, never per row.
-    """
-    codes, uniq = dict_codes(arr)
-    mapped, unknown = [], []
-    for u in uniq:
-        v = table.get(u, u) if table else u
-        if canonical is not None:
-            key = v.strip().upper() if isinstance(v, str) else v
-            c = canonical.get(key)
-            unknown.append(c is None)
-            v = c
-        else:
-            unknown.append(False)
-        mapped.append(v)
-    lut = dict(zip(uniq, mapped))
-    out = map_dict(arr, lut.get)
-    unk = np.asarray(unknown + [False], dtype=bool)
-    return out, unk[codes]
-
-
-def _finish(cols: dict, rows_line: np.ndarray, plan: FilePlan, rejects: RejectLog, tz: str | None) -> Batch:
-    m = plan.mapping
-    _settle_nonfinite(cols, rows_line, plan, rejects)
-    zone = tz or m.timezone
-    naive = cols.pop("_time_naive")
-    t = cols["time"]
-    if zone.lower() == "local":  # the log's local time in a zone nobody stated: the documented default, UTC
-        zone = "UTC"
-        n_assumed = int((naive & (t != NAT)).sum())
-        if n_assumed:
-            plan.extra["tz_assumed_utc"] = plan.extra.get("tz_assumed_utc", 0) + n_assumed
-    if zone and zone.upper() != "UTC":
-        t2 = _localize(t, naive, zone)
-        amb = (t2 == NAT) & (t != NAT)
-        if amb.any():
-            vals = pd.DatetimeIndex(t[amb].view("datetime64[ns]")).astype(str).tolist()
-            rejects.add(str(plan.path), rows_line[amb], "time", vals, f"ambiguous or non-existent local time in {zone} (daylight-saving change)")
-            cols["_bad_rows"] = cols.get("_bad_rows", np.zeros(t.size, bool)) | amb
-        cols["time"] = t2
-    for dst, factor in m.scale.items():
-        if dst in cols and isinstance(cols[dst], np.ndarray) and factor != 1.0:
-            cols[dst] = cols[dst] * factor
-    for dst, add_db in m.offset.items():
-        if dst in cols and isinstance(cols[dst], np.ndarray) and add_db:
-            cols[dst] = cols[dst] + add_db
-    batch = _finish_cols(cols, rows_line, plan)
-    return batch
-
-
-def _finish_cols(cols: dict, rows_line: np.ndarray, plan: FilePlan) -> Batch:
-    m = plan.mapping
-    n = rows_line.size
-    flags = np.zeros(n, dtype=np.int32)
-    if "_cleared" in cols:
-        flags[cols.pop("_cleared")] |= 128
-    if "_flags_extra" in cols:
-        flags |= cols.pop("_flags_extra")
-    bad = cols.pop("_bad_rows", None)
-    if "tech" in cols:
-        mapped, unknown = _map_values(cols["tech"], m.values.get("tech", {}), TECH_ALIASES)
-        cols["tech"] = mapped
-        cols["_tech_unknown"] = unknown
-    else:
-        cols["tech"] = constant_dict(plan.constant_tech, n)
-    for name in ("session", "cell_id", "state", "call_state", "serving"):
-        if name in cols:
-            cols[name] = dict_array(string_array(cols[name]))
-            if name == "cell_id":  # '11016972.0' from a float-typed export -> '11016972'
-                cols[name] = map_dict(cols[name], int_id)
-    for name, table in m.values.items():
-        if name != "tech" and name in cols and not isinstance(cols[name], np.ndarray):
-            cols[name], _ = _map_values(cols[name], table)
-    connected, activity = state_columns(cols.get("state"), m, n)
-    given_conn = cols.pop("_connected", None)
-    if "activity" in cols:  # an explicit activity column (netqa's own CSV/Parquet) fills what the state leaves open
-        act_codes = per_value(cols["activity"], lambda v: ACTIVITY_ALIASES.get(v.strip().lower(), -1), -1, np.int32)
-        state_codes = pc.fill_null(activity.indices, -1).to_numpy(zero_copy_only=False)
-        act_codes = np.where(state_codes >= 0, state_codes, act_codes)
-        mask = act_codes < 0
-        activity = pa.DictionaryArray.from_arrays(pa.array(act_codes, mask=mask if mask.any() else None), pa.array(ACTIVITIES, type=pa.string()))
-        connected = np.where(connected >= 0, connected, np.array([1, 1, 0, -1], dtype=np.int8)[act_codes])
-    if given_conn is not None:
-        connected = np.where(connected >= 0, connected, given_conn).astype(np.int8)
-    cols["connected"], cols["activity"] = connected, activity
-    cols["value_flags"] = flags
-    if bad is not None:
-        cols["_bad_rows"] = bad
-    return Batch(cols, rows_line)
 
 
 # --------------------------------------------------------------------------- parquet
@@ -508,4 +366,4 @@ def iter_parquet_batches(path: Path, rejects: RejectLog, batch_rows: int = 1 << 
         plan = FilePlan(path, builtin_mapping("netqa"), names, 0, 0, {c: c for c in names if c in TARGETS and c != "time"})
         lines = np.arange(row0, row0 + n, dtype=np.int64)
         row0 += n
-        yield plan, _finish(cols, lines, plan, rejects, None), n
+        yield plan, finish_batch(cols, lines, plan, rejects, None), n

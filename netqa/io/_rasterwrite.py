@@ -104,7 +104,13 @@ def open_cog_dataset(path, profile: dict, *, overwrite: bool = False, cog: bool 
     (a :class:`netqa.fileio.OutputSet`) the file is a member of that set and
     is committed with its other files instead of renamed on its own.
     """
-    p = check_output(path, overwrite)
+    with _cog_dataset(check_output(path, overwrite), profile, cog=cog, outputs=outputs) as ds:
+        yield ds
+
+
+@contextlib.contextmanager
+def _cog_dataset(p: Path, profile: dict, *, cog: bool, outputs):
+    """:func:`open_cog_dataset` on a checked output path ``p``."""
     block_px = int(profile.get("blockxsize", 256))
     with (atomic_path(p) if outputs is None else contextlib.nullcontext(outputs.path(p))) as tmp:
         stage = tmp.with_name(tmp.stem + ".stage.tif") if cog else tmp
@@ -206,16 +212,10 @@ def open_raster_writer(
         set's other files by :func:`netqa.fileio.atomic_set`) instead of
         renaming it on its own.
     """
-    p = check_output(path, overwrite)
-    names = [str(n) for n in names]
-    if not names:
-        raise RasterError(f"{p}: no bands to write")
-    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=len(names), dtype=dtype,
-                   crs=grid.crs, transform=grid.transform, nodata=nodata, blockxsize=block_px)  # fmt: skip
-    with open_cog_dataset(p, profile, overwrite=overwrite, cog=cog, outputs=outputs) as ds:
-        _describe_bands(ds, names, dict(descriptions or {}), dict(units or {}), metadata)
-        yield RasterWindowWriter(ds, p, names, nodata, dtype)
-    log.info("wrote %s (%d bands, %s%s)", p, len(names), grid, ", COG" if cog else "")
+    p, names = _checked_target(path, names, grid, overwrite)
+    with _window_writer(p, names, grid, nodata=nodata, dtype=dtype, descriptions=descriptions, units=units,
+                        metadata=metadata, block_px=block_px, cog=cog, outputs=outputs) as writer:  # fmt: skip
+        yield writer
 
 
 def write_raster(
@@ -267,12 +267,46 @@ def write_raster(
     -------
     pathlib.Path
     """
-    p = Path(path)
-    for name, arr in bands.items():
-        if np.shape(arr) != grid.shape:
-            raise RasterError(f"{p}: band {name!r} has shape {np.shape(arr)}, the grid is {grid.shape}")
+    p, names = _checked_target(path, list(bands), grid, overwrite, bands)
     # one window covering the grid: the same profile, tags, nodata handling and atomic rename as streamed files
-    with open_raster_writer(p, list(bands), grid, nodata=nodata, dtype=dtype, descriptions=descriptions, units=units,
-                            metadata=metadata, overwrite=overwrite, block_px=block_px, cog=cog) as writer:  # fmt: skip
+    with _window_writer(p, names, grid, nodata=nodata, dtype=dtype, descriptions=descriptions, units=units,
+                        metadata=metadata, block_px=block_px, cog=cog, outputs=None) as writer:  # fmt: skip
         writer.write(0, 0, list(bands.values()))
     return p
+
+
+def _checked_target(path, names, grid: Grid, overwrite: bool, bands: dict | None = None) -> tuple[Path, list[str]]:
+    """The argument checks :func:`write_raster` and :func:`open_raster_writer` share, in this order.
+
+    Every array of ``bands`` (when given) has the grid's shape; ``path`` is a
+    new file unless ``overwrite`` (its folder is made); there is at least one
+    band name.  Returns the output path and the band names as strings.
+
+    Raises
+    ------
+    netqa.errors.RasterError
+        A band's shape differs from the grid's, or there are no bands.
+    netqa.errors.OutputExistsError
+        ``path`` exists and ``overwrite`` is False.
+    """
+    p = Path(path)
+    for name, arr in (bands or {}).items():
+        if np.shape(arr) != grid.shape:
+            raise RasterError(f"{p}: band {name!r} has shape {np.shape(arr)}, the grid is {grid.shape}")
+    p = check_output(p, overwrite)
+    names = [str(n) for n in names]
+    if not names:
+        raise RasterError(f"{p}: no bands to write")
+    return p, names
+
+
+@contextlib.contextmanager
+def _window_writer(p: Path, names: list[str], grid: Grid, *, nodata, dtype, descriptions, units, metadata, block_px,
+                   cog, outputs):  # fmt: skip
+    """The :class:`RasterWindowWriter` of both public writers, once :func:`_checked_target` passed."""
+    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=len(names), dtype=dtype,
+                   crs=grid.crs, transform=grid.transform, nodata=nodata, blockxsize=block_px)  # fmt: skip
+    with _cog_dataset(p, profile, cog=cog, outputs=outputs) as ds:
+        _describe_bands(ds, names, dict(descriptions or {}), dict(units or {}), metadata)
+        yield RasterWindowWriter(ds, p, names, nodata, dtype)
+    log.info("wrote %s (%d bands, %s%s)", p, len(names), grid, ", COG" if cog else "")

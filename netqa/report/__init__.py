@@ -24,10 +24,12 @@ the folder is HTML-escaped.
 
 Package layout (arrows point down)::
 
-    write       write_report(): the page from its sections, written atomically
-    sections    the summary and one function per section
-    run_folder  what a run folder holds, recognised by name and content
-    html        escaping, tables, numbers and images as HTML
+    write           write_report(): the page from its sections, written atomically
+    summary         the summary paragraph, key-figure cards and stage line
+    sections        maps, KPIs (worst cells), scorecard, other figures, provenance
+    model_sections  predicted vs measured (with path profiles), calibration
+    run_folder      what a run folder holds, recognised by name and content
+    html            escaping, tables, numbers and images as HTML
 """
 
 from netqa.report.write import write_report

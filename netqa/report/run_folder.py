@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from netqa.errors import NetQAError
+from netqa.report.html import _missing
 
 log = logging.getLogger("netqa.report")
 
@@ -44,6 +45,35 @@ class _Run:
     @property
     def best_scores(self):
         return self.scores[0][1] if self.scores else None
+
+
+# --- names and columns in what the run holds (the summary and the sections share them) -----------
+
+
+def _model_name(obj: dict) -> str:
+    m = obj.get("model")
+    if isinstance(m, dict):
+        return str(m.get("model", "?"))
+    return str(m) if m else "?"
+
+
+def _region_label(df: pd.DataFrame | None, rid) -> str:
+    if df is not None and "region_id" in df.columns and "name" in df.columns:
+        hit = df.loc[df["region_id"].astype(str) == str(rid), "name"]
+        if len(hit) and not _missing(hit.iloc[0]):
+            return f"{rid} {hit.iloc[0]}"
+    return str(rid)
+
+
+def _score_cols(df: pd.DataFrame) -> tuple[str | None, str | None]:
+    score = "score_overall" if "score_overall" in df.columns else ("score" if "score" in df.columns else None)
+    grade = "grade_overall" if "grade_overall" in df.columns else ("grade" if "grade" in df.columns else None)
+    return score, grade
+
+
+def _holdout(model: dict) -> dict | None:
+    h = ((model.get("calibration") or {}).get("holdout") or {}).get("tuned")
+    return h if isinstance(h, dict) else None
 
 
 def _find_kpi(run: _Run) -> None:

@@ -11,18 +11,15 @@ from netqa.errors import InputError
 from netqa.fileio import atomic_path, check_output
 from netqa.report.html import _CSS, _E
 from netqa.report.run_folder import _collect
+from netqa.report.model_sections import _section_calibration, _section_compare, profile_pngs
 from netqa.report.sections import (
-    _section_calibration,
-    _section_compare,
     _section_kpis,
     _section_maps,
     _section_other_figures,
     _section_provenance,
     _section_scores,
-    _stage_line,
-    _summary,
-    profile_pngs,
 )
+from netqa.report.summary import _stage_line, _summary
 
 log = logging.getLogger("netqa.report")
 

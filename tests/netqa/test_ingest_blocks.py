@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from netqa.ingest import ingest_logs
-from netqa.ingest.core import prefetched
+from netqa.ingest.stream import prefetched
 
 HEADER = "time,lat,lon,session,tech,cell_id,rsrp_dbm,rsrq_db,sinr_db,dl_mbps,ul_mbps\n"
 

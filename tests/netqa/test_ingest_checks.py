@@ -103,7 +103,7 @@ def test_latlon_swap_left_alone_without_cells(tmp_path):
 
 
 def test_swap_check_undecided_without_positions():
-    from netqa.ingest.normalise import LatLonSwapCheck
+    from netqa.ingest.cellmatch import LatLonSwapCheck
 
     chk = LatLonSwapCheck(pd.DataFrame({"cell_id": ["a"], "lat": [51.9], "lon": [-8.4]}))
     assert chk.decide(np.array([np.nan]), np.array([np.nan])) is None
@@ -113,7 +113,7 @@ def test_swap_check_undecided_without_positions():
 
 def test_pci_matching_picks_nearest_cell_with_that_pci_and_earfcn():
     from netqa.ingest.batch import Batch, constant_dict
-    from netqa.ingest.normalise import CellMatcher, _haversine_km
+    from netqa.ingest.cellmatch import CellMatcher, _haversine_km
 
     rng = np.random.default_rng(5)
     cells = pd.DataFrame({"cell_id": [f"C{i}" for i in range(40)], "lat": rng.uniform(51.8, 52.0, 40),

@@ -294,6 +294,37 @@ def test_write_raster_shape_mismatch(tmp_path, utm_grid):
         write_raster(tmp_path / "a.tif", {"x": np.zeros((2, 2))}, utm_grid)
 
 
+def test_write_raster_checks_shapes_before_the_output(tmp_path, utm_grid):
+    """A wrong shape is named first, even when the output exists, and no folder is made for it."""
+    (tmp_path / "a.tif").write_bytes(b"")
+    with pytest.raises(RasterError, match=r"a\.tif: band 'y' has shape \(30,\), the grid is \(30, 40\)"):
+        write_raster(tmp_path / "a.tif", {"x": np.zeros(utm_grid.shape), "y": np.zeros(30)}, utm_grid)
+    with pytest.raises(RasterError, match="has shape"):
+        write_raster(tmp_path / "new" / "a.tif", {"x": np.zeros((2, 2))}, utm_grid)
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["write_raster", "open_raster_writer"])
+def test_raster_writers_share_their_checks(tmp_path, utm_grid, streamed):
+    from netqa.io.raster import open_raster_writer
+
+    def write(path, bands, **kw):
+        if not streamed:
+            return write_raster(path, bands, utm_grid, **kw)
+        with open_raster_writer(path, list(bands), utm_grid, **kw) as w:
+            w.write(0, 0, list(bands.values()))
+        return path
+
+    with pytest.raises(RasterError, match=r"none\.tif: no bands to write"):
+        write(tmp_path / "none.tif", {})
+    p = write(tmp_path / "a.tif", {"x": np.zeros(utm_grid.shape)})
+    with pytest.raises(OutputExistsError, match=r"a\.tif: output exists; pass --overwrite"):
+        write(p, {})  # the existing output is named before the missing bands
+    write(p, {"x": np.full(utm_grid.shape, 2.0)}, overwrite=True)
+    assert read_raster(p).values[0, 0] == 2.0
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.tif"]
+
+
 def test_read_raster_unknown_band(tmp_path, utm_grid):
     p = write_raster(tmp_path / "a.tif", {"x": np.zeros(utm_grid.shape)}, utm_grid)
     with pytest.raises(RasterError, match=r"no band named 'y'; bands are x"):
