@@ -18,9 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("netqa", "propagation")
 #: The most lines a module may have (README, "Layout"; modules near 500 lines or fewer, split by job beyond).
 MAX_MODULE_LINES = 500
-#: TEMPORARY (issue 17): modules being split by the lead on another branch while this test arrived.
-#: The lead removes this allow-list after merging those splits; do not add to it.
-OVERSIZED_UNTIL_LEAD_MERGES_SPLITS = frozenset({"netqa/compare/run.py", "netqa/calibrate/fit.py"})
 
 
 def module_files(root: Path, packages=PACKAGES) -> dict[str, Path]:
@@ -147,7 +144,7 @@ def oversized_modules(root: Path, packages=PACKAGES, limit: int = MAX_MODULE_LIN
 
 
 def test_no_module_exceeds_500_lines():
-    big = {m: n for m, n in oversized_modules(ROOT).items() if m not in OVERSIZED_UNTIL_LEAD_MERGES_SPLITS}
+    big = oversized_modules(ROOT)
     assert not big, (f"modules over {MAX_MODULE_LINES} lines (split each by job into sibling modules): "
                      + ", ".join(f"{m} ({n} lines)" for m, n in sorted(big.items())))
 
