@@ -60,7 +60,7 @@ from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
 from netqa.calibrate.crossval import cv_labels, group_folds
 from netqa.calibrate.data import _DROP_ORDER, K_NAMES, PATH_CLUTTER, Calibration, CalibrationConfig, CalibrationData
 from netqa.calibrate.pathterms import (check_path_bounds, exclusive_receiver, free_path_columns, label, path_anchor,
-                                       path_columns, path_loss_db)
+                                       path_columns, path_loss_db, reanchor)
 from netqa.calibrate.shrink import shrink_cells
 from netqa.compare.stats import ErrorStats, error_stats
 from netqa.errors import InputError
@@ -208,8 +208,12 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
                 free_cl.append(j)
             elif n_cl[j] > 0:
                 refused_cl[f"clutter:{name}"] = f"{n_cl[j]:.0f} bins < {config.min_bins_per_clutter}"
-    p_anchor = path_anchor(data) if len(names) > len(classes) else None
+    p_anchor, ties = path_anchor(data) if len(names) > len(classes) else (None, [])
     free_p, refused_p = free_path_columns(onehot, names, len(classes), p_anchor, config, fixed)
+    if len(ties) > 1 and free_p:  # equal table losses: the class the data find most open is the anchor
+        p_anchor = reanchor(_solve(y, x, onehot, free_k, free_p, np.array(config.prior[:7], np.float64),
+                                   np.zeros(len(names)))[1], names, p_anchor, ties)  # fmt: skip
+        free_p, refused_p = free_path_columns(onehot, names, len(classes), p_anchor, config, fixed)
     free_cl, refused_rx = exclusive_receiver(free_cl, free_p, names)  # one of receiver offset / near loss per class
     free_cl += free_p
     refused_cl.update({**refused_p, **refused_rx})

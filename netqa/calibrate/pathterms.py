@@ -86,24 +86,33 @@ def path_columns(data: CalibrationData, config: CalibrationConfig, codes: np.nda
     return np.column_stack(cols), names
 
 
-def path_anchor(data: CalibrationData) -> str | None:
-    """The anchor class: lowest receiver clutter-table loss among the classes on the paths (ties: largest share)."""
+def path_anchor(data: CalibrationData) -> tuple[str | None, list[str]]:
+    """The anchor class: lowest receiver clutter-table loss among the classes on the paths (ties: largest share),
+    and the classes tied with it (table losses within 0.1 dB; :func:`reanchor` chooses among them)."""
     if data.path_classes is None:
-        return None
+        return None, []
     share = data.whole_share if data.whole_share is not None else data.near_share
     mean = np.asarray(share, np.float64).mean(axis=0) if data.n else np.zeros(len(data.path_classes))
     rx = np.asarray(data.clutter, dtype=object).astype(str)
     table = np.asarray(data.clutter_db, np.float64)
-    best = None
+    keys = []
     for j, cls in enumerate(data.path_classes):
-        if mean[j] <= 0:
-            continue
-        at = table[rx == str(cls)]
-        loss = float(np.median(at)) if at.size else np.inf
-        key = (loss, -mean[j])
-        if best is None or key < best[0]:
-            best = (key, str(cls))
-    return None if best is None else best[1]
+        if mean[j] > 0:
+            at = table[rx == str(cls)]
+            keys.append((float(np.median(at)) if at.size else np.inf, -mean[j], str(cls)))
+    if not keys:
+        return None, []
+    keys.sort()
+    return keys[0][2], [k[2] for k in keys if k[0] <= keys[0][0] + 0.1]
+
+
+def reanchor(values: np.ndarray, names: list, anchor: str, ties: list[str]) -> str:
+    """Among the tied candidates, the class with the lowest fitted loss (near group, else whole) becomes the anchor:
+    the table cannot say which is the most open, the data can (an exact reparametrisation: the shares sum to 1)."""
+    group = "path_near" if any(n[0] == "path_near" for n in names) else "path_whole"
+    fitted = {n[1]: float(values[j]) for j, n in enumerate(names) if n[0] == group}
+    fitted[anchor] = 0.0
+    return min(ties, key=lambda c: (fitted.get(c, np.inf), c != anchor))
 
 
 def free_path_columns(design: np.ndarray, names: list, first: int, anchor: str | None, config: CalibrationConfig,

@@ -64,7 +64,7 @@ def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tup
     if not config.clutter_offsets or len(classes) < 2:
         undetermined["clutter"] = "not requested" if not config.clutter_offsets else "a single clutter class"
     if path_groups:
-        free, _ = free_path_columns(design, names, len(classes), path_anchor(data), config, {})
+        free, _ = free_path_columns(design, names, len(classes), path_anchor(data)[0], config, {})
         for g in path_groups:
             if not any(names[j][0] == g for j in free):
                 undetermined[g] = (f"no clutter class other than the anchor has {config.min_bins_per_clutter} bins "
