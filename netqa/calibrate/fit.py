@@ -10,6 +10,10 @@ the prior coefficients (:func:`propagation.spm_k1_at`), so K1 is fitted at the
 prior's reference frequency; :math:`L_{clutter}` is the clutter table's loss and
 :math:`\Delta_c` the fitted offset of class c (the most populated class is the
 anchor, offset 0: a common offset of all classes cannot be told from K1).
+On request (``CalibrationConfig.path_clutter``) the model also takes
+per-class losses weighted by each class's share of the last ``near_m`` and
+of the whole path (:mod:`netqa.calibrate.pathterms`), adopted by the same
+hold-out rule, within 0..40 dB, never beside the receiver offsets.
 
 Measured path loss per sample: ``loss_db = EIRP towards the sample - RSRP``,
 i.e. RS power + antenna peak gain - feeder loss + pattern gain - measured RSRP.
@@ -52,111 +56,47 @@ Model" (K1..K7, clutter, automatic calibration by least squares).
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 import pandas as pd
 
+from netqa.calibrate.bins import (
+    _bin,
+    _bin_grid,
+    _identifiability,
+    _known_db,
+    _regressors,
+)
 from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
 from netqa.calibrate.crossval import cv_labels, group_folds
-from netqa.calibrate.data import _DROP_ORDER, K_NAMES, PATH_CLUTTER, Calibration, CalibrationConfig, CalibrationData
-from netqa.calibrate.pathterms import (check_path_bounds, exclusive_receiver, free_path_columns, label, path_anchor,
-                                       path_columns, path_loss_db, reanchor)
+from netqa.calibrate.data import (
+    _DROP_ORDER,
+    K_NAMES,
+    PATH_CLUTTER,
+    Calibration,
+    CalibrationConfig,
+    CalibrationData,
+)
+from netqa.calibrate.pathterms import (
+    check_path_bounds,
+    exclusive_receiver,
+    free_path_columns,
+    label,
+    path_anchor,
+    path_loss_db,
+    reanchor,
+)
 from netqa.calibrate.shrink import shrink_cells
 from netqa.compare.stats import ErrorStats, error_stats
 from netqa.errors import InputError
-from propagation import SpmCoefficients, spm_k1_at
+from propagation import SpmCoefficients
 
 log = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------------
-# regressors and bins
-# ----------------------------------------------------------------------------------
-def _regressors(data: CalibrationData) -> np.ndarray:
-    """(n, 7) regressors of K1..K7: 1, log d, log h, L_diff, log d log h, h_rx, log h_rx."""
-    log_d = np.log10(np.asarray(data.dist_km, dtype=np.float64))
-    log_h = np.log10(np.asarray(data.h_tx_eff_m, dtype=np.float64))
-    h_rx = np.asarray(data.h_rx_m, dtype=np.float64)
-    return np.column_stack([np.ones_like(log_d), log_d, log_h, np.asarray(data.diffraction_db, np.float64),
-                            log_d * log_h, h_rx, np.log10(h_rx)])  # fmt: skip
-
-
-def _known_db(data: CalibrationData, prior: SpmCoefficients) -> np.ndarray:
-    """Terms not fitted: the K1 frequency shift F(f) and the table clutter loss. [dB]"""
-    freq = np.asarray(data.freq_mhz, dtype=np.float64)
-    shift = np.asarray(spm_k1_at(prior, freq), dtype=np.float64) - prior.k1
-    return shift + np.asarray(data.clutter_db, dtype=np.float64)
-
-
-def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
-    """Bin means: (y, regressors (nb, 7), class design (nb, m), cell labels, n samples, the m column names).
-
-    The class design holds the receiver-clutter one-hot (``("clutter", class)``) and, when
-    ``config.path_clutter`` asks, the path shares (``("path_near"|"path_whole", class)``, :mod:`.pathterms`)."""
-    from netqa.compare.binning import square_bins
-
-    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
-    n_bins = int(codes.max()) + 1 if codes.size else 0
-    counts = np.bincount(codes, minlength=n_bins).astype(np.float64)
-    y = np.asarray(data.loss_db, np.float64) - _known_db(data, config.prior)
-    if config.average == "linear":  # average received power, i.e. -loss, in mW
-        y_mean = -10.0 * np.log10(np.bincount(codes, weights=10.0 ** (-y / 10.0), minlength=n_bins) / counts)
-    else:
-        y_mean = np.bincount(codes, weights=y, minlength=n_bins) / counts
-    reg = _regressors(data)
-    x_mean = np.column_stack([np.bincount(codes, weights=reg[:, j], minlength=n_bins) / counts for j in range(7)])
-    cl = pd.Categorical(np.asarray(data.clutter, dtype=object).astype(str), categories=classes).codes
-    onehot = np.zeros((n_bins, len(classes)))
-    for j in range(len(classes)):
-        onehot[:, j] = np.bincount(codes, weights=(cl == j).astype(np.float64), minlength=n_bins) / counts
-    cell_of_bin = np.empty(n_bins, dtype=object)
-    cell_of_bin[codes] = np.asarray(data.cell, dtype=object)
-    path, path_names = path_columns(data, config, codes, counts)
-    names = [("clutter", c) for c in classes] + path_names
-    return y_mean, x_mean, np.column_stack([onehot, path]), cell_of_bin, counts, names
-
-
-def _bin_grid(data: CalibrationData, config: CalibrationConfig, n_bins: int) -> np.ndarray:
-    """(n_bins, 2) column and row of each bin's ``bin_m`` square (the codes of :func:`_bin`)."""
-    from netqa.compare.binning import square_bins
-
-    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
-    out = np.zeros((n_bins, 2), np.int64)
-    out[codes, 0] = np.floor(np.asarray(data.x_m, np.float64) / config.bin_m)
-    out[codes, 1] = np.floor(np.asarray(data.y_m, np.float64) / config.bin_m)
-    return out
-
-
-# ----------------------------------------------------------------------------------
 # fit
 # ----------------------------------------------------------------------------------
-def _identifiability(x: np.ndarray, config: CalibrationConfig) -> dict[str, str]:
-    """Coefficients the bins cannot determine, with the reason."""
-    refused = {}
-    log_d, log_h, diff, h_rx = x[:, 1], x[:, 2], x[:, 3], x[:, 5]
-    span = float(np.percentile(log_d, 95) - np.percentile(log_d, 5)) if log_d.size else 0.0
-    if span < config.min_distance_decades:
-        why = (f"distance span {10 ** span:.2f}x (5th-95th percentile, {span:.2f} decades) is below "
-               f"{config.min_distance_decades:g} decades; drive farther from the sites")  # fmt: skip
-        refused["k2"] = why
-        refused["k5"] = why
-    h_std = float(np.std(log_h))
-    if not config.fit_k3_k5:
-        refused.setdefault("k3", "not requested (fit_k3_k5 = false)")
-        refused.setdefault("k5", "not requested (fit_k3_k5 = false)")
-    elif h_std < config.min_log_height_std:
-        why = (f"effective antenna heights barely vary (std of log10 h_eff {h_std:.3f} < "
-               f"{config.min_log_height_std:g}); K3 cannot be told from K1")  # fmt: skip
-        refused["k3"] = why
-        refused.setdefault("k5", why)
-    if not np.any(np.abs(diff) > 1e-9):
-        refused["k4"] = "no terrain diffraction in the data (terrain method 'none' or no obstructed path)"
-    if float(np.ptp(h_rx)) < 0.5:
-        why = f"a single receiver height ({float(np.median(h_rx)):g} m) in all samples"
-        refused["k6"] = why
-        refused["k7"] = why
-    return refused
-
-
 def _solve(y, x, onehot, free_k, free_cl, prior_k, held_cl):
     """Least squares for the free coefficients; returns (k values (7,), class values (m,), std errors, residuals).
 
@@ -320,8 +260,6 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
     selection = None
     if fixed is None and config.select_by_holdout:
-        from netqa.calibrate.selection import select_coefficients
-
         fixed, selection = select_coefficients(data, config)
     (k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins, bounded,
      (names, p_anchor)) = _fit_global(data, config, classes, fixed)
@@ -370,6 +308,85 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     if holdout:
         cal.holdout = cross_validate(data, config, fixed=fixed)
     return cal
+
+
+def _holdout_rmse(data: CalibrationData, config: CalibrationConfig, fixed: dict) -> float:
+    res = cross_validate(data, config, fixed=fixed)
+    return math.inf if "tuned" not in res else float(res["tuned"]["rmse_db"])
+
+
+def _round(v: float) -> float | None:
+    return None if not math.isfinite(v) else round(float(v), 3)
+
+
+def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tuple[dict, dict]:
+    """Choose the optional terms by their effect on the held-out error.
+
+    Starting from K1 and K2, each optional term the data can determine (in the
+    order: the receiver-clutter offsets as one group -- or, with
+    ``config.path_clutter`` "near"/"both", their **alternative** the near-path
+    losses, whichever lowers the held-out error more (the two are collinear,
+    :mod:`netqa.calibrate.pathterms`) --, K3, K5, K4, K6, K7, then the
+    whole-path losses as one group) is kept only if it lowers the held-out
+    RMSE (folds by ``config.cv_group``) by at least
+    ``config.min_holdout_gain_db[name]`` (0.1 dB for the interaction term K5,
+    which trades against K2; 0.05 dB else).  With fewer than two groups
+    (sites, sessions or cells) no optional term is fitted.
+
+    Returns
+    -------
+    (dict, dict)
+        Term -> reason for those kept at the prior (or not fitted), and the
+        hold-out RMSE of each trial [dB].
+    """
+    path_groups = PATH_CLUTTER[config.path_clutter]
+    optional = ("clutter", "k3", "k5", "k4", "k6", "k7") + path_groups
+    n_groups = len(set(cv_labels(data, config.cv_group).tolist()))
+    if n_groups < 2:
+        return {n: f"not validated: a hold-out needs at least 2 {config.cv_group}s" for n in optional}, {}
+    classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
+    _, x, design, _, _, names = _bin(data, config, classes)
+    undetermined = _identifiability(x, config)
+    if not config.clutter_offsets or len(classes) < 2:
+        undetermined["clutter"] = "not requested" if not config.clutter_offsets else "a single clutter class"
+    if path_groups:
+        free, _ = free_path_columns(design, names, len(classes), path_anchor(data)[0], config, {})
+        for g in path_groups:
+            if not any(names[j][0] == g for j in free):
+                undetermined[g] = (f"no clutter class other than the anchor has {config.min_bins_per_clutter} bins "
+                                   "with a non-zero share")  # fmt: skip
+    fixed = {n: undetermined.get(n, "does not lower the held-out error") for n in optional}
+    best = _holdout_rmse(data, config, fixed)
+    trials = {"k1+k2": _round(best)}
+    for name in optional:
+        if name == "path_near":
+            continue  # tried as the alternative of the receiver-clutter offsets
+        candidates = [name] + (["path_near"] if name == "clutter" and "path_near" in path_groups else [])
+        tried = {}
+        for c in candidates:
+            if c in undetermined:
+                continue
+            trial_fixed = {n: r for n, r in fixed.items() if n != c}
+            tried[c] = (_holdout_rmse(data, config, trial_fixed), trial_fixed)
+            trials["+" + c] = _round(tried[c][0])
+        if not tried:
+            continue
+        pick = min(tried, key=lambda c: tried[c][0])
+        rmse, trial_fixed = tried[pick]
+        gain = config.min_holdout_gain_db[pick]
+        if rmse <= best - gain:
+            prev = best
+            fixed, best = trial_fixed, rmse
+            for other, (r_other, _) in tried.items():
+                if other != pick:
+                    fixed[other] = (f"{pick} adopted instead (held-out RMSE {_round(prev)} -> {_round(rmse)} dB, "
+                                    f"with {other} {_round(r_other)} dB); the receiver class and the near-path "
+                                    "share are collinear, only one is fitted")  # fmt: skip
+        else:
+            for c, (r, _) in tried.items():
+                fixed[c] = (f"does not lower the held-out RMSE by {config.min_holdout_gain_db[c]:g} dB "
+                            f"({_round(best)} -> {_round(r)} dB)")  # fmt: skip
+    return fixed, trials
 
 
 def session_folds(session, max_folds: int) -> list[np.ndarray]:
@@ -441,10 +458,3 @@ __all__ = [
     "session_folds",
 ]
 
-
-def __getattr__(name):  # select_coefficients lives in netqa.calibrate.selection (it calls cross_validate)
-    if name == "select_coefficients":
-        from netqa.calibrate.selection import select_coefficients
-
-        return select_coefficients
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

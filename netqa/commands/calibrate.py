@@ -64,6 +64,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import math
     from pathlib import Path
 
     from netqa.calibrate.run import CalibrateOptions, calibrate
@@ -74,7 +75,7 @@ def run(args) -> int:
                          "drop --model or give --model spm")  # fmt: skip
 
     near_m = args.path_clutter_near_m
-    if not (near_m == near_m and 0 < near_m < float("inf")):
+    if not (math.isfinite(near_m) and near_m > 0):
         raise ConfigError(f"--path-clutter-near-m {near_m!r}: must be a distance > 0 m")
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _calib_synth import synth
 
 from netqa.calibrate import CalibrationConfig, fit_spm
 from netqa.calibrate.fit import predict_loss_db
-
-from _calib_synth import synth
 
 CLASSES = ("open", "urban", "forest")
 TABLE_DB = {"open": 0.0, "urban": 10.0, "forest": 6.0}  # receiver table losses: "open" is the anchor

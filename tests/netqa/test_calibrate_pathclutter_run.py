@@ -12,14 +12,13 @@ import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
+from test_calibrate_run import CRS, PX, X0, Y0, N, make_world
 
 from netqa.calibrate import read_model_file
 from netqa.calibrate.run import CalibrateOptions, calibrate
 from netqa.compare.pathclutter import path_clutter_loss_db, sample_path_shares
 from netqa.compare.points import load_world, sample_clutter
 from netqa.errors import ConfigError
-
-from test_calibrate_run import CRS, N, PX, X0, Y0, make_world
 
 NEAR_DB = {"open": 0.0, "suburban": 5.0, "urban": 10.0}
 
@@ -114,3 +113,40 @@ def test_predict_refuses_a_model_with_path_losses(pworld):
     with pytest.raises(ConfigError, match=r"path-clutter losses .*netqa predict"):
         refuse_path_clutter(read_model_file(pworld / "path.toml"), pworld / "path.toml", "netqa predict (rasters)")
     refuse_path_clutter(read_model_file(pworld / "plain.toml"), pworld / "plain.toml", "netqa predict")
+
+
+def test_cli_flags_and_their_errors(pworld, tmp_path, capsys):
+    from netqa.cli import main
+
+    base = ["calibrate", "--samples", str(pworld / "samples.parquet"), "--cells", str(pworld / "cells.csv"),
+            "--dem", str(pworld / "dem.tif"), "-q"]  # fmt: skip
+    clutter = ["--clutter", str(pworld / "clutter.tif"), "--clutter-table", str(pworld / "clutter_classes.csv")]
+    assert main(base + ["--out", str(tmp_path / "a.toml"), "--path-clutter", "near"]) == 2  # no clutter raster
+    assert "--path-clutter near needs a clutter class raster" in capsys.readouterr().err
+    assert main(base + clutter + ["--out", str(tmp_path / "b.toml"), "--path-clutter", "near",
+                                  "--path-clutter-near-m", "-5"]) == 2  # fmt: skip
+    assert "--path-clutter-near-m -5.0: must be a distance > 0 m" in capsys.readouterr().err
+    assert main(base + clutter + ["--out", str(tmp_path / "c.toml"), "--path-clutter", "near",
+                                  "--path-clutter-near-m", "200"]) == 0  # fmt: skip
+    tm = read_model_file(tmp_path / "c.toml")
+    assert tm.calibration["provenance"]["path_clutter_near_m"] == 200.0
+    assert tm.has_path_clutter and tm.path_clutter_for("LTE", 1800.0).near_m == 200.0
+
+
+def test_project_file_keys(tmp_path):
+    from netqa.config import load_project
+
+    p = tmp_path / "p.toml"
+    p.write_text("[calibrate]\npath_clutter = 'both'\npath_clutter_near_m = 250\n")
+    cfg = load_project(p)
+    assert cfg.calibrate.path_clutter == "both" and cfg.calibrate.path_clutter_near_m == 250.0
+    p.write_text("[calibrate]\npath_clutter = 'far'\n")
+    with pytest.raises(ConfigError, match=r"\[calibrate\] path_clutter = 'far' is not one of none, near"):
+        load_project(p)
+
+
+def test_bad_path_clutter_table_in_a_model_file_is_refused(pworld, tmp_path):
+    text = (pworld / "path.toml").read_text().replace("[path_clutter]\n", "[path_clutter]\nfar_m = 3\n", 1)
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(ConfigError, match=r"\[path_clutter\] takes near_m, anchor, near_db, whole_db"):
+        read_model_file(tmp_path / "bad.toml")
