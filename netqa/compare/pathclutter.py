@@ -113,6 +113,17 @@ def clutter_shares(codes, transform, x_tx_m, y_tx_m, x_rx_m, y_rx_m, classes, *,
     return whole, near
 
 
+def fast_clutter_shares(codes, transform, x_tx_m, y_tx_m, x_rx_m, y_rx_m, classes, *, near_m: float = 300.0,
+                        step_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`clutter_shares` (same arguments and results) by the compiled kernel
+    :func:`propagation.engine.path_shares.path_class_shares`; :func:`clutter_shares` is its reference."""
+    from propagation.engine.path_shares import path_class_shares
+
+    step = abs(float(transform.a)) if step_m is None else float(step_m)
+    return path_class_shares(codes, transform.c, transform.a, transform.f, transform.e, x_tx_m, y_tx_m, x_rx_m,
+                             y_rx_m, classes, near_m=near_m, step_m=step)  # fmt: skip
+
+
 def sample_path_shares(world, x_m, y_m, serving, *, near_m: float = 300.0):
     """:func:`clutter_shares` from each sample's serving mast (a :class:`~netqa.compare.points.PointWorld` row).
 
@@ -126,8 +137,8 @@ def sample_path_shares(world, x_m, y_m, serving, *, near_m: float = 300.0):
     serving = np.asarray(serving, np.int64)
     m = world.matrix
     srv = np.maximum(serving, 0)
-    whole, near = clutter_shares(world.clutter_code, world.grid.transform, m[srv, 0], m[srv, 1], x_m, y_m,
-                                 codes_sorted, near_m=near_m)  # fmt: skip
+    whole, near = fast_clutter_shares(world.clutter_code, world.grid.transform, m[srv, 0], m[srv, 1], x_m, y_m,
+                                      codes_sorted, near_m=near_m)  # fmt: skip
     whole[serving < 0] = 0.0
     near[serving < 0] = 0.0
     return [world.clutter_name[c] for c in codes_sorted], whole, near
@@ -165,8 +176,8 @@ def path_clutter_loss_db(world, x_m, y_m, tables) -> np.ndarray:
         sel = np.flatnonzero(np.hypot(x - m[i, 0], y - m[i, 1]) <= m[i, 13] * 1000.0)
         if not sel.size:
             continue
-        whole, near = clutter_shares(world.clutter_code, world.grid.transform, m[i, 0], m[i, 1], x[sel], y[sel],
-                                     codes_sorted, near_m=t.near_m)  # fmt: skip
+        whole, near = fast_clutter_shares(world.clutter_code, world.grid.transform, m[i, 0], m[i, 1], x[sel], y[sel],
+                                          codes_sorted, near_m=t.near_m)  # fmt: skip
         w_near = np.array([t.near_db.get(n, 0.0) for n in names])
         w_whole = np.array([t.whole_db.get(n, 0.0) for n in names])
         out[sel, i] = near @ w_near + whole @ w_whole
@@ -202,4 +213,4 @@ def path_clutter_extra(world, tuned, tech, *, clutter_model: str = "table", mode
     return extra
 
 
-__all__ = ["CHUNK_PATHS", "clutter_shares", "path_clutter_extra", "path_clutter_loss_db", "sample_path_shares"]
+__all__ = ["CHUNK_PATHS", "clutter_shares", "fast_clutter_shares", "path_clutter_extra", "path_clutter_loss_db", "sample_path_shares"]
