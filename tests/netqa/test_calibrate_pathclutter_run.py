@@ -7,6 +7,8 @@ last 300 m of the path.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -150,3 +152,20 @@ def test_bad_path_clutter_table_in_a_model_file_is_refused(pworld, tmp_path):
     (tmp_path / "bad.toml").write_text(text)
     with pytest.raises(ConfigError, match=r"\[path_clutter\] takes near_m, anchor, near_db, whole_db"):
         read_model_file(tmp_path / "bad.toml")
+
+
+def test_project_preflight_refuses_path_clutter_that_predict_cannot_apply(tmp_path):
+    from netqa.config import load_project
+    from netqa.preflight import check_project
+
+    t = Path(__file__).resolve().parents[2] / "testdata"
+    inputs = (f"[inputs]\ncells = '{t / 'cells.csv'}'\ndem = '{t / 'dem.tif'}'\n"
+              f"logs = ['{t / 'drives' / 'd3_north_loop.csv'}']\n")  # fmt: skip
+    clutter = f"clutter = '{t / 'clutter.tif'}'\nclutter_table = '{t / 'clutter_classes.csv'}'\n"
+    p = tmp_path / "p.toml"
+    p.write_text(inputs + "[calibrate]\npath_clutter = 'near'\n")
+    with pytest.raises(ConfigError, match=r"path_clutter = 'near' needs \[inputs\] clutter"):
+        check_project(load_project(p))
+    p.write_text(inputs + clutter + "[calibrate]\npath_clutter = 'near'\n[predict]\nuse_calibrated = true\n")
+    with pytest.raises(ConfigError, match=r"cannot apply path-clutter losses on rasters yet"):
+        check_project(load_project(p))
