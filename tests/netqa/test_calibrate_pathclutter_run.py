@@ -169,3 +169,19 @@ def test_project_preflight_refuses_path_clutter_that_predict_cannot_apply(tmp_pa
     p.write_text(inputs + clutter + "[calibrate]\npath_clutter = 'near'\n[predict]\nuse_calibrated = true\n")
     with pytest.raises(ConfigError, match=r"cannot apply path-clutter losses on rasters yet"):
         check_project(load_project(p))
+
+
+def test_cli_predict_fails_loudly_on_a_model_with_path_losses(tmp_path, capsys):
+    from netqa.cli import main
+
+    t = Path(__file__).resolve().parents[2] / "testdata"
+    mf = tmp_path / "m.toml"
+    mf.write_text("[spm]\nk1 = 23.0\nk2 = 44.9\nk3 = -13.82\nk4 = 1.0\nk5 = -6.55\nk6 = 0.0\nk7 = 0.0\n"
+                  "f_ref_mhz = 1800.0\nk_freq_db_per_decade = 23.0\n[path_clutter]\nnear_m = 300.0\n"
+                  "[path_clutter.near_db]\nurban = 6.0\n")  # fmt: skip
+    argv = ["predict", "--cells", str(t / "cells.csv"), "--dem", str(t / "dem.tif"), "--clutter", str(t / "clutter.tif"),
+            "--clutter-table", str(t / "clutter_classes.csv"), "--model", "spm", "--model-file", str(mf),
+            "--out", str(tmp_path / "cov.tif"), "--radius-km", "2", "-q"]  # fmt: skip
+    assert main(argv) == 2
+    assert "path-clutter losses" in capsys.readouterr().err
+    assert not (tmp_path / "cov.tif").exists()
