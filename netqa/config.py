@@ -154,6 +154,17 @@ class StageSection:
 
 
 @dataclass(frozen=True)
+class CalibrateSection:
+    """``[calibrate]``: the SPM fit (see ``netqa calibrate --help``); terrain and receiver height come from ``[predict]``."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    #: clutter along the path tried as calibratable terms (issue 12 item 3): none, near, whole or both
+    path_clutter: str = field(default="none", metadata=_meta(kind="str", choices=("none", "near", "whole", "both")))
+    #: the near share's stretch before the receiver
+    path_clutter_near_m: float = field(default=300.0, metadata=_meta(kind="float", lo=1.0, hi=100_000.0, unit="m"))
+
+
+@dataclass(frozen=True)
 class ScoreSection:
     """``[score]``: regional scorecards (see ``netqa score --help``)."""
 
@@ -187,7 +198,7 @@ class ProjectConfig:
     kpi: KpiSection = KpiSection()
     predict: PredictSection = PredictSection()
     compare: CompareSection = CompareSection()
-    calibrate: StageSection = StageSection()
+    calibrate: CalibrateSection = CalibrateSection()
     score: ScoreSection = ScoreSection()
     map: MapSection = MapSection()
 
@@ -217,7 +228,7 @@ _SECTIONS = {
     "kpi": KpiSection,
     "predict": PredictSection,
     "compare": CompareSection,
-    "calibrate": StageSection,
+    "calibrate": CalibrateSection,
     "score": ScoreSection,
     "map": MapSection,
 }

@@ -10,6 +10,10 @@ the prior coefficients (:func:`propagation.spm_k1_at`), so K1 is fitted at the
 prior's reference frequency; :math:`L_{clutter}` is the clutter table's loss and
 :math:`\Delta_c` the fitted offset of class c (the most populated class is the
 anchor, offset 0: a common offset of all classes cannot be told from K1).
+On request (``CalibrationConfig.path_clutter``) the model also takes
+per-class losses weighted by each class's share of the last ``near_m`` and
+of the whole path (:mod:`netqa.calibrate.pathterms`), adopted by the same
+hold-out rule, within 0..40 dB, never beside the receiver offsets.
 
 Measured path loss per sample: ``loss_db = EIRP towards the sample - RSRP``,
 i.e. RS power + antenna peak gain - feeder loss + pattern gain - measured RSRP.
@@ -57,105 +61,50 @@ import math
 import numpy as np
 import pandas as pd
 
+from netqa.calibrate.bins import (
+    _bin,
+    _bin_grid,
+    _identifiability,
+    _known_db,
+    _regressors,
+)
 from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
 from netqa.calibrate.crossval import cv_labels, group_folds
-from netqa.calibrate.data import _DROP_ORDER, K_NAMES, Calibration, CalibrationConfig, CalibrationData
+from netqa.calibrate.data import (
+    _DROP_ORDER,
+    K_NAMES,
+    PATH_CLUTTER,
+    Calibration,
+    CalibrationConfig,
+    CalibrationData,
+)
+from netqa.calibrate.pathterms import (
+    check_path_bounds,
+    exclusive_receiver,
+    free_path_columns,
+    label,
+    path_anchor,
+    path_loss_db,
+    reanchor,
+)
 from netqa.calibrate.shrink import shrink_cells
 from netqa.compare.stats import ErrorStats, error_stats
 from netqa.errors import InputError
-from propagation import SpmCoefficients, spm_k1_at
+from propagation import SpmCoefficients
 
 log = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------------
-# regressors and bins
-# ----------------------------------------------------------------------------------
-def _regressors(data: CalibrationData) -> np.ndarray:
-    """(n, 7) regressors of K1..K7: 1, log d, log h, L_diff, log d log h, h_rx, log h_rx."""
-    log_d = np.log10(np.asarray(data.dist_km, dtype=np.float64))
-    log_h = np.log10(np.asarray(data.h_tx_eff_m, dtype=np.float64))
-    h_rx = np.asarray(data.h_rx_m, dtype=np.float64)
-    return np.column_stack([np.ones_like(log_d), log_d, log_h, np.asarray(data.diffraction_db, np.float64),
-                            log_d * log_h, h_rx, np.log10(h_rx)])  # fmt: skip
-
-
-def _known_db(data: CalibrationData, prior: SpmCoefficients) -> np.ndarray:
-    """Terms not fitted: the K1 frequency shift F(f) and the table clutter loss. [dB]"""
-    freq = np.asarray(data.freq_mhz, dtype=np.float64)
-    shift = np.asarray(spm_k1_at(prior, freq), dtype=np.float64) - prior.k1
-    return shift + np.asarray(data.clutter_db, dtype=np.float64)
-
-
-def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
-    """Bin means: (y, regressors (nb, 7), clutter one-hot (nb, nc), cell labels, n samples)."""
-    from netqa.compare.binning import square_bins
-
-    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
-    n_bins = int(codes.max()) + 1 if codes.size else 0
-    counts = np.bincount(codes, minlength=n_bins).astype(np.float64)
-    y = np.asarray(data.loss_db, np.float64) - _known_db(data, config.prior)
-    if config.average == "linear":  # average received power, i.e. -loss, in mW
-        y_mean = -10.0 * np.log10(np.bincount(codes, weights=10.0 ** (-y / 10.0), minlength=n_bins) / counts)
-    else:
-        y_mean = np.bincount(codes, weights=y, minlength=n_bins) / counts
-    reg = _regressors(data)
-    x_mean = np.column_stack([np.bincount(codes, weights=reg[:, j], minlength=n_bins) / counts for j in range(7)])
-    cl = pd.Categorical(np.asarray(data.clutter, dtype=object).astype(str), categories=classes).codes
-    onehot = np.zeros((n_bins, len(classes)))
-    for j in range(len(classes)):
-        onehot[:, j] = np.bincount(codes, weights=(cl == j).astype(np.float64), minlength=n_bins) / counts
-    cell_of_bin = np.empty(n_bins, dtype=object)
-    cell_of_bin[codes] = np.asarray(data.cell, dtype=object)
-    return y_mean, x_mean, onehot, cell_of_bin, counts
-
-
-def _bin_grid(data: CalibrationData, config: CalibrationConfig, n_bins: int) -> np.ndarray:
-    """(n_bins, 2) column and row of each bin's ``bin_m`` square (the codes of :func:`_bin`)."""
-    from netqa.compare.binning import square_bins
-
-    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
-    out = np.zeros((n_bins, 2), np.int64)
-    out[codes, 0] = np.floor(np.asarray(data.x_m, np.float64) / config.bin_m)
-    out[codes, 1] = np.floor(np.asarray(data.y_m, np.float64) / config.bin_m)
-    return out
-
-
-# ----------------------------------------------------------------------------------
 # fit
 # ----------------------------------------------------------------------------------
-def _identifiability(x: np.ndarray, config: CalibrationConfig) -> dict[str, str]:
-    """Coefficients the bins cannot determine, with the reason."""
-    refused = {}
-    log_d, log_h, diff, h_rx = x[:, 1], x[:, 2], x[:, 3], x[:, 5]
-    span = float(np.percentile(log_d, 95) - np.percentile(log_d, 5)) if log_d.size else 0.0
-    if span < config.min_distance_decades:
-        why = (f"distance span {10 ** span:.2f}x (5th-95th percentile, {span:.2f} decades) is below "
-               f"{config.min_distance_decades:g} decades; drive farther from the sites")  # fmt: skip
-        refused["k2"] = why
-        refused["k5"] = why
-    h_std = float(np.std(log_h))
-    if not config.fit_k3_k5:
-        refused.setdefault("k3", "not requested (fit_k3_k5 = false)")
-        refused.setdefault("k5", "not requested (fit_k3_k5 = false)")
-    elif h_std < config.min_log_height_std:
-        why = (f"effective antenna heights barely vary (std of log10 h_eff {h_std:.3f} < "
-               f"{config.min_log_height_std:g}); K3 cannot be told from K1")  # fmt: skip
-        refused["k3"] = why
-        refused.setdefault("k5", why)
-    if not np.any(np.abs(diff) > 1e-9):
-        refused["k4"] = "no terrain diffraction in the data (terrain method 'none' or no obstructed path)"
-    if float(np.ptp(h_rx)) < 0.5:
-        why = f"a single receiver height ({float(np.median(h_rx)):g} m) in all samples"
-        refused["k6"] = why
-        refused["k7"] = why
-    return refused
+def _solve(y, x, onehot, free_k, free_cl, prior_k, held_cl):
+    """Least squares for the free coefficients; returns (k values (7,), class values (m,), std errors, residuals).
 
-
-def _solve(y, x, onehot, free_k, free_cl, prior_k):
-    """Least squares for the free coefficients; returns (k values (7,), offsets (nc,), std errors dict, rss, dof)."""
+    ``held_cl`` (m,): the values of the class columns not in ``free_cl`` (0, or a physical bound). [dB]"""
     k = np.array(prior_k, dtype=np.float64)
     fixed = [j for j in range(7) if K_NAMES[j] not in free_k]
-    target = y - x[:, fixed] @ k[fixed]
+    fixed_cl = [j for j in range(onehot.shape[1]) if j not in free_cl]
+    target = y - x[:, fixed] @ k[fixed] - onehot[:, fixed_cl] @ np.asarray(held_cl, np.float64)[fixed_cl]
     cols = [x[:, K_NAMES.index(name)] for name in free_k] + [onehot[:, j] for j in free_cl]
     a = np.column_stack(cols) if cols else np.zeros((y.size, 0))
     coef, *_ = np.linalg.lstsq(a, target, rcond=None)
@@ -169,14 +118,14 @@ def _solve(y, x, onehot, free_k, free_cl, prior_k):
         se = np.full(a.shape[1], np.inf)
     for name, val in zip(free_k, coef[: len(free_k)]):
         k[K_NAMES.index(name)] = val
-    offsets = np.zeros(onehot.shape[1])
+    offsets = np.array(held_cl, dtype=np.float64)
     offsets[list(free_cl)] = coef[len(free_k):]
     names = list(free_k) + [("clutter", j) for j in free_cl]
     return k, offsets, dict(zip(names, se)), resid
 
 
 def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[str], fixed: dict | None = None):
-    y, x, onehot, cell_of_bin, counts = _bin(data, config, classes)
+    y, x, onehot, cell_of_bin, counts, names = _bin(data, config, classes)
     if y.size < config.min_bins:
         raise InputError(
             f"calibration needs at least {config.min_bins} bins of {config.bin_m:g} m, the data give {y.size} "
@@ -187,7 +136,7 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
         if name in K_NAMES:
             refused.setdefault(name, why)
     free_k = [name for name in K_NAMES if name not in refused]
-    n_cl = onehot.sum(axis=0)  # bins (fractional) per class
+    n_cl = onehot[:, : len(classes)].sum(axis=0)  # bins (fractional) per class
     anchor = int(np.argmax(n_cl)) if classes else None
     free_cl = []
     refused_cl = {}
@@ -198,19 +147,37 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
             if n_cl[j] >= config.min_bins_per_clutter:
                 free_cl.append(j)
             elif n_cl[j] > 0:
-                refused_cl[name] = f"{n_cl[j]:.0f} bins < {config.min_bins_per_clutter}"
+                refused_cl[f"clutter:{name}"] = f"{n_cl[j]:.0f} bins < {config.min_bins_per_clutter}"
+    p_anchor, ties = path_anchor(data) if len(names) > len(classes) else (None, [])
+    free_p, refused_p = free_path_columns(onehot, names, len(classes), p_anchor, config, fixed)
+    if len(ties) > 1 and free_p:  # equal table losses: the class the data find most open is the anchor
+        p_anchor = reanchor(_solve(y, x, onehot, free_k, free_p, np.array(config.prior[:7], np.float64),
+                                   np.zeros(len(names)))[1], names, p_anchor, ties)  # fmt: skip
+        free_p, refused_p = free_path_columns(onehot, names, len(classes), p_anchor, config, fixed)
+    free_cl, refused_rx = exclusive_receiver(free_cl, free_p, names)  # one of receiver offset / near loss per class
+    free_cl += free_p
+    refused_cl.update({**refused_p, **refused_rx})
+    held_cl = np.zeros(len(names))
     k0 = np.array(config.prior[:7], dtype=np.float64)
     log_h_med = float(np.median(x[:, 2]))
     bounded = {}
     while True:
-        k, offsets, se, resid = _solve(y, x, onehot, free_k, free_cl, k0)
+        k, offsets, se, resid = _solve(y, x, onehot, free_k, free_cl, k0, held_cl)
         bad = [(n, s) for n, s in se.items() if not isinstance(n, tuple) and n != "k1" and s > config.max_std_error[n]]
-        bad_cl = [(n, s) for n, s in se.items() if isinstance(n, tuple) and s > config.max_std_error["clutter"]]
+        bad_cl = [(n, s) for n, s in se.items() if isinstance(n, tuple) and s > _max_se(config, names[n[1]])]
         if not bad and not bad_cl:
             # physical bounds: hold the worst violation at its bound, refit the others (active set)
             hit = check_bounds(k, free_k, log_h_med, SPM_BOUNDS if config.bounds is None else config.bounds)
-            if hit is None:
+            hit_p = check_path_bounds(offsets, free_cl, names) if hit is None else None
+            if hit is None and hit_p is None:
                 break
+            if hit is None:
+                j, hold, asked, why = hit_p
+                held_cl[j] = hold
+                free_cl.remove(j)
+                refused_cl[label(names[j])] = why
+                bounded[label(names[j])] = {"fitted": float(asked), "held": float(hold)}
+                continue
             name, hold, asked, why = hit
             k0[K_NAMES.index(name)] = hold
             free_k.remove(name)
@@ -224,10 +191,15 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
             free_k.remove(name)
         else:
             (_, j), s = max(bad_cl, key=lambda item: item[1])
-            refused_cl[classes[j]] = f"standard error {s:.2f} dB > {config.max_std_error['clutter']:g}"
+            refused_cl[label(names[j])] = f"standard error {s:.2f} dB > {_max_se(config, names[j]):g}"
             free_cl.remove(j)
     return (k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, (y, x, onehot, cell_of_bin, counts, resid),
-            bounded)
+            bounded, (names, p_anchor))
+
+
+def _max_se(config: CalibrationConfig, name: tuple) -> float:
+    """Largest nominal standard error of a class column kept in the fit. [dB]"""
+    return config.max_std_error["clutter" if name[0] == "clutter" else "path"]
 
 
 def predict_loss_db(cal: Calibration, data: CalibrationData, *, per_cell: bool = True) -> np.ndarray:
@@ -238,6 +210,8 @@ def predict_loss_db(cal: Calibration, data: CalibrationData, *, per_cell: bool =
     cl = np.asarray(data.clutter, dtype=object).astype(str)
     if cal.clutter_offset_db:
         loss = loss + pd.Series(cl).map(cal.clutter_offset_db).fillna(0.0).to_numpy(np.float64)
+    if cal.path_near_db or cal.path_whole_db:
+        loss = loss + path_loss_db(cal, data)
     if per_cell and cal.per_cell:
         cells = np.asarray(data.cell, dtype=object).astype(str)
         d_k1 = {c: e["k1"] - k[0] for c, e in cal.per_cell.items() if "k1" in e}
@@ -287,20 +261,26 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     selection = None
     if fixed is None and config.select_by_holdout:
         fixed, selection = select_coefficients(data, config)
-    k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins, bounded = _fit_global(data, config, classes,
-                                                                                              fixed)
+    (k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins, bounded,
+     (names, p_anchor)) = _fit_global(data, config, classes, fixed)
     prior = config.prior
     tuned = SpmCoefficients(*[float(v) for v in k], prior.f_ref_mhz, prior.k_freq_db_per_decade)
     cal = Calibration(
         k=tuned,
         clutter_offset_db={classes[j]: float(offsets[j]) for j in range(len(classes)) if j in free_cl or j == anchor},
         clutter_anchor=classes[anchor] if anchor is not None else None,
-        fitted=list(free_k) + [f"clutter:{classes[j]}" for j in free_cl],
-        refused={**refused, **({"clutter": fixed["clutter"]} if fixed and "clutter" in fixed else {}),
-                 **{f"clutter:{c}": r for c, r in refused_cl.items()}},
-        std_error={(n if not isinstance(n, tuple) else f"clutter:{classes[n[1]]}"): float(s) for n, s in se.items()},
+        fitted=list(free_k) + [label(names[j]) for j in free_cl],
+        refused={**refused, **{g: fixed[g] for g in ("clutter",) + PATH_CLUTTER[config.path_clutter] if g in (fixed or {})},
+                 **refused_cl},
+        std_error={(n if not isinstance(n, tuple) else label(names[n[1]])): float(s) for n, s in se.items()},
     )
     cal.bounded = bounded
+    cal.near_m = config.near_m
+    for group, table in (("path_near", cal.path_near_db), ("path_whole", cal.path_whole_db)):
+        cols = [j for j, nm in enumerate(names) if nm[0] == group and (j in free_cl or label(nm) in bounded)]
+        if cols:
+            table.update({p_anchor: 0.0, **{names[j][1]: float(offsets[j]) for j in cols}})
+            cal.path_anchor = p_anchor
     y, x, onehot, cell_of_bin, counts, resid = bins
     shrinkage = None
     if config.per_cell:
@@ -316,13 +296,13 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     }
     cal.settings = {"bin_m": config.bin_m, "average": config.average, "min_bins": config.min_bins,
                     "min_bins_per_cell": config.min_bins_per_cell, "min_distance_decades": config.min_distance_decades,
-                    "cv_group": config.cv_group,
+                    "cv_group": config.cv_group, "path_clutter": config.path_clutter, "near_m": config.near_m,
                     "bounds": bounds_table(SPM_BOUNDS if config.bounds is None else config.bounds)}  # fmt: skip
     if shrinkage is not None:
         cal.settings["per_cell_shrinkage"] = shrinkage
     if holdout:
         for name, b in bounded.items():
-            log.warning("calibrate: %s refused: %s", name, refused[name])
+            log.warning("calibrate: %s refused: %s", name, cal.refused[name])
     if selection is not None:
         cal.fit["selection_holdout_rmse_db"] = selection
     if holdout:
@@ -335,52 +315,78 @@ def _holdout_rmse(data: CalibrationData, config: CalibrationConfig, fixed: dict)
     return math.inf if "tuned" not in res else float(res["tuned"]["rmse_db"])
 
 
+def _round(v: float) -> float | None:
+    return None if not math.isfinite(v) else round(float(v), 3)
+
+
 def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tuple[dict, dict]:
-    """Choose the optional coefficients (K3..K7) by their effect on the held-out-session error.
+    """Choose the optional terms by their effect on the held-out error.
 
     Starting from K1 and K2, each optional term the data can determine (in the
-    order: the clutter offsets as one group, K3, K5, K4, K6, K7) is kept only if it
-    lowers the held-out RMSE (folds by ``config.cv_group``) by at least ``config.min_holdout_gain_db[name]``
-    (0.1 dB for the interaction term K5, which trades against K2; 0.05 dB else):
-    nominal standard errors are optimistic with spatially correlated
-    shadowing, an honest hold-out is not.  With fewer than two groups (sites,
-    sessions or cells) no optional coefficient is fitted.
+    order: the receiver-clutter offsets as one group -- or, with
+    ``config.path_clutter`` "near"/"both", their **alternative** the near-path
+    losses, whichever lowers the held-out error more (the two are collinear,
+    :mod:`netqa.calibrate.pathterms`) --, K3, K5, K4, K6, K7, then the
+    whole-path losses as one group) is kept only if it lowers the held-out
+    RMSE (folds by ``config.cv_group``) by at least
+    ``config.min_holdout_gain_db[name]`` (0.1 dB for the interaction term K5,
+    which trades against K2; 0.05 dB else).  With fewer than two groups
+    (sites, sessions or cells) no optional term is fitted.
 
     Returns
     -------
     (dict, dict)
-        Coefficient -> reason for those kept at the prior, and the hold-out
-        RMSE of each trial [dB].
+        Term -> reason for those kept at the prior (or not fitted), and the
+        hold-out RMSE of each trial [dB].
     """
+    path_groups = PATH_CLUTTER[config.path_clutter]
+    optional = ("clutter", "k3", "k5", "k4", "k6", "k7") + path_groups
     n_groups = len(set(cv_labels(data, config.cv_group).tolist()))
-    optional = ("clutter", "k3", "k5", "k4", "k6", "k7")
     if n_groups < 2:
         return {n: f"not validated: a hold-out needs at least 2 {config.cv_group}s" for n in optional}, {}
     classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
-    _, x, *_ = _bin(data, config, classes)
+    _, x, design, _, _, names = _bin(data, config, classes)
     undetermined = _identifiability(x, config)
     if not config.clutter_offsets or len(classes) < 2:
         undetermined["clutter"] = "not requested" if not config.clutter_offsets else "a single clutter class"
+    if path_groups:
+        free, _ = free_path_columns(design, names, len(classes), path_anchor(data)[0], config, {})
+        for g in path_groups:
+            if not any(names[j][0] == g for j in free):
+                undetermined[g] = (f"no clutter class other than the anchor has {config.min_bins_per_clutter} bins "
+                                   "with a non-zero share")  # fmt: skip
     fixed = {n: undetermined.get(n, "does not lower the held-out error") for n in optional}
     best = _holdout_rmse(data, config, fixed)
     trials = {"k1+k2": _round(best)}
     for name in optional:
-        if name in undetermined:
+        if name == "path_near":
+            continue  # tried as the alternative of the receiver-clutter offsets
+        candidates = [name] + (["path_near"] if name == "clutter" and "path_near" in path_groups else [])
+        tried = {}
+        for c in candidates:
+            if c in undetermined:
+                continue
+            trial_fixed = {n: r for n, r in fixed.items() if n != c}
+            tried[c] = (_holdout_rmse(data, config, trial_fixed), trial_fixed)
+            trials["+" + c] = _round(tried[c][0])
+        if not tried:
             continue
-        trial_fixed = {n: r for n, r in fixed.items() if n != name}
-        rmse = _holdout_rmse(data, config, trial_fixed)
-        trials["+" + name] = _round(rmse)
-        gain = config.min_holdout_gain_db[name]
+        pick = min(tried, key=lambda c: tried[c][0])
+        rmse, trial_fixed = tried[pick]
+        gain = config.min_holdout_gain_db[pick]
         if rmse <= best - gain:
+            prev = best
             fixed, best = trial_fixed, rmse
+            for other, (r_other, _) in tried.items():
+                if other != pick:
+                    fixed[other] = (f"{pick} adopted instead (held-out RMSE {_round(prev)} -> {_round(rmse)} dB, "
+                                    f"with {other} {_round(r_other)} dB); the receiver class and the near-path "
+                                    "share are collinear, only one is fitted")  # fmt: skip
         else:
-            fixed[name] = (f"does not lower the held-out RMSE by {gain:g} dB "
-                           f"({_round(best)} -> {_round(rmse)} dB)")  # fmt: skip
+            for c, (r, _) in tried.items():
+                fixed[c] = (f"does not lower the held-out RMSE by {config.min_holdout_gain_db[c]:g} dB "
+                            f"({_round(best)} -> {_round(r)} dB)")  # fmt: skip
     return fixed, trials
-
-
-def _round(v: float) -> float | None:
-    return None if not math.isfinite(v) else round(float(v), 3)
 
 
 def session_folds(session, max_folds: int) -> list[np.ndarray]:
@@ -451,3 +457,4 @@ __all__ = [
     "select_coefficients",
     "session_folds",
 ]
+

@@ -85,7 +85,7 @@ def fit_with_pattern_weight(data: CalibrationData, attenuation_db, config: Calib
         raise ValueError("attenuation_db must be finite, >= 0 and one value per sample")
     base = fit_spm(data, config)
     base.pattern_weight = 1.0
-    fixed = {n: r for n, r in base.refused.items() if n in K_NAMES or n == "clutter"}
+    fixed = {n: r for n, r in base.refused.items() if n in K_NAMES or n in ("clutter", "path_near", "path_whole")}
     light = CalibrationConfig(**{**config.__dict__, "per_cell": False, "select_by_holdout": False})
 
     def rmse(w: float) -> float:

@@ -69,12 +69,19 @@ class CalibrateOptions:
     #: Also fit, per band, the weight of the assumed antenna pattern's attenuation (netqa.calibrate.pattern);
     #: kept only where it lowers the held-out error.
     pattern_weight: bool = False
+    # --- issue 12 item 3: clutter along the path (netqa.calibrate.pathterms) ---
+    #: "none", "near", "whole" or "both": path-clutter losses tried as optional terms (overrides fit.path_clutter)
+    path_clutter: str = "none"
+    #: the near share's stretch before the receiver [m] (overrides fit.near_m)
+    path_clutter_near_m: float = 300.0
+    # --- end issue 12 item 3 ---
 
     def __post_init__(self):
         if self.h_eff not in H_EFF_METHOD:
             raise ValueError(f"h_eff must be 'ground' or 'relative' (older names: 'site', 'terrain'), got {self.h_eff!r}")
         object.__setattr__(self, "h_eff", H_EFF_METHOD[self.h_eff])
         check_cv_group(self.cv_group)
+        CalibrationConfig(path_clutter=self.path_clutter, near_m=self.path_clutter_near_m)  # validates both
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
@@ -117,6 +124,7 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         cell=prep.df["cell_id"].astype(str).to_numpy(dtype=object),
         session=prep.df["session"].astype(str).to_numpy(dtype=object), x_m=prep.x_m, y_m=prep.y_m,
         site=site_labels(cells_df)[np.maximum(prep.serving, 0)],
+        **_path_shares(prep, options),  # issue 12 item 3
     ).subset(keep)  # fmt: skip
     band = band[keep]
     m, s_idx = prep.world.matrix, np.maximum(prep.serving, 0)
@@ -164,7 +172,8 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         sub = data.subset(sel)
         tech, _, freq = key.rpartition("-")
         b_prior = tm.k_for(tech, float(freq)) if tm is not None else prior
-        cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior, "cv_group": options.cv_group})
+        cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": b_prior, "cv_group": options.cv_group,
+                                   **_path_settings(options)})  # fmt: skip
         try:
             if options.pattern_weight:
                 from netqa.calibrate.pattern import fit_with_pattern_weight
@@ -178,7 +187,8 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
             log.info("calibrate: band %s not fitted (the global model applies): %s", key, exc)
             continue
         _log_fit(f"band {key}", bands[key]["cal"])
-    fit_cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": prior, "cv_group": options.cv_group})
+    fit_cfg = CalibrationConfig(**{**options.fit.__dict__, "prior": prior, "cv_group": options.cv_group,
+                                   **_path_settings(options)})  # fmt: skip
     if len(bands) == 1 and "cal" in next(iter(bands.values())):
         cal = _copy_cal(next(iter(bands.values()))["cal"])  # one band: the global model is that band's
     else:
@@ -194,6 +204,8 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         "cells": str(cells) if not isinstance(cells, pd.DataFrame) else "DataFrame",
         "dem": str(dem), **({"surface": str(surface)} if surface is not None else {}), "terrain": options.terrain,
         "rx_height_m": options.rx_height_m, "cv_group": options.cv_group, "grid_resolution_m": grid_m,
+        **({"path_clutter": options.path_clutter, "path_clutter_near_m": options.path_clutter_near_m}
+           if options.path_clutter != "none" else {}),
         **({"selection": {k: list(v) for k, v in vars(options.selection).items() if v is not None}}
            if options.selection.active else {}),
         "filters": {"min_dist_km": f.min_dist_km, "max_dist_km": f.max_dist_km if math.isfinite(f.max_dist_km) else None,
@@ -207,6 +219,25 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     return cal
 
 
+
+
+def _path_settings(options: CalibrateOptions) -> dict:
+    """The fit settings of the path-clutter terms (issue 12 item 3)."""
+    return {"path_clutter": options.path_clutter, "near_m": options.path_clutter_near_m}
+
+
+def _path_shares(prep, options: CalibrateOptions) -> dict:
+    """Per-sample class shares of the near stretch and of the whole path from the serving mast (issue 12 item 3)."""
+    if options.path_clutter == "none":
+        return {}
+    if prep.world.clutter_code is None:
+        raise InputError(f"--path-clutter {options.path_clutter} needs a clutter class raster: give --clutter RASTER "
+                         "and --clutter-table CSV")  # fmt: skip
+    from netqa.compare.pathclutter import sample_path_shares
+
+    names, whole, near = sample_path_shares(prep.world, prep.x_m, prep.y_m, prep.serving,
+                                            near_m=options.path_clutter_near_m)  # fmt: skip
+    return {"near_share": near, "whole_share": whole, "path_classes": tuple(names)}
 
 
 def _copy_cal(cal: Calibration) -> Calibration:

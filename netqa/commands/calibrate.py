@@ -16,6 +16,12 @@ The fit holds every coefficient within its physical range (K2 effective slope 20
 K4 0..1.2, K5 -10..0, K6 -5..0, K7 -15..0) and says so in [calibration] refused and a warning; per-cell K1/K2
 are shrunk toward the band (empirical Bayes); the held-out RMSE, bias and r are printed, with a warning when
 r < 0.3, |bias| > 3 dB or the tuned model is no better than the prior.
+
+Clutter along the path (SPM clutter weighting): --path-clutter near|whole|both tries per-class losses weighted by
+each class's share of the last --path-clutter-near-m metres (300) and/or of the whole path, kept only when the
+site-grouped held-out error drops (near losses and receiver-clutter offsets are alternatives, never both):
+netqa calibrate --samples s.parquet --cells cells.csv --dem dem.tif --clutter clutter.tif \
+    --clutter-table classes.csv --path-clutter both --out tuned.toml     # then: netqa compare --model-file tuned.toml
 """
 
 
@@ -47,24 +53,36 @@ def add_arguments(parser) -> None:
     parser.add_argument("--fit-pattern-weight", action="store_true",
                         help="also fit, per band, how much of the assumed antenna pattern's attenuation applies "
                              "(kept only when the held-out error drops; written as pattern_weight)")
+    parser.add_argument("--path-clutter", choices=["none", "near", "whole", "both"], default="none",
+                        help="also try per-class clutter losses weighted by each class's share of the path: near (the "
+                             "last --path-clutter-near-m metres), whole (the whole path) or both; each kept only when "
+                             "the held-out error drops (needs --clutter; applied by compare, refused by predict)")
+    parser.add_argument("--path-clutter-near-m", type=float, default=300.0, metavar="M",
+                        help="length of the near stretch before the receiver for --path-clutter near/both [m] "
+                             "(default 300)")
     add_overwrite(parser)
 
 
 def run(args) -> int:
+    import math
     from pathlib import Path
 
     from netqa.calibrate.run import CalibrateOptions, calibrate
-    from netqa.errors import InputError
+    from netqa.errors import ConfigError, InputError
 
     if args.model != "spm":
         raise InputError(f"--model {args.model}: netqa calibrate always fits the SPM (Standard Propagation Model); "
                          "drop --model or give --model spm")  # fmt: skip
 
+    near_m = args.path_clutter_near_m
+    if not (math.isfinite(near_m) and near_m > 0):
+        raise ConfigError(f"--path-clutter-near-m {near_m!r}: must be a distance > 0 m")
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,
                                filters=filters_from_args(args), resolution_m=args.resolution_m,
                                selection=selection_from_args(args), cv_group=args.cv_group,
-                               pattern_weight=args.fit_pattern_weight)  # fmt: skip
+                               pattern_weight=args.fit_pattern_weight, path_clutter=args.path_clutter,
+                               path_clutter_near_m=args.path_clutter_near_m)  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               surface=args.surface,
               options=options, overwrite=args.overwrite)

@@ -113,6 +113,17 @@ def clutter_shares(codes, transform, x_tx_m, y_tx_m, x_rx_m, y_rx_m, classes, *,
     return whole, near
 
 
+def fast_clutter_shares(codes, transform, x_tx_m, y_tx_m, x_rx_m, y_rx_m, classes, *, near_m: float = 300.0,
+                        step_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`clutter_shares` (same arguments and results) by the compiled kernel
+    :func:`propagation.engine.path_shares.path_class_shares`; :func:`clutter_shares` is its reference."""
+    from propagation.engine.path_shares import path_class_shares
+
+    step = abs(float(transform.a)) if step_m is None else float(step_m)
+    return path_class_shares(codes, transform.c, transform.a, transform.f, transform.e, x_tx_m, y_tx_m, x_rx_m,
+                             y_rx_m, classes, near_m=near_m, step_m=step)  # fmt: skip
+
+
 def sample_path_shares(world, x_m, y_m, serving, *, near_m: float = 300.0):
     """:func:`clutter_shares` from each sample's serving mast (a :class:`~netqa.compare.points.PointWorld` row).
 
@@ -126,11 +137,80 @@ def sample_path_shares(world, x_m, y_m, serving, *, near_m: float = 300.0):
     serving = np.asarray(serving, np.int64)
     m = world.matrix
     srv = np.maximum(serving, 0)
-    whole, near = clutter_shares(world.clutter_code, world.grid.transform, m[srv, 0], m[srv, 1], x_m, y_m,
-                                 codes_sorted, near_m=near_m)  # fmt: skip
+    whole, near = fast_clutter_shares(world.clutter_code, world.grid.transform, m[srv, 0], m[srv, 1], x_m, y_m,
+                                      codes_sorted, near_m=near_m)  # fmt: skip
     whole[serving < 0] = 0.0
     near[serving < 0] = 0.0
     return [world.clutter_name[c] for c in codes_sorted], whole, near
 
 
-__all__ = ["CHUNK_PATHS", "clutter_shares", "sample_path_shares"]
+def path_clutter_loss_db(world, x_m, y_m, tables) -> np.ndarray:
+    """Path-clutter loss from every cell to every point under each cell's fitted table (issue 12 item 3).
+
+    Parameters
+    ----------
+    world : netqa.compare.points.PointWorld
+        With a clutter class raster.
+    x_m, y_m : array_like
+        Point positions in the world's CRS. [m]
+    tables : sequence
+        One :class:`netqa.io.modelfile.PathClutter` or None per cell (row of ``world.matrix``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n points, n cells) loss: sum over classes of the near loss x near share plus the whole-path loss x
+        whole share [dB]; 0 for cells without a table and beyond a cell's radius (no prediction there).
+    """
+    x = np.atleast_1d(np.asarray(x_m, np.float64))
+    y = np.atleast_1d(np.asarray(y_m, np.float64))
+    m = world.matrix
+    out = np.zeros((x.size, m.shape[0]))
+    if world.clutter_code is None:
+        raise ValueError("path-clutter losses need a clutter class raster (--clutter and --clutter-table)")
+    codes_sorted = sorted(world.clutter_name)
+    names = [world.clutter_name[c] for c in codes_sorted]
+    for i, t in enumerate(tables):
+        if t is None or not (t.near_db or t.whole_db):
+            continue
+        sel = np.flatnonzero(np.hypot(x - m[i, 0], y - m[i, 1]) <= m[i, 13] * 1000.0)
+        if not sel.size:
+            continue
+        whole, near = fast_clutter_shares(world.clutter_code, world.grid.transform, m[i, 0], m[i, 1], x[sel], y[sel],
+                                          codes_sorted, near_m=t.near_m)  # fmt: skip
+        w_near = np.array([t.near_db.get(n, 0.0) for n in names])
+        w_whole = np.array([t.whole_db.get(n, 0.0) for n in names])
+        out[sel, i] = near @ w_near + whole @ w_whole
+    return out
+
+
+def path_clutter_extra(world, tuned, tech, *, clutter_model: str = "table", model_file=None):
+    """``extra(x, y)`` -> (points, cells) path-clutter loss [dB] of a tuned model in points mode, or None.
+
+    None when the model file holds no path-clutter losses.  Raises
+    :class:`~netqa.errors.InputError` when it does and no clutter raster is given;
+    with a P.2108 clutter model the losses (fitted with the class table) are not applied, with a warning.
+    """
+    import logging
+
+    from netqa.errors import InputError
+
+    if not tuned.has_path_clutter:
+        return None
+    if world.clutter_code is None:
+        raise InputError(f"--model-file {model_file}: holds path-clutter losses ([path_clutter]); give --clutter "
+                         "RASTER and --clutter-table CSV to apply them")  # fmt: skip
+    if clutter_model != "table":
+        logging.getLogger(__name__).warning(
+            "--clutter-model %s: the model file's path-clutter losses are not used (they belong to the class table "
+            "model)", clutter_model)  # fmt: skip
+        return None
+    tables = [tuned.path_clutter_for(t, f) for t, f in zip(tech, world.matrix[:, 7])]
+
+    def extra(x, y):
+        return path_clutter_loss_db(world, x, y, tables)
+
+    return extra
+
+
+__all__ = ["CHUNK_PATHS", "clutter_shares", "fast_clutter_shares", "path_clutter_extra", "path_clutter_loss_db", "sample_path_shares"]

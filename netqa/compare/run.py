@@ -164,15 +164,21 @@ def _model_setup(world, config: CompareConfig, table_db):
     dk1 = np.array([tm.per_cell.get(c, {}).get("k1", k_of[i].k1) - k_of[i].k1 for i, c in enumerate(ids)])
     dk2 = np.array([tm.per_cell.get(c, {}).get("k2", k_of[i].k2) - k_of[i].k2 for i, c in enumerate(ids)])
 
+    from netqa.compare.pathclutter import path_clutter_extra  # issue 12 item 3: clutter along the path
+
+    path_extra = path_clutter_extra(world, tm, tech, clutter_model=config.clutter_model, model_file=config.model_file)
+
     def extra_loss(x, y, z):
-        """Per-cell K1/K2 offsets of the file over the band's model. [dB]"""
+        """Per-cell K1/K2 offsets of the file over the band's model (and its path-clutter losses). [dB]"""
         dist_km = np.maximum(np.hypot(x[:, None] - m[None, :, 0], y[:, None] - m[None, :, 1]) * 1e-3, base.min_dist_km)
-        return dk1[None, :] + dk2[None, :] * np.log10(dist_km)
+        extra = dk1[None, :] + dk2[None, :] * np.log10(dist_km)
+        return extra if path_extra is None else extra + path_extra(x, y)
 
     used = {"model": "spm (tuned model file)", "model_file": str(config.model_file), "terrain": config.terrain,
             "h_eff_method": tm.h_eff_method, "bands_tuned": sorted(set(keys.tolist()) & set(tm.bands)),
             "bands_global_fallback": sorted(set(keys.tolist()) - set(tm.bands)),
-            "cells_with_own_k": sorted(set(ids.tolist()) & set(tm.per_cell))[:200], **clutter_used}  # fmt: skip
+            "cells_with_own_k": sorted(set(ids.tolist()) & set(tm.per_cell))[:200], **clutter_used,
+            "path_clutter_applied": path_extra is not None}  # fmt: skip
     return base, groups, extra_loss, used
 
 

@@ -22,6 +22,10 @@ Layout (every section but ``[spm]`` optional)::
     [cells."LTE1800-01-A"]      # per-cell K1 (and K2) where the data allowed, at the same f_ref as its band
     k1 = 22.9
     k2 = 41.0
+    [path_clutter]              # optional: clutter losses weighted along the path (netqa.io._pathclutter);
+    near_m = 300.0              # a fitted band's own: [band."KEY".path_clutter]
+    [path_clutter.near_db]
+    urban = 6.2
     [antenna]                   # optional: weight of the assumed sector pattern's attenuation (global fallback)
     pattern_weight = 0.8        # (a band's own: pattern_weight in its [band."KEY"] table; netqa.calibrate.pattern)
     [calibration]               # how the file was made: fitted/refused coefficients, fit and hold-out statistics
@@ -47,9 +51,11 @@ from pathlib import Path
 
 from netqa.errors import ConfigError, InputError
 from netqa.fileio import check_output, write_text_atomic
+from netqa.io._pathclutter import PathClutter, path_table, read_path_table
 from propagation import SpmCoefficients
 
-SECTIONS = ("model", "spm", "spm_frequency", "clutter_loss_db", "band", "cells", "antenna", "calibration")
+SECTIONS = ("model", "spm", "spm_frequency", "clutter_loss_db", "band", "cells", "antenna", "path_clutter",
+            "calibration")
 H_EFF_METHODS = ("ground", "relative")
 _K_KEYS = ("k1", "k2", "k3", "k4", "k5", "k6", "k7", "f_ref_mhz", "k_freq_db_per_decade")
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -74,6 +80,7 @@ class BandModel:
     k: SpmCoefficients
     clutter_loss_db: dict = field(default_factory=dict)
     pattern_weight: float | None = None  # weight of the assumed pattern's attenuation (None: the global one)
+    path_clutter: PathClutter | None = None  # the band's own path-clutter losses (issue 12 item 3)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,17 @@ class TunedModel:
     bands: dict = field(default_factory=dict)
     h_eff_method: str = "relative"
     pattern_weight: float = 1.0  # global weight of the assumed pattern's attenuation [-]
+    path_clutter: PathClutter | None = None  # global path-clutter losses (issue 12 item 3)
+
+    def path_clutter_for(self, tech, freq_mhz) -> PathClutter | None:
+        """Path-clutter losses for a cell: a fitted band's own (None: it has none), else the global ones."""
+        b = self.band_for(tech, freq_mhz)
+        return b.path_clutter if b is not None else self.path_clutter
+
+    @property
+    def has_path_clutter(self) -> bool:
+        """Whether any section holds path-clutter losses."""
+        return self.path_clutter is not None or any(b.path_clutter is not None for b in self.bands.values())
 
     def pattern_weight_for(self, tech, freq_mhz) -> float:
         """Weight of the assumed antenna pattern's attenuation for a cell: its band's, else the global one. [-]"""
@@ -223,6 +241,8 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
         table = {"tech": b["tech"], "freq_mhz": float(b["freq_mhz"]), **_k_table(bc.k)}
         if getattr(bc, "pattern_weight", 1.0) != 1.0:
             table["pattern_weight"] = float(bc.pattern_weight)
+        if path_table(bc):
+            table["path_clutter"] = path_table(bc)
         bcl = _tuned_clutter(bc, {c: v for c, v in (clutter_table_loss_db or {}).items() if c in bc.clutter_offset_db})
         if bcl:
             table["clutter_loss_db"] = bcl
@@ -237,6 +257,8 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
         data["band"] = bands
     if cells:
         data["cells"] = cells
+    if path_table(cal):
+        data["path_clutter"] = path_table(cal)
     if getattr(cal, "pattern_weight", 1.0) != 1.0:
         data["antenna"] = {"pattern_weight": float(cal.pattern_weight)}
     info = _cal_info(cal)
@@ -328,17 +350,20 @@ def read_model_file(path) -> TunedModel:
         where = f"band.{_key(str(key))}"
         if not isinstance(entry, dict):
             raise ConfigError(f"--model-file {p}: [{where}] must be a table (tech, freq_mhz, k1..k7)")
-        bad = [x for x in entry if x not in _K_KEYS + ("tech", "freq_mhz", "clutter_loss_db", "pattern_weight")]
+        bad = [x for x in entry if x not in _K_KEYS + ("tech", "freq_mhz", "clutter_loss_db", "pattern_weight",
+                                                         "path_clutter")]
         if bad or "tech" not in entry or "freq_mhz" not in entry:
-            raise ConfigError(f"--model-file {p}: [{where}] takes tech, freq_mhz, {', '.join(_K_KEYS)}, pattern_weight and "
-                              f"[{where}.clutter_loss_db]; got keys {', '.join(map(repr, entry))}")  # fmt: skip
+            raise ConfigError(f"--model-file {p}: [{where}] takes tech, freq_mhz, {', '.join(_K_KEYS)}, pattern_weight, "
+                              f"[{where}.clutter_loss_db] and [{where}.path_clutter]; got keys {', '.join(map(repr, entry))}")  # fmt: skip
         freq = entry["freq_mhz"]
         if isinstance(freq, bool) or not isinstance(freq, (int, float)) or not freq > 0:
             raise ConfigError(f"--model-file {p}: [{where}] freq_mhz = {freq!r} must be a frequency > 0 MHz")
         kb = _coefficients(p, where, {x: v for x, v in entry.items() if x in _K_KEYS}, bool(rule))
         bm = BandModel(str(entry["tech"]).upper(), float(freq), kb,
                        _clutter(p, where + ".clutter_loss_db", entry.get("clutter_loss_db", {})),
-                       _weight(p, where, entry["pattern_weight"]) if "pattern_weight" in entry else None)  # fmt: skip
+                       _weight(p, where, entry["pattern_weight"]) if "pattern_weight" in entry else None,
+                       read_path_table(p, where + ".path_clutter", entry["path_clutter"])
+                       if "path_clutter" in entry else None)  # fmt: skip
         bands[band_key(bm.tech, bm.freq_mhz)] = bm
     cells = {}
     for cid, entry in data.get("cells", {}).items():
@@ -358,7 +383,8 @@ def read_model_file(path) -> TunedModel:
     if not isinstance(antenna, dict) or [x for x in antenna if x != "pattern_weight"]:
         raise ConfigError(f"--model-file {p}: [antenna] takes only pattern_weight, got {antenna!r}")
     weight = _weight(p, "antenna", antenna["pattern_weight"]) if "pattern_weight" in antenna else 1.0
-    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight)
+    path = read_path_table(p, "path_clutter", data["path_clutter"]) if "path_clutter" in data else None
+    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path)
 
 
 def _weight(p: Path, where: str, v) -> float:
@@ -368,5 +394,5 @@ def _weight(p: Path, where: str, v) -> float:
     return float(v)
 
 
-__all__ = ["H_EFF_METHODS", "SECTIONS", "BandModel", "ModelFile", "TunedModel", "band_key", "read_model_file", "to_toml",
+__all__ = ["H_EFF_METHODS", "SECTIONS", "BandModel", "ModelFile", "PathClutter", "TunedModel", "band_key", "read_model_file", "to_toml",
            "write_model_file"]

@@ -373,7 +373,11 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
     if model_file is not None:
         from netqa.predict.inputs import read_tuned_model, tuned_engine_settings
 
-        spm_tuned = tuned_engine_settings(read_tuned_model(model_file), world.cells.iloc[[i]])
+        from netqa.io._pathclutter import refuse_path_clutter  # issue 12 item 3
+
+        tuned = read_tuned_model(model_file)
+        refuse_path_clutter(tuned, model_file, "netqa link")
+        spm_tuned = tuned_engine_settings(tuned, world.cells.iloc[[i]])
         total(f"SPM (tuned: {model_file})", "netqa calibrate", EngineConfig(model="spm", terrain="none", **base, **spm_tuned))
     p_fs_terr = engine_rsrp(EngineConfig(model="fspl", terrain="delta-bullington", **base))
     rows.append(LossRow("delta-Bullington terrain", "ITU-R P.526-15 §4.5", "excess", max(p_free - p_fs_terr, 0.0),

@@ -145,6 +145,9 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
         raise CellTableError(f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the prediction area {tuple(grid.bounds)}")
     check_dem_extent(dem_paths, grid, dem_ext)
     tuned = read_tuned_model(config.model_file) if config.model_file else None
+    from netqa.io._pathclutter import refuse_path_clutter  # issue 12 item 3: not on rasters yet
+
+    refuse_path_clutter(tuned, config.model_file, "netqa predict (rasters)")
     check_tuned_clutter(tuned, config.model_file, clutter)
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")

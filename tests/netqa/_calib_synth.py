@@ -39,4 +39,4 @@ def synth(*, slope_db=35.0, k4=0.6, cell_k1_sd_db=0.0, site_k1_sd_db=0.0, sigma_
             cols["x_m"].append(mast[0] + 1000 * d_km * np.cos(az))
             cols["y_m"].append(mast[1] + 1000 * d_km * np.sin(az))
             cols["site"].append(np.full(n_per_cell, f"SITE{s}", object))
-    return CalibrationData(**{k: np.concatenate(v) for k, v in cols.items()})
+    return CalibrationData(**{k: np.concatenate(v) for k, v in cols.items() if v})

@@ -86,3 +86,34 @@ def test_on_the_test_world_the_near_share_agrees_with_the_receivers_class():
     at_rx = np.array([names.index(c) if c in names else -1 for c in prep.clutter])
     agree = near[np.arange(len(at_rx)), at_rx] >= 0.5  # the last 30 m are mostly the receiver's own class
     assert agree.mean() > 0.8
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_kernel_matches_the_numpy_reference(seed):
+    from netqa.compare.pathclutter import fast_clutter_shares
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(-1, 6, (60, 80))
+    n = 400
+    xt, yt = rng.uniform(900, 1900, n), rng.uniform(4300, 5100, n)
+    xr, yr = rng.uniform(1000, 1800, n), rng.uniform(4400, 5000, n)
+    xr[:5], yr[:5] = xt[:5], yt[:5]  # zero-length paths
+    for classes, near_m, step in (([0, 1, 2, 3, 4, 5], 150.0, None), ([5, 2], 40.0, 7.0)):
+        ref = clutter_shares(codes, T, xt, yt, xr, yr, classes, near_m=near_m, step_m=step)
+        fast = fast_clutter_shares(codes, T, xt, yt, xr, yr, classes, near_m=near_m, step_m=step)
+        np.testing.assert_allclose(fast[0], ref[0], atol=1e-12)
+        np.testing.assert_allclose(fast[1], ref[1], atol=1e-12)
+
+
+def test_compiled_kernel_refuses_bad_input():
+    from propagation.engine.path_shares import path_class_shares
+
+    with pytest.raises(ValueError, match="near_m must be > 0"):
+        path_class_shares(np.zeros((2, 2), np.int64), 0.0, 10.0, 0.0, -10.0, [0.0], [0.0], [5.0], [5.0], [0],
+                          near_m=0.0, step_m=10.0)  # fmt: skip
+    with pytest.raises(ValueError, match="pixel_h_m must be < 0"):
+        path_class_shares(np.zeros((2, 2), np.int64), 0.0, 10.0, 0.0, 10.0, [0.0], [0.0], [5.0], [5.0], [0],
+                          near_m=5.0, step_m=10.0)  # fmt: skip
+    with pytest.raises(ValueError, match="2-D integer grid"):
+        path_class_shares(np.zeros((2, 2)), 0.0, 10.0, 0.0, -10.0, [0.0], [0.0], [5.0], [5.0], [0], near_m=5.0,
+                          step_m=10.0)  # fmt: skip
