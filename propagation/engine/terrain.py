@@ -51,7 +51,10 @@ receiver (:data:`~propagation.engine._common.RX_CLEAR_PX`, in practice the last
 one, which bilinear interpolation draws from the receiver's own pixel) take the
 ground height: a receiver is not obstructed by the building it stands in; the
 loss of that building is the clutter model's.  These samples are always among
-the pixel's own ``N_TAIL`` samples, so the sweep applies the rule exactly.
+the pixel's own samples on the line to it, so the sweep applies the rule
+exactly; over a surface each pixel takes ``N_TAIL_SURFACE`` (16) of them instead
+of ``N_TAIL`` (3), as building edges are steps that a ray sample off the line
+misses or hits where the reference's does not.
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ from propagation.diffraction import (
 from propagation.engine._common import RX_CLEAR_PX, _bilinear, surface_profile
 from propagation.engine._terrain_pixel import N_TAIL, _hull_push, _pixel_excess_db
 from propagation.engine.closed_form import _atan2_deg_bf
+
+
+#: The pixel's own samples on the straight line to it over a building surface (``surface_m``): building edges
+#: are steps, so a ray sample a fraction of a pixel off the line sees another height than the reference's
+#: sample.  District, mast D03 on its roof, 5 m, 300 m radius, vs the reference: 3 samples 0.131 / 0.49 dB
+#: (mean / P95 |error|), 8: 0.089 / 0.29, 16: 0.059 / 0.21, at no measurable cost (the sweep is memory-bound).
+N_TAIL_SURFACE = 16
 
 
 def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 2.0) -> int:
@@ -176,11 +186,12 @@ def _order_by_ray(ray_of, dist_of, n_rays, pixel_m, radius_m):
 
 @jit_parallel
 def _sweep(elev_m, prof_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, win, n_rays,
-           order, start, dist_of, out):  # fmt: skip
+           order, start, dist_of, n_tail, out):  # fmt: skip
     """Evaluate every assigned pixel ray by ray (parallel over rays); ``out`` is the window, float32.
 
     ``prof_m``: the heights the profile runs over (ground + obstacles, or ``elev_m`` itself); ``elev_m``: the
     ground, for the pixel's own height and its samples within one pixel (:data:`RX_CLEAR_PX`).
+    ``n_tail``: the pixel's own samples on the straight line to it (``N_TAIL``, ``N_TAIL_SURFACE`` over buildings).
     """
     r0, c0, c1 = win[0], win[2], win[3]
     nc = c1 - c0
@@ -223,11 +234,11 @@ def _sweep(elev_m, prof_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq
         gy = np.empty(n_s)
         hx = np.empty(n_s, np.int64)
         hy = np.empty(n_s)
-        td = np.empty(N_TAIL)
-        th = np.empty(N_TAIL)
-        tg = np.empty(N_TAIL)
-        inv_td = np.empty(N_TAIL)
-        inv_tr = np.empty(N_TAIL)
+        td = np.empty(n_tail)
+        th = np.empty(n_tail)
+        tg = np.empty(n_tail)
+        inv_td = np.empty(n_tail)
+        inv_tr = np.empty(n_tail)
         hints = np.zeros(3, np.int64)
         for j in range(j0, j1):
             a = start[j]
@@ -258,7 +269,7 @@ def _sweep(elev_m, prof_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq
                     continue
                 # the pixel's own receiver-side samples, at the reference's spacing D/n along the ray
                 n_ref = max(2, int(math.ceil(d_m * inv_px - 1e-9)))
-                m = min(N_TAIL, n_ref - 1)
+                m = min(n_tail, n_ref - 1)
                 sp_px = d_m * inv_px * recip[n_ref]  # the reference's spacing D / n, in pixels
                 inv_sp_km = n_ref * inv_step_km / (d_m * inv_px)
                 # along the straight line to the pixel itself (where the ray is farthest from it)
@@ -409,8 +420,8 @@ def _sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius_m, 
     order, start = _order_by_ray(ray_of, dist_of, n_rays, px, radius_m)
     out = np.full((nr, nc), np.nan, np.float32)
     k_f, f_cbrt = land_first_term_constants(freq, pol_id)
-    _sweep(elev, elev if prof is None else prof, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, ae_km, k_f, f_cbrt, win, n_rays, order, start, dist_of,
-           out)  # fmt: skip
+    _sweep(elev, elev if prof is None else prof, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, ae_km, k_f, f_cbrt, win,
+           n_rays, order, start, dist_of, N_TAIL if prof is None else N_TAIL_SURFACE, out)  # fmt: skip
     return out
 
 
