@@ -111,3 +111,10 @@ def test_project_key_and_cli_flag(tmp_path, cells_d03):
 
     assert main(args("c.tif", "delta-bullington")) == 0
     assert main(args("d.tif", "itm")) == 2 and not (tmp_path / "d.tif").exists()
+
+
+def test_surface_is_read_per_tile_like_the_dem(cells_d03):
+    """Small tiles (each reading its own window of DEM and surface plus the terrain margin) give the same pixels."""
+    one = predict(cells_d03, DEM, config=_config(radius_km=0.15), surface=SURFACE, show_progress=False)
+    tiled = predict(cells_d03, DEM, config=_config(radius_km=0.15, tile_px=32), surface=SURFACE, show_progress=False)
+    np.testing.assert_array_equal(one.rsrp_dbm, tiled.rsrp_dbm)
