@@ -20,7 +20,7 @@ netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.t
     --clutter-model p2108
 netqa predict --cells cells.csv --dem dem.tif --out coverage.tif --radius-km 30 --workers 8
 netqa predict --cells testdata/district/cells.csv --dem testdata/district/dem.tif --out district.tif \
-    --surface testdata/district/buildings.tif --terrain delta-bullington --resolution-m 5 --radius-km 1.5
+    --surface testdata/district/buildings.tif --terrain delta-bullington --model fspl --resolution-m 5 --radius-km 1.5
 netqa predict --cells /shared/cells.csv --dem /shared/dem.tif --clutter /shared/clutter.tif \
     --clutter-table /shared/classes.csv --out coverage.tif --scheduler tcp://10.0.0.5:8786
 
