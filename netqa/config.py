@@ -11,6 +11,7 @@ A project file describes one run of the whole chain (``netqa run PROJECT.toml``)
     dem = "testdata/dem.tif"
     clutter = "testdata/clutter.tif"
     clutter_table = "testdata/clutter_classes.csv"
+    # surface = "buildings.tif"       # building heights above ground [m] (--surface)
     logs = ["testdata/drives/*.csv"]  # files, folders or glob patterns
     regions = "testdata/regions.gpkg"
     complaints = "testdata/complaints.csv"
@@ -75,6 +76,8 @@ class InputsSection:
     dem: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths"))
     clutter: Path | None = field(default=None, metadata=_meta(kind="path"))
     clutter_table: Path | None = field(default=None, metadata=_meta(kind="path"))
+    #: building/obstacle heights ABOVE GROUND [m] (surface model minus DEM), as --surface of predict/compare/calibrate
+    surface: Path | None = field(default=None, metadata=_meta(kind="path"))
     logs: tuple[Path, ...] = field(default=(), metadata=_meta(kind="paths", folders=True))
     regions: Path | None = field(default=None, metadata=_meta(kind="path"))
     complaints: Path | None = field(default=None, metadata=_meta(kind="path"))

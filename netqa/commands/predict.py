@@ -19,6 +19,8 @@ netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.t
     --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
     --clutter-model p2108
 netqa predict --cells cells.csv --dem dem.tif --out coverage.tif --radius-km 30 --workers 8
+netqa predict --cells testdata/district/cells.csv --dem testdata/district/dem.tif --out district.tif \
+    --surface testdata/district/buildings.tif --terrain delta-bullington --model fspl --resolution-m 5 --radius-km 1.5
 netqa predict --cells /shared/cells.csv --dem /shared/dem.tif --clutter /shared/clutter.tif \
     --clutter-table /shared/classes.csv --out coverage.tif --scheduler tcp://10.0.0.5:8786
 
@@ -51,6 +53,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cell-load", type=number(lo=0.0, hi=1.0), default=1.0,
                         help="share 0..1 of resource elements every cell occupies (interference weight; default 1)")
     add_clutter_model_flags(parser)
+    parser.add_argument("--surface", metavar="RASTER",
+                        help="building/obstacle heights above ground [m] (surface model minus DEM; nodata = 0): "
+                             "--terrain delta-bullington then runs over ground + buildings while masts and "
+                             "receivers keep their heights above the DEM's ground")  # fmt: skip
     parser.add_argument("--per-cell", metavar="PERCELL.tif", help="also write one rsrp_dbm band per cell")
     parser.add_argument("--tile-px", type=number(lo=16, hi=65_536, integer=True, unit="px"), default=4096,
                         help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
@@ -88,5 +94,6 @@ def run(args) -> int:
     predict_to_file(
         args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
         per_cell_out=args.per_cell, overwrite=args.overwrite, workers=args.workers, scheduler=args.scheduler,
+        surface=args.surface,
     )  # fmt: skip
     return 0

@@ -61,6 +61,7 @@ class PointWorld:
     clutter_name: dict = field(default_factory=dict)  # code -> name
     clutter_table: object = None  # the ClutterTable (for the P.2108 clutter models: point_clutter)
     surface_m: np.ndarray | None = None  # ground + buildings (rows, cols): the obstruction profile (issue 12, --surface)
+    obstacle_m: np.ndarray | None = None  # buildings/obstacles above ground (rows, cols), the engine's ``surface_m`` [m]
 
     @property
     def cell_ids(self) -> np.ndarray:
@@ -198,41 +199,28 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
         world.clutter_name = {int(c): str(v) for c, v in zip(frame.index, frame["name"])}
         world.clutter_table = table
     if surface is not None:
-        world.surface_m = _surface_grid(surface, grid, values)
+        world.obstacle_m = _surface_grid(surface, grid)
+        world.surface_m = (world.elev_m + world.obstacle_m).astype(np.float32)
         col = matrix[:, 2]
         matrix[:, 2] = np.where(np.isnan(col), ground_heights(world, cx, cy), col)  # masts stand on the DEM's ground
     world.sample_xy = (sx, sy)
     return world, inside
 
 
-def _surface_grid(surface, grid, ground: np.ndarray) -> np.ndarray:
-    """Ground + obstacle heights on the grid (float32); an obstacle raster's nodata counts as 0 m."""
-    from netqa.io.raster import read_dem, resample_to_grid
+def _surface_grid(surface, grid) -> np.ndarray:
+    """Obstacle heights above ground on the grid (float32) [m], read as ``netqa predict`` reads them."""
+    from netqa.predict.surface import check_surface, read_surface
 
-    try:
-        r = read_dem([surface], bounds=tuple(grid.bounds), crs=grid.crs, resolution_m=grid.pixel_size_m,
-                     resampling="nearest")  # fmt: skip
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"--surface {surface}: cannot read ({exc})") from exc
-    import rasterio
-
-    with rasterio.open(surface) as ds:
-        src_px = min(ds.res) if ds.crs is not None and ds.crs.is_projected else None
-    if src_px and grid.pixel_size_m > 1.5 * src_px:
-        log.warning("--surface %s: %.0f m pixels sampled onto a %.0f m grid; streets narrower than the grid vanish "
-                    "under buildings; use a resolution near %.0f m", surface, src_px, grid.pixel_size_m, src_px)  # fmt: skip
-    h = resample_to_grid(r, grid, "nearest")
-    heights = np.where(h.nodata_mask | ~np.isfinite(h.values), 0.0, h.values)
-    if np.nanmin(heights) < -1.0 or np.nanmax(heights) > 1000.0:
-        raise InputError(f"--surface {surface}: heights {np.nanmin(heights):.0f}..{np.nanmax(heights):.0f} m; expected "
-                         "building/obstacle heights above ground, 0..1000 m (subtract the DEM from a surface model)")
-    return (ground + np.maximum(heights, 0.0)).astype(np.float32)
+    check_surface(surface, grid.pixel_size_m, "delta-bullington")
+    return read_surface(surface, grid)
 
 
 def profile_grid(world: PointWorld) -> np.ndarray:
-    """The heights terrain diffraction runs over: ground + obstacles with a surface raster, else the DEM. [m]"""
+    """The heights terrain diffraction runs over: ground + obstacles with a surface raster, else the DEM. [m]
+
+    The engine takes the DEM and the obstacles apart (``predict_points(..., surface_m=world.obstacle_m)``),
+    so that the profile's samples within one pixel of the receiver stay on the ground, as in ``netqa predict``.
+    """
     return world.surface_m if world.surface_m is not None else world.elev_m
 
 
@@ -340,12 +328,14 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     for a in range(0, n, CHUNK_POINTS):
         sl = slice(a, min(a + CHUNK_POINTS, n))
         if groups is None:
-            p = predict_points(m, profile_grid(world), world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
+            p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
+                               surface_m=world.obstacle_m,
                                patterns=world.patterns, clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         else:
             p = np.full((sl.stop - sl.start, m.shape[0]), -np.inf)
             for rows, cfg_g, clut_g in groups:
-                p[:, rows] = predict_points(m[rows], profile_grid(world), world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
+                p[:, rows] = predict_points(m[rows], world.elev_m, world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
+                                            surface_m=world.obstacle_m,
                                             clutter_db=np.asarray(clut_g, np.float64)[..., sl], patterns=world.patterns,
                                             clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         if extra_loss is not None:
@@ -420,7 +410,8 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
                                 patterns=world.patterns)[:, 0]  # fmt: skip
         eirp = p_free + free_space_loss_db(one[0, 7], dist_km, strict=False)
         if config.terrain != "none":
-            p_terr = predict_points(one, profile_grid(world), world.spec, x[idx], y[idx], terr_cfg, ground_m=z[idx],
+            p_terr = predict_points(one, world.elev_m, world.spec, x[idx], y[idx], terr_cfg, ground_m=z[idx],
+                                    surface_m=world.obstacle_m,
                                     patterns=world.patterns)[:, 0]  # fmt: skip
             out["diffraction_db"][idx] = np.maximum(p_free - p_terr, 0.0)
         else:

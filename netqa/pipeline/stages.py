@@ -83,6 +83,7 @@ def predict(ctx: RunContext):
         clutter_table=cfg.inputs.clutter_table,
         config=config,
         overwrite=ctx.overwrite,
+        surface=cfg.inputs.surface,
     )
     ctx.products["coverage"] = path
     return [path]
@@ -96,7 +97,7 @@ def compare(ctx: RunContext):
 
     p, c = cfg.predict, cfg.compare
     inputs = dict(events=ctx.products.get("events"), clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table,
-                  regions=cfg.inputs.regions, overwrite=ctx.overwrite)  # fmt: skip
+                  regions=cfg.inputs.regions, overwrite=ctx.overwrite, surface=cfg.inputs.surface)  # fmt: skip
     # resolution_m None: the DEM's/clutter's native grid at the samples ([predict] resolution_m is the coverage raster's)
     common = dict(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, radius_km=p.radius_km,
                   cell_load=p.cell_load, noise_figure_db=p.noise_figure_db,
@@ -136,7 +137,8 @@ def calibrate(ctx: RunContext):
                                path_clutter=cfg.calibrate.path_clutter,
                                path_clutter_near_m=cfg.calibrate.path_clutter_near_m)  # fmt: skip
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
-                  clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite)  # fmt: skip
+                  clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite,
+                  surface=cfg.inputs.surface)  # fmt: skip
     ctx.products["tuned_model"] = out
     return [out]
 

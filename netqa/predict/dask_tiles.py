@@ -168,4 +168,7 @@ def _shared_paths(plan):
     files = [("DEM", p) for p in dem_paths if isinstance(p, Path)]
     if isinstance(clutter, Path):
         files.append(("clutter raster", clutter))
-    return dataclasses.replace(plan, dem_paths=dem_paths, clutter_path=clutter), files
+    surface = local(plan.surface_path) if plan.surface_path is not None else None
+    if isinstance(surface, Path):
+        files.append(("surface raster", surface))
+    return dataclasses.replace(plan, dem_paths=dem_paths, clutter_path=clutter, surface_path=surface), files

@@ -73,6 +73,7 @@ def predict(
     show_progress: bool = True,
     workers: int = 1,
     scheduler: str | None = None,
+    surface=None,
 ) -> CoverageResult:
     """Predict best-server RSRP, SINR and throughput over an area.
 
@@ -101,6 +102,14 @@ def predict(
         Address of a Dask scheduler (``tcp://host:8786``) to run the tiles on
         instead; its workers must read the DEM and clutter files at the same
         paths.  Results are identical whatever the workers.
+    surface : path, optional
+        Building/obstacle heights ABOVE GROUND [m] (``--surface``: a surface
+        model minus the DEM, nodata = 0), read per tile like the DEM
+        (nearest-neighbour, :mod:`netqa.predict.surface`).  The terrain method
+        (``delta-bullington``) then runs its obstruction profile over ground +
+        obstacles while masts and receivers keep their heights above the DEM's
+        ground; the receiver's own pixel stays on the ground (its own building
+        is the clutter model's loss).  ``terrain="itm"`` with a surface is refused.
 
     Returns
     -------
@@ -121,7 +130,7 @@ def predict(
     equal that file's bands pixel for pixel; only the result arrays are whole.
     """
     _check_workers(workers)
-    plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
+    plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid, surface=surface)
     g = plan.grid
     stats = TileStats()
     bands = pcs = None
@@ -163,6 +172,7 @@ def predict_to_file(
     show_progress: bool = True,
     workers: int = 1,
     scheduler: str | None = None,
+    surface=None,
 ) -> Path:
     """Predict coverage tile by tile straight into the coverage GeoTIFF (bounded memory, any area).
 
@@ -179,7 +189,7 @@ def predict_to_file(
 
     Parameters
     ----------
-    cells, dem, clutter, clutter_table, config, grid
+    cells, dem, clutter, clutter_table, config, grid, surface
         As :func:`predict`.
     out : path
         Coverage GeoTIFF (DESIGN.md "Coverage raster"); written to a
@@ -215,7 +225,8 @@ def predict_to_file(
     if per_cell_out is not None:
         check_output(per_cell_out, overwrite)
     with phase("input"):  # cells, antenna patterns, DEM extent
-        plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid)
+        plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid,
+                         surface=surface)  # fmt: skip
     stats = TileStats()
     bar = _progress(plan, show_progress)
     with contextlib.ExitStack() as stack:

@@ -62,6 +62,7 @@ class Plan:
     clutter_path: object = None
     clutter_table: object = None
     clutter_lookup: tuple | None = None
+    surface_path: object = None  # --surface: building/obstacle heights above ground (netqa.predict.surface)
 
     @property
     def cell_ids(self) -> tuple[str, ...]:
@@ -85,6 +86,8 @@ class Plan:
         out = {"model": c.model, "terrain": c.terrain, "resolution_m": self.grid.pixel_size_m,
                "radius_km": c.radius_km, "rx_height_m": c.rx_height_m, "noise_figure_db": c.noise_figure_db,
                "cell_load": c.cell_load, "clutter_model": c.clutter_model if has_clutter else "none"}  # fmt: skip
+        if self.surface_path is not None:
+            out["surface"] = Path(self.surface_path).name
         if c.model_file:
             out["model_file"] = Path(c.model_file).name
         if has_clutter and c.clutter_model == "p2108":
@@ -94,7 +97,7 @@ class Plan:
         return out
 
 
-def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid: Grid | None) -> Plan:
+def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid: Grid | None, surface=None) -> Plan:
     """Read and check the cells, settle the grid, check the DEM's extent and the clutter inputs (no raster read)."""
     from netqa.io.raster import read_clutter_table
 
@@ -171,7 +174,11 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
         noise_figure_db=config.noise_figure_db, tile_px=config.tile_px, clutter_location_pct=config.location_pct,
         **spm,
     )  # fmt: skip
-    return Plan(df, label, dem_paths, grid, matrix, patterns, engine_cfg, config, clutter, table, lookup)
+    if surface is not None:
+        from netqa.predict.surface import check_surface
+
+        check_surface(surface, grid.pixel_size_m, config.terrain)
+    return Plan(df, label, dem_paths, grid, matrix, patterns, engine_cfg, config, clutter, table, lookup, surface)
 
 
 def check_dem_extent(dem_paths, grid: Grid, dem_ext) -> None:
@@ -305,11 +312,16 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
     with tile_read_env(), phase("input"):
         elev = read_elevation(plan, sub)
         clutter_db, stat_mask, n_no_class = tile_clutter(plan, sub)
+        surface_m = None
+        if plan.surface_path is not None and plan.engine.terrain != "none":
+            from netqa.predict.surface import read_surface
+
+            surface_m = read_surface(plan.surface_path, sub)
     spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
     region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
     with phase("engine"):
         cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
-                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region)  # fmt: skip
+                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region, surface_m=surface_m)  # fmt: skip
     covered_px, near_mast_px = count_near_mast(cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
     return TileOut(tuple(cov[: len(BANDS)]), cov.per_cell, int(n_no_class), covered_px, near_mast_px)
 

@@ -160,3 +160,33 @@ def _bilinear_many(elev_m, x0_m, y0_m, pixel_m, x_m, y_m):
         out[i] = _bilinear(elev_m, x0_m, y0_m, pixel_m, x_m[i], y_m[i])
     return out
 
+
+
+#: With a surface (obstacle heights above ground): profile samples within this many pixels of the receiver
+#: take the ground height, not ground + obstacles -- the receiver's own pixel (the bilinear samples that draw
+#: on it), so that a receiver is not obstructed by the building it stands in; that building's loss is the
+#: clutter model's (its class loss, or ITU-R P.2108).  In practice: the last sample before the receiver.
+RX_CLEAR_PX = 1.0
+#: Largest obstacle height a surface raster may hold (the tallest buildings are about 830 m). [m]
+SURFACE_MAX_M = 1000.0
+
+
+def surface_profile(elev_m, surface_m, shape):
+    """Ground + obstacles (float32) for the obstruction profile, or None without a surface.
+
+    ``surface_m``: heights of buildings and other obstacles ABOVE GROUND [m] on
+    the same grid as ``elev_m`` (a surface model minus the DEM), finite, in
+    0..:data:`SURFACE_MAX_M`.  Raises ``ValueError`` naming ``surface_m``.
+    """
+    if surface_m is None:
+        return None
+    s = np.asarray(surface_m, dtype=np.float64)
+    if s.shape != tuple(shape):
+        raise ValueError(f"surface_m has shape {s.shape}; it must lie on the DEM's grid, {tuple(shape)}")
+    if not np.isfinite(s).all():
+        raise ValueError("surface_m has NaN/inf pixels; use 0 m where there is no obstacle")
+    lo, hi = float(s.min(initial=0.0)), float(s.max(initial=0.0))
+    if lo < 0.0 or hi > SURFACE_MAX_M:
+        raise ValueError(f"surface_m holds {lo:g}..{hi:g} m; expected obstacle heights above ground in "
+                         f"0..{SURFACE_MAX_M:g} m (subtract the DEM from a surface model)")  # fmt: skip
+    return np.ascontiguousarray(np.asarray(elev_m, dtype=np.float64) + s, dtype=np.float32)

@@ -4,7 +4,9 @@ For drive-test comparison and calibration: the same closed-form model,
 antenna pattern, FSPL floor and clutter term as :func:`predict_coverage`; the
 terrain term is the delta-Bullington loss (``terrain="itm"``: ITM's
 attenuation relative to free space) over the straight profile to each point
-(the raster's per-pixel reference), sampled bilinearly every ``pixel_m``.
+(the raster's per-pixel reference), sampled bilinearly every ``pixel_m``
+(with ``surface_m``: over ground + obstacles, the samples within one pixel of
+the point on the ground, as the raster's sweep).
 At pixel centres with the pixel's own height and no terrain
 method the result equals the raster's per-cell RSRP -- clutter included:
 a per-point loss (one value for all carriers or one per carrier frequency)
@@ -23,7 +25,7 @@ from propagation import _fastmath as _fm
 from propagation._itm_profile import I_AFS, I_LOSS, N_INTER, itm_p2p_kernel
 from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS, _delta_bullington_db
 from propagation.engine._common import C_AZ, C_FEEDER, C_FREQ, C_GAIN, C_GROUND, C_HEIGHT, C_RS, C_X, C_Y, MP_MIN_DIST_KM, MP_RX_HEIGHT
-from propagation.engine._common import _bilinear, _spm_h_eff_m
+from propagation.engine._common import RX_CLEAR_PX, _bilinear, _spm_h_eff_m, surface_profile
 from propagation.engine._common import C_FREQ_INDEX, TerrainMethod
 from propagation.engine.closed_form import _antenna_gain_db, _model_loss_db, affine_loss_coefficients
 from propagation.engine.config import (
@@ -43,7 +45,7 @@ _RAD2DEG = 180.0 / math.pi
 
 
 @jit_parallel
-def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, clutter_db, stat_mask, stat_q_inv,
+def _points_kernel(cells, patterns, elev_m, prof_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, clutter_db, stat_mask, stat_q_inv,
                    model_id, ab, mps, terrain_id, ae_km, pol_id, itm_prm, out):  # fmt: skip
     n_pts = x_m.size
     n_cells = cells.shape[0]
@@ -75,7 +77,9 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
                 for k in range(n + 1):
                     t = k / n
                     d_prof[k] = t * dist_m * 1e-3
-                    h_prof[k] = _bilinear(elev_m, x0_m, y0_m, pixel_m, cells[i, C_X] + t * dx, cells[i, C_Y] + t * dy)
+                    # ground + obstacles, but the ground within one pixel of the receiver (its own building)
+                    src = elev_m if (n - k) * dist_m / n <= RX_CLEAR_PX * pixel_m + 1e-6 else prof_m
+                    h_prof[k] = _bilinear(src, x0_m, y0_m, pixel_m, cells[i, C_X] + t * dx, cells[i, C_Y] + t * dy)
                 h_prof[0] = cells[i, C_GROUND]
                 h_prof[n] = z_m[p]
                 if terrain_id == 2:  # ITM: its attenuation relative to free space over the same profile
@@ -109,7 +113,7 @@ def _points_kernel(cells, patterns, elev_m, x0_m, y0_m, pixel_m, x_m, y_m, z_m, 
 
 
 def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig = EngineConfig(), *,
-                   ground_m=None, clutter_db=None, patterns=None, clutter_stat_mask=None):  # fmt: skip
+                   ground_m=None, clutter_db=None, patterns=None, clutter_stat_mask=None, surface_m=None):  # fmt: skip
     """Received power (RSRP per resource element) of every cell at every point. [dBm]
 
     Parameters
@@ -135,6 +139,12 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
         (n_points,) bool/0-1: points in urban/suburban clutter, which get the
         ITU-R P.2108-1 section 3.2 loss at ``config.clutter_location_pct`` (as
         :func:`predict_coverage`).
+    surface_m : numpy.ndarray, (rows, cols), optional
+        Building/obstacle heights above ground on the grid of ``elev_m``
+        (finite, 0..1000 m), as :func:`predict_coverage`: the terrain profile
+        runs over ``elev_m + surface_m`` except its samples within one pixel
+        of the point, which stay on the ground; the masts' and the points'
+        heights stay referenced to ``elev_m`` (and ``ground_m``). [m]
 
     Returns
     -------
@@ -150,6 +160,7 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
     -117.09
     """
     cells, elev, _, patterns = _check_inputs(cells, elev_m, grid, None, patterns)
+    prof = surface_profile(elev, surface_m, grid.shape)
     x = np.ascontiguousarray(x_m, dtype=np.float64).ravel()
     y = np.ascontiguousarray(y_m, dtype=np.float64).ravel()
     if x.shape != y.shape:
@@ -170,7 +181,7 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
                    for f, h, mp in zip(cells[:, C_FREQ], cells[:, C_HEIGHT], mps)])  # fmt: skip
     itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else np.zeros(N_ITM_PARAMS)
     out = np.empty((x.size, cells.shape[0]))
-    _points_kernel(cells, patterns, elev, grid.x0_m, grid.y0_m, grid.pixel_m, x, y, z, clut, stat_mask,
+    _points_kernel(cells, patterns, elev, elev if prof is None else prof, grid.x0_m, grid.y0_m, grid.pixel_m, x, y, z, clut, stat_mask,
                    stat_q_inverse(config), config.model_id, ab, mps, config.terrain_id,
                    EARTH_RADIUS_KM * config.k_factor, POLARIZATIONS[config.polarization], itm_prm, out)  # fmt: skip
     return out

@@ -41,6 +41,20 @@ from the previous pixel's answer (galloping search).
 The per-pixel reference samples the straight profile to every pixel with one
 sample per pixel (n = ceil(D / pixel) steps of D / n) and calls the public
 model function.
+
+Surface (``surface_m``, issue 12): with a raster of building and obstacle
+heights above ground, the profile's samples run over ground + obstacles, while
+the transmitter's and the pixel's heights stay referenced to the ground (the
+DEM) at their own positions: antennas keep their heights above ground, masts on
+roofs carry the building in ``height_m``.  Samples within one pixel of the
+receiver (:data:`~propagation.engine._common.RX_CLEAR_PX`, in practice the last
+one, which bilinear interpolation draws from the receiver's own pixel) take the
+ground height: a receiver is not obstructed by the building it stands in; the
+loss of that building is the clutter model's.  These samples are always among
+the pixel's own samples on the line to it, so the sweep applies the rule
+exactly; over a surface each pixel takes ``N_TAIL_SURFACE`` (16) of them instead
+of ``N_TAIL`` (3), as building edges are steps that a ray sample off the line
+misses or hits where the reference's does not.
 """
 
 from __future__ import annotations
@@ -56,9 +70,16 @@ from propagation.diffraction import (
     delta_bullington_loss_db,
     land_first_term_constants,
 )
-from propagation.engine._common import _bilinear
+from propagation.engine._common import RX_CLEAR_PX, _bilinear, surface_profile
 from propagation.engine._terrain_pixel import N_TAIL, _hull_push, _pixel_excess_db
 from propagation.engine.closed_form import _atan2_deg_bf
+
+
+#: The pixel's own samples on the straight line to it over a building surface (``surface_m``): building edges
+#: are steps, so a ray sample a fraction of a pixel off the line sees another height than the reference's
+#: sample.  District, mast D03 on its roof, 5 m, 300 m radius, vs the reference: 3 samples 0.131 / 0.49 dB
+#: (mean / P95 |error|), 8: 0.089 / 0.29, 16: 0.059 / 0.21, at no measurable cost (the sweep is memory-bound).
+N_TAIL_SURFACE = 16
 
 
 def default_n_rays(radius_m: float, pixel_m: float, rays_per_pixel: float = 2.0) -> int:
@@ -164,9 +185,14 @@ def _order_by_ray(ray_of, dist_of, n_rays, pixel_m, radius_m):
 
 
 @jit_parallel
-def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, win, n_rays,
-           order, start, dist_of, out):  # fmt: skip
-    """Evaluate every assigned pixel ray by ray (parallel over rays); ``out`` is the window, float32."""
+def _sweep(elev_m, prof_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae_km, k_f, f_cbrt, win, n_rays,
+           order, start, dist_of, n_tail, out):  # fmt: skip
+    """Evaluate every assigned pixel ray by ray (parallel over rays); ``out`` is the window, float32.
+
+    ``prof_m``: the heights the profile runs over (ground + obstacles, or ``elev_m`` itself); ``elev_m``: the
+    ground, for the pixel's own height and its samples within one pixel (:data:`RX_CLEAR_PX`).
+    ``n_tail``: the pixel's own samples on the straight line to it (``N_TAIL``, ``N_TAIL_SURFACE`` over buildings).
+    """
     r0, c0, c1 = win[0], win[2], win[3]
     nc = c1 - c0
     step_km = pixel_m * 1e-3
@@ -208,11 +234,11 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
         gy = np.empty(n_s)
         hx = np.empty(n_s, np.int64)
         hy = np.empty(n_s)
-        td = np.empty(N_TAIL)
-        th = np.empty(N_TAIL)
-        tg = np.empty(N_TAIL)
-        inv_td = np.empty(N_TAIL)
-        inv_tr = np.empty(N_TAIL)
+        td = np.empty(n_tail)
+        th = np.empty(n_tail)
+        tg = np.empty(n_tail)
+        inv_td = np.empty(n_tail)
+        inv_tr = np.empty(n_tail)
         hints = np.zeros(3, np.int64)
         for j in range(j0, j1):
             a = start[j]
@@ -243,7 +269,7 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                     continue
                 # the pixel's own receiver-side samples, at the reference's spacing D/n along the ray
                 n_ref = max(2, int(math.ceil(d_m * inv_px - 1e-9)))
-                m = min(N_TAIL, n_ref - 1)
+                m = min(n_tail, n_ref - 1)
                 sp_px = d_m * inv_px * recip[n_ref]  # the reference's spacing D / n, in pixels
                 inv_sp_km = n_ref * inv_step_km / (d_m * inv_px)
                 # along the straight line to the pixel itself (where the ray is farthest from it)
@@ -252,7 +278,8 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                 for jj in range(m):
                     i_end = m - jj  # samples from the pixel: increasing distance with jj
                     dj_px = (n_ref - i_end) * sp_px
-                    th_j = _interp(elev_m, fx0 + dj_px * sin_p, fy0 - dj_px * cos_p, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                    src = elev_m if i_end * sp_px <= RX_CLEAR_PX + 1e-9 else prof_m  # the receiver's own pixel
+                    th_j = _interp(src, fx0 + dj_px * sin_p, fy0 - dj_px * cos_p, lim_c, lim_r, x0_m, y0_m, pixel_m,
                                    xs + dj_px * pixel_m * sin_p, ys + dj_px * pixel_m * cos_p)  # fmt: skip
                     dj_km = dj_px * step_km
                     td[jj] = dj_km
@@ -265,7 +292,7 @@ def _sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, freq_mhz, ae
                 while k < kk:
                     k += 1
                     di = k * step_km
-                    hk = _interp(elev_m, fx0 + k * sin_t, fy0 - k * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
+                    hk = _interp(prof_m, fx0 + k * sin_t, fy0 - k * cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
                                  xs + k * pixel_m * sin_t, ys + k * pixel_m * cos_t)  # fmt: skip
                     h[k] = hk
                     gk = hk - c_g * di * di
@@ -307,7 +334,7 @@ def _check_window(win, n_rows, n_cols):
 
 def terrain_loss_sweep(
     elev_m, x0_m, y0_m, pixel_m, x_tx_m, y_tx_m, h_tx_m, h_rx_m, freq_mhz, radius_m,
-    *, window=None, k_factor=4.0 / 3.0, polarization="horizontal", n_rays=None,
+    *, window=None, k_factor=4.0 / 3.0, polarization="horizontal", n_rays=None, surface_m=None,
 ):  # fmt: skip
     r"""Delta-Bullington terrain loss from one transmitter over a raster window, by radial sweep.
 
@@ -334,6 +361,11 @@ def terrain_loss_sweep(
     polarization : {"horizontal", "vertical"}
     n_rays : int, optional
         Number of rays (default :func:`default_n_rays`, two per pixel at the radius).
+    surface_m : numpy.ndarray, (rows, cols), optional
+        Heights of buildings and other obstacles above ground on the grid of
+        ``elev_m``, finite, 0..1000: the profile runs over ``elev_m +
+        surface_m`` while the transmitter and the pixel stand on ``elev_m``
+        (module docstring). [m]
 
     Returns
     -------
@@ -368,14 +400,18 @@ def terrain_loss_sweep(
     win = _check_window((0, elev.shape[0], 0, elev.shape[1]) if window is None else window, *elev.shape)
     if n_rays is None:
         n_rays = default_n_rays(radius_m, pixel_m)
+    prof = surface_profile(elev, surface_m, elev.shape)
     z_site = _bilinear(elev, float(x0_m), float(y0_m), float(pixel_m), float(x_tx_m), float(y_tx_m))
     return _sweep_window(elev, float(x0_m), float(y0_m), float(pixel_m), float(x_tx_m), float(y_tx_m), z_site,
                          float(h_tx_m), float(h_rx_m), float(freq_mhz), float(radius_m), win,
-                         EARTH_RADIUS_KM * float(k_factor), pol_id, int(n_rays))  # fmt: skip
+                         EARTH_RADIUS_KM * float(k_factor), pol_id, int(n_rays), prof)  # fmt: skip
 
 
-def _sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius_m, win, ae_km, pol_id, n_rays):
-    """Unchecked sweep (arguments already typed): returns the float32 window, NaN outside the radius."""
+def _sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius_m, win, ae_km, pol_id, n_rays, prof=None):
+    """Unchecked sweep (arguments already typed): returns the float32 window, NaN outside the radius.
+
+    ``prof``: ground + obstacles (float32, the grid of ``elev``) for the obstruction profile, or None.
+    """
     nr = int(win[1] - win[0])
     nc = int(win[3] - win[2])
     ray_of = np.empty(nr * nc, np.int64)
@@ -384,14 +420,14 @@ def _sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius_m, 
     order, start = _order_by_ray(ray_of, dist_of, n_rays, px, radius_m)
     out = np.full((nr, nc), np.nan, np.float32)
     k_f, f_cbrt = land_first_term_constants(freq, pol_id)
-    _sweep(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, ae_km, k_f, f_cbrt, win, n_rays, order, start, dist_of,
-           out)  # fmt: skip
+    _sweep(elev, elev if prof is None else prof, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, ae_km, k_f, f_cbrt, win,
+           n_rays, order, start, dist_of, N_TAIL if prof is None else N_TAIL_SURFACE, out)  # fmt: skip
     return out
 
 
 def terrain_loss_reference(
     elev_m, x0_m, y0_m, pixel_m, x_tx_m, y_tx_m, h_tx_m, h_rx_m, freq_mhz, rows, cols,
-    *, k_factor=4.0 / 3.0, polarization="horizontal",
+    *, k_factor=4.0 / 3.0, polarization="horizontal", surface_m=None,
 ):  # fmt: skip
     """Slow exact reference: the straight profile to each pixel, one sample per pixel, through the public model.
 
@@ -401,7 +437,10 @@ def terrain_loss_reference(
     :func:`propagation.delta_bullington_loss_db` (``strict=False``).  The
     profile ends exactly at the pixel's own height.  Returns float64 excess
     losses [dB] (0 at the transmitter's own pixel when D < one pixel ... the
-    same convention as the sweep: 0 for D <= pixel_m).
+    same convention as the sweep: 0 for D <= pixel_m).  With ``surface_m``
+    (obstacle heights above ground [m], as :func:`terrain_loss_sweep`) the
+    samples are taken from ground + obstacles, except the two ends and the
+    samples within one pixel of the pixel, which stay on the ground.
 
     >>> e = np.zeros((5, 5)); e[2, 3] = 80.0
     >>> ref = terrain_loss_reference(e, 0.0, 150.0, 30.0, 15.0, 75.0, 10.0, 1.5, 900.0, [2], [4])
@@ -409,6 +448,8 @@ def terrain_loss_reference(
     True
     """
     elev = np.asarray(elev_m, dtype=np.float64)
+    prof = surface_profile(elev, surface_m, elev.shape)
+    prof = elev if prof is None else prof.astype(np.float64)
     rows = np.asarray(rows, dtype=np.int64).ravel()
     cols = np.asarray(cols, dtype=np.int64).ravel()
     z_site = _bilinear_np(elev, x0_m, y0_m, pixel_m, np.array([x_tx_m]), np.array([y_tx_m]))[0]
@@ -422,7 +463,10 @@ def terrain_loss_reference(
             continue
         n = max(2, int(math.ceil(d_m / pixel_m - 1e-9)))
         t = np.linspace(0.0, 1.0, n + 1)
-        heights = _bilinear_np(elev, x0_m, y0_m, pixel_m, x_tx_m + t * (x - x_tx_m), y_tx_m + t * (y - y_tx_m))
+        xt, yt = x_tx_m + t * (x - x_tx_m), y_tx_m + t * (y - y_tx_m)
+        heights = _bilinear_np(prof, x0_m, y0_m, pixel_m, xt, yt)
+        near = (1.0 - t) * d_m <= RX_CLEAR_PX * pixel_m + 1e-6  # the receiver's own pixel: on the ground
+        heights[near] = _bilinear_np(elev, x0_m, y0_m, pixel_m, xt[near], yt[near])
         heights[0] = z_site
         heights[-1] = elev[r, c]
         out[i] = delta_bullington_loss_db(
