@@ -130,14 +130,24 @@ def read_tuned_model(path):
 
 
 def tuned_engine_settings(tuned, df) -> dict:
-    """EngineConfig fields from a tuned model: global K, one K per band present in the cells, h_eff method."""
+    """EngineConfig fields from a tuned model: global K, one K per band present in the cells, each cell's own
+    K1/K2 (shrunk toward its band by calibrate) over its band's K, h_eff method.
+
+    ``df`` rows are the engine's cell rows (``spm_k_cells`` is keyed by row), as :func:`engine_cells` keeps them.
+    """
     tech = df["tech"].astype(str).tolist() if "tech" in df.columns else ["LTE"] * len(df)
-    bands = {}
-    for t, f in zip(tech, cell_column(df, "freq_mhz")):
+    ids = df["cell_id"].astype(str).tolist() if "cell_id" in df.columns else [None] * len(df)
+    bands, own = {}, []
+    for row, (t, f, cid) in enumerate(zip(tech, cell_column(df, "freq_mhz"), ids)):
         band = tuned.band_for(t, f)
         if band is not None:
             bands[float(f)] = band.k
-    return {"spm_k": tuned.k, "spm_k_bands": tuple(sorted(bands.items())), "spm_h_eff": tuned.h_eff_method}
+        e = tuned.per_cell.get(cid) if cid is not None else None
+        if e and "k1" in e:
+            base = band.k if band is not None else tuned.k
+            own.append((row, base._replace(k1=float(e["k1"]), k2=float(e.get("k2", base.k2)))))
+    return {"spm_k": tuned.k, "spm_k_bands": tuple(sorted(bands.items())), "spm_k_cells": tuple(own),
+            "spm_h_eff": tuned.h_eff_method}
 
 
 def _clutter_losses(table, tuned) -> np.ndarray:

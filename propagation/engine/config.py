@@ -142,6 +142,9 @@ class EngineConfig:
     #: Per-band SPM coefficients, ``((freq_mhz, SpmCoefficients), ...)``: a cell whose carrier is
     #: within 0.5 MHz of a band's uses that band's K (tuned models hold one set per band).
     spm_k_bands: tuple = ()
+    #: Per-cell SPM coefficients, ``((cell_row, SpmCoefficients), ...)`` by row of the cell matrix: a cell listed
+    #: here uses its own K instead of its band's (a tuned model's per-cell K1/K2, shrunk toward the band).
+    spm_k_cells: tuple = ()
     #: P.2108-1 section 3.2: percentage of locations of the statistical clutter loss (``clutter_stat_mask``). [%]
     clutter_location_pct: float = 50.0
     #: ``terrain="itm"`` (Longley-Rice; median time, location and situation, mdvar 12, ``polarization`` above):
@@ -160,6 +163,13 @@ class EngineConfig:
         for entry in self.spm_k_bands:
             if len(entry) != 2 or not isinstance(entry[1], SpmCoefficients) or not math.isfinite(float(entry[0])):
                 raise ValueError(f"spm_k_bands entries must be (freq_mhz, SpmCoefficients), got {entry!r}")
+        rows = [entry[0] if len(entry) == 2 else None for entry in self.spm_k_cells]
+        for entry, row in zip(self.spm_k_cells, rows):
+            if (row is None or not isinstance(row, (int, np.integer)) or isinstance(row, bool) or row < 0
+                    or not isinstance(entry[1], SpmCoefficients)):  # fmt: skip
+                raise ValueError(f"spm_k_cells entries must be (cell_row >= 0, SpmCoefficients), got {entry!r}")
+        if len(set(rows)) != len(rows):
+            raise ValueError("spm_k_cells lists a cell row twice")
         for name, table in (("model", MODEL_IDS), ("terrain", TERRAIN_IDS), ("hata_env", _HATA_ENVS),
                             ("hata_city", _HATA_CITIES), ("polarization", POLARIZATIONS)):  # fmt: skip
             if getattr(self, name) not in table:
@@ -175,6 +185,12 @@ class EngineConfig:
             raise ValueError(f"tile_px must be >= 16, got {self.tile_px!r}")
         if self.terrain == "itm":
             self.itm_params()  # raises ValueError naming the bad itm_* setting
+
+    def check_k_cells(self, n_cells: int) -> None:
+        """Raise ``ValueError`` when ``spm_k_cells`` names a row beyond the ``n_cells`` cells."""
+        bad = [row for row, _ in self.spm_k_cells if row >= n_cells]
+        if bad:
+            raise ValueError(f"spm_k_cells names cell row(s) {bad[:5]} but there are {n_cells} cells")
 
     def itm_params(self) -> np.ndarray:
         """The ITM parameter vector of ``terrain="itm"`` (:func:`propagation.engine.terrain_itm.itm_params`)."""
@@ -192,15 +208,20 @@ class EngineConfig:
     def terrain_id(self) -> int:
         return int(TERRAIN_IDS[self.terrain])
 
-    def spm_k_for(self, freq_mhz: float) -> SpmCoefficients:
-        """The SPM coefficients of a carrier: its band's from ``spm_k_bands``, else ``spm_k``."""
+    def spm_k_for(self, freq_mhz: float, cell: int | None = None) -> SpmCoefficients:
+        """The SPM coefficients of a cell (row ``cell``) or carrier: the cell's own from ``spm_k_cells``, else its
+        band's from ``spm_k_bands``, else ``spm_k``."""
+        if cell is not None:
+            for row, k in self.spm_k_cells:
+                if row == cell:
+                    return k
         for band_freq, k in self.spm_k_bands:
             if abs(float(band_freq) - freq_mhz) <= 0.5:
                 return k
         return self.spm_k
 
-    def model_params(self, freq_mhz: float) -> np.ndarray:
-        """The float64 parameter vector the kernels read (SPM K1 moved to ``freq_mhz``)."""
+    def model_params(self, freq_mhz: float, cell: int | None = None) -> np.ndarray:
+        """The float64 parameter vector the kernels read (SPM K1 moved to ``freq_mhz``; K of cell row ``cell``)."""
         mp = np.zeros(N_MP)
         mp[MP_ENV] = _HATA_ENVS[self.hata_env]
         mp[MP_CITY] = _HATA_CITIES[self.hata_city]
@@ -210,7 +231,7 @@ class EngineConfig:
         mp[MP_STREET_WIDTH] = self.street_width_m
         mp[MP_K_DIFF] = 1.0
         mp[MP_HEFF_GROUND] = 1.0 if self.spm_h_eff == "ground" else 0.0
-        k = self.spm_k_for(freq_mhz)
+        k = self.spm_k_for(freq_mhz, cell)
         mp[MP_K1 : MP_K1 + 7] = (float(spm_k1_at(k, freq_mhz)), k.k2, k.k3, k.k4, k.k5, k.k6, k.k7)
         return mp
 

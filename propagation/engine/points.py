@@ -176,7 +176,8 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
     for name, arr in (("x_m", x), ("y_m", y), ("ground_m", z)):
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} must be finite at every point")
-    mps = np.stack([config.model_params(f) for f in cells[:, C_FREQ]])
+    config.check_k_cells(cells.shape[0])
+    mps = np.stack([config.model_params(f, i) for i, f in enumerate(cells[:, C_FREQ])])
     ab = np.array([affine_loss_coefficients(config.model_id, f, h, mp)
                    for f, h, mp in zip(cells[:, C_FREQ], cells[:, C_HEIGHT], mps)])  # fmt: skip
     itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else np.zeros(N_ITM_PARAMS)

@@ -67,6 +67,22 @@ def _path_groups(cells: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(inverse == g).astype(np.int64) for g in range(inverse.max() + 1)]
 
 
+def _k_groups(groups, config) -> list[tuple[int, np.ndarray]]:
+    """``(sweep id, rows)``: each path group split by the cells' own SPM coefficients (``config.spm_k_cells``).
+
+    The sub-groups of one path group share its sweep id (one terrain sweep) and follow each other.
+    """
+    if not config.spm_k_cells:
+        return list(enumerate(groups))
+    own = {int(row): k for row, k in config.spm_k_cells}
+    out = []
+    for g, members in enumerate(groups):
+        keys = [own.get(int(m)) for m in members]
+        for k in dict.fromkeys(keys):
+            out.append((g, members[np.array([kk == k for kk in keys])]))
+    return out
+
+
 def _check_region(region, grid: GridSpec) -> tuple[int, int, int, int]:
     """``region`` as ``(row0, row1, col0, col1)`` ints inside ``grid``; the whole grid when None.
 
@@ -111,6 +127,7 @@ def iter_coverage_tiles(
     stat_mask = _check_stat_mask(clutter_stat_mask, grid.shape, cells)
     q_inv = stat_q_inverse(config)
     groups = _path_groups(cells)
+    config.check_k_cells(cells.shape[0])
     n_freq = _n_freq(cells)
     noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
     n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
@@ -122,10 +139,10 @@ def iter_coverage_tiles(
     itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else None
     # per-group constants
     gconst = []
-    for members in groups:
+    for sweep_id, members in _k_groups(groups, config):
         c0 = members[0]
         freq, h_tx = cells[c0, C_FREQ], cells[c0, C_HEIGHT]
-        mp = config.model_params(freq)
+        mp = config.model_params(freq, int(c0))
         a_db, b_db = affine_loss_coefficients(model_id, freq, h_tx, mp)
         radius_m = cells[c0, C_RADIUS] * 1000.0
         x, y = cells[c0, C_X], cells[c0, C_Y]
@@ -137,7 +154,7 @@ def iter_coverage_tiles(
             min(grid.n_cols, int(math.ceil((x + radius_m - grid.x0_m) / p))),
         )
         n_rays = default_n_rays(radius_m, p, config.rays_per_pixel)
-        gconst.append((members, mp, a_db, b_db, radius_m, bbox, n_rays))
+        gconst.append((sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays))
     tp = int(config.tile_px)
     for tr0 in range(reg[0], reg[1], tp):
         for tc0 in range(reg[2], reg[3], tp):
@@ -148,12 +165,15 @@ def iter_coverage_tiles(
             pow_sum = np.zeros((n_freq,) + shape)
             pc = np.full((cells.shape[0],) + shape, np.nan, np.float32) if per_cell else np.zeros((0, 0, 0), np.float32)
             tile = np.array([tr0, tc0], np.int64)
-            for members, mp, a_db, b_db, radius_m, bbox, n_rays in gconst:
+            last_sweep, excess = -1, None
+            for sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays in gconst:
                 win = np.array([max(bbox[0], tr0), min(bbox[1], tr1), max(bbox[2], tc0), min(bbox[3], tc1)], np.int64)
                 if win[0] >= win[1] or win[2] >= win[3]:
                     continue
                 c0 = members[0]
-                if config.terrain_id == TerrainMethod.DELTA_BULLINGTON:
+                if sweep_id == last_sweep:
+                    pass  # cells of one mast with their own K: the terrain sweep is the same
+                elif config.terrain_id == TerrainMethod.DELTA_BULLINGTON:
                     excess = _sweep_window(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X], cells[c0, C_Y],
                                            cells[c0, C_GROUND], cells[c0, C_HEIGHT], config.rx_height_m,
                                            cells[c0, C_FREQ], radius_m, win, ae_km, pol_id, n_rays, prof)  # fmt: skip
@@ -163,6 +183,7 @@ def iter_coverage_tiles(
                                                cells[c0, C_FREQ], radius_m, win, itm_prm, n_rays)  # fmt: skip
                 else:
                     excess = np.zeros((0, 0), np.float32)
+                last_sweep = sweep_id
                 _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,
                                   grid.pixel_m, win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx,
                                   pow_sum, pc)  # fmt: skip

@@ -180,6 +180,26 @@ def test_tuned_model_file_applies_its_band_coefficients(world, tmp_path):
     assert ((diff > -1e-3) & (diff < 10.0 + 1e-3)).all()
 
 
+def test_tuned_model_file_applies_each_cells_own_coefficients(world, tmp_path):
+    """[cells."S1B"] K1/K2 over its band's K: that cell's raster moves by -(dK1 + dK2 log10 d), the others do not
+    (the same per-cell coefficients netqa compare applies at the samples)."""
+    cfg = PredictConfig(model="spm", radius_km=3.0, resolution_m=60.0)
+    band = _model_file(tmp_path / "b.toml", k1_band=140.0)
+    own = tmp_path / "own.toml"
+    own.write_text(band.read_text() + '[cells.S1B]\nk1 = 143.0\nk2 = 40.9\n[cells.S2A]\nk1 = 137.5\n')
+    kw = dict(per_cell=True, show_progress=False)
+    a = predict(world["cells"], world["dem"], config=PredictConfig(**{**cfg.__dict__, "model_file": band}), **kw)
+    b = predict(world["cells"], world["dem"], config=PredictConfig(**{**cfg.__dict__, "model_file": own}), **kw)
+    np.testing.assert_allclose(b.per_cell[0], a.per_cell[0], atol=1e-3, equal_nan=True)  # S1A: its band's K
+    d1, d2 = b.per_cell[1] - a.per_cell[1], b.per_cell[2] - a.per_cell[2]
+    ok1, ok2 = np.isfinite(d1), np.isfinite(d2)
+    assert ok1.sum() > 500 and ok2.sum() > 500
+    assert (np.abs(d2[ok2] - 2.5) < 1e-3).mean() > 0.99  # S2A: K1 2.5 dB lower, K2 of the band
+    # S1B: dK1 = +3, dK2 = -4 -> -3 + 4 log10(d / km): about -7 dB at 0.1 km to -1.1 dB at 3 km
+    assert (d1[ok1] < -1.0).mean() > 0.99 and np.ptp(d1[ok1]) > 2.0
+    assert np.nanmax(np.abs(b.rsrp_dbm - a.rsrp_dbm)) > 1.0
+
+
 def test_tuned_model_file_clutter_losses_replace_the_table(world, tmp_path):
     cfg = dict(model="spm", radius_km=3.0, resolution_m=60.0)
     kw = dict(clutter=world["clutter"], clutter_table=world["table"], show_progress=False)
