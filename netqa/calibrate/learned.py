@@ -57,10 +57,12 @@ class LearnedConfig:
     library: str = DEFAULT_LIBRARY
     min_gain_db: float = 0.1
     seed: int = 12
-    n_trees: int = 200
+    #: shallow trees with large leaves: with a few dozen sites, deeper trees learn the training sites' own
+    #: shadowing and lose on held-out sites (benchmarks/README.md, "Learned correction")
+    n_trees: int = 100
     learning_rate: float = 0.05
-    max_leaves: int = 15
-    min_samples_leaf: int = 40
+    max_leaves: int = 4
+    min_samples_leaf: int = 400
     l2: float = 1.0
     max_folds: int = 10
     #: most training rows (a seeded subsample above it) [-]
@@ -245,3 +247,23 @@ def oof_physics_loss_db(data, band, cal, fit_config, sites, max_folds: int = 10)
 
 __all__ = ["DEFAULT_LIBRARY", "LIBRARIES", "LearnedConfig", "LearnedCorrection", "fit_correction", "fit_regressor",
            "library_version", "oof_physics_loss_db", "predict_regressor"]
+
+
+def learn(data, band, cal, fit_config, X, spec: FeatureSpec, config: LearnedConfig = LearnedConfig()) -> LearnedCorrection:
+    """The ``netqa calibrate --learned-correction`` step: site-out-of-fold residuals of ``cal``, then :func:`fit_correction`.
+
+    ``data``/``band``: the calibration's samples and band key per sample; ``X``
+    their features.  The verdict is logged (both held-out RMSEs, adopted or not).
+    """
+    if data.site is None:
+        raise InputError("the learned correction is validated by site: the cells need a site_id")
+    pred = oof_physics_loss_db(data, band, cal, fit_config, data.site, config.max_folds)
+    corr = fit_correction(X, np.asarray(data.loss_db, np.float64) - pred, data.site, spec, config)
+    h = corr.holdout
+    if h:
+        log.info("calibrate: learned correction (%s %s, %d features): site-held-out RMSE %.2f dB physics, %.2f dB "
+                 "corrected: %s", corr.library, corr.library_version, len(spec.names), h["rmse_physics_db"],
+                 h["rmse_corrected_db"], "ADOPTED" if corr.adopted else "not adopted")  # fmt: skip
+    else:
+        log.warning("calibrate: learned correction not validated: %s", corr.reason)
+    return corr

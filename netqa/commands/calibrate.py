@@ -47,6 +47,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--fit-pattern-weight", action="store_true",
                         help="also fit, per band, how much of the assumed antenna pattern's attenuation applies "
                              "(kept only when the held-out error drops; written as pattern_weight)")
+    parser.add_argument("--learned-correction", action="store_true",
+                        help="also fit a gradient-boosted correction of the calibrated SPM's residual on physical "
+                             "features (distance, antenna angles, heights, obstruction, clutter along the path); "
+                             "kept only when site-grouped cross-validation lowers the held-out RMSE by >= 0.1 dB; "
+                             "written as a sidecar beside the TOML (needs pip install 'netqa[learned]')")
     add_overwrite(parser)
 
 
@@ -64,7 +69,8 @@ def run(args) -> int:
                                model_file=Path(args.model_file) if args.model_file else None, h_eff=args.h_eff,
                                filters=filters_from_args(args), resolution_m=args.resolution_m,
                                selection=selection_from_args(args), cv_group=args.cv_group,
-                               pattern_weight=args.fit_pattern_weight)  # fmt: skip
+                               pattern_weight=args.fit_pattern_weight,
+                               learned_correction=args.learned_correction)  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               surface=args.surface,
               options=options, overwrite=args.overwrite)

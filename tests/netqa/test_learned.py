@@ -58,3 +58,128 @@ def test_one_site_is_not_validated():
     X, r, _ = _synthetic(10.0, n=1000)
     out = fit_correction(X, r, np.full(r.size, "S1", object), SPEC)
     assert not out.adopted and "site" in out.reason
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# calibrate -> model file -> compare / predict on the synthetic district, with a pattern-shaped error injected
+# ---------------------------------------------------------------------------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DISTRICT = REPO / "testdata" / "district"
+needs_district = pytest.mark.skipif(not (DISTRICT / "cells.csv").exists(), reason="testdata/district not generated")
+
+
+def _az_off_deg(samples, cells):
+    c = cells.set_index(cells["cell_id"].astype(str)).loc[samples["cell_id"].astype(str)]
+    dx = (samples["lon"].to_numpy() - c["lon"].to_numpy()) * np.cos(np.radians(c["lat"].to_numpy()))
+    dy = samples["lat"].to_numpy() - c["lat"].to_numpy()
+    bearing = np.degrees(np.arctan2(dx, dy))
+    return np.abs((bearing - c["azimuth_deg"].to_numpy() + 180.0) % 360.0 - 180.0)
+
+
+@pytest.fixture(scope="module")
+def district_run(tmp_path_factory):
+    """Samples with an extra loss shaped like a pattern notch 60 deg off boresight (the same at every site), calibrated with
+    --learned-correction, and compared with and without the correction."""
+    import pandas as pd
+
+    from netqa.cli import main
+
+    if not (DISTRICT / "cells.csv").exists():
+        pytest.skip("testdata/district not generated")
+    d = tmp_path_factory.mktemp("learned")
+    cells = pd.read_csv(DISTRICT / "cells.csv", dtype={"cell_id": str})
+    s = pd.read_csv(DISTRICT / "drives" / "district.csv", dtype={"cell_id": str})
+    s["rsrp_dbm"] = s["rsrp_dbm"] - 12.0 * np.exp(-(((_az_off_deg(s, cells) - 60.0) / 20.0) ** 2))  # a pattern notch
+    s.to_csv(d / "samples.csv", index=False)
+    common = ["--samples", str(d / "samples.csv"), "--cells", str(DISTRICT / "cells.csv"), "--dem", str(DISTRICT / "dem.tif")]
+    assert main(["calibrate", *common, "--h-eff", "ground", "--learned-correction", "--out", str(d / "t.toml"),
+                 "--quiet"]) == 0  # fmt: skip
+    assert main(["compare", *common, "--model", "spm", "--model-file", str(d / "t.toml"), "--out", str(d / "cmp"),
+                 "--quiet"]) == 0  # fmt: skip
+    return d, common
+
+
+@needs_district
+def test_district_correction_is_adopted_stored_and_used_by_compare(district_run):
+    import json
+
+    from netqa.io.modelfile import read_model_file
+
+    d, _ = district_run
+    tm = read_model_file(d / "t.toml")
+    h = tm.learned["holdout"]
+    assert h["cv_group"] == "site" and h["rmse_corrected_db"] < h["rmse_physics_db"] - 0.5
+    assert (d / tm.learned["file"]).is_file() and tm.learned["library"] == "lightgbm"
+    assert tm.learned["features"]["names"][:2] == ["log_dist_km", "az_off_deg"]
+    stats = json.loads((d / "cmp" / "stats.json").read_text())
+    assert stats["model"]["learned_correction"]["holdout"]["rmse_corrected_db"] == h["rmse_corrected_db"]
+
+
+@needs_district
+def test_model_file_round_trip_gives_the_same_correction(district_run):
+    from netqa.io.learnedfile import load_learned
+    from netqa.io.modelfile import read_model_file
+
+    d, _ = district_run
+    tm = read_model_file(d / "t.toml")
+    corr = load_learned(d / "t.toml", tm.learned)
+    X = np.array([[np.log10(0.5), 5.0, 2.0, np.log10(25.0), 0.0], [np.log10(0.5), 60.0, 2.0, np.log10(25.0), 0.0]])
+    g = corr.correction_db(X)
+    assert g[1] - g[0] > 4.0  # in the notch the learned extra loss is large (12 dB injected)
+
+
+@needs_district
+@pytest.mark.parametrize("edit, match", [
+    (lambda t: t.replace('library_version = "', 'library_version = "0.'), r"fitted with lightgbm 0\..*install"),
+    (lambda t: t.replace('"log_h_eff_m"', '"h_eff_km"'), r"features: feature list"),
+    (lambda t: t.replace('sha256 = "', 'sha256 = "00'), r"does not match its sha256"),
+], ids=["version", "features", "sidecar"])  # fmt: skip
+def test_mismatched_record_is_refused(district_run, tmp_path, edit, match):
+    import shutil
+
+    from netqa.errors import ConfigError
+    from netqa.io.learnedfile import load_learned
+    from netqa.io.modelfile import read_model_file
+
+    d, _ = district_run
+    tm0 = read_model_file(d / "t.toml")
+    shutil.copy(d / tm0.learned["file"], tmp_path / tm0.learned["file"])
+    (tmp_path / "t.toml").write_text(edit((d / "t.toml").read_text()))
+    with pytest.raises(ConfigError, match=match):
+        load_learned(tmp_path / "t.toml", read_model_file(tmp_path / "t.toml").learned)
+
+
+@needs_district
+def test_predict_applies_the_correction(district_run):
+    from netqa.io.modelfile import read_model_file
+    from netqa.predict import PredictConfig, predict
+
+    d, _ = district_run
+    cfg = PredictConfig(model="spm", model_file=d / "t.toml", resolution_m=40.0, radius_km=1.5)
+    with_corr = predict(DISTRICT / "cells.csv", DISTRICT / "dem.tif", config=cfg, show_progress=False)
+    tm = read_model_file(d / "t.toml")
+    bare = d / "bare.toml"  # the same physics without the [learned] record
+    text = (d / "t.toml").read_text()
+    start = text.index("\n[learned]")
+    end = text.index("\n[calibration]", start)
+    bare.write_text(text[:start] + text[end:])
+    without = predict(DISTRICT / "cells.csv", DISTRICT / "dem.tif", config=PredictConfig(
+        model="spm", model_file=bare, resolution_m=40.0, radius_km=1.5), show_progress=False)  # fmt: skip
+    diff = np.asarray(without.rsrp_dbm, np.float64) - np.asarray(with_corr.rsrp_dbm, np.float64)
+    ok = np.isfinite(diff)
+    assert ok.mean() > 0.5 and tm.learned
+    assert np.nanstd(diff) > 1.0  # a correction that varies over the area (antenna angles)
+    np.testing.assert_array_equal(np.asarray(without.best_cell)[ok], np.asarray(with_corr.best_cell)[ok])
+
+
+@needs_district
+def test_compare_warns_when_the_correction_cannot_apply(district_run, capsys):
+    from netqa.cli import main
+
+    d, common = district_run
+    assert main(["compare", *common, "--model", "spm", "--model-file", str(d / "t.toml"), "--terrain",
+                 "delta-bullington", "--out", str(d / "cmp2")]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "learned correction" in err and "NOT APPLIED: it was trained with --terrain none" in err
