@@ -154,6 +154,15 @@ class StageSection:
 
 
 @dataclass(frozen=True)
+class CalibrateSection:
+    """``[calibrate]``: fit the SPM (see ``netqa calibrate --help``)."""
+
+    enabled: bool = field(default=True, metadata=_meta(kind="bool"))
+    #: also fit the learned correction, kept only when site-held-out RMSE drops (issue 12 item 5)
+    learned_correction: bool = field(default=False, metadata=_meta(kind="bool"))
+
+
+@dataclass(frozen=True)
 class ScoreSection:
     """``[score]``: regional scorecards (see ``netqa score --help``)."""
 
@@ -187,7 +196,7 @@ class ProjectConfig:
     kpi: KpiSection = KpiSection()
     predict: PredictSection = PredictSection()
     compare: CompareSection = CompareSection()
-    calibrate: StageSection = StageSection()
+    calibrate: CalibrateSection = CalibrateSection()
     score: ScoreSection = ScoreSection()
     map: MapSection = MapSection()
 
@@ -217,7 +226,7 @@ _SECTIONS = {
     "kpi": KpiSection,
     "predict": PredictSection,
     "compare": CompareSection,
-    "calibrate": StageSection,
+    "calibrate": CalibrateSection,
     "score": ScoreSection,
     "map": MapSection,
 }

@@ -132,7 +132,8 @@ def calibrate(ctx: RunContext):
     out = ctx.out_dir / "tuned_model.toml"
     # h_eff "ground": antenna height above ground at the site (the model file's h_eff_method);
     # the DEM's/clutter's native grid (resolution_m None), cross-validation by site (the stage's defaults)
-    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="ground")
+    options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="ground",
+                               learned_correction=cfg.calibrate.learned_correction)  # fmt: skip
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
                   clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite)  # fmt: skip
     ctx.products["tuned_model"] = out
