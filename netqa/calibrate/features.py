@@ -162,6 +162,8 @@ def point_features(world, x_m, y_m, serving, spec: FeatureSpec, *, geometry: dic
         m[:, 2] = np.where(np.isnan(m[:, 2]), ground_heights(world, m[:, 0], m[:, 1]), m[:, 2])
     z = ground_heights(world, x, y)
     cols = angle_features(m, x, y, z, srv, spec.rx_height_m)
+    if geometry is None and spec.terrain == "none":  # no terrain method: no excess loss (and no engine call)
+        geometry = {"diffraction_db": np.where(srv >= 0, 0.0, np.nan)}
     if geometry is None:
         geometry = calibration_geometry(world, x, y, srv, EngineConfig(model="spm", terrain=spec.terrain,
                                                                        rx_height_m=spec.rx_height_m))  # fmt: skip

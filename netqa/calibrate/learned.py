@@ -116,12 +116,9 @@ def predict_regressor(model, X) -> np.ndarray:
     X = np.asarray(X, np.float64)
     if X.shape[0] == 0:
         return np.zeros(0)
-    if hasattr(model, "num_trees"):  # a LightGBM Booster
-        return np.asarray(model.predict(X, num_threads=1), np.float64)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        return np.asarray(model.predict(X), np.float64)
+    if hasattr(model, "num_trees"):  # a LightGBM Booster; rows are independent: every thread gives the same values
+        return np.asarray(model.predict(X, num_threads=0 if X.shape[0] >= 10_000 else 1), np.float64)
+    return np.asarray(model.predict(X), np.float64)
 
 
 def _rmse(e) -> float:
@@ -143,7 +140,16 @@ class LearnedCorrection:
     holdout: dict = field(default_factory=dict)
 
     def correction_db(self, X) -> np.ndarray:
-        """Extra loss to add to the physics' loss at each row of ``X`` (subtract from RSRP). [dB]"""
+        """Extra loss to add to the physics' loss at each row of ``X`` (subtract from RSRP). [dB]
+
+        LightGBM models are evaluated by :class:`netqa.calibrate.treeeval.FlatTrees` (the same sums, parallel).
+        """
+        if self.library == "lightgbm":
+            if getattr(self, "_flat", None) is None:
+                from netqa.calibrate.treeeval import FlatTrees
+
+                self._flat = FlatTrees.from_booster(self.model)
+            return self._flat.predict(X)
         return predict_regressor(self.model, X)
 
     def summary(self) -> dict:

@@ -183,3 +183,20 @@ def test_compare_warns_when_the_correction_cannot_apply(district_run, capsys):
                  "delta-bullington", "--out", str(d / "cmp2")]) == 0  # fmt: skip
     err = capsys.readouterr().err
     assert "learned correction" in err and "NOT APPLIED: it was trained with --terrain none" in err
+
+
+@pytest.mark.parametrize("nan_share", [0.0, 0.2], ids=["finite", "with-nan"])
+def test_flat_trees_equal_lightgbm(nan_share):
+    from netqa.calibrate.learned import fit_regressor, predict_regressor
+    from netqa.calibrate.treeeval import FlatTrees
+
+    rng = np.random.default_rng(9)
+    n = 5000
+    X = np.column_stack([rng.normal(size=n), rng.uniform(0, 180, n), rng.integers(0, 6, n).astype(float), np.zeros(n)])
+    X[rng.random(X.shape) < nan_share] = np.nan
+    y = np.nan_to_num(np.sin(X[:, 0]) * 3 + (X[:, 2] == 3) * 5 + X[:, 1] / 40) + rng.normal(0, 0.5, n)
+    model = fit_regressor(X, y, [False, False, True, False], LearnedConfig(max_leaves=8, min_samples_leaf=20))
+    flat = FlatTrees.from_booster(model)
+    Xt = X[rng.permutation(n)[:2000]].copy()
+    Xt[:5, 2] = [-1.0, 7.0, np.nan, 300.0, 3.0]  # unseen, negative, missing and huge categories
+    np.testing.assert_allclose(flat.predict(Xt), predict_regressor(model, Xt), atol=1e-9)
