@@ -11,6 +11,8 @@ EXAMPLE = """
 netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out tuned.toml
 netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --terrain delta-bullington \\
     --h-eff ground --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --exclude-sites @train_sites.txt
+netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --learned-correction --out tuned.toml
+    # + tuned.learned.txt when the site-held-out RMSE drops by >= 0.1 dB (pip install 'netqa[learned]')
 
 The fit holds every coefficient within its physical range (K2 effective slope 20..70 dB/decade, K3 -30..0,
 K4 0..1.2, K5 -10..0, K6 -5..0, K7 -15..0) and says so in [calibration] refused and a warning; per-cell K1/K2

@@ -200,3 +200,41 @@ def test_flat_trees_equal_lightgbm(nan_share):
     Xt = X[rng.permutation(n)[:2000]].copy()
     Xt[:5, 2] = [-1.0, 7.0, np.nan, 300.0, 3.0]  # unseen, negative, missing and huge categories
     np.testing.assert_allclose(flat.predict(Xt), predict_regressor(model, Xt), atol=1e-9)
+
+
+class _Grid10:
+    """The 10 m grid of :func:`test_point_features_on_a_small_world` (left 0, top 100 m)."""
+
+    def __init__(self):
+        from affine import Affine
+
+        self.transform = Affine(10, 0, 0, 0, -10, 100)
+
+    @staticmethod
+    def rowcol(x, y):
+        return ((100 - np.asarray(y)) // 10).astype(int), (np.asarray(x) // 10).astype(int)
+
+
+def test_point_features_on_a_small_world():
+    """Angles, clutter class and path shares on a 10 x 10 grid with classes by column (known by construction)."""
+    from netqa.calibrate.features import point_features
+    from netqa.compare.points import PointWorld
+    from propagation.engine import GridSpec, cell_matrix
+
+    m = cell_matrix(x_m=[50.0], y_m=[50.0], height_m=[30.0], azimuth_deg=[90.0], freq_mhz=[1800.0],
+                    rs_power_dbm=[15.0], bandwidth_mhz=[20.0], ground_m=[0.0], mech_tilt_deg=[2.0],
+                    elec_tilt_deg=[4.0])  # fmt: skip
+    world = PointWorld(None, m, np.zeros((0, 2, 360)), np.zeros((10, 10), np.float32), GridSpec(0.0, 100.0, 10.0, 10, 10),
+                       None)  # fmt: skip
+    world.grid = _Grid10()
+    world.clutter_code = np.where(np.arange(10)[None, :] < 7, 1, 2).repeat(10, axis=0)
+    world.clutter_name = {1: "open", 2: "urban"}
+    spec = FeatureSpec("none", 1.5, ("open", "urban"), ("open", "urban"), 20.0)
+    X = point_features(world, [95.0, 50.0], [50.0, 95.0], [0, 0], spec)
+    f = dict(zip(spec.names, X.T))
+    np.testing.assert_allclose(f["az_off_deg"], [0.0, 90.0], atol=1e-9)
+    np.testing.assert_allclose(f["log_dist_km"], np.log10([0.045, 0.045]))
+    np.testing.assert_allclose(f["elev_off_deg"], np.degrees(np.arctan2(28.5, 45.0)) - 6.0)
+    np.testing.assert_allclose(f["clutter"], [1.0, 0.0])  # urban (index 1) east of x = 70 m, open elsewhere
+    assert f["share_near:urban"][0] == 1.0 and f["share_whole:urban"][1] == 0.0
+    assert 0.4 < f["share_whole:urban"][0] < 0.7
