@@ -222,6 +222,13 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
 
         learned = learn(data, band, cal, fit_cfg, extras["X"], extras["spec"], options.learned or LearnedConfig())
         cal.settings["learned_correction"] = {k: v for k, v in learned.summary().items() if k != "features"}
+        if learned.adopted:
+            from netqa.io.learnedfile import learned_record, model_bytes, sidecar_path
+
+            side, blob = sidecar_path(out, learned.library), model_bytes(learned)
+            learned = (learned_record(learned, side, blob), side, blob)
+        else:
+            learned = None
     used = {c for c in np.unique(data.clutter)}
     write_model_file(out, cal, clutter_table_loss_db={c: v for c, v in table_loss.items() if c in used} or None,
                      provenance=provenance, h_eff_method=H_EFF_METHOD[options.h_eff], overwrite=True,

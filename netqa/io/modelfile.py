@@ -200,8 +200,9 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
     ``clutter_table_loss_db`` (class -> table loss) turns the fitted offsets
     into absolute tuned losses; ``provenance`` (inputs, settings) goes under
     ``[calibration]``; ``h_eff_method`` ("ground" or "relative") under ``[model]``;
-    ``learned``: an adopted :class:`~netqa.calibrate.learned.LearnedCorrection`, written
-    as a sidecar in one output set with the TOML (:mod:`netqa.io.learnedfile`).
+    ``learned``: ``(record, sidecar_path, model_bytes)`` of an adopted learned correction
+    (:mod:`netqa.io.learnedfile`): the record becomes ``[learned]``, the sidecar is written in one
+    output set with the TOML.
     """
     if h_eff_method not in H_EFF_METHODS:
         raise ValueError(f"h_eff_method must be one of {H_EFF_METHODS}, got {h_eff_method!r}")
@@ -253,14 +254,13 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
               "Use with: netqa predict --model spm --model-file FILE  |  netqa compare --model spm --model-file FILE\n"
               "Residuals are predicted minus measured; hold-out statistics are on groups (holdout.cv_group: site,\n"
               "session or cell) left out of the fit.")  # fmt: skip
-    if learned is None or not learned.adopted:  # --- learned correction (issue 12 item 5) ---
+    if learned is None:  # --- learned correction (issue 12 item 5) ---
         write_text_atomic(p, to_toml(data, header))
         return p
     from netqa.fileio import atomic_set
-    from netqa.io.learnedfile import learned_record, model_bytes, sidecar_path
 
-    side, blob = sidecar_path(p, learned.library), model_bytes(learned)
-    data = {**{k: v for k, v in data.items() if k != "calibration"}, "learned": learned_record(learned, side, blob),
+    record, side, blob = learned
+    data = {**{k: v for k, v in data.items() if k != "calibration"}, "learned": record,
             "calibration": data["calibration"]}  # fmt: skip
     with atomic_set([p, side]) as out:
         out.path(side).write_bytes(blob)
