@@ -233,6 +233,13 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     write_model_file(out, cal, clutter_table_loss_db={c: v for c, v in table_loss.items() if c in used} or None,
                      provenance=provenance, h_eff_method=H_EFF_METHOD[options.h_eff], overwrite=True,
                      learned=learned)  # fmt: skip
+    if learned is None:  # a sidecar of an earlier run beside an overwritten file is no longer referenced
+        from netqa.io.learnedfile import SUFFIX, sidecar_path
+
+        for lib in SUFFIX:
+            if sidecar_path(out, lib).exists():
+                sidecar_path(out, lib).unlink()
+                log.info("calibrate: removed %s (no learned correction in the new %s)", sidecar_path(out, lib), out)
     _log_fit("global", cal)
     return cal
 

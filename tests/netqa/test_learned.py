@@ -238,3 +238,17 @@ def test_point_features_on_a_small_world():
     np.testing.assert_allclose(f["clutter"], [1.0, 0.0])  # urban (index 1) east of x = 70 m, open elsewhere
     assert f["share_near:urban"][0] == 1.0 and f["share_whole:urban"][1] == 0.0
     assert 0.4 < f["share_whole:urban"][0] < 0.7
+
+
+@needs_district
+def test_recalibrating_without_the_correction_removes_the_sidecar(district_run, tmp_path):
+    import shutil
+
+    from netqa.cli import main
+
+    d, common = district_run
+    shutil.copy(d / "t.toml", tmp_path / "t.toml")
+    shutil.copy(d / "t.learned.txt", tmp_path / "t.learned.txt")
+    assert main(["calibrate", *common, "--h-eff", "ground", "--out", str(tmp_path / "t.toml"), "--overwrite",
+                 "--quiet"]) == 0  # fmt: skip
+    assert not (tmp_path / "t.learned.txt").exists() and "[learned]" not in (tmp_path / "t.toml").read_text()
