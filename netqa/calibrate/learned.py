@@ -81,8 +81,8 @@ def library_version(library: str) -> str:
     try:
         return __import__(mod).__version__
     except ImportError as exc:
-        raise ConfigError(f"the learned correction needs {library} ({exc}); install it: pip install 'netqa[learned]'"
-                          ) from exc  # fmt: skip
+        hint = "pip install 'netqa[learned]'" if library == "lightgbm" else "pip install scikit-learn"
+        raise ConfigError(f"the learned correction needs {library} ({exc}); install it: {hint}") from exc
 
 
 def fit_regressor(X, y, categorical, config: LearnedConfig):
