@@ -123,16 +123,17 @@ def angle_features(matrix, x_m, y_m, z_rx_m, serving, rx_height_m: float):
 
     x, y, z = (np.asarray(v, np.float64).ravel() for v in (x_m, y_m, z_rx_m))
     srv = np.asarray(serving, np.int64).ravel()
-    c = matrix[np.maximum(srv, 0)]
-    dx, dy = x - c[:, C_X], y - c[:, C_Y]
+    i = np.maximum(srv, 0)
+    top_of, tilt_of = matrix[:, C_GROUND] + matrix[:, C_HEIGHT], matrix[:, C_MTILT] + matrix[:, C_ETILT]
+    az_of = np.where(matrix[:, C_PATTERN] == PATTERN_OMNI, np.nan, matrix[:, C_AZ])  # per cell, then one gather each
+    dx, dy = x - matrix[i, C_X], y - matrix[i, C_Y]
     dist_m = np.maximum(np.hypot(dx, dy), 10.0)
     bearing = np.degrees(np.arctan2(dx, dy))
-    az_off = np.abs((bearing - c[:, C_AZ] + 180.0) % 360.0 - 180.0)
-    az_off = np.where(c[:, C_PATTERN] == PATTERN_OMNI, np.nan, az_off)
-    top = c[:, C_GROUND] + c[:, C_HEIGHT]
+    az_off = np.abs((bearing - az_of[i] + 180.0) % 360.0 - 180.0)
+    top = top_of[i]
     depression = np.degrees(np.arctan2(top - (z + rx_height_m), dist_m))
     out = {"log_dist_km": np.log10(dist_m / 1000.0), "az_off_deg": az_off,
-           "elev_off_deg": depression - (c[:, C_MTILT] + c[:, C_ETILT]),
+           "elev_off_deg": depression - tilt_of[i],
            "log_h_eff_m": np.log10(np.maximum(top - z, 1.0))}  # fmt: skip
     bad = srv < 0
     for v in out.values():
