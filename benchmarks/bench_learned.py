@@ -101,6 +101,36 @@ def predict_step(tmp: Path, samples: Path, resolution_m: float = 10.0) -> dict:
             "correction_px_per_s": round(n_px / step)}  # fmt: skip
 
 
+def correction_micro(n: int = 2_000_000) -> dict:
+    """Trees (:class:`netqa.calibrate.treeeval.FlatTrees`) and geometric features on ``n`` random pixels, 27 cells."""
+    from netqa.calibrate.features import FeatureSpec, angle_features
+    from netqa.calibrate.learned import LearnedConfig, LearnedCorrection, fit_regressor
+    from propagation.engine import cell_matrix
+    from propagation.engine._common import bilinear_heights
+
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.normal(size=5000), rng.uniform(0, 180, 5000), rng.normal(size=5000),
+                         rng.normal(size=5000), np.zeros(5000)])  # fmt: skip
+    y = np.sin(X[:, 0]) + X[:, 1] / 50 + rng.normal(0, 1, 5000)
+    corr = LearnedCorrection(FeatureSpec(), "lightgbm", "", fit_regressor(X, y, np.zeros(5, bool), LearnedConfig(min_samples_leaf=40)), True)
+    corr.correction_db(X[:10])  # compile
+    big = np.tile(X, (n // len(X) + 1, 1))[:n]
+    t0 = time.perf_counter()
+    corr.correction_db(big)
+    t_trees = time.perf_counter() - t0
+    m = cell_matrix(x_m=np.zeros(27), y_m=np.zeros(27), height_m=np.full(27, 30.0), azimuth_deg=np.arange(27) * 13.0,
+                    freq_mhz=np.full(27, 1800.0), rs_power_dbm=np.full(27, 15.0), bandwidth_mhz=np.full(27, 20.0),
+                    ground_m=np.zeros(27))  # fmt: skip
+    x, yy = rng.uniform(-5000, 5000, n), rng.uniform(-5000, 5000, n)
+    elev = rng.normal(size=(1000, 1000)).astype(np.float32)
+    t0 = time.perf_counter()
+    z = bilinear_heights(elev, -5000.0, 5000.0, 10.0, x, yy)
+    angle_features(m, x, yy, z, rng.integers(0, 27, n), 1.5)
+    t_feat = time.perf_counter() - t0
+    return {"trees_rows_per_s": round(n / t_trees), "features_px_per_s": round(n / t_feat),
+            "together_px_per_s": round(n / (t_trees + t_feat))}  # fmt: skip
+
+
 def main(argv=None) -> dict:
     logging.basicConfig(level=logging.WARNING)
     quick = os.environ.get("NETQA_BENCH_QUICK") == "1"
@@ -115,6 +145,8 @@ def main(argv=None) -> dict:
                 print(f"learned, district{' + notch' if notch else ''}: {row}")
         res["predict"] = predict_step(tmp, _district_samples(tmp, True), 20.0 if quick else 10.0)
         print(f"learned, predict correction step: {res['predict']}")
+    res["micro"] = correction_micro(200_000 if quick else 2_000_000)
+    print(f"learned, correction step on random pixels: {res['micro']}")
     return res
 
 
