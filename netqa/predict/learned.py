@@ -2,7 +2,7 @@
 
 The correction is an extra loss g(features) [dB] on the serving (compare) or
 best-server (predict) path; the corrected RSRP is the physics' RSRP minus g.
-SINR and throughput stay the physics' (the interferers' paths are not
+SINR, throughput and the choice of best server stay the physics' (the interferers' paths are not
 corrected).  Features come from :func:`netqa.calibrate.features.point_features`,
 the function calibrate trained on: in predict at the pixel centres of each
 tile, over the tile's terrain window, for the pixel's best server.
