@@ -165,6 +165,8 @@ class CalibrateSection:
     path_clutter: str = field(default="none", metadata=_meta(kind="str", choices=("none", "near", "whole", "both")))
     #: the near share's stretch before the receiver
     path_clutter_near_m: float = field(default=300.0, metadata=_meta(kind="float", lo=1.0, hi=100_000.0, unit="m"))
+    #: also fit the learned correction, kept only when site-held-out RMSE drops (issue 12 item 5)
+    learned_correction: bool = field(default=False, metadata=_meta(kind="bool"))
 
 
 @dataclass(frozen=True)

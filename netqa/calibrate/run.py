@@ -75,6 +75,10 @@ class CalibrateOptions:
     #: the near share's stretch before the receiver [m] (overrides fit.near_m)
     path_clutter_near_m: float = 300.0
     # --- end issue 12 item 3 ---
+    #: Also fit the learned correction (netqa.calibrate.learned), kept only when the site-held-out RMSE drops by
+    #: ``learned.min_gain_db``; None: ``LearnedConfig()`` defaults.
+    learned_correction: bool = False
+    learned: object = None
 
     def __post_init__(self):
         if self.h_eff not in H_EFF_METHOD:
@@ -85,10 +89,12 @@ class CalibrateOptions:
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
-                     options: CalibrateOptions = CalibrateOptions(), attenuation: bool = False, surface=None):  # fmt: skip
+                     options: CalibrateOptions = CalibrateOptions(), attenuation: bool = False, surface=None,
+                     extras: dict | None = None):  # fmt: skip
     """Prepared, filtered :class:`CalibrationData`, the clutter losses by class name, the sample counts,
     the unknown serving cells and the band key of each sample (its serving cell's tech and carrier);
-    with ``attenuation``, also the assumed pattern's attenuation towards each sample [dB] (a sixth item)."""
+    with ``attenuation``, also the assumed pattern's attenuation towards each sample [dB] (a sixth item);
+    with ``extras`` (a dict), also the learned correction's ``spec`` and features ``X`` of the kept samples."""
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, surface=surface,
                    resolution_m=options.resolution_m, selection=options.selection)  # fmt: skip
     cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
@@ -127,6 +133,12 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
         **_path_shares(prep, options),  # issue 12 item 3
     ).subset(keep)  # fmt: skip
     band = band[keep]
+    if extras is not None:  # learned correction (issue 12 item 5): the same features as compare and predict
+        from netqa.calibrate.features import point_features, spec_for_world
+
+        spec = spec_for_world(prep.world, terrain=options.terrain, rx_height_m=options.rx_height_m,
+                              classes_seen=clutter_names[keep])  # fmt: skip
+        extras.update(spec=spec, X=point_features(prep.world, prep.x_m, prep.y_m, prep.serving, spec, geometry=geo)[keep])
     m, s_idx = prep.world.matrix, np.maximum(prep.serving, 0)
     att = np.maximum((m[s_idx, 8] + m[s_idx, 9] - m[s_idx, 10]) - geo["eirp_dbm"], 0.0)[keep]  # peak EIRP - EIRP
     # minimum samples per bin: the fit's own bins (serving cell x bin_m squares)
@@ -135,6 +147,8 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     thin = per_bin[codes] < options.filters.min_samples_per_bin if codes.size else np.zeros(0, bool)
     removed["min_samples_per_bin"] = int(thin.sum())
     data, band, att = data.subset(~thin), band[~thin], att[~thin]
+    if extras is not None:
+        extras["X"] = extras["X"][~thin]
     counts = {"read": prep.n_read, **prep.removed, **removed, "used": data.n,
               "grid_resolution_m": float(prep.world.grid.pixel_size_m)}
     counts["filters"] = filters_report(options.filters, removed, bin_removed=removed["min_samples_per_bin"],
@@ -159,9 +173,11 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
     out = check_output(out, overwrite)
     tm = read_model_file(options.model_file) if options.model_file else None
     prior = tm.k if tm is not None else SPM_DEFAULT_K
+    extras = {} if options.learned_correction else None
     data, table_loss, counts, unknown, band, att = calibration_data(samples, cells, dem, clutter=clutter,
                                                                     clutter_table=clutter_table, options=options,
-                                                                    attenuation=True, surface=surface)  # fmt: skip
+                                                                    attenuation=True, surface=surface,
+                                                                    extras=extras)  # fmt: skip
     filters = counts.pop("filters")
     grid_m = counts.pop("grid_resolution_m")
     log.info("calibrate: %d samples used of %d read (%s)", counts["used"], counts["read"],
@@ -212,9 +228,30 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
                     "rsrp_floor_dbm": f.rsrp_floor_dbm, "min_samples_per_bin": f.min_samples_per_bin},
         "prior": str(options.model_file) if options.model_file else "SPM_DEFAULT_K (Hata/COST-231 urban)",
     }  # fmt: skip
+    learned = None
+    if options.learned_correction:  # issue 12 item 5: adopted only when site-held-out RMSE drops
+        from netqa.calibrate.learned import LearnedConfig, learn
+
+        learned = learn(data, band, cal, fit_cfg, extras["X"], extras["spec"], options.learned or LearnedConfig())
+        cal.settings["learned_correction"] = {k: v for k, v in learned.summary().items() if k != "features"}
+        if learned.adopted:
+            from netqa.io.learnedfile import learned_record, model_bytes, sidecar_path
+
+            side, blob = sidecar_path(out, learned.library), model_bytes(learned)
+            learned = (learned_record(learned, side, blob), side, blob)
+        else:
+            learned = None
     used = {c for c in np.unique(data.clutter)}
     write_model_file(out, cal, clutter_table_loss_db={c: v for c, v in table_loss.items() if c in used} or None,
-                     provenance=provenance, h_eff_method=H_EFF_METHOD[options.h_eff], overwrite=True)  # fmt: skip
+                     provenance=provenance, h_eff_method=H_EFF_METHOD[options.h_eff], overwrite=True,
+                     learned=learned)  # fmt: skip
+    if learned is None:  # a sidecar of an earlier run beside an overwritten file is no longer referenced
+        from netqa.io.learnedfile import SUFFIX, sidecar_path
+
+        for lib in SUFFIX:
+            if sidecar_path(out, lib).exists():
+                sidecar_path(out, lib).unlink()
+                log.info("calibrate: removed %s (no learned correction in the new %s)", sidecar_path(out, lib), out)
     _log_fit("global", cal)
     return cal
 

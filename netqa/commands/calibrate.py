@@ -11,6 +11,8 @@ EXAMPLE = """
 netqa calibrate --samples samples.parquet --cells testdata/cells.csv --dem testdata/dem.tif --out tuned.toml
 netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --terrain delta-bullington \\
     --h-eff ground --sites @train_sites.txt --cv-group site --out tuned.toml      # then: netqa compare ... --exclude-sites @train_sites.txt
+netqa calibrate --samples samples.parquet --cells cells.csv --dem dem.tif --learned-correction --out tuned.toml
+    # + tuned.learned.txt when the site-held-out RMSE drops by >= 0.1 dB (pip install 'netqa[learned]')
 
 The fit holds every coefficient within its physical range (K2 effective slope 20..70 dB/decade, K3 -30..0,
 K4 0..1.2, K5 -10..0, K6 -5..0, K7 -15..0) and says so in [calibration] refused and a warning; per-cell K1/K2
@@ -60,6 +62,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--path-clutter-near-m", type=float, default=300.0, metavar="M",
                         help="length of the near stretch before the receiver for --path-clutter near/both [m] "
                              "(default 300)")
+    parser.add_argument("--learned-correction", action="store_true",
+                        help="also fit a gradient-boosted correction of the calibrated SPM's residual on physical "
+                             "features (distance, antenna angles, heights, obstruction, clutter along the path); "
+                             "kept only when site-grouped cross-validation lowers the held-out RMSE by >= 0.1 dB; "
+                             "written as a sidecar beside the TOML (needs pip install 'netqa[learned]')")
     add_overwrite(parser)
 
 
@@ -82,7 +89,8 @@ def run(args) -> int:
                                filters=filters_from_args(args), resolution_m=args.resolution_m,
                                selection=selection_from_args(args), cv_group=args.cv_group,
                                pattern_weight=args.fit_pattern_weight, path_clutter=args.path_clutter,
-                               path_clutter_near_m=args.path_clutter_near_m)  # fmt: skip
+                               path_clutter_near_m=args.path_clutter_near_m,
+                               learned_correction=args.learned_correction)  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               surface=args.surface,
               options=options, overwrite=args.overwrite)

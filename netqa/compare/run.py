@@ -220,6 +220,16 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     pred = predict_samples(world, prep.x_m, prep.y_m, prep.serving, base, clutter_db=clutter_db,
                            noise_figure_db=config.noise_figure_db, groups=g, extra_loss=extra,
                            layer=cell_layers(world), clutter_stat_mask=stat_mask)  # fmt: skip
+    if config.model_file:  # issue 12 item 5: the model file's learned correction, where it applies
+        from netqa.io.modelfile import read_model_file
+        from netqa.predict.learned import correct_points, usable_correction
+
+        corr = usable_correction(read_model_file(config.model_file), config.model_file, terrain=config.terrain,
+                                 rx_height_m=config.rx_height_m, has_clutter=world.clutter_code is not None,
+                                 has_surface=surface is not None, what="compare")  # fmt: skip
+        if corr is not None:
+            pred.rsrp_dbm, info = correct_points(corr, world, prep.x_m, prep.y_m, prep.serving, pred.rsrp_dbm)
+            model_used.update(info)
     m = world.matrix
     srv = prep.serving
     dist_km = np.hypot(prep.x_m - m[srv, 0], prep.y_m - m[srv, 1]) / 1000.0

@@ -55,7 +55,7 @@ from netqa.io._pathclutter import PathClutter, path_table, read_path_table
 from propagation import SpmCoefficients
 
 SECTIONS = ("model", "spm", "spm_frequency", "clutter_loss_db", "band", "cells", "antenna", "path_clutter",
-            "calibration")
+            "calibration", "learned")
 H_EFF_METHODS = ("ground", "relative")
 _K_KEYS = ("k1", "k2", "k3", "k4", "k5", "k6", "k7", "f_ref_mhz", "k_freq_db_per_decade")
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -111,6 +111,7 @@ class TunedModel:
     def has_path_clutter(self) -> bool:
         """Whether any section holds path-clutter losses."""
         return self.path_clutter is not None or any(b.path_clutter is not None for b in self.bands.values())
+    learned: dict = field(default_factory=dict)  # [learned]: the learned correction's record (netqa.io.learnedfile)
 
     def pattern_weight_for(self, tech, freq_mhz) -> float:
         """Weight of the assumed antenna pattern's attenuation for a cell: its band's, else the global one. [-]"""
@@ -209,14 +210,17 @@ def _tuned_clutter(cal, table: dict | None) -> dict:
 
 
 def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, provenance: dict | None = None,
-                     h_eff_method: str = "relative", overwrite: bool = False) -> Path:  # fmt: skip
+                     h_eff_method: str = "relative", overwrite: bool = False, learned=None) -> Path:  # fmt: skip
     """Write a :class:`~netqa.calibrate.fit.Calibration` as the tuned-model TOML, atomically.
 
     ``cal`` is the global fit; its ``bands`` (band key -> {"tech", "freq_mhz",
     "cal"} or {"refused": reason}) become ``[band.KEY]`` sections.
     ``clutter_table_loss_db`` (class -> table loss) turns the fitted offsets
     into absolute tuned losses; ``provenance`` (inputs, settings) goes under
-    ``[calibration]``; ``h_eff_method`` ("ground" or "relative") under ``[model]``.
+    ``[calibration]``; ``h_eff_method`` ("ground" or "relative") under ``[model]``;
+    ``learned``: ``(record, sidecar_path, model_bytes)`` of an adopted learned correction
+    (:mod:`netqa.io.learnedfile`): the record becomes ``[learned]``, the sidecar is written in one
+    output set with the TOML.
     """
     if h_eff_method not in H_EFF_METHODS:
         raise ValueError(f"h_eff_method must be one of {H_EFF_METHODS}, got {h_eff_method!r}")
@@ -272,7 +276,17 @@ def write_model_file(path, cal, *, clutter_table_loss_db: dict | None = None, pr
               "Use with: netqa predict --model spm --model-file FILE  |  netqa compare --model spm --model-file FILE\n"
               "Residuals are predicted minus measured; hold-out statistics are on groups (holdout.cv_group: site,\n"
               "session or cell) left out of the fit.")  # fmt: skip
-    write_text_atomic(p, to_toml(data, header))
+    if learned is None:  # --- learned correction (issue 12 item 5) ---
+        write_text_atomic(p, to_toml(data, header))
+        return p
+    from netqa.fileio import atomic_set
+
+    record, side, blob = learned
+    data = {**{k: v for k, v in data.items() if k != "calibration"}, "learned": record,
+            "calibration": data["calibration"]}  # fmt: skip
+    with atomic_set([p, side]) as out:
+        out.path(side).write_bytes(blob)
+        out.path(p).write_text(to_toml(data, header), encoding="utf-8")
     return p
 
 
@@ -384,7 +398,10 @@ def read_model_file(path) -> TunedModel:
         raise ConfigError(f"--model-file {p}: [antenna] takes only pattern_weight, got {antenna!r}")
     weight = _weight(p, "antenna", antenna["pattern_weight"]) if "pattern_weight" in antenna else 1.0
     path = read_path_table(p, "path_clutter", data["path_clutter"]) if "path_clutter" in data else None
-    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path)
+    learned = data.get("learned", {})
+    if not isinstance(learned, dict):
+        raise ConfigError(f"--model-file {p}: [learned] must be a table (netqa calibrate --learned-correction)")
+    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path, dict(learned))
 
 
 def _weight(p: Path, where: str, v) -> float:

@@ -135,7 +135,8 @@ def calibrate(ctx: RunContext):
     # the DEM's/clutter's native grid (resolution_m None), cross-validation by site (the stage's defaults)
     options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="ground",
                                path_clutter=cfg.calibrate.path_clutter,
-                               path_clutter_near_m=cfg.calibrate.path_clutter_near_m)  # fmt: skip
+                               path_clutter_near_m=cfg.calibrate.path_clutter_near_m,
+                               learned_correction=cfg.calibrate.learned_correction)  # fmt: skip
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
                   clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite,
                   surface=cfg.inputs.surface)  # fmt: skip

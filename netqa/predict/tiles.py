@@ -63,6 +63,8 @@ class Plan:
     clutter_table: object = None
     clutter_lookup: tuple | None = None
     surface_path: object = None  # --surface: building/obstacle heights above ground (netqa.predict.surface)
+    #: the tuned model's learned correction (netqa.predict.learned), None when absent or not applicable
+    learned: object = None
 
     @property
     def cell_ids(self) -> tuple[str, ...]:
@@ -178,7 +180,15 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
         from netqa.predict.surface import check_surface
 
         check_surface(surface, grid.pixel_size_m, config.terrain)
-    return Plan(df, label, dem_paths, grid, matrix, patterns, engine_cfg, config, clutter, table, lookup, surface)
+    learned = None
+    if tuned is not None:  # issue 12 item 5
+        from netqa.predict.learned import usable_correction
+
+        learned = usable_correction(tuned, config.model_file, terrain=config.terrain, rx_height_m=config.rx_height_m,
+                                    has_clutter=clutter is not None, has_surface=surface is not None,
+                                    what="predict")  # fmt: skip
+    return Plan(df, label, dem_paths, grid, matrix, patterns, engine_cfg, config, clutter, table, lookup, surface,
+                learned)
 
 
 def check_dem_extent(dem_paths, grid: Grid, dem_ext) -> None:
@@ -322,6 +332,12 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
     with phase("engine"):
         cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
                                per_cell=per_cell, clutter_stat_mask=stat_mask, region=region, surface_m=surface_m)  # fmt: skip
+    if plan.learned is not None:  # issue 12 item 5: the best server's learned correction
+        from netqa.predict.learned import correct_tile
+
+        with phase("learned"):
+            cov = cov._replace(rsrp_dbm=correct_tile(plan, sub, elev, region, cov.rsrp_dbm, cov.best_cell,
+                                                     surface_m=surface_m))
     covered_px, near_mast_px = count_near_mast(cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
     return TileOut(tuple(cov[: len(BANDS)]), cov.per_cell, int(n_no_class), covered_px, near_mast_px)
 
