@@ -160,25 +160,27 @@ def _a_ref_db(theta_tx, theta_rx, f_mhz, z_g, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, 
     """:func:`propagation._itm_core.longley_rice`'s A_ref (NaN on its errors), the troposcatter lines skipped where
     they cannot matter. [dB]
 
-    Beyond the horizon A_ref is the troposcatter line only beyond d_x >= d_L + 1.088 (a_e^2 / f)^(1/3) ln f
-    ([Algorithm eq. (4.60)]: about 30 km at 900 MHz), so short diffraction paths (most pixels of a sweep) need the
-    diffraction line alone, the same value without the two troposcatter evaluations.  Every other case goes
-    to ``longley_rice`` itself.
+    Beyond ITM's smooth-earth horizon distance d_sML, A_ref is the troposcatter line only beyond
+    d_x >= d_L + 1.088 (a_e^2 / f)^(1/3) ln f ([Algorithm section 4.4]; about 30 km at 900 MHz), so shorter paths
+    there (low masts, long radii) need the diffraction line alone: the same value without the two troposcatter
+    evaluations.  Every other case (line of sight d < d_sML, most pixels of a short-range sweep; long paths;
+    the model's error cases) goes to ``longley_rice`` itself.
     """
     a_e = 1.0 / gamma_e
     d_sml = math.sqrt(2.0 * h_e_tx_m * a_e) + math.sqrt(2.0 * h_e_rx_m * a_e)
-    d_ml = d_hzn_tx_m + d_hzn_rx_m
-    scale = (a_e * a_e / f_mhz) ** (1.0 / 3.0)
-    valid = 150.0 <= n_s <= 400.0 and 4000000.0 <= a_e <= 13333333.0 and z_g.real > abs(z_g.imag)
-    if valid and d_sml <= d_m <= d_ml + 1.088 * scale * math.log(f_mhz):
-        theta_los = -max(theta_tx + theta_rx, -d_ml / a_e)
-        d3 = max(d_sml, d_ml + 5.0 * scale)
-        d4 = d3 + 10.0 * scale
-        a3, a4 = _c._diffraction_line(d3, d4, f_mhz, a_e, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m,
-                                      abs(z_g), delta_h_m, h_tx_m, h_rx_m, d_sml)  # fmt: skip
-        m_d = (a4 - a3) / (d4 - d3)
-        a_d0 = a3 - m_d * d3
-        return max(m_d * d_m + a_d0, 0.0)
+    if d_m >= d_sml:  # below d_sML (ITM's line of sight) straight to longley_rice
+        d_ml = d_hzn_tx_m + d_hzn_rx_m
+        scale = (a_e * a_e / f_mhz) ** (1.0 / 3.0)
+        valid = 150.0 <= n_s <= 400.0 and 4000000.0 <= a_e <= 13333333.0 and z_g.real > abs(z_g.imag)
+        if valid and d_m <= d_ml + 1.088 * scale * math.log(f_mhz):
+            theta_los = -max(theta_tx + theta_rx, -d_ml / a_e)
+            d3 = max(d_sml, d_ml + 5.0 * scale)
+            d4 = d3 + 10.0 * scale
+            a3, a4 = _c._diffraction_line(d3, d4, f_mhz, a_e, theta_los, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m,
+                                          abs(z_g), delta_h_m, h_tx_m, h_rx_m, d_sml)  # fmt: skip
+            m_d = (a4 - a3) / (d4 - d3)
+            a_d0 = a3 - m_d * d3
+            return max(m_d * d_m + a_d0, 0.0)
     a_ref, _mode, _w, err = _c.longley_rice(theta_tx, theta_rx, f_mhz, z_g, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m,
                                             gamma_e, n_s, delta_h_m, h_tx_m, h_rx_m, d_m)  # fmt: skip
     return np.nan if err != 0 else a_ref
