@@ -71,6 +71,7 @@ from propagation.diffraction import (
     land_first_term_constants,
 )
 from propagation.engine._common import RX_CLEAR_PX, _bilinear, surface_profile
+from propagation.engine._profile import _bilinear_np, straight_profiles  # noqa: F401  (_bilinear_np: kept importable here)
 from propagation.engine._terrain_pixel import N_TAIL, _hull_push, _pixel_excess_db
 from propagation.engine.closed_form import _atan2_deg_bf
 
@@ -449,43 +450,14 @@ def terrain_loss_reference(
     """
     elev = np.asarray(elev_m, dtype=np.float64)
     prof = surface_profile(elev, surface_m, elev.shape)
-    prof = elev if prof is None else prof.astype(np.float64)
     rows = np.asarray(rows, dtype=np.int64).ravel()
-    cols = np.asarray(cols, dtype=np.int64).ravel()
-    z_site = _bilinear_np(elev, x0_m, y0_m, pixel_m, np.array([x_tx_m]), np.array([y_tx_m]))[0]
     out = np.empty(rows.size)
-    for i, (r, c) in enumerate(zip(rows, cols)):
-        x = x0_m + (c + 0.5) * pixel_m
-        y = y0_m - (r + 0.5) * pixel_m
-        d_m = math.hypot(x - x_tx_m, y - y_tx_m)
-        if d_m <= pixel_m:
+    profiles = straight_profiles(elev, x0_m, y0_m, pixel_m, x_tx_m, y_tx_m, rows, cols, profile_m=prof,
+                                 clear_m=RX_CLEAR_PX * pixel_m)  # fmt: skip
+    for i, d_m, t, heights in profiles:
+        if t is None:
             out[i] = 0.0
             continue
-        n = max(2, int(math.ceil(d_m / pixel_m - 1e-9)))
-        t = np.linspace(0.0, 1.0, n + 1)
-        xt, yt = x_tx_m + t * (x - x_tx_m), y_tx_m + t * (y - y_tx_m)
-        heights = _bilinear_np(prof, x0_m, y0_m, pixel_m, xt, yt)
-        near = (1.0 - t) * d_m <= RX_CLEAR_PX * pixel_m + 1e-6  # the receiver's own pixel: on the ground
-        heights[near] = _bilinear_np(elev, x0_m, y0_m, pixel_m, xt[near], yt[near])
-        heights[0] = z_site
-        heights[-1] = elev[r, c]
-        out[i] = delta_bullington_loss_db(
-            t * d_m * 1e-3, heights, h_tx_m, h_rx_m, freq_mhz, k_factor, polarization=polarization, strict=False
-        )
+        out[i] = delta_bullington_loss_db(t * d_m * 1e-3, heights, h_tx_m, h_rx_m, freq_mhz, k_factor,
+                                          polarization=polarization, strict=False)  # fmt: skip
     return out
-
-
-def _bilinear_np(elev, x0_m, y0_m, pixel_m, x_m, y_m):
-    """Plain-numpy bilinear interpolation of pixel-centre values, clamped at the edges."""
-    n_rows, n_cols = elev.shape
-    fx = np.clip((np.asarray(x_m) - x0_m) / pixel_m - 0.5, 0.0, n_cols - 1.0)
-    fy = np.clip((y0_m - np.asarray(y_m)) / pixel_m - 0.5, 0.0, n_rows - 1.0)
-    c = np.minimum(np.floor(fx).astype(int), max(n_cols - 2, 0))
-    r = np.minimum(np.floor(fy).astype(int), max(n_rows - 2, 0))
-    tx = fx - c
-    ty = fy - r
-    c1 = np.minimum(c + 1, n_cols - 1)
-    r1 = np.minimum(r + 1, n_rows - 1)
-    top = elev[r, c] * (1 - tx) + elev[r, c1] * tx
-    bot = elev[r1, c] * (1 - tx) + elev[r1, c1] * tx
-    return top * (1 - ty) + bot * ty

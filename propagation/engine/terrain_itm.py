@@ -46,12 +46,29 @@ from propagation._itm_profile import DELTA_H_MAX_POINTS, delta_h_core
 from propagation._jit import jit_inline, jit_parallel, prange
 from propagation._validity import ValidityRangeWarning
 from propagation.engine._common import _bilinear
-from propagation.engine._terrain_pixel import _hull_push, _hull_search
+from propagation.engine._itm_pixel import (  # the P_* slots: points.py imports them from here
+    N_ITM_PARAMS,
+    P_CLIMATE,
+    P_EPS,
+    P_LQ,
+    P_MDVAR,
+    P_N0,
+    P_POL,
+    P_SIGMA,
+    P_SQ,
+    P_TQ,
+    P_ZL,
+    P_ZS,
+    P_ZT,
+    _pixel_horizons,
+    _pixel_itm_db,
+)
+from propagation.engine._profile import straight_profiles
+from propagation.engine._terrain_pixel import _hull_push
 from propagation.engine.terrain import (
     _BLOCK_STRIDE,
     _N_BLOCKS,
     _assign_rays,
-    _bilinear_np,
     _check_window,
     _interp,
     _order_by_ray,
@@ -65,9 +82,6 @@ DH_KNOT_REL = 0.06
 #: The pixel's own samples on the straight line to it, before its own height (see the module docstring).
 N_TAIL = 16
 
-#: ITM parameter vector of the kernels (``ITM_PARAMS`` slots).
-(P_CLIMATE, P_N0, P_POL, P_EPS, P_SIGMA, P_MDVAR, P_ZT, P_ZL, P_ZS, P_TQ, P_LQ, P_SQ) = range(12)
-N_ITM_PARAMS = 12
 _POL_IDS = {"horizontal": 0, "vertical": 1}
 
 
@@ -97,139 +111,6 @@ def itm_params(climate=5, refractivity_n0=301.0, polarization="vertical", permit
     v[P_LQ] = float(location_pct) / 100.0
     v[P_SQ] = float(situation_pct) / 100.0
     return v
-
-
-@jit_inline
-def _psum(s0, s1, h, k, j):
-    """(sum z_i, sum i z_i) over i <= j of the pixel's profile: running sums of the ray up to k, h[i] beyond."""
-    if j < 0:
-        return 0.0, 0.0
-    if j <= k:
-        return s0[j], s1[j]
-    a = s0[k]
-    b = s1[k]
-    for i in range(k + 1, j + 1):
-        a += h[i]
-        b += i * h[i]
-    return a, b
-
-
-@jit_inline
-def _fit(s0, s1, h, k, n, xi, d_a, d_b):
-    """:func:`propagation._itm_profile.lls_fit` of the pixel's profile h[0..n] from the ray's running sums, O(1)."""
-    i0 = int(max(d_a / xi, 0.0))
-    i1 = n - int(max(n - d_b / xi, 0.0))
-    if i1 <= i0:
-        i0 = int(max(i0 - 1.0, 0.0))
-        i1 = n - int(max(n - (i1 + 1.0), 0.0))
-    x_len = float(i1 - i0)
-    c = 0.5 * (i0 + i1)
-    z0 = h[i0]
-    z1 = h[i1]
-    a1, b1 = _psum(s0, s1, h, k, i1)
-    a0, b0 = _psum(s0, s1, h, k, i0 - 1)
-    sum0 = a1 - a0
-    sum1 = b1 - b0
-    s_y = (sum0 - 0.5 * (z0 + z1)) / x_len
-    s_xy = (sum1 - c * sum0) - 0.5 * (z0 * (i0 - c) + z1 * (i1 - c))
-    s_xy = s_xy * 12.0 / ((x_len * x_len + 2.0) * x_len)
-    return s_y - s_xy * c, s_y + s_xy * (n - c)
-
-
-@jit_inline
-def _pixel_horizons(h, s0, s1, k, tx_x, tx_y, n_tx, rx_x, rx_y, n_rx, c_ray, n, d_m, h_tx, h_rx, prm, hints):
-    """Horizons of one pixel's profile from its ray's state (see the module docstring).
-
-    The pixel's profile is h[0..n]: the ray's samples 0..k (running sums s0, s1 and hulls over 1..k), then
-    the pixel's own samples h[k+1..n-1] on the straight line to it and its height h[n].
-    Returns (theta_tx, theta_rx, d_hzn_tx, d_hzn_rx, gamma_e, n_s) in rad, m, 1/m, N-units.
-    """
-    xi = d_m / n
-    z_site = h[0]
-    z_px = h[n]
-    z_tx = z_site + h_tx
-    z_rx = z_px + h_rx
-    # mean path height -> N_s, gamma_e
-    p10 = int(0.1 * n)
-    hsys = (_psum(s0, s1, h, k, n - p10)[0] - _psum(s0, s1, h, k, p10 - 1)[0]) / (n - 2 * p10 + 1)
-    n_s = prm[P_N0] if hsys == 0.0 else prm[P_N0] * math.exp(-hsys / 9460.0)
-    gamma = _c.GAMMA_A * (1.0 - 0.04665 * math.exp(n_s / 179.3))
-    # horizons: line-of-sight values, then the hull queries
-    th_tx = (z_rx - z_tx) / d_m - d_m * gamma * 0.5
-    th_rx = -(z_rx - z_tx) / d_m - d_m * gamma * 0.5
-    dh_tx = d_m
-    dh_rx = d_m
-    q = gamma * xi * xi * 0.5
-    if n_tx > 0:
-        pos = _hull_search(1, tx_x, tx_y, n_tx, 1.0, 0.0, q, hints[0])
-        hints[0] = pos
-        i = tx_x[pos]
-        t = (tx_y[pos] - q * i) / xi
-        if t > th_tx:
-            th_tx = t
-            dh_tx = i * xi
-    for i in range(k + 1, n):  # the pixel's own samples, after the ray's
-        t = (h[i] - z_tx) / (i * xi) - i * xi * gamma * 0.5
-        if t > th_tx:
-            th_tx = t
-            dh_tx = i * xi
-    if n_rx > 0:
-        pos = _hull_search(0, rx_x, rx_y, n_rx, 1.0, float(n), z_rx - c_ray * n * n, hints[1])
-        hints[1] = pos
-        for pp in range(max(pos - 1, 0), min(pos + 2, n_rx)):
-            i = rx_x[pp]
-            d_r = (n - i) * xi
-            t = (h[i] - z_rx) / d_r - d_r * gamma * 0.5
-            if t > th_rx:
-                th_rx = t
-                dh_rx = d_r
-    for i in range(k + 1, n):
-        d_r = (n - i) * xi
-        t = (h[i] - z_rx) / d_r - d_r * gamma * 0.5
-        if t > th_rx:
-            th_rx = t
-            dh_rx = d_r
-    return th_tx, th_rx, dh_tx, dh_rx, gamma, n_s
-
-
-@jit_inline
-def _pixel_itm_db(h, s0, s1, k, n, d_m, th_tx, th_rx, dh_tx, dh_rx, gamma, n_s, dh, h_tx, h_rx, f_mhz, z_g, prm):
-    """ITM attenuation relative to free space of one pixel, from its horizons and delta_h. [dB]"""
-    xi = d_m / n
-    a_e = 1.0 / gamma
-    z_site = h[0]
-    z_px = h[n]
-    d_start = min(15.0 * h_tx, 0.1 * dh_tx)
-    d_end = d_m - min(15.0 * h_rx, 0.1 * dh_rx)
-    # effective heights ([Algorithm section 3, qlrpfl])
-    if dh_tx + dh_rx > 1.5 * d_m:
-        fit_tx, fit_rx = _fit(s0, s1, h, k, n, xi, d_start, d_end)
-        he_tx = h_tx + max(z_site - fit_tx, 0.0)
-        he_rx = h_rx + max(z_px - fit_rx, 0.0)
-        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(-0.07 * math.sqrt(dh / max(he_tx, 5.0)))
-        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(-0.07 * math.sqrt(dh / max(he_rx, 5.0)))
-        if dh_tx + dh_rx <= d_m:
-            r = (d_m / (dh_tx + dh_rx)) ** 2
-            he_tx *= r
-            he_rx *= r
-            dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(-0.07 * math.sqrt(dh / max(he_tx, 5.0)))
-            dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(-0.07 * math.sqrt(dh / max(he_rx, 5.0)))
-        r = math.sqrt(2.0 * he_tx * a_e)
-        th_tx = (0.65 * dh * (r / dh_tx - 1.0) - 2.0 * he_tx) / r
-        r = math.sqrt(2.0 * he_rx * a_e)
-        th_rx = (0.65 * dh * (r / dh_rx - 1.0) - 2.0 * he_rx) / r
-    else:
-        fit_tx, _ = _fit(s0, s1, h, k, n, xi, d_start, 0.9 * dh_tx)
-        he_tx = h_tx + max(z_site - fit_tx, 0.0)
-        _, fit_rx = _fit(s0, s1, h, k, n, xi, d_m - 0.9 * dh_rx, d_end)
-        he_rx = h_rx + max(z_px - fit_rx, 0.0)
-    a_ref, _mode, _w, err = _c.longley_rice(th_tx, th_rx, f_mhz, z_g, dh_tx, dh_rx, he_tx, he_rx, gamma, n_s, dh, h_tx,
-                                            h_rx, d_m)  # fmt: skip
-    if err != 0:
-        return np.nan
-    a, _w2 = _c.variability_db(prm[P_ZT], prm[P_ZL], prm[P_ZS], he_tx, he_rx, dh, f_mhz, d_m, a_ref,
-                               int(prm[P_CLIMATE]), int(prm[P_MDVAR]))  # fmt: skip
-    return a
 
 
 @jit_inline
@@ -464,23 +345,14 @@ def itm_loss_reference(elev_m, x0_m, y0_m, pixel_m, x_tx_m, y_tx_m, h_tx_m, h_rx
     elev = np.asarray(elev_m, dtype=np.float64)
     _check_common(elev, pixel_m, h_tx_m, h_rx_m, freq_mhz)
     rows = np.asarray(rows, dtype=np.int64).ravel()
-    cols = np.asarray(cols, dtype=np.int64).ravel()
-    z_site = _bilinear_np(elev, x0_m, y0_m, pixel_m, np.array([x_tx_m]), np.array([y_tx_m]))[0]
     out = np.empty(rows.size)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ValidityRangeWarning)
-        for i, (r, c) in enumerate(zip(rows, cols)):
-            x = x0_m + (c + 0.5) * pixel_m
-            y = y0_m - (r + 0.5) * pixel_m
-            d_m = math.hypot(x - x_tx_m, y - y_tx_m)
-            if d_m <= pixel_m:
+        for i, d_m, t, heights in straight_profiles(elev, x0_m, y0_m, pixel_m, x_tx_m, y_tx_m, rows, cols):
+            if t is None:
                 out[i] = 0.0
                 continue
-            n = max(2, int(math.ceil(d_m / pixel_m - 1e-9)))
-            t = np.linspace(0.0, 1.0, n + 1)
-            heights = _bilinear_np(elev, x0_m, y0_m, pixel_m, x_tx_m + t * (x - x_tx_m), y_tx_m + t * (y - y_tx_m))
-            heights[0] = z_site
-            heights[-1] = elev[r, c]
+            n = t.size - 1
             loss = itm_p2p_loss_db(heights, d_m / n, h_tx_m, h_rx_m, freq_mhz, strict=False, **itm_kwargs)
             out[i] = loss - _c.free_space_db(d_m, freq_mhz)
     return out

@@ -5,11 +5,9 @@ Accuracy is judged by the error distribution (issue 15): mean |error| <= 0.3 dB,
 """
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
 
 from propagation import ValidityRangeWarning, free_space_loss_db, itm_p2p_loss_db
 from propagation.engine import (
@@ -21,32 +19,11 @@ from propagation.engine import (
     predict_coverage,
     predict_points,
 )
-
-TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
-
-
-def _rough(n, relief_m, smooth_px, seed):
-    rng = np.random.default_rng(seed)
-    e = gaussian_filter(rng.normal(size=(n, n)), smooth_px)
-    return 300.0 + e / e.std() * relief_m
+from tests.propagation.sweep_worlds import compare_sweep, dem_30m, rough_dem
 
 
 def _compare(elev, px, h_tx, freq, n_sample, seed):
-    n_rows, n_cols = elev.shape
-    x0, y0 = 0.0, n_rows * px
-    xs, ys = (n_cols / 2 + 0.13) * px, y0 - (n_rows / 2 + 0.41) * px
-    radius = 0.5 * min(n_rows, n_cols) * px - px
-    fast = itm_loss_sweep(elev, x0, y0, px, xs, ys, h_tx, 1.5, freq, radius)
-    rr, cc = np.nonzero(np.isfinite(fast))
-    sel = np.random.default_rng(seed).choice(rr.size, min(n_sample, rr.size), replace=False)
-    ref = itm_loss_reference(elev, x0, y0, px, xs, ys, h_tx, 1.5, freq, rr[sel], cc[sel])
-    return fast[rr[sel], cc[sel]].astype(float), ref
-
-
-def _dem_30m(name):
-    from benchmarks.bench_engine import load_dem_30m
-
-    return load_dem_30m(TESTDATA / name)
+    return compare_sweep(itm_loss_sweep, itm_loss_reference, elev, px, h_tx, freq, n_sample, seed)
 
 
 # (mean |e|, p95, share within 3 dB) with the defaults, plus margin (301 x 301 px windows, 4.5 km radius,
@@ -62,10 +39,10 @@ LIMITS = {
 @pytest.mark.parametrize("name", list(LIMITS), ids=list(LIMITS))
 def test_sweep_matches_the_per_pixel_reference_in_distribution(name):
     if name == "gentle":
-        elev = _rough(161, 10.0, 10.0, 3)
+        elev = rough_dem(161, 10.0, 10.0, 3)
         freq = 2600.0
     else:
-        e = _dem_30m(name)
+        e = dem_30m(name)
         r0, c0 = e.shape[0] // 2 - 150, e.shape[1] // 2 - 150
         elev = e[r0 : r0 + 301, c0 : c0 + 301]
         freq = 900.0
@@ -83,7 +60,7 @@ def test_flat_earth_sweep_equals_the_reference():
 
 
 def test_reference_is_the_public_model_minus_free_space():
-    e = _rough(41, 30.0, 3.0, 4)
+    e = rough_dem(41, 30.0, 3.0, 4)
     px = 30.0
     ref = itm_loss_reference(e, 0.0, 41 * px, px, 20.5 * px, 20.5 * px, 30.0, 1.5, 900.0, [0], [40])
     d = np.hypot(20.0 * px, 20.0 * px)  # to the centre of pixel (row 0, col 40): (40.5, 40.5) px
@@ -91,7 +68,7 @@ def test_reference_is_the_public_model_minus_free_space():
     x = 20.5 * px + np.linspace(0, 1, n + 1) * 20.0 * px
     y = 20.5 * px + np.linspace(0, 1, n + 1) * 20.0 * px
     # straight profile sampled bilinearly (pixel centres at (c + 0.5) px, rows from the top)
-    from propagation.engine.terrain import _bilinear_np
+    from propagation.engine._profile import _bilinear_np
 
     z = _bilinear_np(e.astype(float), 0.0, 41 * px, px, x, y)
     z[-1] = e[0, 40]
@@ -122,10 +99,10 @@ def _one_cell(freq=900.0):
 
 
 def test_fspl_plus_itm_terrain_is_the_itm_prediction_in_raster_and_points():
-    elev = _rough(100, 25.0, 4.0, 9)
+    elev = rough_dem(100, 25.0, 4.0, 9)
     grid = GridSpec(0.0, 3000.0, 30.0, 100, 100)
     cells = _one_cell()
-    from propagation.engine.terrain import _bilinear_np
+    from propagation.engine._profile import _bilinear_np
 
     cells[0, 2] = _bilinear_np(elev, 0.0, 3000.0, 30.0, np.array([1500.0]), np.array([1500.0]))[0]  # ground_m
     cfg = EngineConfig(model="fspl", terrain="itm", min_dist_km=0.001)
@@ -142,3 +119,35 @@ def test_fspl_plus_itm_terrain_is_the_itm_prediction_in_raster_and_points():
     np.testing.assert_allclose(pts, expected, atol=0.01)  # points mode: the exact profile (FSPL constants differ 0.002 dB)
     sweep = cov.per_cell[0][rows, cols]
     assert np.max(np.abs(sweep - pts)) < 3.0
+
+
+def test_pixel_a_ref_equals_longley_rice_including_the_troposcatter_skip():
+    """The engine's A_ref (troposcatter lines skipped where the diffraction line decides) is longley_rice's."""
+    from propagation import _itm_core as _c
+    from propagation.engine._itm_pixel import _a_ref_db
+    from propagation.engine.terrain_itm import _ground_impedance, itm_params
+
+    rng = np.random.default_rng(3)
+    n_skip = n_los = n_full = 0
+    for _ in range(3000):
+        f = float(rng.choice([100.0, 900.0, 3500.0]))
+        z_g = _ground_impedance(f, itm_params(polarization=str(rng.choice(["vertical", "horizontal"]))))
+        h_tx, h_rx = rng.uniform(2.0, 100.0), rng.uniform(1.0, 10.0)
+        he_tx, he_rx = h_tx + rng.uniform(0.0, 50.0), h_rx + rng.uniform(0.0, 20.0)
+        d_m = 10.0 ** rng.uniform(3.0, 5.5)
+        args = (rng.uniform(-0.01, 0.03), rng.uniform(-0.01, 0.05), f, z_g, rng.uniform(100.0, 0.6 * d_m),
+                rng.uniform(50.0, 0.4 * d_m), he_tx, he_rx, rng.uniform(1.0 / 9e6, 1.0 / 7e6), rng.uniform(260.0, 350.0),
+                rng.uniform(0.0, 300.0), h_tx, h_rx, d_m)  # fmt: skip
+        a_ref, mode, _w, err = _c.longley_rice(*args)
+        assert err == 0
+        assert _a_ref_db(*args) == a_ref  # bit for bit: the same operations in the same order
+        n_los += mode == _c.MODE_LOS
+        n_full += mode == _c.MODE_TROPOSCATTER
+        n_skip += mode == _c.MODE_DIFFRACTION
+    assert min(n_los, n_skip, n_full) > 50  # every branch exercised
+    bad = _c.longley_rice(0.01, 0.01, 900.0, complex(0.1, 0.5), 5e3, 5e3, 30.0, 3.0, 1.0 / 8.5e6, 301.0, 50.0, 30.0,
+                          1.5, 20e3)  # fmt: skip
+    assert bad[3] == _c.E_GROUND_IMPEDANCE
+    assert np.isnan(_a_ref_db(0.01, 0.01, 900.0, complex(0.1, 0.5), 5e3, 5e3, 30.0, 3.0, 1.0 / 8.5e6, 301.0, 50.0,
+                              30.0, 1.5, 20e3))  # fmt: skip
+

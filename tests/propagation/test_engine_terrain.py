@@ -6,40 +6,22 @@ reference diffraction loss).  The thresholds below are the figures reached,
 with a little margin; the issue's goals are 0.15 dB, 1 dB and 99.5 %.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
 
 from propagation.engine import terrain_loss_reference, terrain_loss_sweep
-
-TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
-
-
-def _rough(n, relief_m, smooth_px, seed):
-    rng = np.random.default_rng(seed)
-    e = gaussian_filter(rng.normal(size=(n, n)), smooth_px)
-    return 300.0 + e / e.std() * relief_m
+from tests.propagation.sweep_worlds import TESTDATA, compare_sweep, dem_30m, rough_dem
 
 
 def _compare(elev, px, h_tx, freq, n_sample, seed):
-    n_rows, n_cols = elev.shape
-    x0, y0 = 0.0, n_rows * px
-    xs, ys = (n_cols / 2 + 0.13) * px, y0 - (n_rows / 2 + 0.41) * px
-    radius = 0.5 * min(n_rows, n_cols) * px - px
-    fast = terrain_loss_sweep(elev, x0, y0, px, xs, ys, h_tx, 1.5, freq, radius)
-    rr, cc = np.nonzero(np.isfinite(fast))
-    sel = np.random.default_rng(seed).choice(rr.size, min(n_sample, rr.size), replace=False)
-    ref = terrain_loss_reference(elev, x0, y0, px, xs, ys, h_tx, 1.5, freq, rr[sel], cc[sel])
-    return fast[rr[sel], cc[sel]].astype(float), ref
+    return compare_sweep(terrain_loss_sweep, terrain_loss_reference, elev, px, h_tx, freq, n_sample, seed)
 
 
 WORLDS = {
     # name: (elevation, pixel [m], h_tx [m], freq [MHz])
-    "rolling-hills": (lambda: _rough(161, 40.0, 6.0, 1), 30.0, 30.0, 900.0),
-    "rugged": (lambda: _rough(161, 120.0, 3.0, 2), 30.0, 40.0, 1800.0),
-    "gentle": (lambda: _rough(161, 10.0, 10.0, 3), 30.0, 25.0, 2600.0),
+    "rolling-hills": (lambda: rough_dem(161, 40.0, 6.0, 1), 30.0, 30.0, 900.0),
+    "rugged": (lambda: rough_dem(161, 120.0, 3.0, 2), 30.0, 40.0, 1800.0),
+    "gentle": (lambda: rough_dem(161, 10.0, 10.0, 3), 30.0, 25.0, 2600.0),
 }
 # Figures reached with the defaults (2 rays per pixel at the outer radius, 3 receiver-side samples per pixel
 # on the line to it at the reference's spacing), plus margin: (mean |e|, p95, share within 3 dB).  Reached:
@@ -75,13 +57,6 @@ def test_flat_earth_has_only_spherical_earth_loss_and_matches_the_reference():
     np.testing.assert_allclose(fast, ref, atol=0.1)
 
 
-def _dem_30m(name):
-    """A committed DEM on a 30 m metric grid (the Jacksboro 3 arc-second DEM warped to UTM 16N, bilinear)."""
-    from benchmarks.bench_engine import load_dem_30m
-
-    return load_dem_30m(TESTDATA / name)
-
-
 # Figures reached on a 241 x 241 px window around the centre (3.6 km radius, the defaults, 900 MHz, 30 m
 # mast), plus margin: (mean |e|, p95, share within 3 dB) over the disk, and (mean, share within 3 dB) in the
 # grazing band.  Reached: test world 0.079 / 0.39 dB / 100 %, band (514 px) 0.16 dB / 100 %; Jacksboro
@@ -95,7 +70,7 @@ def test_sweep_on_committed_dems(name):
     path = TESTDATA / name
     if not path.exists():
         pytest.skip(f"{path} not committed yet")
-    elev = _dem_30m(name)
+    elev = dem_30m(name)
     r0, c0 = elev.shape[0] // 2 - 120, elev.shape[1] // 2 - 120
     fast, ref = _compare(elev[r0 : r0 + 241, c0 : c0 + 241], 30.0, 30.0, 900.0, 1500, 3)
     err = np.abs(fast - ref)
