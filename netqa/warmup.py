@@ -131,6 +131,10 @@ def warm_up(show_progress: bool = True) -> float:
             if show_progress:
                 what = f"terrain {terrain}, clutter {clutter_model or 'none'}{', per-cell' if per_cell else ''}"
                 print(f"netqa warm-up {k}/{steps}: {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    # the SPM's K1 at a carrier: EngineConfig.model_params calls it for SPM runs only (a Hata run compiles no SPM code)
+    from propagation.spm import SPM_DEFAULT_K, spm_k1_at
+
+    spm_k1_at(SPM_DEFAULT_K, 1800.0)
     return time.perf_counter() - t_all
 
 

@@ -145,7 +145,9 @@ def _default_spm_k():
     # a(h_rx) of the medium city is linear in h_rx with slope (1.1 log f - 0.7):
     # frozen at f_ref; the rest of a(1.5 m) goes with the frequency term R(f).
     k6 = -(1.1 * math.log10(f_ref) - 0.7)
-    k1 = float(_hata_cost_ref_db(f_ref)) - 1.5 * k6
+    # the Python body, not the compiled kernel: an import then compiles nothing (the nested Hata core gets
+    # the same signature as a Hata run's coefficients, so a first run compiles no extra specialisation)
+    k1 = float(_hata_cost_ref_db.py_func(f_ref)) - 1.5 * k6
     return SpmCoefficients(k1, 44.9, -13.82, 1.0, -6.55, k6, 0.0, f_ref, None)
 
 

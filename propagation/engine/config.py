@@ -221,7 +221,8 @@ class EngineConfig:
         return self.spm_k
 
     def model_params(self, freq_mhz: float, cell: int | None = None) -> np.ndarray:
-        """The float64 parameter vector the kernels read (SPM K1 moved to ``freq_mhz``; K of cell row ``cell``)."""
+        """The float64 parameter vector the kernels read (SPM K1 moved to ``freq_mhz``; K of cell row ``cell``;
+        K1-K7 zero unless the model is the SPM)."""
         mp = np.zeros(N_MP)
         mp[MP_ENV] = _HATA_ENVS[self.hata_env]
         mp[MP_CITY] = _HATA_CITIES[self.hata_city]
@@ -231,8 +232,9 @@ class EngineConfig:
         mp[MP_STREET_WIDTH] = self.street_width_m
         mp[MP_K_DIFF] = 1.0
         mp[MP_HEFF_GROUND] = 1.0 if self.spm_h_eff == "ground" else 0.0
-        k = self.spm_k_for(freq_mhz, cell)
-        mp[MP_K1 : MP_K1 + 7] = (float(spm_k1_at(k, freq_mhz)), k.k2, k.k3, k.k4, k.k5, k.k6, k.k7)
+        if self.model_id == MODEL_IDS["spm"]:  # read by the SPM only: other runs compile no SPM kernel
+            k = self.spm_k_for(freq_mhz, cell)
+            mp[MP_K1 : MP_K1 + 7] = (float(spm_k1_at(k, freq_mhz)), k.k2, k.k3, k.k4, k.k5, k.k6, k.k7)
         return mp
 
 
