@@ -101,6 +101,19 @@ def restrict_bins(binned: tuple, codes: np.ndarray, keep: np.ndarray, classes: l
     return sub, new_code[codes[keep]]
 
 
+def lookup(labels, table: dict) -> np.ndarray:
+    """``table[label]`` for each label, 0.0 where the label is not in the table or its value is NaN
+    (what ``pandas.Series(labels).map(table).fillna(0.0)`` gives, without the per-call cost of pandas).
+
+    >>> lookup(np.array(["a", "b", "a"]), {"a": 1.5}).tolist()
+    [1.5, 0.0, 1.5]
+    """
+    uniq, inv = np.unique(np.asarray(labels), return_inverse=True)
+    values = np.array([table.get(u, 0.0) for u in uniq.tolist()], np.float64)
+    values[np.isnan(values)] = 0.0
+    return values[inv.ravel()]
+
+
 def _identifiability(x: np.ndarray, config: CalibrationConfig) -> dict[str, str]:
     """Coefficients the bins cannot determine, with the reason."""
     refused = {}

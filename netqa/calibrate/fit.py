@@ -59,9 +59,8 @@ import logging
 import math
 
 import numpy as np
-import pandas as pd
 
-from netqa.calibrate.bins import _known_db, _regressors
+from netqa.calibrate.bins import _known_db, _regressors, lookup
 from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
 from netqa.calibrate.cvbins import Binned, CvBins
 from netqa.calibrate.data import (
@@ -203,15 +202,14 @@ def predict_loss_db(cal: Calibration, data: CalibrationData, *, per_cell: bool =
     loss = reg @ k + _known_db(data, cal.k)
     cl = np.asarray(data.clutter, dtype=object).astype(str)
     if cal.clutter_offset_db:
-        loss = loss + pd.Series(cl).map(cal.clutter_offset_db).fillna(0.0).to_numpy(np.float64)
+        loss = loss + lookup(cl, cal.clutter_offset_db)
     if cal.path_near_db or cal.path_whole_db:
         loss = loss + path_loss_db(cal, data)
     if per_cell and cal.per_cell:
         cells = np.asarray(data.cell, dtype=object).astype(str)
         d_k1 = {c: e["k1"] - k[0] for c, e in cal.per_cell.items() if "k1" in e}
         d_k2 = {c: e["k2"] - k[1] for c, e in cal.per_cell.items() if "k2" in e}
-        loss = loss + pd.Series(cells).map(d_k1).fillna(0.0).to_numpy() + \
-            pd.Series(cells).map(d_k2).fillna(0.0).to_numpy() * reg[:, 1]
+        loss = loss + lookup(cells, d_k1) + lookup(cells, d_k2) * reg[:, 1]
     return loss
 
 
