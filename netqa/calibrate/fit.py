@@ -62,7 +62,7 @@ import numpy as np
 
 from netqa.calibrate.bins import _known_db, _regressors, lookup
 from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
-from netqa.calibrate.cvbins import Binned, CvBins
+from netqa.calibrate.cvbins import Binned, CvBins, one_blas_thread
 from netqa.calibrate.data import (
     _DROP_ORDER,
     K_NAMES,
@@ -222,6 +222,7 @@ def _stats_dict(s: ErrorStats) -> dict:
     return s.to_dict()
 
 
+@one_blas_thread()
 def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *, holdout: bool = True,
             fixed: dict | None = None) -> Calibration:
     """Fit the SPM (K1..K7, clutter offsets, per-cell K1/K2) to measured path loss.
@@ -321,6 +322,7 @@ def _round(v: float) -> float | None:
     return None if not math.isfinite(v) else round(float(v), 3)
 
 
+@one_blas_thread()
 def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tuple[dict, dict]:
     """Choose the optional terms by their effect on the held-out error.
 
@@ -411,6 +413,7 @@ def session_folds(session, max_folds: int) -> list[np.ndarray]:
     return [fold == f for f in range(n_folds)]
 
 
+@one_blas_thread()
 def cross_validate(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *,
                    fixed: dict | None = None) -> dict:
     """Held-out statistics of the tuned model and of the prior, per sample, folds grouped by ``config.cv_group``.

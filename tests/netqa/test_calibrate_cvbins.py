@@ -119,3 +119,20 @@ def test_lookup_is_pandas_map_with_zero_fill():
     table = {"a": 1.25, "b": float("nan")}
     assert lookup(labels, table).tolist() == pd.Series(labels).map(table).fillna(0.0).tolist()
     assert lookup(np.array([], str), table).size == 0
+
+
+def test_one_blas_thread_limits_blas_inside_and_restores_it_after():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from netqa.calibrate.cvbins import one_blas_thread
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        inside = blas_threads()
+    assert inside and all(n == 1 for n in inside)
+    assert blas_threads() == before
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):  # a caller's own limit comes back after a fit
+        fit_spm(_data(), CalibrationConfig(cv_group="cell"), holdout=False)
+        assert all(n == min(2, b) for n, b in zip(blas_threads(), before))
