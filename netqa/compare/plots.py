@@ -38,13 +38,17 @@ PLOT_NAMES = ("scatter.png", "error_histogram.png", "error_vs_distance.png", "cd
               "cdf_ul_mbps.png", "per_cell.png")
 
 
+#: PNG options: zlib level 1 instead of PIL's 6 (about 0.1 s less for the seven plots, files ~2 % larger).
+_PNG = dict(dpi=110, format="png", pil_kwargs={"compress_level": 1})
+
+
 def _save(fig, path: Path, overwrite: bool, outputs=None) -> Path:
     check_output(path, overwrite)
     if outputs is not None:  # a member of the caller's output set (netqa.fileio.atomic_set)
-        fig.savefig(outputs.path(path), dpi=110, format="png")
+        fig.savefig(outputs.path(path), **_PNG)
         return path
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, **_PNG)
     return path
 
 
