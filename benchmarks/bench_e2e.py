@@ -19,7 +19,10 @@ Cases (each a fresh process, best of :data:`REPEAT` by total wall time):
   left alone) against the second run on that cache (goal: within 10 s); skipped in quick mode or with
   ``NETQA_BENCH_COLD=0``.
 
-``NETQA_BENCH_QUICK=1`` shrinks the single site to R = 5 km.
+``NETQA_BENCH_QUICK=1`` shrinks the single site to R = 5 km.  ``NETQA_BENCH_BASELINE=DIR`` (a copy of an
+older tree, e.g. ``git archive COMMIT | tar -x -C DIR``) runs compare and calibrate from that tree too,
+alternating with this one in the same run (the same-run A/B that timings on a shared machine need).
+``python -m benchmarks.bench_e2e compare`` runs the compare and calibrate cases only.
 """
 
 from __future__ import annotations
@@ -40,25 +43,26 @@ NETWORK = os.environ.get("NETQA_BENCH_NETWORK", "1") != "0" and not QUICK
 COLD = os.environ.get("NETQA_BENCH_COLD", "1") != "0" and not QUICK
 REPEAT = 3
 ROOT = Path(__file__).resolve().parents[1]
+BASELINE = Path(os.environ["NETQA_BENCH_BASELINE"]).resolve() if os.environ.get("NETQA_BENCH_BASELINE") else None
 TESTDATA = ROOT / "testdata"
 CRS = "EPSG:32630"
 CENTRE = (500000.0, 4480000.0)  # UTM 30N, central Spain
 
 
-def _env(timings: Path | None = None, **extra: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra)
+def _env(timings: Path | None = None, root: Path = ROOT, **extra: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra)
     if timings is not None:
         env["NETQA_TIMINGS"] = str(timings)
     return env
 
 
-def _run(args: list[str], timings: Path | None = None, **extra_env: str) -> tuple[float, dict]:
-    """Wall time of one process and its phase split (``{}`` when it wrote none)."""
+def _run(args: list[str], timings: Path | None = None, root: Path = ROOT, **extra_env: str) -> tuple[float, dict]:
+    """Wall time of one process (the code of the tree ``root``) and its phase split (``{}`` when it wrote none)."""
     if timings is not None and timings.exists():
         timings.unlink()
     t_epoch, t0 = time.time(), time.perf_counter()
-    r = subprocess.run([sys.executable, *args], cwd=ROOT, env=_env(timings, **extra_env), capture_output=True, text=True,
-                       check=False)  # fmt: skip
+    r = subprocess.run([sys.executable, *args], cwd=root, env=_env(timings, root, **extra_env), capture_output=True,
+                       text=True, check=False)  # fmt: skip
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
@@ -69,8 +73,8 @@ def _run(args: list[str], timings: Path | None = None, **extra_env: str) -> tupl
     return wall, doc
 
 
-def _best(args, timings=None, repeat=REPEAT):
-    runs = [_run(args, timings) for _ in range(repeat)]
+def _best(args, timings=None, repeat=REPEAT, root=ROOT):
+    runs = [_run(args, timings, root) for _ in range(repeat)]
     walls = [w for w, _ in runs]
     best = min(range(len(runs)), key=lambda i: walls[i])
     return runs[best][0], runs[best][1], max(walls)
@@ -187,13 +191,25 @@ def bench_compare_calibrate(tmp: Path) -> None:
     import pandas as pd
 
     n = len(pd.read_parquet(samples, columns=["cell_id"]))
-    for name, args in (("compare", cmp_args), ("calibrate", cal_args)):
-        _run(args)
-        wall, doc, worst = _best(args, tmp / "t.json")
-        eng = doc["phases_s"].get("engine", math.nan)
-        goal = 2 * eng + 0.5
-        print(f"{name}, test world ({n} samples): whole process {wall:.2f} s (worst {worst:.2f} s): {_split_line(doc)}")
-        print(f"  goal <= 2 x engine + 0.5 s = {goal:.2f} s: {'met' if wall <= goal else 'not met'} ({wall / goal:.2f}x)")
+    cases = (("compare", cmp_args), ("compare --no-plots", [*cmp_args, "--no-plots"]), ("calibrate", cal_args))
+    trees = [("", ROOT)] + ([(f" [baseline {BASELINE.name}]", BASELINE)] if BASELINE is not None else [])
+    for name, args in cases:
+        for _tag, root in trees:
+            _run(args, root=root)  # warm: numba cache, page cache
+        best = {tag: (math.inf, {}, 0.0) for tag, _ in trees}
+        for _ in range(REPEAT):  # alternate the trees: the same load for both
+            for tag, root in trees:
+                wall, doc = _run(args, tmp / "t.json", root)
+                b = best[tag]
+                best[tag] = (wall, doc, max(b[2], wall)) if wall < b[0] else (b[0], b[1], max(b[2], wall))
+        for tag, _root in trees:
+            wall, doc, worst = best[tag]
+            eng = doc["phases_s"].get("engine", math.nan)
+            goal = 2 * eng + 0.5
+            print(f"{name}{tag}, test world ({n} samples): whole process {wall:.2f} s (worst {worst:.2f} s): "
+                  f"{_split_line(doc)}")  # fmt: skip
+            print(f"  goal <= 2 x engine + 0.5 s = {goal:.2f} s: {'met' if wall <= goal else 'not met'} "
+                  f"({wall / goal:.2f}x)")  # fmt: skip
 
 
 def bench_cold_start(tmp: Path) -> None:
@@ -213,8 +229,12 @@ def bench_cold_start(tmp: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     with tempfile.TemporaryDirectory(prefix="netqa-bench-e2e-") as tmp:
         tmp = Path(tmp)
+        if argv[:1] == ["compare"]:
+            bench_compare_calibrate(tmp)
+            return
         bench_startup()
         bench_single_site(tmp)
         bench_compare_calibrate(tmp)

@@ -31,14 +31,21 @@ def _known_db(data: CalibrationData, prior: SpmCoefficients) -> np.ndarray:
     return shift + np.asarray(data.clutter_db, dtype=np.float64)
 
 
-def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
+def bin_codes(data: CalibrationData, config: CalibrationConfig) -> np.ndarray:
+    """Bin code of each sample: serving cell x ``bin_m`` square, numbered in sorted (cell, column, row) order."""
+    from netqa.compare.binning import square_bins
+
+    return square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
+
+
+def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str], codes: np.ndarray | None = None):
     """Bin means: (y, regressors (nb, 7), class design (nb, m), cell labels, n samples, the m column names).
 
     The class design holds the receiver-clutter one-hot (``("clutter", class)``) and, when
-    ``config.path_clutter`` asks, the path shares (``("path_near"|"path_whole", class)``, :mod:`.pathterms`)."""
-    from netqa.compare.binning import square_bins
-
-    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
+    ``config.path_clutter`` asks, the path shares (``("path_near"|"path_whole", class)``, :mod:`.pathterms`).
+    ``codes``: the samples' :func:`bin_codes`, when known already."""
+    if codes is None:
+        codes = bin_codes(data, config)
     n_bins = int(codes.max()) + 1 if codes.size else 0
     counts = np.bincount(codes, minlength=n_bins).astype(np.float64)
     y = np.asarray(data.loss_db, np.float64) - _known_db(data, config.prior)
@@ -59,15 +66,52 @@ def _bin(data: CalibrationData, config: CalibrationConfig, classes: list[str]):
     return y_mean, x_mean, np.column_stack([onehot, path]), cell_of_bin, counts, names
 
 
-def _bin_grid(data: CalibrationData, config: CalibrationConfig, n_bins: int) -> np.ndarray:
+def _bin_grid(data: CalibrationData, config: CalibrationConfig, n_bins: int, codes: np.ndarray | None = None) -> np.ndarray:
     """(n_bins, 2) column and row of each bin's ``bin_m`` square (the codes of :func:`_bin`)."""
-    from netqa.compare.binning import square_bins
-
-    codes = square_bins(np.asarray(data.cell, dtype=object), data.x_m, data.y_m, config.bin_m)
+    if codes is None:
+        codes = bin_codes(data, config)
     out = np.zeros((n_bins, 2), np.int64)
     out[codes, 0] = np.floor(np.asarray(data.x_m, np.float64) / config.bin_m)
     out[codes, 1] = np.floor(np.asarray(data.y_m, np.float64) / config.bin_m)
     return out
+
+
+def restrict_bins(binned: tuple, codes: np.ndarray, keep: np.ndarray, classes: list[str]):
+    """The bins of the samples ``keep`` (a mask) from the bins of all samples, when no bin mixes kept and
+    left-out samples; None when one does.
+
+    The bin means are bit-identical to :func:`_bin` of the kept samples with ``classes`` (their clutter
+    classes, a subset of the full set): each bin holds the same samples in the same order, the codes stay
+    in sorted order, and only the receiver-clutter columns of absent classes are dropped.
+
+    Returns
+    -------
+    (tuple, numpy.ndarray) or None
+        The :func:`_bin` tuple and the kept samples' new bin codes.
+    """
+    y, x, design, cell_of_bin, counts, names = binned
+    kept_per_bin = np.bincount(codes, weights=keep.astype(np.float64), minlength=counts.size)
+    if np.any((kept_per_bin > 0) & (kept_per_bin < counts)):
+        return None
+    bins = kept_per_bin > 0
+    new_code = np.cumsum(bins) - 1
+    index = {name: j for j, name in enumerate(names)}
+    cols = [index[("clutter", c)] for c in classes] + [j for j, n in enumerate(names) if n[0] != "clutter"]
+    sub = (y[bins], x[bins], design[bins][:, cols], cell_of_bin[bins], counts[bins], [names[j] for j in cols])
+    return sub, new_code[codes[keep]]
+
+
+def lookup(labels, table: dict) -> np.ndarray:
+    """``table[label]`` for each label, 0.0 where the label is not in the table or its value is NaN
+    (what ``pandas.Series(labels).map(table).fillna(0.0)`` gives, without the per-call cost of pandas).
+
+    >>> lookup(np.array(["a", "b", "a"]), {"a": 1.5}).tolist()
+    [1.5, 0.0, 1.5]
+    """
+    uniq, inv = np.unique(np.asarray(labels), return_inverse=True)
+    values = np.array([table.get(u, 0.0) for u in uniq.tolist()], np.float64)
+    values[np.isnan(values)] = 0.0
+    return values[inv.ravel()]
 
 
 def _identifiability(x: np.ndarray, config: CalibrationConfig) -> dict[str, str]:

@@ -59,17 +59,10 @@ import logging
 import math
 
 import numpy as np
-import pandas as pd
 
-from netqa.calibrate.bins import (
-    _bin,
-    _bin_grid,
-    _identifiability,
-    _known_db,
-    _regressors,
-)
+from netqa.calibrate.bins import _known_db, _regressors, lookup
 from netqa.calibrate.bounds import SPM_BOUNDS, bounds_table, check_bounds
-from netqa.calibrate.crossval import cv_labels, group_folds
+from netqa.calibrate.cvbins import Binned, CvBins, one_blas_thread
 from netqa.calibrate.data import (
     _DROP_ORDER,
     K_NAMES,
@@ -83,7 +76,6 @@ from netqa.calibrate.pathterms import (
     exclusive_receiver,
     free_path_columns,
     label,
-    path_anchor,
     path_loss_db,
     reanchor,
 )
@@ -124,14 +116,15 @@ def _solve(y, x, onehot, free_k, free_cl, prior_k, held_cl):
     return k, offsets, dict(zip(names, se)), resid
 
 
-def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[str], fixed: dict | None = None):
-    y, x, onehot, cell_of_bin, counts, names = _bin(data, config, classes)
+def _fit_global(binned: Binned, config: CalibrationConfig, fixed: dict | None = None):
+    data, classes = binned.data, binned.classes
+    y, x, onehot, cell_of_bin, counts, names = binned.binned
     if y.size < config.min_bins:
         raise InputError(
             f"calibration needs at least {config.min_bins} bins of {config.bin_m:g} m, the data give {y.size} "
             f"({data.n} samples); add drive data or lower min_bins"
         )
-    refused = _identifiability(x, config)
+    refused = binned.undetermined()
     for name, why in (fixed or {}).items():
         if name in K_NAMES:
             refused.setdefault(name, why)
@@ -148,7 +141,7 @@ def _fit_global(data: CalibrationData, config: CalibrationConfig, classes: list[
                 free_cl.append(j)
             elif n_cl[j] > 0:
                 refused_cl[f"clutter:{name}"] = f"{n_cl[j]:.0f} bins < {config.min_bins_per_clutter}"
-    p_anchor, ties = path_anchor(data) if len(names) > len(classes) else (None, [])
+    p_anchor, ties = binned.anchor() if len(names) > len(classes) else (None, [])
     free_p, refused_p = free_path_columns(onehot, names, len(classes), p_anchor, config, fixed)
     if len(ties) > 1 and free_p:  # equal table losses: the class the data find most open is the anchor
         p_anchor = reanchor(_solve(y, x, onehot, free_k, free_p, np.array(config.prior[:7], np.float64),
@@ -209,15 +202,14 @@ def predict_loss_db(cal: Calibration, data: CalibrationData, *, per_cell: bool =
     loss = reg @ k + _known_db(data, cal.k)
     cl = np.asarray(data.clutter, dtype=object).astype(str)
     if cal.clutter_offset_db:
-        loss = loss + pd.Series(cl).map(cal.clutter_offset_db).fillna(0.0).to_numpy(np.float64)
+        loss = loss + lookup(cl, cal.clutter_offset_db)
     if cal.path_near_db or cal.path_whole_db:
         loss = loss + path_loss_db(cal, data)
     if per_cell and cal.per_cell:
         cells = np.asarray(data.cell, dtype=object).astype(str)
         d_k1 = {c: e["k1"] - k[0] for c, e in cal.per_cell.items() if "k1" in e}
         d_k2 = {c: e["k2"] - k[1] for c, e in cal.per_cell.items() if "k2" in e}
-        loss = loss + pd.Series(cells).map(d_k1).fillna(0.0).to_numpy() + \
-            pd.Series(cells).map(d_k2).fillna(0.0).to_numpy() * reg[:, 1]
+        loss = loss + lookup(cells, d_k1) + lookup(cells, d_k2) * reg[:, 1]
     return loss
 
 
@@ -230,6 +222,7 @@ def _stats_dict(s: ErrorStats) -> dict:
     return s.to_dict()
 
 
+@one_blas_thread()
 def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *, holdout: bool = True,
             fixed: dict | None = None) -> Calibration:
     """Fit the SPM (K1..K7, clutter offsets, per-cell K1/K2) to measured path loss.
@@ -257,12 +250,42 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
     """
     if data.n == 0:
         raise InputError("calibration got no samples (all filtered out or none matched a cell)")
-    classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
+    cv = CvBins(data, config)  # the bins of all samples and of the folds, made once for every fit below
     selection = None
     if fixed is None and config.select_by_holdout:
-        fixed, selection = select_coefficients(data, config)
+        fixed, selection = _select(cv)
+    cal, (y, x, onehot, *_rest), k, offsets = _fit_binned(cv.all, config, fixed, config.per_cell)
+    cal.fit = {
+        "n_samples": data.n,
+        "n_bins": int(y.size),
+        "bins": _stats_dict(error_stats(y, x @ k + onehot @ offsets)),
+        "samples": _stats_dict(error_stats(np.asarray(data.loss_db), predict_loss_db(cal, data))),
+        "distance_km": [float(np.min(data.dist_km)), float(np.max(data.dist_km))],
+    }
+    cal.settings = {"bin_m": config.bin_m, "average": config.average, "min_bins": config.min_bins,
+                    "min_bins_per_cell": config.min_bins_per_cell, "min_distance_decades": config.min_distance_decades,
+                    "cv_group": config.cv_group, "path_clutter": config.path_clutter, "near_m": config.near_m,
+                    "bounds": bounds_table(SPM_BOUNDS if config.bounds is None else config.bounds)}  # fmt: skip
+    if cal.shrinkage is not None:
+        cal.settings["per_cell_shrinkage"] = cal.shrinkage
+    del cal.shrinkage
+    if holdout:
+        for name in cal.bounded:
+            log.warning("calibrate: %s refused: %s", name, cal.refused[name])
+    if selection is not None:
+        cal.fit["selection_holdout_rmse_db"] = selection
+    if holdout:
+        cal.holdout = _cross_validate(cv, fixed)
+    return cal
+
+
+def _fit_binned(binned: Binned, config: CalibrationConfig, fixed: dict | None, per_cell: bool):
+    """The fit on given bins: (Calibration without ``fit``/``settings``, the bins, K1..K7, class values).
+
+    ``per_cell``: also shrink per-cell K1/K2 (the statistics go to ``cal.shrinkage``)."""
     (k, offsets, se, free_k, refused, free_cl, refused_cl, anchor, bins, bounded,
-     (names, p_anchor)) = _fit_global(data, config, classes, fixed)
+     (names, p_anchor)) = _fit_global(binned, config, fixed)
+    classes = binned.classes
     prior = config.prior
     tuned = SpmCoefficients(*[float(v) for v in k], prior.f_ref_mhz, prior.k_freq_db_per_decade)
     cal = Calibration(
@@ -281,37 +304,17 @@ def fit_spm(data: CalibrationData, config: CalibrationConfig = CalibrationConfig
         if cols:
             table.update({p_anchor: 0.0, **{names[j][1]: float(offsets[j]) for j in cols}})
             cal.path_anchor = p_anchor
-    y, x, onehot, cell_of_bin, counts, resid = bins
-    shrinkage = None
-    if config.per_cell:
-        cal.per_cell, shrinkage = shrink_cells(y, x, onehot, cell_of_bin, k, offsets, min_bins=config.min_bins_per_cell,
-                                               min_distance_decades=config.min_distance_decades,
-                                               bin_ij=_bin_grid(data, config, y.size))  # fmt: skip
-    cal.fit = {
-        "n_samples": data.n,
-        "n_bins": int(y.size),
-        "bins": _stats_dict(error_stats(y, x @ k + onehot @ offsets)),
-        "samples": _stats_dict(error_stats(np.asarray(data.loss_db), predict_loss_db(cal, data))),
-        "distance_km": [float(np.min(data.dist_km)), float(np.max(data.dist_km))],
-    }
-    cal.settings = {"bin_m": config.bin_m, "average": config.average, "min_bins": config.min_bins,
-                    "min_bins_per_cell": config.min_bins_per_cell, "min_distance_decades": config.min_distance_decades,
-                    "cv_group": config.cv_group, "path_clutter": config.path_clutter, "near_m": config.near_m,
-                    "bounds": bounds_table(SPM_BOUNDS if config.bounds is None else config.bounds)}  # fmt: skip
-    if shrinkage is not None:
-        cal.settings["per_cell_shrinkage"] = shrinkage
-    if holdout:
-        for name, b in bounded.items():
-            log.warning("calibrate: %s refused: %s", name, cal.refused[name])
-    if selection is not None:
-        cal.fit["selection_holdout_rmse_db"] = selection
-    if holdout:
-        cal.holdout = cross_validate(data, config, fixed=fixed)
-    return cal
+    y, x, onehot, cell_of_bin = bins[:4]
+    cal.shrinkage = None
+    if per_cell:
+        cal.per_cell, cal.shrinkage = shrink_cells(y, x, onehot, cell_of_bin, k, offsets, min_bins=config.min_bins_per_cell,
+                                                   min_distance_decades=config.min_distance_decades,
+                                                   bin_ij=binned.grid())  # fmt: skip
+    return cal, bins, k, offsets
 
 
-def _holdout_rmse(data: CalibrationData, config: CalibrationConfig, fixed: dict) -> float:
-    res = cross_validate(data, config, fixed=fixed)
+def _holdout_rmse(cv: CvBins, fixed: dict) -> float:
+    res = _cross_validate(cv, fixed)
     return math.inf if "tuned" not in res else float(res["tuned"]["rmse_db"])
 
 
@@ -319,6 +322,7 @@ def _round(v: float) -> float | None:
     return None if not math.isfinite(v) else round(float(v), 3)
 
 
+@one_blas_thread()
 def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tuple[dict, dict]:
     """Choose the optional terms by their effect on the held-out error.
 
@@ -339,24 +343,30 @@ def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tup
         Term -> reason for those kept at the prior (or not fitted), and the
         hold-out RMSE of each trial [dB].
     """
+    return _select(CvBins(data, config))
+
+
+def _select(cv: CvBins) -> tuple[dict, dict]:
+    """:func:`select_coefficients` on the bins of ``cv`` (made once for every trial)."""
+    config = cv.config
     path_groups = PATH_CLUTTER[config.path_clutter]
     optional = ("clutter", "k3", "k5", "k4", "k6", "k7") + path_groups
-    n_groups = len(set(cv_labels(data, config.cv_group).tolist()))
+    n_groups = len(set(cv.labels.tolist()))
     if n_groups < 2:
         return {n: f"not validated: a hold-out needs at least 2 {config.cv_group}s" for n in optional}, {}
-    classes = sorted(set(np.asarray(data.clutter, dtype=object).astype(str).tolist()))
-    _, x, design, _, _, names = _bin(data, config, classes)
-    undetermined = _identifiability(x, config)
+    classes = cv.all.classes
+    design, names = cv.all.binned[2], cv.all.binned[5]
+    undetermined = cv.all.undetermined()
     if not config.clutter_offsets or len(classes) < 2:
         undetermined["clutter"] = "not requested" if not config.clutter_offsets else "a single clutter class"
     if path_groups:
-        free, _ = free_path_columns(design, names, len(classes), path_anchor(data)[0], config, {})
+        free, _ = free_path_columns(design, names, len(classes), cv.all.anchor()[0], config, {})
         for g in path_groups:
             if not any(names[j][0] == g for j in free):
                 undetermined[g] = (f"no clutter class other than the anchor has {config.min_bins_per_clutter} bins "
                                    "with a non-zero share")  # fmt: skip
     fixed = {n: undetermined.get(n, "does not lower the held-out error") for n in optional}
-    best = _holdout_rmse(data, config, fixed)
+    best = _holdout_rmse(cv, fixed)
     trials = {"k1+k2": _round(best)}
     for name in optional:
         if name == "path_near":
@@ -367,7 +377,7 @@ def select_coefficients(data: CalibrationData, config: CalibrationConfig) -> tup
             if c in undetermined:
                 continue
             trial_fixed = {n: r for n, r in fixed.items() if n != c}
-            tried[c] = (_holdout_rmse(data, config, trial_fixed), trial_fixed)
+            tried[c] = (_holdout_rmse(cv, trial_fixed), trial_fixed)
             trials["+" + c] = _round(tried[c][0])
         if not tried:
             continue
@@ -403,6 +413,7 @@ def session_folds(session, max_folds: int) -> list[np.ndarray]:
     return [fold == f for f in range(n_folds)]
 
 
+@one_blas_thread()
 def cross_validate(data: CalibrationData, config: CalibrationConfig = CalibrationConfig(), *,
                    fixed: dict | None = None) -> dict:
     """Held-out statistics of the tuned model and of the prior, per sample, folds grouped by ``config.cv_group``.
@@ -411,8 +422,13 @@ def cross_validate(data: CalibrationData, config: CalibrationConfig = Calibratio
     Returns ``{"cv_group", "n_folds", "n_groups", "n_sessions", "tuned": stats, "prior": stats}`` or
     ``{"refused": reason}`` with fewer than two groups (see :mod:`netqa.calibrate.crossval`).
     """
-    labels = cv_labels(data, config.cv_group)
-    folds = group_folds(labels, config.max_folds)
+    return _cross_validate(CvBins(data, config), fixed)
+
+
+def _cross_validate(cv: CvBins, fixed: dict | None) -> dict:
+    """:func:`cross_validate` on the fold bins of ``cv``."""
+    data, config = cv.data, cv.config
+    labels, folds = cv.labels, cv.masks
     n_groups = len(set(labels.tolist()))
     n_sessions = len(set(np.asarray(data.session, dtype=object).astype(str).tolist()))
     if len(folds) < 2:
@@ -420,13 +436,14 @@ def cross_validate(data: CalibrationData, config: CalibrationConfig = Calibratio
                            "the quoted fit is in-sample only"}  # fmt: skip
     pred = np.full(data.n, np.nan)
     skipped = []
-    for f, test in enumerate(folds):
-        try:
-            cal = fit_spm(data.subset(~test), config, holdout=False, fixed=fixed or {})
+    for f in range(len(folds)):
+        fold = cv.fold(f)
+        try:  # what fit_spm(train, config, holdout=False, fixed=fixed or {}) predicts for the left-out samples
+            cal = _fit_binned(fold.train, config, fixed or {}, config.per_cell and fold.per_cell_used)[0]
         except InputError as exc:
             skipped.append(f"fold {f}: {exc}")
             continue
-        pred[test] = predict_loss_db(cal, data.subset(test))
+        pred[fold.mask] = predict_loss_db(cal, fold.test)
     meas = np.asarray(data.loss_db, np.float64)
     ok = np.isfinite(pred)
     if not ok.any():

@@ -108,13 +108,18 @@ def shrink_cells(y, x, onehot, cell_of_bin, k, offsets, *, min_bins: int, min_di
     r_all = np.asarray(y, np.float64) - base  # deviation of each bin from the band model
     log_h_med = float(np.median(x[:, 2])) if x.size else 0.0
     cells = sorted(set(cell_of_bin.tolist()), key=str)
+    # each cell's bins in ascending bin order (a stable sort: the same values, in the same order, as a mask)
+    index = {c: i for i, c in enumerate(cells)}
+    code = np.fromiter((index[c] for c in cell_of_bin.tolist()), np.int64, count=len(cell_of_bin))
+    order = np.argsort(code, kind="stable")
+    ends = np.cumsum(np.bincount(code, minlength=len(cells)))
     own = {}
     out = {}
     rss, dof = 0.0, 0
     res_bin = np.full(r_all.size, np.nan)
-    for cell in cells:
-        sel = cell_of_bin == cell
-        nb = int(sel.sum())
+    for i, cell in enumerate(cells):
+        sel = order[ends[i - 1] if i else 0 : ends[i]]
+        nb = int(sel.size)
         if nb < min_bins:
             out[str(cell)] = {"refused": f"{nb} bins < {min_bins}", "n_bins": nb}
             continue
@@ -122,7 +127,8 @@ def shrink_cells(y, x, onehot, cell_of_bin, k, offsets, *, min_bins: int, min_di
         r = r_all[sel]
         m = float(np.mean(log_d))
         t = log_d - m
-        span = float(np.percentile(log_d, 95) - np.percentile(log_d, 5))
+        p95, p5 = np.percentile(log_d, [95, 5])
+        span = float(p95 - p5)
         stt = float(t @ t)
         slope_ok = span >= min_distance_decades and stt > 0
         a = float(np.mean(r))
@@ -173,22 +179,41 @@ def shrink_cells(y, x, onehot, cell_of_bin, k, offsets, *, min_bins: int, min_di
 
 
 def _neighbour_correlation(res, cell_of_bin, bin_ij) -> tuple[float, dict]:
-    """Correlation of the residuals of grid-adjacent bins of one cell (clipped to 0..0.95), and pairs per cell."""
+    """Correlation of the residuals of grid-adjacent bins of one cell (clipped to 0..0.95), and pairs per cell.
+
+    Each pair is counted once (right, up, up-right, down-right neighbours of every bin, bins in ascending
+    order); the sums run in that order, one term after another, so that they do not depend on how the pairs
+    are found."""
     if bin_ij is None:
         return 0.0, {}
     ij = np.asarray(bin_ij, np.int64)
-    where = {(str(c), int(i), int(j)): n for n, (c, (i, j)) in enumerate(zip(cell_of_bin, ij)) if np.isfinite(res[n])}
-    num = sa = sb = 0.0
+    ok = np.flatnonzero(np.isfinite(res))
+    if ok.size == 0:
+        return 0.0, {}
+    labels = np.asarray(cell_of_bin, dtype=object)[ok].astype(str)
+    names, cc = np.unique(labels, return_inverse=True)
+    i = ij[ok, 0] - ij[ok, 0].min() + 1  # 1-based: a neighbour one step down or left stays >= 0
+    j = ij[ok, 1] - ij[ok, 1].min() + 1
+    w, h = int(j.max()) + 2, int(i.max()) + 2
+    key = (cc.ravel().astype(np.int64) * h + i) * w + j  # unique per (cell, column, row)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    partner = np.full((ok.size, 4), -1, np.int64)
+    for d, (di, dj) in enumerate(((1, 0), (0, 1), (1, 1), (1, -1))):
+        target = key + di * w + dj
+        pos = np.minimum(np.searchsorted(sorted_key, target), ok.size - 1)
+        hit = sorted_key[pos] == target
+        partner[hit, d] = ok[order[pos[hit]]]
+    first = np.repeat(ok, 4)[partner.ravel() >= 0]  # pairs in the order (bin, direction)
+    second = partner.ravel()[partner.ravel() >= 0]
     pairs: dict = {}
-    for (c, i, j), n in where.items():
-        for di, dj in ((1, 0), (0, 1), (1, 1), (1, -1)):
-            m = where.get((c, i + di, j + dj))
-            if m is None:
-                continue
-            num += res[n] * res[m]
-            sa += res[n] ** 2
-            sb += res[m] ** 2
-            pairs[c] = pairs.get(c, 0) + 1
+    if first.size == 0:
+        return 0.0, pairs
+    num = float(np.add.accumulate(res[first] * res[second])[-1])
+    sa = float(np.add.accumulate(res[first] ** 2)[-1])
+    sb = float(np.add.accumulate(res[second] ** 2)[-1])
+    per_cell = np.bincount(np.repeat(cc.ravel(), 4)[partner.ravel() >= 0], minlength=names.size)
+    pairs = {str(names[c]): int(n) for c, n in enumerate(per_cell) if n}
     if sa <= 0 or sb <= 0:
         return 0.0, pairs
     return float(np.clip(num / np.sqrt(sa * sb), 0.0, 0.95)), pairs

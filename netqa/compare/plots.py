@@ -16,12 +16,19 @@ MEASURED = dict(color="0.15", label="measured")
 PREDICTED = dict(color="tab:blue", label="predicted")
 
 
-def _fig(figsize=(6.4, 4.8)):
-    """A figure on its own Agg canvas: pyplot's global state (and a notebook's backend) stays untouched."""
+def _fig(figsize=(6.4, 4.8), *, bottom_in: float = 0.55, right_in: float = 0.2):
+    """A figure on its own Agg canvas: pyplot's global state (and a notebook's backend) stays untouched.
+
+    The axes get fixed margins [inch] that hold the tick labels, axis labels and title of these plots
+    (``bottom_in``: room below the axes, more for rotated tick labels; ``right_in``: more for a colour
+    bar).  A layout engine (constrained layout) would measure every text first: about half the drawing
+    time of these plots, for margins that do not change with the data."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    w, h = figsize
+    fig = Figure(figsize=figsize)
+    fig.subplots_adjust(left=0.75 / w, right=1.0 - right_in / w, bottom=bottom_in / h, top=1.0 - 0.4 / h)
     FigureCanvasAgg(fig)
     return fig, fig.add_subplot()
 
@@ -31,13 +38,17 @@ PLOT_NAMES = ("scatter.png", "error_histogram.png", "error_vs_distance.png", "cd
               "cdf_ul_mbps.png", "per_cell.png")
 
 
+#: PNG options: zlib level 1 instead of PIL's 6 (about 0.1 s less for the seven plots, files ~2 % larger).
+_PNG = dict(dpi=110, format="png", pil_kwargs={"compress_level": 1})
+
+
 def _save(fig, path: Path, overwrite: bool, outputs=None) -> Path:
     check_output(path, overwrite)
     if outputs is not None:  # a member of the caller's output set (netqa.fileio.atomic_set)
-        fig.savefig(outputs.path(path), dpi=110, format="png")
+        fig.savefig(outputs.path(path), **_PNG)
         return path
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, **_PNG)
     return path
 
 
@@ -62,8 +73,9 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False, outputs
     ok = np.isfinite(err)
     written = []
     # scatter
-    fig, ax = _fig((5.6, 5.6))
-    if ok.sum() > 20000:
+    dense = ok.sum() > 20000
+    fig, ax = _fig((5.6, 5.6), right_in=0.8 if dense else 0.2)  # room for the colour bar's labels
+    if dense:
         hb = ax.hexbin(meas[ok], pred[ok], gridsize=80, mincnt=1, bins="log", cmap="viridis")
         fig.colorbar(hb, ax=ax, label="samples")
     else:
@@ -134,7 +146,8 @@ def write_plots(res, stats: dict, out: Path, *, overwrite: bool = False, outputs
     per = res[ok].groupby("cell_id").agg(meas=("rsrp_measured_dbm", "mean"), pred=("rsrp_predicted_dbm", "mean"),
                                          n=("error_db", "size"), err=("error_db", "mean"))  # fmt: skip
     per = per.sort_values("n", ascending=False).head(30).sort_index()
-    fig, ax = _fig((max(6.4, 0.45 * len(per) + 2), 4.8))
+    longest = max((len(str(c)) for c in per.index), default=0)  # cell ids, rotated 60 deg at 8 pt: ~0.06 in a character
+    fig, ax = _fig((max(6.4, 0.45 * len(per) + 2), 4.8), bottom_in=min(0.3 + 0.06 * longest, 2.4))
     xx = np.arange(len(per))
     bottom = float(np.nanmin([per["meas"].min(), per["pred"].min()])) - 10 if len(per) else -140.0
     top = float(np.nanmax([per["meas"].max(), per["pred"].max()])) + 12 if len(per) else -40.0
