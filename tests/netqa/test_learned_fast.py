@@ -160,3 +160,44 @@ def test_predict_fast_path_agrees_with_points_mode_with_delta_bullington(monkeyp
     err = np.abs(fast[ok] - ref[ok])
     assert err.mean() <= 0.05 and np.percentile(err, 99) <= 0.5, (err.mean(), np.percentile(err, 99), err.max())
     assert np.std(bare[ok] - fast[ok]) > 1.0
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the trees as lookup tables (netqa.calibrate.treetable)
+# ---------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["finite", "with-nan", "zero-as-missing"])
+def test_tree_tables_equal_lightgbm(case):
+    """Same sums as LightGBM's own predict: NaN, categorical codes (unseen, negative, huge) and missing type Zero."""
+    lgb = pytest.importorskip("lightgbm")
+    from netqa.calibrate.learned import predict_regressor
+    from netqa.calibrate.treetable import TreeTables
+
+    rng = np.random.default_rng(9)
+    n = 5000
+    X = np.column_stack([rng.normal(size=n), rng.uniform(0, 180, n), rng.integers(0, 6, n).astype(float), np.zeros(n),
+                         np.where(rng.random(n) < 0.3, 0.0, rng.exponential(3.0, n))])  # fmt: skip
+    if case != "finite":
+        X[rng.random(X.shape) < 0.2] = np.nan
+    y = np.nan_to_num(np.sin(X[:, 0]) * 3 + (X[:, 2] == 3) * 5 + X[:, 1] / 40 + X[:, 4]) + rng.normal(0, 0.5, n)
+    params = {"objective": "regression", "num_leaves": 4, "min_data_in_leaf": 20, "verbose": -1, "num_threads": 1,
+              "zero_as_missing": case == "zero-as-missing"}  # fmt: skip
+    model = lgb.train(params, lgb.Dataset(X, y, categorical_feature=[2]), num_boost_round=60)
+    tables = TreeTables.from_booster(model)
+    assert tables is not None
+    Xt = X[rng.permutation(n)[:2000]].copy()
+    Xt[:6, 2] = [-1.0, 7.0, np.nan, 300.0, 3.0, 2.5]  # unseen, negative, missing, huge and fractional categories
+    Xt[6:10, 4] = [0.0, -0.0, 1e-40, -1e-40]
+    np.testing.assert_allclose(tables.predict(Xt), predict_regressor(model, Xt), atol=1e-9)
+
+
+def test_tree_tables_too_large_fall_back_to_the_tree_walk():
+    pytest.importorskip("lightgbm")
+    from netqa.calibrate.learned import LearnedCorrection
+    from netqa.calibrate.treeeval import FlatTrees
+    from netqa.calibrate.treetable import TreeTables
+
+    corr = _correction(FeatureSpec("delta-bullington", 1.5))
+    assert TreeTables.from_booster(corr.model, max_entries=10) is None
+    X = np.column_stack([np.log10([0.3, 0.8]), [10.0, 60.0], [2.0, 5.0], np.log10([20.0, 30.0]), [0.0, 12.0]])
+    np.testing.assert_allclose(corr.correction_db(X), FlatTrees.from_booster(corr.model).predict(X), atol=1e-9)
+    assert isinstance(LearnedCorrection(corr.spec, "lightgbm", "", corr.model, True).correction_db(X), np.ndarray)
