@@ -211,7 +211,7 @@ def grid_features(spec: FeatureSpec, matrix, elev_m, x0_m: float, y0_m: float, p
     server (``predict_coverage(..., best_terrain_db=True)``, the sweep: within
     its accuracy goals of the exact profile points mode traces); heights,
     clutter class and building height are read at the pixel itself; path
-    shares come from the compiled kernel :mod:`propagation.engine.path_shares`.
+    shares come from the compiled kernel :mod:`propagation.engine.path_shares` (as points mode).
 
     Parameters
     ----------
@@ -257,7 +257,9 @@ def grid_features(spec: FeatureSpec, matrix, elev_m, x0_m: float, y0_m: float, p
         m = m.copy()
         nan = np.isnan(m[:, 2])
         m[nan, 2] = bilinear_heights(elev, x0_m, y0_m, pixel_m, m[nan, 0], m[nan, 1])
-    out = angle_features(m, x, y, elev[r, c].astype(np.float64), srv, spec.rx_height_m)
+    # the receiver's ground as points mode reads it (bilinear at the pixel centre: the pixel's value to ~1e-5 m,
+    # but the trees' thresholds see the same numbers as in training)
+    out = angle_features(m, x, y, bilinear_heights(elev, x0_m, y0_m, pixel_m, x, y), srv, spec.rx_height_m)
     if spec.terrain == "none":
         out["diffraction_db"] = np.where(srv >= 0, 0.0, np.nan)
     else:
