@@ -104,28 +104,58 @@ def predict_step(tmp: Path, samples: Path, resolution_m: float = 5.0, terrain: s
     def slow_tile(plan, sub, elev, region, rsrp, best, terrain_db, surface_m=None):
         return nl.correct_tile_points(plan, sub, elev, region, rsrp, best, surface_m=surface_m)
 
+    from propagation.engine import raster
+
+    pick = raster._take_server_excess
+    pick_s = [0.0]
+
+    def timed_pick(*args):  # the engine's only extra work for best_terrain_db (timed exactly: the engine's
+        t0 = time.perf_counter()  # ~1 s varies by more than it on a shared machine)
+        pick(*args)
+        pick_s[0] += time.perf_counter() - t0
+
     phases, results = {}, {}
-    for name, f, slow in (("bare", bare, False), ("fast", toml, False), ("earlier", toml, True)):
+    # warm-up (compiles, caches) first, then alternate the runs (a shared machine): fastest of each phase
+    runs = [("warm", toml, False), ("warm", toml, True)] + [("earlier", toml, True)] * 2
+    runs += [("bare", bare, False), ("fast", toml, False)] * 5
+    for name, f, slow in runs:
         nl.correct_tile, treetable.TreeTables.from_booster = (slow_tile, lambda *a, **k: None) if slow else (fast_tile, fast_tables)
+        raster._take_server_excess = timed_pick
         try:
             cfg = PredictConfig(model="spm", terrain=terrain, model_file=f, resolution_m=resolution_m, radius_km=1.5)
-            best = None
-            for _ in range(1 if slow else 3):
-                timings.reset()
-                cov = predict(DISTRICT / "cells.csv", DISTRICT / "dem.tif", config=cfg, show_progress=False)
-                t = timings.totals()
-                if best is None or t.get("engine", 0) + t.get("learned", 0) < best.get("engine", 0) + best.get("learned", 0):
-                    best = t
-            phases[name], results[name] = best, np.asarray(cov.rsrp_dbm, np.float64)
+            timings.reset()
+            pick_s[0] = 0.0
+            cov = predict(DISTRICT / "cells.csv", DISTRICT / "dem.tif", config=cfg, show_progress=False)
+            t = timings.totals()
+            t["pick"] = pick_s[0]
+            best = phases.setdefault(name, {})
+            for k in ("engine", "learned", "pick"):  # fastest of the runs, per phase
+                best[k] = min(best.get(k, np.inf), t.get(k, 0.0))
+            results[name] = np.asarray(cov.rsrp_dbm, np.float64)
         finally:
             nl.correct_tile, treetable.TreeTables.from_booster = fast_tile, fast_tables
+            raster._take_server_excess = pick
+    from netqa.io.learnedfile import load_learned
+    from netqa.io.modelfile import read_model_file
+
+    model = load_learned(toml, read_model_file(toml).learned).model
+    t0 = time.perf_counter()
+    treetable.TreeTables.from_booster(model)
+    build_s = time.perf_counter() - t0
     n_px = int(np.isfinite(results["bare"]).sum())
     out = {"terrain": terrain, "resolution_m": resolution_m, "pixels": n_px,
            "engine_s": round(phases["bare"]["engine"], 3)}  # fmt: skip
+    out["engine_fast_s"] = round(phases["fast"]["engine"], 3)  # with best_terrain_db (within noise of engine_s)
     for name in ("fast", "earlier"):
-        step = phases[name]["learned"] + max(phases[name]["engine"] - phases["bare"]["engine"], 0.0)
+        # the fast path's engine work: the best server's terrain pick; the earlier path's points-mode engine calls
+        # run inside its "learned" phase (they also count in "engine", nested)
+        extra = phases[name]["pick"] if name == "fast" else 0.0
+        step = phases[name]["learned"] + extra
         out[f"{name}_step_s"] = round(step, 3)
+        out[f"{name}_engine_extra_s"] = round(extra, 4)
         out[f"{name}_px_per_s"] = round(n_px / max(step, 1e-9))
+    out["tables_build_s"] = round(build_s, 3)  # once per process (included in fast_step_s)
+    out["fast_px_per_s_after_build"] = round(n_px / max(out["fast_step_s"] - build_s, 1e-9))
     d = np.abs(results["fast"] - results["earlier"])[np.isfinite(results["bare"])]
     out["fast_vs_earlier_db"] = {"mean": round(float(d.mean()), 4), "p99": round(float(np.percentile(d, 99)), 3),
                                  "max": round(float(d.max()), 3)}  # fmt: skip
