@@ -206,7 +206,8 @@ def grid_features(spec: FeatureSpec, matrix, elev_m, x0_m: float, y0_m: float, p
     """:func:`point_features` at pixel centres of a raster window, from arrays the raster engine already has.
 
     The same features, computed as :func:`point_features` computes them at
-    the pixel centres (tested equal), but without a points-mode engine call:
+    the pixel centres (tested equal; the angles by the compiled
+    :func:`netqa.calibrate.pixelfeatures.angle_features_fast`), but without a points-mode engine call:
     ``diffraction_db`` is the raster engine's own excess loss of the best
     server (``predict_coverage(..., best_terrain_db=True)``, the sweep: within
     its accuracy goals of the exact profile points mode traces); heights,
@@ -259,13 +260,18 @@ def grid_features(spec: FeatureSpec, matrix, elev_m, x0_m: float, y0_m: float, p
         m[nan, 2] = bilinear_heights(elev, x0_m, y0_m, pixel_m, m[nan, 0], m[nan, 1])
     # the receiver's ground as points mode reads it (bilinear at the pixel centre: the pixel's value to ~1e-5 m,
     # but the trees' thresholds see the same numbers as in training)
-    out = angle_features(m, x, y, bilinear_heights(elev, x0_m, y0_m, pixel_m, x, y), srv, spec.rx_height_m)
+    from netqa.calibrate.pixelfeatures import angle_features_fast
+
+    names = spec.names
+    X = np.empty((x.size, len(names)))  # the base features first (BASE_FEATURES order), filled in place
+    angle_features_fast(m, x, y, bilinear_heights(elev, x0_m, y0_m, pixel_m, x, y), srv, spec.rx_height_m, out=X)
+    col = {n: k for k, n in enumerate(names)}
     if spec.terrain == "none":
-        out["diffraction_db"] = np.where(srv >= 0, 0.0, np.nan)
+        X[:, col["diffraction_db"]] = np.where(srv >= 0, 0.0, np.nan)
     else:
-        out["diffraction_db"] = np.where(srv >= 0, np.asarray(terrain_db, np.float64).ravel(), np.nan)
+        X[:, col["diffraction_db"]] = np.where(srv >= 0, np.asarray(terrain_db, np.float64).ravel(), np.nan)
     if spec.clutter_classes:
-        out["clutter"] = _class_index(codes[r, c], code_names, spec.clutter_classes)
+        X[:, col["clutter"]] = _class_index(codes[r, c], code_names, spec.clutter_classes)
     if spec.path_classes:
         from propagation.engine.path_shares import path_class_shares
 
@@ -279,11 +285,12 @@ def grid_features(spec: FeatureSpec, matrix, elev_m, x0_m: float, y0_m: float, p
         pos = {n: j for j, n in enumerate(want)}
         for cls in spec.path_classes:
             j = pos.get(cls)
-            out[f"share_near:{cls}"] = near[:, j] if j is not None else np.zeros(x.size)
-            out[f"share_whole:{cls}"] = whole[:, j] if j is not None else np.zeros(x.size)
+            X[:, col[f"share_near:{cls}"]] = near[:, j] if j is not None else 0.0
+            X[:, col[f"share_whole:{cls}"]] = whole[:, j] if j is not None else 0.0
     if spec.building:
-        out["building_h_m"] = np.maximum(np.asarray(obstacle_m)[r, c], 0.0).astype(np.float64)
-    return np.column_stack([out[n] for n in spec.names]) if x.size else np.zeros((0, len(spec.names)))
+        X[:, col["building_h_m"]] = np.maximum(np.asarray(obstacle_m)[r, c], 0.0)
+    return X
+
 
 
 __all__ = ["BASE_FEATURES", "FeatureSpec", "angle_features", "grid_features", "point_features", "spec_for_world"]

@@ -26,9 +26,8 @@ import math
 import numpy as np
 from numba import prange
 
-from propagation._jit import jit_inline, jit_parallel
-
 from netqa.calibrate.treeeval import _MISSING, MAX_CATEGORY
+from propagation._jit import jit_inline, jit_parallel
 
 #: Largest number of entries in all tables together (float64: 16 MiB; built in ~2 s at this size, the default
 #: correction's 100 trees of 4 leaves on 5 features need ~40 k). [-]
@@ -66,7 +65,7 @@ class TreeTables:
         self.n_features = int(n_features)
 
     @classmethod
-    def from_booster(cls, booster, max_entries: int = MAX_TABLE_ENTRIES) -> "TreeTables | None":
+    def from_booster(cls, booster, max_entries: int = MAX_TABLE_ENTRIES) -> TreeTables | None:
         """Tabulate a ``lightgbm.Booster`` (regression, no linear trees); None when the tables would be too large."""
         trees = []
         for t in booster.dump_model()["tree_info"]:

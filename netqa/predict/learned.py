@@ -96,7 +96,7 @@ def correct_tile(plan, sub, elev_m, region, rsrp_dbm, best_cell, terrain_db, *, 
     from netqa.calibrate.features import grid_features
 
     corr = plan.learned
-    r0, r1, c0, c1 = region
+    r0, _, c0, _ = region
     out = np.array(rsrp_dbm, np.float32, copy=True)
     bc = np.asarray(best_cell, np.float32)
     ok = np.isfinite(bc) & (bc >= 0) & np.isfinite(out)

@@ -70,13 +70,36 @@ def test_grid_features_equal_point_features_at_pixel_centres():
     fast = grid_features(spec, world.matrix, world.elev_m, 0.0, N * PX, PX, rows, cols, srv, geo["diffraction_db"],
                          codes=world.clutter_code, code_names=world.clutter_name, obstacle_m=world.obstacle_m)  # fmt: skip
     assert fast.shape == ref.shape == (300, len(spec.names))
-    exact = [k for k, n in enumerate(spec.names) if n != "building_h_m"]  # the same numbers the trees saw in training
-    np.testing.assert_array_equal(fast[:, exact], ref[:, exact])
+    exact = [k for k, n in enumerate(spec.names) if n != "building_h_m"]  # the numbers the trees saw in training
+    np.testing.assert_allclose(fast[:, exact], ref[:, exact], rtol=1e-12, atol=1e-12)  # (libm vs numpy: last bit)
     np.testing.assert_allclose(fast[:, -1], ref[:, -1], rtol=0, atol=1e-4)  # float32 (ground + obstacle) - ground
     assert np.isnan(fast[srv < 0, 0]).all() and np.isfinite(fast[srv >= 0, :5]).all()
     f = dict(zip(spec.names, fast.T))
     assert set(np.unique(f["clutter"][np.isfinite(f["clutter"])])) == {0.0, 1.0}  # forest is not a receiver class
     assert (f["building_h_m"] > 0).any() and (f["share_whole:forest"] > 0).any()
+
+
+def test_compiled_angles_equal_the_numpy_reference():
+    from netqa.calibrate.features import angle_features
+    from netqa.calibrate.pixelfeatures import angle_features_fast
+    from propagation.engine import cell_matrix
+
+    rng = np.random.default_rng(8)
+    m = cell_matrix(x_m=[0.0, 500.0, -300.0], y_m=[0.0, 200.0, 100.0], height_m=[30.0, 25.0, 40.0],
+                    azimuth_deg=[0.0, 200.0, 359.0], freq_mhz=[1800.0] * 3, rs_power_dbm=[15.0] * 3,
+                    bandwidth_mhz=[20.0] * 3, ground_m=[10.0, 20.0, 5.0], pattern_id=[-1, -2, -1],
+                    mech_tilt_deg=[2.0, 0.0, 1.0], elec_tilt_deg=[6.0, 4.0, 0.0])  # fmt: skip
+    n = 5000
+    x, y, z = rng.uniform(-2000, 2000, n), rng.uniform(-2000, 2000, n), rng.uniform(0, 50, n)
+    x[:3], y[:3] = [0.0, 3.0, 500.0], [0.0, 4.0, 200.0]  # on the mast and inside the 10 m floor
+    srv = rng.integers(-1, 3, n)
+    ref = angle_features(m, x, y, z, srv, 1.5)
+    fast = angle_features_fast(m, x, y, z, srv, 1.5)
+    for k, name in enumerate(("log_dist_km", "az_off_deg", "elev_off_deg", "log_h_eff_m")):
+        np.testing.assert_allclose(fast[:, k], ref[name], rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert np.isnan(fast[srv == 1, 1]).all()  # the omni cell has no boresight
+    with pytest.raises(ValueError, match="serving row 7 outside the cell matrix"):
+        angle_features_fast(m, [0.0], [0.0], [0.0], [7], 1.5)
 
 
 def test_grid_features_name_the_missing_raster():

@@ -5,7 +5,13 @@ the exact straight-profile reference within the sweep's goals, and off by defaul
 import numpy as np
 import pytest
 
-from propagation.engine import EngineConfig, GridSpec, cell_matrix, predict_coverage, terrain_loss_reference
+from propagation.engine import (
+    EngineConfig,
+    GridSpec,
+    cell_matrix,
+    predict_coverage,
+    terrain_loss_reference,
+)
 from tests.propagation.sweep_worlds import rough_dem
 
 N = 81
