@@ -162,6 +162,43 @@ def predict_step(tmp: Path, samples: Path, resolution_m: float = 5.0, terrain: s
     return out
 
 
+def terrain_feature_agreement(resolution_m: float = 10.0) -> dict:
+    """The obstruction feature at predict (the sweep's best-server excess loss) against training's (points mode, the
+    exact straight profile) at every covered pixel centre of the district: |difference| statistics [dB]."""
+    from netqa.calibrate.features import FeatureSpec, point_features
+    from netqa.compare.points import PointWorld
+    from netqa.predict import PredictConfig
+    from netqa.predict.surface import read_surface
+    from netqa.predict.tiles import make_plan, read_elevation
+    from propagation.engine import GridSpec, predict_coverage
+
+    out = {}
+    for name, surface in (("dem", None), ("surface", DISTRICT / "buildings.tif")):
+        cfg = PredictConfig(model="spm", terrain="delta-bullington", resolution_m=resolution_m, radius_km=1.5)
+        plan = make_plan(DISTRICT / "cells.csv", DISTRICT / "dem.tif", clutter=None, clutter_table=None, config=cfg,
+                         grid=None, surface=surface)  # fmt: skip
+        g = plan.grid
+        elev = read_elevation(plan, g)
+        obst = read_surface(surface, g) if surface is not None else None
+        spec = GridSpec(g.transform.c, g.transform.f, g.pixel_size_m, g.height, g.width)
+        cov = predict_coverage(plan.matrix, elev, spec, plan.engine, patterns=plan.patterns, surface_m=obst,
+                               best_terrain_db=True)  # fmt: skip
+        ok = np.isfinite(cov.best_cell)
+        r, c = np.nonzero(ok)
+        world = PointWorld(plan.df, plan.matrix, plan.patterns, np.asarray(elev, np.float32), spec, g.crs)
+        world.grid = g
+        if obst is not None:
+            world.obstacle_m = np.asarray(obst, np.float32)
+            world.surface_m = (world.elev_m + world.obstacle_m).astype(np.float32)
+        x, y = g.transform.c + (c + 0.5) * g.pixel_size_m, g.transform.f - (r + 0.5) * g.pixel_size_m
+        ref = point_features(world, x, y, cov.best_cell[ok].astype(np.int64), FeatureSpec("delta-bullington"))[:, 4]
+        e = np.abs(cov.terrain_db[ok].astype(np.float64) - ref)
+        out[name] = {"pixels": int(e.size), "mean_ref_db": round(float(ref.mean()), 2), "mean_abs_db": round(float(e.mean()), 3),
+                     "p95_db": round(float(np.percentile(e, 95)), 3), "within_3db": round(float((e <= 3.0).mean()), 4),
+                     "max_db": round(float(e.max()), 2)}  # fmt: skip
+    return out
+
+
 def correction_micro(n: int = 2_000_000) -> dict:
     """Trees (tables, :class:`netqa.calibrate.treetable.TreeTables`; and the tree walk,
     :class:`netqa.calibrate.treeeval.FlatTrees`) and the features of :func:`netqa.calibrate.features.grid_features`
@@ -215,6 +252,8 @@ def main(argv=None) -> dict:
         for terrain in ("none", "delta-bullington"):
             res[f"predict-{terrain}"] = predict_step(tmp, _district_samples(tmp, True), 20.0 if quick else 5.0, terrain)
             print(f"learned, predict correction step: {res[f'predict-{terrain}']}")
+    res["terrain_feature"] = terrain_feature_agreement(20.0 if quick else 10.0)
+    print(f"learned, obstruction feature sweep vs exact profile: {res['terrain_feature']}")
     res["micro"] = correction_micro(200_000 if quick else 2_000_000)
     print(f"learned, correction step on random pixels: {res['micro']}")
     return res

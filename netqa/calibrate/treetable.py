@@ -104,7 +104,7 @@ class TreeTables:
             grids = np.indices(shape).reshape(len(fs), -1) if fs else np.zeros((0, 1), np.int64)
             table = np.zeros(grids.shape[1])
             for nodes in members:
-                table += _tree_on_bins(nodes, fs, grids, thr_sorted, has_zero)
+                table += _tree_on_bins(nodes, fs, grids, thr_sorted)
             values.append(table)
             strides = [int(np.prod(shape[k + 1 :])) for k in range(len(fs))]
             g_feat += list(fs)
@@ -127,32 +127,28 @@ class TreeTables:
         return _predict(X, *self.arrays)
 
 
-def _tree_on_bins(nodes, fs, grids, thr_sorted, has_zero) -> np.ndarray:
+def _tree_on_bins(nodes, fs, grids, thr_sorted) -> np.ndarray:
     """One tree's leaf value at every bin combination of its feature set (columns of ``grids``)."""
     pos = {f: k for k, f in enumerate(fs)}
     at = np.zeros(grids.shape[1], np.int64)
     out = np.zeros(grids.shape[1])
-    todo = np.ones(grids.shape[1], bool)
-    for _ in range(len(nodes)):
-        if not todo.any():
-            break
-        for i in np.unique(at[todo]):
-            n = nodes[i]
-            sel = todo & (at == i)
-            if "leaf" in n:
-                out[sel] = n["leaf"]
-                todo &= ~sel
-                continue
-            b = grids[pos[n["f"]], sel]
-            if n["cat"]:
-                go_left = np.isin(b, sorted(n["set"]))  # bin MAX_CATEGORY (invalid) is in no set: right
-            else:
-                t = thr_sorted[n["f"]]
-                k = int(np.searchsorted(t, n["thr"]))  # the node's threshold is t[k]: x <= t[k] <=> bin <= k
-                nan_left = (0.0 <= n["thr"]) if n["miss"] == 0 else n["dl"]
-                zero_left = n["dl"] if n["miss"] == 1 else (0.0 <= n["thr"])
-                go_left = np.where(b <= t.size, b <= k, np.where(b == t.size + 1, nan_left, zero_left))
-            at[sel] = np.where(go_left, n["l"], n["r"])
+    for i, n in enumerate(nodes):  # pre-order: every entry that reaches node i is routed there before i
+        sel = np.flatnonzero(at == i)
+        if not sel.size:
+            continue
+        if "leaf" in n:
+            out[sel] = n["leaf"]
+            continue
+        b = grids[pos[n["f"]], sel]
+        if n["cat"]:
+            go_left = np.isin(b, sorted(n["set"]))  # bin MAX_CATEGORY (invalid) is in no set: right
+        else:
+            t = thr_sorted[n["f"]]
+            k = int(np.searchsorted(t, n["thr"]))  # the node's threshold is t[k]: x <= t[k] <=> bin <= k
+            nan_left = (0.0 <= n["thr"]) if n["miss"] == 0 else n["dl"]
+            zero_left = n["dl"] if n["miss"] == 1 else (0.0 <= n["thr"])
+            go_left = np.where(b <= t.size, b <= k, np.where(b == t.size + 1, nan_left, zero_left))
+        at[sel] = np.where(go_left, n["l"], n["r"])
     return out
 
 

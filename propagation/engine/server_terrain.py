@@ -37,7 +37,7 @@ from propagation._jit import jit
 def check_best_terrain(value) -> bool:
     """``best_terrain_db`` as a bool; ``ValueError`` naming the option for anything but True/False."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"best_terrain_db must be True or False, got {value!r}")
+        raise ValueError(f"best_terrain_db must be True or False, got {value!r}")  # noqa: TRY004 (the engine's options raise ValueError)
     return bool(value)
 
 
