@@ -289,11 +289,12 @@ def predict_coverage(
     rows, cols = reg_r1 - reg_r0, reg_c1 - reg_c0
     pcs = None
     n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
-    out = np.empty((6 if best_terrain_db is True else 5, rows, cols), np.float32) if n_tiles > 1 else None
+    keep_terrain = check_best_terrain(best_terrain_db)
+    out = np.empty((6 if keep_terrain else 5, rows, cols), np.float32) if n_tiles > 1 else None
     for done, (r0, c0, bands, pc) in enumerate(
         iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell,
                             clutter_stat_mask=clutter_stat_mask, region=(reg_r0, reg_r1, reg_c0, reg_c1),
-                            surface_m=surface_m, best_terrain_db=best_terrain_db),
+                            surface_m=surface_m, best_terrain_db=keep_terrain),
         start=1,
     ):
         if n_tiles == 1:  # one tile covers the region: its arrays are the result (no copy)

@@ -72,7 +72,7 @@ def test_tiles_and_region_give_the_same_values(world):
     whole = predict_coverage(cells, elev, GRID, EngineConfig(model="fspl", terrain="delta-bullington", tile_px=512),
                              best_terrain_db=True)  # fmt: skip
     part = predict_coverage(cells, elev, GRID, EngineConfig(model="fspl", terrain="delta-bullington", tile_px=16),
-                            best_terrain_db=True, region=(10, 60, 5, 70))  # fmt: skip
+                            best_terrain_db=np.bool_(True), region=(10, 60, 5, 70))  # fmt: skip
     np.testing.assert_array_equal(part.terrain_db, whole.terrain_db[10:60, 5:70])
 
 
