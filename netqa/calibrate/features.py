@@ -172,9 +172,7 @@ def point_features(world, x_m, y_m, serving, spec: FeatureSpec, *, geometry: dic
     if spec.clutter_classes:
         row, col = world.grid.rowcol(x, y)
         code = world.clutter_code[np.clip(row, 0, world.spec.n_rows - 1), np.clip(col, 0, world.spec.n_cols - 1)]
-        index = {name: i for i, name in enumerate(spec.clutter_classes)}
-        lut = {c: float(index[n]) for c, n in world.clutter_name.items() if n in index}
-        cols["clutter"] = np.array([lut.get(int(c), np.nan) for c in code], np.float64)
+        cols["clutter"] = _class_index(code, world.clutter_name, spec.clutter_classes)
     if spec.path_classes:
         from netqa.compare.pathclutter import sample_path_shares
 
@@ -191,4 +189,108 @@ def point_features(world, x_m, y_m, serving, spec: FeatureSpec, *, geometry: dic
     return np.column_stack([cols[n] for n in spec.names]) if x.size else np.zeros((0, len(spec.names)))
 
 
-__all__ = ["BASE_FEATURES", "FeatureSpec", "angle_features", "point_features", "spec_for_world"]
+def _class_index(code, code_names: dict, classes) -> np.ndarray:
+    """Index of each code's class name in ``classes`` (float; NaN for nodata, unknown codes, other classes)."""
+    code = np.asarray(code, np.int64)
+    index = {name: i for i, name in enumerate(classes)}
+    top = max([int(c) for c in code_names] + [int(code.max(initial=0)), 0]) + 1
+    lut = np.full(top + 1, np.nan)  # the last entry: codes outside the table
+    for c, n in code_names.items():
+        if int(c) >= 0 and n in index:
+            lut[int(c)] = float(index[n])
+    return lut[np.where((code >= 0) & (code < top), code, top)]
+
+
+def grid_features(spec: FeatureSpec, matrix, elev_m, x0_m: float, y0_m: float, pixel_m: float, rows, cols, serving,
+                  terrain_db, *, codes=None, code_names=None, obstacle_m=None) -> np.ndarray:  # fmt: skip
+    """:func:`point_features` at pixel centres of a raster window, from arrays the raster engine already has.
+
+    The same features, computed as :func:`point_features` computes them at
+    the pixel centres (tested equal; the angles by the compiled
+    :func:`netqa.calibrate.pixelfeatures.angle_features_fast`), but without a points-mode engine call:
+    ``diffraction_db`` is the raster engine's own excess loss of the best
+    server (``predict_coverage(..., best_terrain_db=True)``, the sweep: within
+    its accuracy goals of the exact profile points mode traces); heights,
+    clutter class and building height are read at the pixel itself; path
+    shares come from the compiled kernel :mod:`propagation.engine.path_shares` (as points mode).
+
+    Parameters
+    ----------
+    spec : FeatureSpec
+    matrix : numpy.ndarray
+        The engine's cell matrix (``ground_m`` NaN: bilinear from ``elev_m`` at the mast, as points mode).
+    elev_m : numpy.ndarray
+        (n_rows, n_cols) ground heights of the window at pixel centres. [m]
+    x0_m, y0_m, pixel_m : float
+        Left and top edges of the window, pixel size. [m]
+    rows, cols : array_like of int
+        The pixels (in the window).
+    serving : array_like of int
+        Each pixel's serving (best) cell row (negative: none, NaN features).
+    terrain_db : array_like
+        Each pixel's terrain excess loss from its serving cell (ignored, 0, without a terrain method). [dB]
+    codes : numpy.ndarray, optional
+        (n_rows, n_cols) clutter codes of the window (negative: nodata); needed with clutter features.
+    code_names : dict, optional
+        Clutter code -> class name (the clutter table's).
+    obstacle_m : numpy.ndarray, optional
+        (n_rows, n_cols) obstacle heights above ground (``--surface``); needed with ``building_h_m``. [m]
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, len(spec.names)) features, columns in ``spec.names`` order.
+    """
+    from propagation.engine._common import bilinear_heights
+
+    r = np.asarray(rows, np.int64).ravel()
+    c = np.asarray(cols, np.int64).ravel()
+    srv = np.asarray(serving, np.int64).ravel()
+    elev = np.asarray(elev_m)
+    if (spec.clutter_classes or spec.path_classes) and codes is None:
+        raise ValueError("the learned correction uses clutter features: give --clutter and --clutter-table")
+    if spec.building and obstacle_m is None:
+        raise ValueError("the learned correction uses the building height at the receiver: give --surface")
+    x = x0_m + (c + 0.5) * pixel_m
+    y = y0_m - (r + 0.5) * pixel_m
+    m = np.asarray(matrix, np.float64)
+    if np.isnan(m[:, 2]).any():
+        m = m.copy()
+        nan = np.isnan(m[:, 2])
+        m[nan, 2] = bilinear_heights(elev, x0_m, y0_m, pixel_m, m[nan, 0], m[nan, 1])
+    # the receiver's ground as points mode reads it (bilinear at the pixel centre: the pixel's value to ~1e-5 m,
+    # but the trees' thresholds see the same numbers as in training)
+    from netqa.calibrate.pixelfeatures import angle_features_fast
+
+    names = spec.names
+    X = np.empty((x.size, len(names)))  # the base features first (BASE_FEATURES order), filled in place
+    angle_features_fast(m, x, y, bilinear_heights(elev, x0_m, y0_m, pixel_m, x, y), srv, spec.rx_height_m, out=X)
+    col = {n: k for k, n in enumerate(names)}
+    if spec.terrain == "none":
+        X[:, col["diffraction_db"]] = np.where(srv >= 0, 0.0, np.nan)
+    else:
+        X[:, col["diffraction_db"]] = np.where(srv >= 0, np.asarray(terrain_db, np.float64).ravel(), np.nan)
+    if spec.clutter_classes:
+        X[:, col["clutter"]] = _class_index(codes[r, c], code_names, spec.clutter_classes)
+    if spec.path_classes:
+        from propagation.engine.path_shares import path_class_shares
+
+        code_of = {n: int(k) for k, n in sorted(code_names.items())}  # as sample_path_shares: the last code of a name
+        want = [cls for cls in spec.path_classes if cls in code_of]
+        i = np.maximum(srv, 0)
+        whole, near = path_class_shares(codes, x0_m, pixel_m, y0_m, -pixel_m, m[i, 0], m[i, 1], x, y,
+                                        [code_of[cls] for cls in want], near_m=spec.near_m, step_m=pixel_m)  # fmt: skip
+        whole[srv < 0] = 0.0
+        near[srv < 0] = 0.0
+        pos = {n: j for j, n in enumerate(want)}
+        for cls in spec.path_classes:
+            j = pos.get(cls)
+            X[:, col[f"share_near:{cls}"]] = near[:, j] if j is not None else 0.0
+            X[:, col[f"share_whole:{cls}"]] = whole[:, j] if j is not None else 0.0
+    if spec.building:
+        X[:, col["building_h_m"]] = np.maximum(np.asarray(obstacle_m)[r, c], 0.0)
+    return X
+
+
+
+__all__ = ["BASE_FEATURES", "FeatureSpec", "angle_features", "grid_features", "point_features", "spec_for_world"]

@@ -142,13 +142,15 @@ class LearnedCorrection:
     def correction_db(self, X) -> np.ndarray:
         """Extra loss to add to the physics' loss at each row of ``X`` (subtract from RSRP). [dB]
 
-        LightGBM models are evaluated by :class:`netqa.calibrate.treeeval.FlatTrees` (the same sums, parallel).
+        LightGBM models are evaluated as lookup tables (:class:`netqa.calibrate.treetable.TreeTables`), or where
+        those would be too large by :class:`netqa.calibrate.treeeval.FlatTrees` (the same sums, parallel).
         """
         if self.library == "lightgbm":
             if getattr(self, "_flat", None) is None:
                 from netqa.calibrate.treeeval import FlatTrees
+                from netqa.calibrate.treetable import TreeTables
 
-                self._flat = FlatTrees.from_booster(self.model)
+                self._flat = TreeTables.from_booster(self.model) or FlatTrees.from_booster(self.model)
             return self._flat.predict(X)
         return predict_regressor(self.model, X)
 

@@ -323,7 +323,8 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
         elev = read_elevation(plan, sub)
         clutter_db, stat_mask, n_no_class = tile_clutter(plan, sub)
         surface_m = None
-        if plan.surface_path is not None and plan.engine.terrain != "none":
+        needs_surface = plan.learned is not None and plan.learned.spec.building  # issue 12 item 5: building height
+        if plan.surface_path is not None and (plan.engine.terrain != "none" or needs_surface):
             from netqa.predict.surface import read_surface
 
             surface_m = read_surface(plan.surface_path, sub)
@@ -331,13 +332,15 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
     region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
     with phase("engine"):
         cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
-                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region, surface_m=surface_m)  # fmt: skip
+                               per_cell=per_cell, clutter_stat_mask=stat_mask, region=region,
+                               surface_m=surface_m if plan.engine.terrain != "none" else None,
+                               best_terrain_db=plan.learned is not None)  # fmt: skip
     if plan.learned is not None:  # issue 12 item 5: the best server's learned correction
         from netqa.predict.learned import correct_tile
 
         with phase("learned"):
             cov = cov._replace(rsrp_dbm=correct_tile(plan, sub, elev, region, cov.rsrp_dbm, cov.best_cell,
-                                                     surface_m=surface_m))
+                                                     cov.terrain_db, surface_m=surface_m))
     covered_px, near_mast_px = count_near_mast(cov.rsrp_dbm, plan.matrix, grid.tile_grid(tile))
     return TileOut(tuple(cov[: len(BANDS)]), cov.per_cell, int(n_no_class), covered_px, near_mast_px)
 

@@ -243,7 +243,8 @@ class Coverage(NamedTuple):
 
     ``best_cell`` holds the row index of the best server in the cell matrix
     (float32 so that all bands share one type; NaN where none).
-    ``per_cell`` is (n_cells, rows, cols) RSRP [dBm] or None.
+    ``per_cell`` is (n_cells, rows, cols) RSRP [dBm] or None; ``terrain_db`` the best server's terrain excess
+    loss [dB] (``predict_coverage(..., best_terrain_db=True)``) or None.
     """
 
     rsrp_dbm: np.ndarray
@@ -252,6 +253,7 @@ class Coverage(NamedTuple):
     dl_mbps: np.ndarray
     ul_mbps: np.ndarray
     per_cell: np.ndarray | None = None
+    terrain_db: np.ndarray | None = None
 
     def bands(self) -> np.ndarray:
         """The five bands stacked, (5, rows, cols) float32, in :data:`BANDS` order."""

@@ -55,6 +55,7 @@ from propagation.engine.combine import (
     SHANNON_UL_PARAMS,
     _combine,
 )
+from propagation.engine.server_terrain import _take_server_excess, check_best_terrain, member_masks
 from propagation.engine.terrain import _sweep_window, default_n_rays
 from propagation.engine.terrain_itm import _itm_sweep_window
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
@@ -109,6 +110,7 @@ def _check_region(region, grid: GridSpec) -> tuple[int, int, int, int]:
 def iter_coverage_tiles(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
     clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None, surface_m=None,
+    best_terrain_db: bool = False,
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:  # fmt: skip
     """Yield ``(row0, col0, bands, per_cell)`` tile by tile (bounded memory).
 
@@ -116,9 +118,11 @@ def iter_coverage_tiles(
     where no cell reaches); ``per_cell`` (n_cells, tile rows, tile cols)
     float32 RSRP [dBm] when requested, else None.  ``row0``/``col0`` are the
     tile's first pixel in the grid.  Tiles of ``config.tile_px`` start at the
-    region's first row and column.  Arguments as :func:`predict_coverage`.
+    region's first row and column.  Arguments as :func:`predict_coverage`; with
+    ``best_terrain_db`` ``bands`` has a sixth plane, the best server's terrain excess loss [dB].
     """
     reg = _check_region(region, grid)
+    keep_terrain = check_best_terrain(best_terrain_db)  # issue 12 item 5 (propagation.engine.server_terrain)
     cells, elev, clutter, patterns = _check_inputs(cells, elev_m, grid, clutter_db, patterns)
     prof = surface_profile(elev, surface_m, grid.shape)
     if prof is not None and config.terrain_id == TerrainMethod.ITM:
@@ -155,6 +159,7 @@ def iter_coverage_tiles(
         )
         n_rays = default_n_rays(radius_m, p, config.rays_per_pixel)
         gconst.append((sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays))
+    masks = member_masks(cells.shape[0], _k_groups(groups, config)) if keep_terrain else None
     tp = int(config.tile_px)
     for tr0 in range(reg[0], reg[1], tp):
         for tc0 in range(reg[2], reg[3], tp):
@@ -166,7 +171,8 @@ def iter_coverage_tiles(
             pc = np.full((cells.shape[0],) + shape, np.nan, np.float32) if per_cell else np.zeros((0, 0, 0), np.float32)
             tile = np.array([tr0, tc0], np.int64)
             last_sweep, excess = -1, None
-            for sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays in gconst:
+            terrain = np.full(shape, np.nan, np.float32) if keep_terrain else None
+            for gi, (sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays) in enumerate(gconst):
                 win = np.array([max(bbox[0], tr0), min(bbox[1], tr1), max(bbox[2], tc0), min(bbox[3], tc1)], np.int64)
                 if win[0] >= win[1] or win[2] >= win[3]:
                     continue
@@ -187,7 +193,11 @@ def iter_coverage_tiles(
                 _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,
                                   grid.pixel_m, win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx,
                                   pow_sum, pc)  # fmt: skip
-            bands = np.empty((5,) + shape, np.float32)
+                if keep_terrain:
+                    _take_server_excess(best_idx, tr0, tc0, win, masks[gi], excess, terrain)
+            bands = np.empty((6 if keep_terrain else 5,) + shape, np.float32)
+            if keep_terrain:
+                bands[5] = terrain
             _combine(cells, ul_offset, best_rsrp, best_idx, pow_sum, noise_re_dbm + config.noise_figure_db,
                      noise_re_dbm + config.bs_noise_figure_db, config.ul_margin_db, sh, bands)  # fmt: skip
             yield tr0, tc0, bands, (pc if per_cell else None)
@@ -196,7 +206,7 @@ def iter_coverage_tiles(
 def predict_coverage(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
     clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None, surface_m=None,
-    on_tile: Callable[[int, int], None] | None = None,
+    on_tile: Callable[[int, int], None] | None = None, best_terrain_db: bool = False,
 ) -> Coverage:  # fmt: skip
     """Best-server RSRP, best cell, SINR and DL/UL throughput over a grid.
 
@@ -241,6 +251,10 @@ def predict_coverage(
         terrain method it has no effect. [m]
     on_tile : callable, optional
         Called as ``on_tile(done, total)`` after each tile (progress).
+    best_terrain_db : bool
+        Also return ``Coverage.terrain_db``: the terrain method's excess loss over free space on the path from
+        each pixel's best server, >= 0, as the path-loss model used it (0 without a terrain method, NaN where no
+        cell serves; :mod:`propagation.engine.server_terrain`).  Default off: outputs and speed unchanged. [dB]
 
     Returns
     -------
@@ -275,11 +289,12 @@ def predict_coverage(
     rows, cols = reg_r1 - reg_r0, reg_c1 - reg_c0
     pcs = None
     n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
-    out = np.empty((5, rows, cols), np.float32) if n_tiles > 1 else None
+    keep_terrain = check_best_terrain(best_terrain_db)
+    out = np.empty((6 if keep_terrain else 5, rows, cols), np.float32) if n_tiles > 1 else None
     for done, (r0, c0, bands, pc) in enumerate(
         iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell,
                             clutter_stat_mask=clutter_stat_mask, region=(reg_r0, reg_r1, reg_c0, reg_c1),
-                            surface_m=surface_m),
+                            surface_m=surface_m, best_terrain_db=keep_terrain),
         start=1,
     ):
         if n_tiles == 1:  # one tile covers the region: its arrays are the result (no copy)
@@ -293,7 +308,7 @@ def predict_coverage(
                 pcs[:, r0 : r0 + pc.shape[1], c0 : c0 + pc.shape[2]] = pc
         if on_tile is not None:
             on_tile(done, n_tiles)
-    return Coverage(out[0], out[1], out[2], out[3], out[4], pcs)
+    return Coverage(out[0], out[1], out[2], out[3], out[4], pcs, out[5] if out.shape[0] > 5 else None)
 
 
 __all__ = [
