@@ -55,6 +55,13 @@ from propagation.engine.combine import (
     SHANNON_UL_PARAMS,
     _combine,
 )
+from propagation.engine.path_clutter import (
+    PathClutterGrid,
+    check_path_clutter,
+    path_clutter_keys,
+    path_clutter_window,
+    split_by_path_clutter,
+)
 from propagation.engine.terrain import _sweep_window, default_n_rays
 from propagation.engine.terrain_itm import _itm_sweep_window
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
@@ -109,6 +116,7 @@ def _check_region(region, grid: GridSpec) -> tuple[int, int, int, int]:
 def iter_coverage_tiles(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
     clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None, surface_m=None,
+    path_clutter: PathClutterGrid | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:  # fmt: skip
     """Yield ``(row0, col0, bands, per_cell)`` tile by tile (bounded memory).
 
@@ -128,6 +136,9 @@ def iter_coverage_tiles(
     q_inv = stat_q_inverse(config)
     groups = _path_groups(cells)
     config.check_k_cells(cells.shape[0])
+    pclut = check_path_clutter(path_clutter, grid.shape, cells.shape[0], grid.pixel_m)  # issue 12 item 3
+    pc_keys = path_clutter_keys(pclut, cells.shape[0])
+    no_path = np.zeros((0, 0))
     n_freq = _n_freq(cells)
     noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
     n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
@@ -139,7 +150,7 @@ def iter_coverage_tiles(
     itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else None
     # per-group constants
     gconst = []
-    for sweep_id, members in _k_groups(groups, config):
+    for sweep_id, members in split_by_path_clutter(_k_groups(groups, config), pc_keys):
         c0 = members[0]
         freq, h_tx = cells[c0, C_FREQ], cells[c0, C_HEIGHT]
         mp = config.model_params(freq, int(c0))
@@ -166,6 +177,7 @@ def iter_coverage_tiles(
             pc = np.full((cells.shape[0],) + shape, np.nan, np.float32) if per_cell else np.zeros((0, 0, 0), np.float32)
             tile = np.array([tr0, tc0], np.int64)
             last_sweep, excess = -1, None
+            last_path, path_db = None, no_path
             for sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays in gconst:
                 win = np.array([max(bbox[0], tr0), min(bbox[1], tr1), max(bbox[2], tc0), min(bbox[3], tc1)], np.int64)
                 if win[0] >= win[1] or win[2] >= win[3]:
@@ -184,9 +196,16 @@ def iter_coverage_tiles(
                 else:
                     excess = np.zeros((0, 0), np.float32)
                 last_sweep = sweep_id
+                pkey = (sweep_id, int(pc_keys[c0]))
+                if pkey[1] < 0:  # issue 12 item 3: clutter along the path, once per mast and loss table
+                    path_db = no_path
+                elif pkey != last_path:
+                    path_db = path_clutter_window(pclut, int(c0), grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X],
+                                                  cells[c0, C_Y], radius_m, win)  # fmt: skip
+                last_path = pkey
                 _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,
-                                  grid.pixel_m, win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx,
-                                  pow_sum, pc)  # fmt: skip
+                                  grid.pixel_m, win, tile, excess, path_db, model_id, a_db, b_db, mp, best_rsrp,
+                                  best_idx, pow_sum, pc)  # fmt: skip
             bands = np.empty((5,) + shape, np.float32)
             _combine(cells, ul_offset, best_rsrp, best_idx, pow_sum, noise_re_dbm + config.noise_figure_db,
                      noise_re_dbm + config.bs_noise_figure_db, config.ul_margin_db, sh, bands)  # fmt: skip
@@ -196,7 +215,7 @@ def iter_coverage_tiles(
 def predict_coverage(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
     clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None, surface_m=None,
-    on_tile: Callable[[int, int], None] | None = None,
+    path_clutter: PathClutterGrid | None = None, on_tile: Callable[[int, int], None] | None = None,
 ) -> Coverage:  # fmt: skip
     """Best-server RSRP, best cell, SINR and DL/UL throughput over a grid.
 
@@ -239,6 +258,13 @@ def predict_coverage(
         receiver stay on the ground (the receiver's own building is the
         clutter model's job; :mod:`propagation.engine.terrain`).  Without a
         terrain method it has no effect. [m]
+    path_clutter : PathClutterGrid, optional
+        Per-cell clutter losses weighted by each class's share of the path
+        (the last ``near_m`` and the whole path from the mast;
+        :mod:`propagation.engine.path_clutter`): the class codes on this grid
+        and (n_cells, n_codes) loss tables.  Added to each cell's path loss
+        at each pixel before the best-server and SINR combination, never
+        scaled by K4.  Cells whose tables are all 0 cost nothing.
     on_tile : callable, optional
         Called as ``on_tile(done, total)`` after each tile (progress).
 
@@ -279,7 +305,7 @@ def predict_coverage(
     for done, (r0, c0, bands, pc) in enumerate(
         iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell,
                             clutter_stat_mask=clutter_stat_mask, region=(reg_r0, reg_r1, reg_c0, reg_c1),
-                            surface_m=surface_m),
+                            surface_m=surface_m, path_clutter=path_clutter),
         start=1,
     ):
         if n_tiles == 1:  # one tile covers the region: its arrays are the result (no copy)
@@ -302,6 +328,7 @@ __all__ = [
     "Coverage",
     "EngineConfig",
     "GridSpec",
+    "PathClutterGrid",
     "PathLossModel",
     "TerrainMethod",
     "cell_matrix",

@@ -1,0 +1,283 @@
+"""Clutter loss weighted along the path, per pixel of a raster: the raster twin of the points-mode path-clutter term.
+
+Planning tools' Standard Propagation Model weights per-class clutter losses by
+each class's share of the path from the mast to the receiver: over the last
+``near_m`` metres before the receiver and over the whole path (Forsk, Atoll
+Technical Reference Guide, "Standard Propagation Model", clutter losses along
+the path with uniform weighting; issue 12 item 3).  For a cell with per-class
+losses ``near_db[c]`` and ``whole_db[c]`` the extra loss at a receiver is
+
+    L_path = sum_c near_db[c] * near_share_c + sum_c whole_db[c] * whole_share_c
+
+The shares follow the sampling rule of ``netqa.compare.pathclutter.clutter_shares``
+(and its compiled twin :mod:`propagation.engine.path_shares`): the straight
+path of length d is cut into ``n = max(ceil(d / step), 1)`` equal steps, each
+midpoint ``(k + 1/2) d / n`` takes the class of the pixel it falls in, and a
+share is the count of a class over the count of midpoints with a known class
+(inside the grid, code >= 0); the near share counts the midpoints within
+``near_m`` of the receiver.  A path without a known midpoint has zero shares.
+Here the kernel sums the losses of the midpoints directly (no share rasters):
+L_path = (sum of whole_db over the known midpoints) / n_known + (sum of
+near_db over the known near midpoints) / n_near.
+
+Cost: one walk of ``d / step`` midpoints per pixel, so O(radius / pixel) per
+pixel (the terrain sweep is O(1) per pixel); see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from propagation._jit import jit_parallel, prange
+
+
+class PathClutterGrid(NamedTuple):
+    """Per-cell clutter losses weighted along the path, for :func:`~propagation.engine.predict_coverage`.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        (rows, cols) integer clutter class codes on the engine's grid; negative = nodata (not counted).
+    near_db : numpy.ndarray
+        (n_cells, n_codes): loss of a near stretch entirely in class code j, for each cell (row of the cell
+        matrix); codes >= n_codes count as known with 0 dB. [dB]
+    whole_db : numpy.ndarray
+        (n_cells, n_codes): the same over the whole path. [dB]
+    near_m : float or numpy.ndarray
+        The near stretch before the receiver, > 0, one for all cells or one per cell. [m]
+    step_m : float, optional
+        Sampling step along the path, > 0 (default: the grid's pixel side). [m]
+    """
+
+    codes: np.ndarray
+    near_db: np.ndarray
+    whole_db: np.ndarray
+    near_m: float | np.ndarray = 300.0
+    step_m: float | None = None
+
+
+@jit_parallel
+def _path_loss_window(codes, x0_m, y0_m, pixel_m, xs, ys, radius_m, win, near_lut, whole_lut, near_m, step_m,
+                      out):  # pragma: no cover  # fmt: skip
+    """Fill ``out`` (window rows x cols, float64) with the path-clutter loss from the mast (xs, ys) to each pixel
+    centre of ``win`` = (row0, row1, col0, col1) within ``radius_m``; 0 beyond it. [dB]"""
+    rows, cols = codes.shape
+    n_lut = near_lut.size
+    r2_max = radius_m * radius_m
+    px_h = -pixel_m
+    has_near = False
+    has_whole = False
+    for j in range(n_lut):
+        if near_lut[j] != 0.0:
+            has_near = True
+        if whole_lut[j] != 0.0:
+            has_whole = True
+    r0, r1, c0, c1 = win[0], win[1], win[2], win[3]
+    for r in prange(r0, r1):
+        yr = y0_m - (r + 0.5) * pixel_m
+        for c in range(c0, c1):
+            xr = x0_m + (c + 0.5) * pixel_m
+            dx = xr - xs
+            dy = yr - ys
+            if dx * dx + dy * dy > r2_max:
+                out[r - r0, c - c0] = 0.0
+                continue
+            dist = math.hypot(dx, dy)
+            n_steps = max(int(math.ceil(dist / step_m)), 1)
+            ds = dist / n_steps
+            n_known = 0
+            n_near = 0
+            s_whole = 0.0
+            s_near = 0.0
+            for k in range(n_steps):
+                s = (k + 0.5) * ds
+                frac = s / dist if dist > 0 else 1.0
+                cc = int(math.floor((xs + frac * dx - x0_m) / pixel_m))
+                rr = int(math.floor((ys + frac * dy - y0_m) / px_h))
+                if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
+                    continue
+                code = codes[rr, cc]
+                if code < 0:
+                    continue
+                n_known += 1
+                is_near = (dist - s) <= near_m
+                if is_near:
+                    n_near += 1
+                if code < n_lut:
+                    if has_whole:
+                        s_whole += whole_lut[code]
+                    if has_near and is_near:
+                        s_near += near_lut[code]
+            loss = 0.0
+            if n_known > 0:
+                loss += s_whole / n_known
+            if n_near > 0:
+                loss += s_near / n_near
+            out[r - r0, c - c0] = loss
+
+
+def check_path_clutter(path_clutter, grid_shape, n_cells: int, pixel_m: float):
+    """Validate a :class:`PathClutterGrid` against the grid and the cell matrix; None passes through.
+
+    Returns the validated grid with contiguous int64 codes, float64 (n_cells, n_codes) loss tables, a
+    (n_cells,) ``near_m`` and a float ``step_m``.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, its shape or value and the rule.
+    """
+    if path_clutter is None:
+        return None
+    if not isinstance(path_clutter, PathClutterGrid):
+        raise ValueError(f"path_clutter must be a PathClutterGrid, got {type(path_clutter).__name__}")
+    codes = np.asarray(path_clutter.codes)
+    if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"path_clutter.codes must be a 2-D integer grid of class codes, got {codes.dtype} "
+                         f"with shape {codes.shape}")  # fmt: skip
+    if codes.shape != tuple(grid_shape):
+        raise ValueError(f"path_clutter.codes has shape {codes.shape}, the grid (and elev_m) is {tuple(grid_shape)}")
+    tables = []
+    for name in ("near_db", "whole_db"):
+        t = np.asarray(getattr(path_clutter, name), np.float64)
+        if t.ndim != 2 or t.shape[0] != n_cells:
+            raise ValueError(f"path_clutter.{name} must be (n_cells = {n_cells}, n_codes) losses [dB], "
+                             f"got shape {t.shape}")  # fmt: skip
+        if not np.isfinite(t).all():
+            raise ValueError(f"path_clutter.{name} has NaN/inf losses; give finite dB (0 for a class without loss)")
+        tables.append(np.ascontiguousarray(t))
+    if tables[0].shape != tables[1].shape:
+        raise ValueError(f"path_clutter.near_db {tables[0].shape} and whole_db {tables[1].shape} must have one shape")
+    near_m = np.broadcast_to(np.asarray(path_clutter.near_m, np.float64), (n_cells,)).copy() \
+        if np.ndim(path_clutter.near_m) in (0, 1) and np.size(path_clutter.near_m) in (1, n_cells) else None
+    if near_m is None:
+        raise ValueError(f"path_clutter.near_m must be one distance or one per cell ({n_cells}), "
+                         f"got shape {np.shape(path_clutter.near_m)}")  # fmt: skip
+    if not (np.isfinite(near_m).all() and (near_m > 0).all()):
+        raise ValueError(f"path_clutter.near_m must be > 0 m, got {near_m[~(np.isfinite(near_m) & (near_m > 0))][0]!r}")
+    step = pixel_m if path_clutter.step_m is None else path_clutter.step_m
+    if isinstance(step, bool) or not (math.isfinite(float(step)) and float(step) > 0):
+        raise ValueError(f"path_clutter.step_m must be > 0 m, got {path_clutter.step_m!r}")
+    return PathClutterGrid(np.ascontiguousarray(codes, np.int64), tables[0], tables[1], near_m, float(step))
+
+
+def path_clutter_keys(pc: PathClutterGrid | None, n_cells: int) -> np.ndarray:
+    """Per cell, an id shared by the cells with the same losses and ``near_m`` (-1: no loss at all).
+
+    The raster engine splits its path groups by this id: the cells of one sub-group share one walk.
+    """
+    if pc is None:
+        return np.full(n_cells, -1, np.int64)
+    key = np.concatenate([pc.near_m[:, None], pc.near_db, pc.whole_db], axis=1)
+    _, inv = np.unique(key, axis=0, return_inverse=True)
+    inv = np.asarray(inv, np.int64).ravel()
+    none = ~(pc.near_db != 0).any(axis=1) & ~(pc.whole_db != 0).any(axis=1)
+    inv[none] = -1
+    return inv
+
+
+def split_by_path_clutter(groups, keys: np.ndarray):
+    """``(sweep id, rows)`` groups split further by :func:`path_clutter_keys` (sub-groups keep their sweep id and
+    follow each other); unchanged when no cell has path-clutter losses."""
+    if (keys < 0).all():
+        return groups
+    out = []
+    for sweep_id, members in groups:
+        k = keys[members]
+        for v in dict.fromkeys(k.tolist()):
+            out.append((sweep_id, members[k == v]))
+    return out
+
+
+def path_clutter_window(pc: PathClutterGrid, cell: int, x0_m: float, y0_m: float, pixel_m: float, x_tx_m: float,
+                        y_tx_m: float, radius_m: float, win) -> np.ndarray:  # fmt: skip
+    """Path-clutter loss of cell row ``cell`` of a checked :class:`PathClutterGrid` over a window. [dB]
+
+    Parameters
+    ----------
+    pc : PathClutterGrid
+        As returned by :func:`check_path_clutter`.
+    cell : int
+        Row of the cell matrix whose loss tables apply.
+    x0_m, y0_m, pixel_m : float
+        The grid's left and top edges and pixel side. [m]
+    x_tx_m, y_tx_m : float
+        The mast. [m]
+    radius_m : float
+        Pixels farther than this from the mast get 0 (no prediction there). [m]
+    win : array_like of int
+        (row0, row1, col0, col1) in grid pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        (row1 - row0, col1 - col0) float64 loss [dB], >= 0 when the losses are.
+    """
+    win = np.asarray(win, np.int64)
+    out = np.zeros((int(win[1] - win[0]), int(win[3] - win[2])))
+    if out.size:
+        _path_loss_window(pc.codes, float(x0_m), float(y0_m), float(pixel_m), float(x_tx_m), float(y_tx_m),
+                          float(radius_m), win, pc.near_db[cell], pc.whole_db[cell], float(pc.near_m[cell]),
+                          float(pc.step_m), out)  # fmt: skip
+    return out
+
+
+def path_clutter_loss_db(codes, x0_m: float, y0_m: float, pixel_m: float, x_tx_m: float, y_tx_m: float, near_db,
+                         whole_db, *, near_m: float = 300.0, radius_m: float = math.inf, step_m: float | None = None,
+                         window=None) -> np.ndarray:  # fmt: skip
+    """Clutter loss weighted along the path from one mast to every pixel centre of a grid (or a window of it).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (rows, cols) integer class codes; negative = nodata.
+    x0_m, y0_m, pixel_m : float
+        Left edge, top edge and pixel side (> 0) of the north-up grid. [m]
+    x_tx_m, y_tx_m : float
+        The mast. [m]
+    near_db, whole_db : array_like
+        Loss per class code (index = code) of a near stretch / whole path entirely in the class; codes beyond
+        the vectors count as known with 0 dB. [dB]
+    near_m : float
+        The near stretch before the receiver, > 0. [m]
+    radius_m : float
+        Pixels beyond it get 0. [m]
+    step_m : float, optional
+        Sampling step along the path, > 0 (default ``pixel_m``). [m]
+    window : (int, int, int, int), optional
+        (row0, row1, col0, col1); default the whole grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 loss [dB] of the window's shape: sum over classes of near_db x near share + whole_db x whole
+        share (module docstring; Forsk, Atoll Technical Reference Guide, "Standard Propagation Model").
+
+    Examples
+    --------
+    >>> grid = np.array([[1, 1, 2, 2]])
+    >>> path_clutter_loss_db(grid, 0.0, 10.0, 10.0, 0.0, 5.0, [0.0, 0.0, 6.0], [0.0, 0.0, 2.0], near_m=10.0).round(3)
+    array([[0.   , 0.   , 6.667, 7.   ]])
+    """
+    codes = np.asarray(codes)
+    if not (math.isfinite(pixel_m) and pixel_m > 0):
+        raise ValueError(f"pixel_m must be > 0, got {pixel_m!r}")
+    near = np.atleast_1d(np.asarray(near_db, np.float64))
+    whole = np.atleast_1d(np.asarray(whole_db, np.float64))
+    n = max(near.size, whole.size)
+    near = np.pad(near.ravel(), (0, n - near.size))[None]
+    whole = np.pad(whole.ravel(), (0, n - whole.size))[None]
+    pc = check_path_clutter(PathClutterGrid(codes, near, whole, near_m, step_m), codes.shape, 1, float(pixel_m))
+    win = (0, codes.shape[0], 0, codes.shape[1]) if window is None else tuple(int(v) for v in window)
+    if len(win) != 4 or not (0 <= win[0] <= win[1] <= codes.shape[0] and 0 <= win[2] <= win[3] <= codes.shape[1]):
+        raise ValueError(f"window {window!r} must be (row0, row1, col0, col1) inside the grid {codes.shape}")
+    if not radius_m > 0:
+        raise ValueError(f"radius_m must be > 0 m, got {radius_m!r}")
+    return path_clutter_window(pc, 0, x0_m, y0_m, pixel_m, x_tx_m, y_tx_m, min(float(radius_m), 1e12), win)
+
+
+__all__ = ["PathClutterGrid", "check_path_clutter", "path_clutter_keys", "path_clutter_loss_db",
+           "path_clutter_window", "split_by_path_clutter"]  # fmt: skip
