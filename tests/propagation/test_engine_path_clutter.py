@@ -46,15 +46,14 @@ def _reference(codes, x0, y0, p, xt, yt, xr, yr, near_db, whole_db, near_m, step
     return (s_w / known if known else 0.0) + (s_n / near_n if near_n else 0.0)
 
 
-@pytest.mark.parametrize("mast", [(1333.3, 4411.7), (1000.0, 5000.0), (2389.9, 3801.1), (1711.0, 4390.0)],
-                         ids=["inside", "corner", "far-corner", "pixel-centre"])  # fmt: skip
+@pytest.mark.parametrize("mast", [(1333.3, 4411.7), (1000.0, 5000.0), (2389.9, 3801.1), (1711.0, 4390.0),
+                                  (1711.0000001, 4390.0)],
+                         ids=["inside", "corner", "far-corner", "pixel-centre", "near-pixel-centre"])  # fmt: skip
 @pytest.mark.parametrize("near_m", [60.0, 300.0])
 def test_kernel_matches_the_plain_reference(mast, near_m):
     xt, yt = mast
     got = path_clutter_loss_db(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, xt, yt, NEAR, WHOLE, near_m=near_m)
-    rows = RNG.integers(0, GRID.n_rows, 150)
-    cols = RNG.integers(0, GRID.n_cols, 150)
-    for r, c in zip(rows, cols):
+    for r, c in np.ndindex(GRID.shape):
         xr = GRID.x0_m + (c + 0.5) * GRID.pixel_m
         yr = GRID.y0_m - (r + 0.5) * GRID.pixel_m
         ref = _reference(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, xt, yt, xr, yr, NEAR, WHOLE, near_m, GRID.pixel_m)
@@ -155,3 +154,11 @@ def test_all_zero_tables_are_bit_identical_to_none():
 def test_bad_path_clutter_is_refused(bad, match):
     with pytest.raises(ValueError, match=match):
         predict_coverage(CELLS, ELEV, GRID, EngineConfig(model="hata"), path_clutter=bad(CELLS.shape[0]))
+
+
+@pytest.mark.parametrize("a_px, expected", [(35.5, True), (35.0, True), (35.25, False), (35.55, False), (30.5, True),
+                                            (35.123456789123, False), (1234.5678912345, False)])  # fmt: skip
+def test_masts_where_midpoints_can_sit_on_pixel_edges_are_recognised(a_px, expected):
+    from propagation.engine.path_clutter import _may_tie
+
+    assert _may_tie(a_px, 500) is expected
