@@ -196,8 +196,10 @@ def iter_coverage_tiles(
                 else:
                     excess = np.zeros((0, 0), np.float32)
                 last_sweep = sweep_id
-                pkey = (sweep_id, int(pc_keys[c0]))
-                if pkey[1] < 0:  # issue 12 item 3: clutter along the path, once per mast and loss table
+                # issue 12 item 3: clutter along the path, once per mast, radius and loss table (groups of one
+                # mast follow each other: its carriers and K sub-groups share the walk when their tables agree)
+                pkey = (cells[c0, C_X], cells[c0, C_Y], radius_m, int(pc_keys[c0]))
+                if pkey[3] < 0:
                     path_db = no_path
                 elif pkey != last_path:
                     path_db = path_clutter_window(pclut, int(c0), grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X],

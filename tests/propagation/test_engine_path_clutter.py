@@ -86,8 +86,11 @@ def _cells(n_sites=3):
             x.append(sx)
             y.append(sy)
             az.append(a)
+    x += [xs[0]] * 2  # a second carrier on the first mast: its own path group, the same walk
+    y += [ys[0]] * 2
+    az += [60.0, 300.0]
     n = len(x)
-    return cell_matrix(x_m=x, y_m=y, height_m=[30.0] * n, azimuth_deg=az, freq_mhz=[1800.0] * n,
+    return cell_matrix(x_m=x, y_m=y, height_m=[30.0] * n, azimuth_deg=az, freq_mhz=[1800.0] * (n - 2) + [800.0] * 2,
                        rs_power_dbm=[18.0] * n, bandwidth_mhz=[20.0] * n, radius_km=[0.9] * n)  # fmt: skip
 
 
@@ -108,7 +111,7 @@ def test_per_cell_rsrp_drops_by_the_path_loss_whatever_k4(terrain, k4):
     pc = _pc(CELLS.shape[0])
     base = predict_coverage(CELLS, ELEV, GRID, cfg, per_cell=True)
     with_pc = predict_coverage(CELLS, ELEV, GRID, cfg, per_cell=True, path_clutter=pc)
-    for i in (0, 1, 4, 8):
+    for i in (0, 1, 4, 8, 9, 10):
         loss = path_clutter_loss_db(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, CELLS[i, 0], CELLS[i, 1], pc.near_db[i],
                                     pc.whole_db[i], near_m=200.0)  # fmt: skip
         ok = np.isfinite(base.per_cell[i])
@@ -142,7 +145,7 @@ def test_all_zero_tables_are_bit_identical_to_none():
     [
         (lambda n: PathClutterGrid(CODES[:-1], np.zeros((n, 5)), np.zeros((n, 5))), r"codes has shape \(59, 70\)"),
         (lambda n: PathClutterGrid(CODES.astype(float), np.zeros((n, 5)), np.zeros((n, 5))), "integer grid"),
-        (lambda n: PathClutterGrid(CODES, np.zeros((n - 1, 5)), np.zeros((n, 5))), r"near_db must be \(n_cells = 9"),
+        (lambda n: PathClutterGrid(CODES, np.zeros((n - 1, 5)), np.zeros((n, 5))), r"near_db must be \(n_cells = 11"),
         (lambda n: PathClutterGrid(CODES, np.full((n, 5), np.nan), np.zeros((n, 5))), "near_db has NaN"),
         (lambda n: PathClutterGrid(CODES, np.zeros((n, 5)), np.zeros((n, 4))), "must have one shape"),
         (lambda n: PathClutterGrid(CODES, np.zeros((n, 5)), np.zeros((n, 5)), -3.0), r"near_m must be > 0 m"),
