@@ -66,7 +66,7 @@ _TIE_PX = 1e-7
 
 @jit_parallel
 def _path_loss_window(codes, x0_m, y0_m, pixel_m, xs, ys, radius_m, win, near_lut, whole_lut, near_m, step_m,
-                      check_ties, out):  # pragma: no cover  # fmt: skip
+                      check_ties, whole_any, out):  # pragma: no cover  # fmt: skip
     """Fill ``out`` (window rows x cols, float64) with the path-clutter loss from the mast (xs, ys) to each pixel
     centre of ``win`` = (row0, row1, col0, col1) within ``radius_m``; 0 beyond it. [dB]
 
@@ -76,8 +76,10 @@ def _path_loss_window(codes, x0_m, y0_m, pixel_m, xs, ys, radius_m, win, near_lu
     exactly on edges); there (within :data:`_TIE_PX`) the reference's own arithmetic is used, so the pixels,
     and the classes, are those of the reference.  That test runs only when ``check_ties``
     (:func:`_may_tie`: the mast sits where ties are possible), so a mast at a general position pays nothing
-    for it.  The near test runs only from the first step that can
-    lie within ``near_m`` (k >= n - 1 - floor(near_m / ds), which never skips one: the exact test follows).
+    for it.  The near test runs only from the first step that can lie within ``near_m`` (k >= n - 1 -
+    floor(near_m / ds), which never skips one: the exact test follows); without whole-path losses
+    (``whole_any`` False) the walk starts there, so a near-only table costs ~near_m / step steps per pixel
+    whatever the distance.
     """
     rows, cols = codes.shape
     n_lut = near_lut.size
@@ -106,7 +108,7 @@ def _path_loss_window(codes, x0_m, y0_m, pixel_m, xs, ys, radius_m, win, near_lu
             n_near = 0
             s_whole = 0.0
             s_near = 0.0
-            for k in range(n_steps):
+            for k in range(0 if whole_any else max(k_near, 0), n_steps):
                 kk = k + 0.5
                 fx = cx0 + kk * scx
                 fy = cy0 + kk * scy
@@ -271,7 +273,7 @@ def path_clutter_window(pc: PathClutterGrid, cell: int, x0_m: float, y0_m: float
         ties = _may_tie((x_tx_m - x0_m) / pixel_m, n_max) or _may_tie((y0_m - y_tx_m) / pixel_m, n_max)
         _path_loss_window(pc.codes, float(x0_m), float(y0_m), float(pixel_m), float(x_tx_m), float(y_tx_m),
                           float(radius_m), win, pc.near_db[cell], pc.whole_db[cell], float(pc.near_m[cell]),
-                          float(pc.step_m), bool(ties), out)  # fmt: skip
+                          float(pc.step_m), bool(ties), bool((pc.whole_db[cell] != 0).any()), out)  # fmt: skip
     return out
 
 

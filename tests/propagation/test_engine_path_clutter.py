@@ -50,13 +50,14 @@ def _reference(codes, x0, y0, p, xt, yt, xr, yr, near_db, whole_db, near_m, step
                                   (1711.0000001, 4390.0)],
                          ids=["inside", "corner", "far-corner", "pixel-centre", "near-pixel-centre"])  # fmt: skip
 @pytest.mark.parametrize("near_m", [60.0, 300.0])
-def test_kernel_matches_the_plain_reference(mast, near_m):
+@pytest.mark.parametrize("whole_db", [WHOLE, np.zeros(5)], ids=["near+whole", "near-only"])
+def test_kernel_matches_the_plain_reference(mast, near_m, whole_db):
     xt, yt = mast
-    got = path_clutter_loss_db(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, xt, yt, NEAR, WHOLE, near_m=near_m)
+    got = path_clutter_loss_db(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, xt, yt, NEAR, whole_db, near_m=near_m)
     for r, c in np.ndindex(GRID.shape):
         xr = GRID.x0_m + (c + 0.5) * GRID.pixel_m
         yr = GRID.y0_m - (r + 0.5) * GRID.pixel_m
-        ref = _reference(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, xt, yt, xr, yr, NEAR, WHOLE, near_m, GRID.pixel_m)
+        ref = _reference(CODES, GRID.x0_m, GRID.y0_m, GRID.pixel_m, xt, yt, xr, yr, NEAR, whole_db, near_m, GRID.pixel_m)
         assert got[r, c] == pytest.approx(ref, abs=1e-9)
 
 
