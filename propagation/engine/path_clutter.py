@@ -173,13 +173,15 @@ def check_path_clutter(path_clutter, grid_shape, n_cells: int, pixel_m: float):
 
     Raises
     ------
+    TypeError
+        Not a :class:`PathClutterGrid`.
     ValueError
         Naming the field, its shape or value and the rule.
     """
     if path_clutter is None:
         return None
     if not isinstance(path_clutter, PathClutterGrid):
-        raise ValueError(f"path_clutter must be a PathClutterGrid, got {type(path_clutter).__name__}")
+        raise TypeError(f"path_clutter must be a PathClutterGrid, got {type(path_clutter).__name__}")
     codes = np.asarray(path_clutter.codes)
     if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"path_clutter.codes must be a 2-D integer grid of class codes, got {codes.dtype} "

@@ -147,7 +147,7 @@ def test_tiles_are_identical_to_one_tile(runs):
 
 def test_without_path_clutter_the_engine_gets_none(world, monkeypatch):
     """A model file without [path_clutter]: the engine is called exactly as before (no path_clutter argument)."""
-    import netqa.predict.tiles as tiles
+    from netqa.predict import tiles
 
     seen = []
     real = tiles.predict_coverage
@@ -198,8 +198,8 @@ def test_link_adds_the_path_loss_row_and_lowers_the_prediction(world, runs):
     r, c = 52, 95
     t = path.grid.transform
     rx = to_geographic(t.c + (c + 0.5) * t.a, t.f + (r + 0.5) * t.e, CRS)
-    kw = dict(cell_id="S1-0", rx_lonlat=(float(rx[0]), float(rx[1])), clutter=world / "clutter.tif",
-              clutter_table=world / "classes.csv", resolution_m=PX, model="spm", terrain="none")  # fmt: skip
+    kw = {"cell_id": "S1-0", "rx_lonlat": (float(rx[0]), float(rx[1])), "clutter": world / "clutter.tif",
+          "clutter_table": world / "classes.csv", "resolution_m": PX, "model": "spm", "terrain": "none"}
     plain = analyse_link(world / "cells.csv", world / "dem.tif", model_file=world / "plain.toml", **kw)
     tuned = analyse_link(world / "cells.csv", world / "dem.tif", model_file=world / "path.toml", **kw)
     row = [x for x in tuned.losses if x.model == "clutter along the path (tuned)"]
