@@ -208,3 +208,17 @@ def test_link_adds_the_path_loss_row_and_lowers_the_prediction(world, runs):
     assert drop > 1.0
     assert row[0].loss_db == pytest.approx(drop, abs=1e-3)
     assert plain.predicted_rsrp_dbm - tuned.predicted_rsrp_dbm == pytest.approx(drop, abs=1e-3)
+
+
+def test_dask_tiles_apply_the_path_losses_as_the_local_run(world, runs):
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        cfg = PredictConfig(model="spm", model_file=world / "path.toml", radius_km=1.8, tile_px=40)
+        remote = predict(world / "cells.csv", world / "dem.tif", clutter=world / "clutter.tif",
+                         clutter_table=world / "classes.csv", config=cfg, per_cell=True, show_progress=False,
+                         scheduler=c.scheduler_address)  # fmt: skip
+    for name in ("rsrp_dbm", "best_cell", "sinr_db", "per_cell"):
+        np.testing.assert_array_equal(getattr(remote, name), getattr(runs["tiled"], name), err_msg=name)
