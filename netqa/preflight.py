@@ -66,14 +66,10 @@ def _check_clashes(config: ProjectConfig, where: str) -> None:
             raise ConfigError(f"{where}: [predict] use_calibrated = true needs the calibrate stage to run, but "
                               f"{', '.join(missing)} is off or missing; the coverage would silently use "
                               f"model = {p.model!r}")  # fmt: skip
-    c = config.calibrate  # issue 12 item 3: clutter along the path is applied in points mode only
+    c = config.calibrate  # issue 12 item 3: clutter along the path (compare and predict apply it)
     if c.enabled and c.path_clutter != "none" and i.clutter is None:
         raise ConfigError(f"{where}: [calibrate] path_clutter = {c.path_clutter!r} needs [inputs] clutter and "
                           "clutter_table (the classes along the path)")  # fmt: skip
-    if c.enabled and c.path_clutter != "none" and p.use_calibrated and p.enabled:
-        raise ConfigError(f"{where}: [calibrate] path_clutter = {c.path_clutter!r} with [predict] use_calibrated = "
-                          "true: netqa predict cannot apply path-clutter losses on rasters yet; set use_calibrated = "
-                          "false (compare still judges the calibrated model) or path_clutter = \"none\"")  # fmt: skip
     if (i.clutter is None) != (i.clutter_table is None):
         given, other = ("clutter", "clutter_table") if i.clutter is not None else ("clutter_table", "clutter")
         raise ConfigError(f"{where}: [inputs] {given} is given without [inputs] {other}; the clutter raster "

@@ -21,7 +21,8 @@ r < 0.3, |bias| > 3 dB or the tuned model is no better than the prior.
 
 Clutter along the path (SPM clutter weighting): --path-clutter near|whole|both tries per-class losses weighted by
 each class's share of the last --path-clutter-near-m metres (300) and/or of the whole path, kept only when the
-site-grouped held-out error drops (near losses and receiver-clutter offsets are alternatives, never both):
+site-grouped held-out error drops (near losses and receiver-clutter offsets are alternatives, never both);
+netqa compare (points), netqa predict (rasters) and netqa link apply them from the model file:
 netqa calibrate --samples s.parquet --cells cells.csv --dem dem.tif --clutter clutter.tif \
     --clutter-table classes.csv --path-clutter both --out tuned.toml     # then: netqa compare --model-file tuned.toml
 """

@@ -53,7 +53,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model (GeoTIFF, SRTM .hgt)")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
-    parser.add_argument("--model-file", metavar="TUNED.toml", help="tuned model from 'netqa calibrate' (adds its SPM row)")
+    parser.add_argument("--model-file", metavar="TUNED.toml",
+                        help="tuned model from 'netqa calibrate' (adds its SPM row and its clutter losses along the "
+                             "path, when it holds them)")  # fmt: skip
     parser.add_argument("--model", default="auto",
                         choices=["auto", "hata", "cost231", "spm", "tr38901-uma", "tr38901-umi", "tr38901-rma", "fspl"],
                         help="model of the 'netqa predict' row (default auto: as netqa predict picks it for the "

@@ -29,7 +29,11 @@ Large areas: the tiles (--tile-px) run as Dask tasks with --workers N (a local c
 output is identical to the run in this process.
 
 Clutter models (with --clutter and --clutter-table):
-  table              the class table's loss_db (a --model-file's tuned clutter losses replace it)
+  table              the class table's loss_db (a --model-file's tuned clutter losses replace it); a model file
+                     with clutter losses along the path ('netqa calibrate --path-clutter') adds them to each
+                     cell's path to each pixel, before the best server (the table model only):
+                     netqa predict --cells cells.csv --dem dem.tif --clutter clutter.tif --clutter-table \
+                         classes.csv --model spm --model-file tuned.toml --out coverage.tif
   p2108              ITU-R P.2108-1 section 3.1 height-gain loss at the receiver, per class and carrier:
                      R = the class's height_m (0: no loss), w_s = --street-width-m, h = --rx-height-m
   p2108-statistical  ITU-R P.2108-1 section 3.2 statistical loss (about 20-30 dB) at --location-pct, on

@@ -70,16 +70,4 @@ def read_path_table(p, where: str, table) -> PathClutter:
     return PathClutter(float(near_m), losses["near_db"], losses["whole_db"], None if anchor is None else str(anchor))
 
 
-def refuse_path_clutter(tuned, model_file, what: str) -> None:
-    """Raise ConfigError when a tuned model holds path-clutter losses that ``what`` cannot apply (no silent answer).
-
-    ``netqa predict`` has no per-pixel path shares yet: its rasters would miss
-    losses that the fit took out of K1, a bias of the mean path-clutter loss.
-    """
-    if tuned is not None and tuned.has_path_clutter:
-        raise ConfigError(f"--model-file {model_file}: holds path-clutter losses ([path_clutter], fitted with "
-                          f"'netqa calibrate --path-clutter'), which {what} does not apply yet (no per-pixel path "
-                          "shares); use netqa compare (points), or recalibrate without --path-clutter")  # fmt: skip
-
-
-__all__ = ["PathClutter", "path_table", "read_path_table", "refuse_path_clutter"]
+__all__ = ["PathClutter", "path_table", "read_path_table"]

@@ -188,6 +188,27 @@ def _deygout(dist_m, top_m, z_a, z_b, i0, i1, wavelength_m, depth, out):
     _deygout(dist_m, top_m, top_m[j], z_b, j, i1, wavelength_m, depth - 1, out)
 
 
+def _path_clutter_row(world, i, xs, ys, tuned, model_file, rows) -> float:
+    """The tuned model's clutter loss along this path (as ``netqa compare`` and ``netqa predict`` add it to the
+    tuned SPM), appended to ``rows`` as an excess-loss row; 0 when the model file holds none. [dB]"""
+    if not tuned.has_path_clutter:
+        return 0.0
+    from netqa.compare.pathclutter import path_clutter_loss_db
+
+    if world.clutter_code is None:
+        raise InputError(f"--model-file {model_file}: holds path-clutter losses ([path_clutter]); give --clutter "
+                         "RASTER and --clutter-table CSV to apply them")  # fmt: skip
+    tech = str(world.cells["tech"].iloc[i]) if "tech" in world.cells else "LTE"
+    pc = tuned.path_clutter_for(tech, float(world.matrix[i, 7]))
+    tables = [None] * world.matrix.shape[0]
+    tables[i] = pc
+    loss = float(path_clutter_loss_db(world, xs, ys, tables)[0, i])
+    if pc is not None:
+        rows.append(LossRow("clutter along the path (tuned)", "netqa calibrate --path-clutter; SPM clutter weighting",
+                            "excess", loss, float("nan"), f"last {pc.near_m:g} m and whole path, class shares"))  # fmt: skip
+    return loss
+
+
 def _validity_note(name: str, ranges: dict, values: dict) -> str:
     outside = [f"{k} {values[k]:.4g} outside {lo:g}-{hi:g} {unit}" for k, (lo, hi, unit) in ranges.items()
                if k in values and not lo <= values[k] <= hi]  # fmt: skip
@@ -369,16 +390,14 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
           _validity_note("COST-231", COST231_RANGES, vals))  # fmt: skip
     total("SPM (default K)", "Standard Propagation Model, Hata/COST slopes",
           EngineConfig(model="spm", terrain="none", **base))  # fmt: skip
-    spm_tuned = {}
+    spm_tuned, path_db = {}, 0.0
     if model_file is not None:
         from netqa.predict.inputs import read_tuned_model, tuned_engine_settings
 
-        from netqa.io._pathclutter import refuse_path_clutter  # issue 12 item 3
-
         tuned = read_tuned_model(model_file)
-        refuse_path_clutter(tuned, model_file, "netqa link")
         spm_tuned = tuned_engine_settings(tuned, world.cells.iloc[[i]])
         total(f"SPM (tuned: {model_file})", "netqa calibrate", EngineConfig(model="spm", terrain="none", **base, **spm_tuned))
+        path_db = _path_clutter_row(world, i, xs, ys, tuned, model_file, rows)  # issue 12 item 3
     p_fs_terr = engine_rsrp(EngineConfig(model="fspl", terrain="delta-bullington", **base))
     rows.append(LossRow("delta-Bullington terrain", "ITU-R P.526-15 §4.5", "excess", max(p_free - p_fs_terr, 0.0),
                         float("nan"), "over the profile, k = {:.3g}".format(k_factor)))  # fmt: skip
@@ -404,7 +423,7 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
     model = "spm" if model_file is not None and model == "auto" else resolve_model(model, [freq_mhz], what="link")
     settings["model"] = model
     chosen = EngineConfig(model=model, terrain=terrain, **base, **(spm_tuned if model == "spm" else {}))
-    predicted = engine_rsrp(chosen, clutter_db=clutter_db)
+    predicted = engine_rsrp(chosen, clutter_db=clutter_db) - (path_db if model == "spm" else 0.0)
     lon_tx = float(pd.to_numeric(world.cells["lon"]).iloc[i])
     lat_tx = float(pd.to_numeric(world.cells["lat"]).iloc[i])
     return LinkAnalysis(

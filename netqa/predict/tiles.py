@@ -65,6 +65,8 @@ class Plan:
     surface_path: object = None  # --surface: building/obstacle heights above ground (netqa.predict.surface)
     #: the tuned model's learned correction (netqa.predict.learned), None when absent or not applicable
     learned: object = None
+    #: the tuned model's clutter losses along the path per cell (netqa.predict.pathclutter.PathTables), or None
+    path_clutter: object = None
 
     @property
     def cell_ids(self) -> tuple[str, ...]:
@@ -96,6 +98,8 @@ class Plan:
             out["street_width_m"] = c.street_width_m
         if has_clutter and c.clutter_model == "p2108-statistical":
             out["location_pct"] = c.location_pct
+        if self.path_clutter is not None:  # issue 12 item 3 (absent otherwise: outputs as before)
+            out["path_clutter"] = "model file [path_clutter], weighted along the path"
         return out
 
 
@@ -150,9 +154,6 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
         raise CellTableError(f"{label}: cell(s) {', '.join(map(repr, ids[:5]))} lie outside the prediction area {tuple(grid.bounds)}")
     check_dem_extent(dem_paths, grid, dem_ext)
     tuned = read_tuned_model(config.model_file) if config.model_file else None
-    from netqa.io._pathclutter import refuse_path_clutter  # issue 12 item 3: not on rasters yet
-
-    refuse_path_clutter(tuned, config.model_file, "netqa predict (rasters)")
     check_tuned_clutter(tuned, config.model_file, clutter)
     if (clutter is None) != (clutter_table is None):
         raise InputError("--clutter and --clutter-table go together; give both or neither")
@@ -170,6 +171,9 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
     if clutter is not None:
         table = read_clutter_table(clutter_table)
         lookup = clutter_lookup(table, config, np.unique(matrix[:, C_FREQ]), tuned)
+    from netqa.predict.pathclutter import plan_path_tables  # issue 12 item 3: clutter along the path
+
+    path_tables = plan_path_tables(tuned, df, table, clutter_model=config.clutter_model, model_file=config.model_file)
     spm = tuned_engine_settings(tuned, df) if tuned is not None else {"spm_k": SPM_DEFAULT_K}
     engine_cfg = EngineConfig(
         model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
@@ -188,7 +192,7 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
                                     has_clutter=clutter is not None, has_surface=surface is not None,
                                     what="predict")  # fmt: skip
     return Plan(df, label, dem_paths, grid, matrix, patterns, engine_cfg, config, clutter, table, lookup, surface,
-                learned)
+                learned, path_clutter=path_tables)
 
 
 def check_dem_extent(dem_paths, grid: Grid, dem_ext) -> None:
@@ -328,13 +332,16 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
             from netqa.predict.surface import read_surface
 
             surface_m = read_surface(plan.surface_path, sub)
+        from netqa.predict.pathclutter import tile_path_clutter  # issue 12 item 3
+
+        path_clutter = tile_path_clutter(plan, sub)
     spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
     region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
     with phase("engine"):
         cov = predict_coverage(plan.matrix, elev, spec, plan.engine, clutter_db=clutter_db, patterns=plan.patterns,
                                per_cell=per_cell, clutter_stat_mask=stat_mask, region=region,
                                surface_m=surface_m if plan.engine.terrain != "none" else None,
-                               best_terrain_db=plan.learned is not None)  # fmt: skip
+                               best_terrain_db=plan.learned is not None, path_clutter=path_clutter)  # fmt: skip
     if plan.learned is not None:  # issue 12 item 5: the best server's learned correction
         from netqa.predict.learned import correct_tile
 

@@ -9,11 +9,14 @@ numba kernels:
 * :func:`predict_points` -- the same physics at arbitrary points;
 * :func:`terrain_loss_sweep` -- the radial-sweep delta-Bullington kernel, and
   :func:`terrain_loss_reference`, its slow per-pixel reference;
+* :func:`path_clutter_loss_db` -- clutter losses weighted along the path from a
+  mast to every pixel (:class:`PathClutterGrid` passes them to the coverage run);
 * :func:`itm_loss_sweep` / :func:`itm_loss_reference` -- the same for ITM (``terrain="itm"``).
 """
 
 from propagation.engine._common import CELL_FIELDS, MODEL_IDS, TERRAIN_IDS, PathLossModel, TerrainMethod
 from propagation.engine.config import BANDS, Coverage, EngineConfig, GridSpec, cell_matrix
+from propagation.engine.path_clutter import PathClutterGrid, path_clutter_loss_db
 from propagation.engine.raster import iter_coverage_tiles, predict_coverage
 from propagation.engine.points import predict_points
 from propagation.engine.terrain import default_n_rays, terrain_loss_reference, terrain_loss_sweep
@@ -27,6 +30,7 @@ __all__ = [
     "Coverage",
     "EngineConfig",
     "GridSpec",
+    "PathClutterGrid",
     "PathLossModel",
     "TerrainMethod",
     "cell_matrix",
@@ -34,6 +38,7 @@ __all__ = [
     "itm_loss_reference",
     "itm_loss_sweep",
     "iter_coverage_tiles",
+    "path_clutter_loss_db",
     "predict_coverage",
     "predict_points",
     "terrain_loss_reference",

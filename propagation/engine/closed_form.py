@@ -5,7 +5,7 @@ and radius, which share one path-loss computation) the kernel evaluates, at
 every pixel of a window within the radius,
 
     rsrp_dbm = rs_power_dbm + gain_dbi - feeder_loss_db + A(phi, theta)
-               - L_model(d) - k_diff L_terrain - L_clutter - L_ctt(f, d, p)
+               - L_model(d) - k_diff L_terrain - L_clutter - L_ctt(f, d, p) - L_path
 
 and folds each cell's value into the running best server and the load-weighted
 co-channel power sums (see :mod:`propagation.engine.combine`).
@@ -31,6 +31,8 @@ ITU-R P.2108-1 section 3.2 (:func:`propagation.p2108._l_ctt_w_db`) where the
 statistical-clutter mask is set: d clamped to >= 0.25 km, capped at its 2 km
 value (computed once per group; for Q^-1(p) >= 0, i.e. p <= 50 %, L_ctt is
 non-decreasing in d, so pixels beyond 2 km take the cap without evaluation).
+``L_path`` is the optional per-group window of clutter losses weighted along
+the path (:mod:`propagation.engine.path_clutter`), never scaled by K4.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ def _member_constants(cells, members, mp):
 @jit_parallel
 def _accumulate_group(
     cells, members, patterns, elev_m, clutter_db, stat_mask, stat_q_inv, x0_m, y0_m, pixel_m,
-    win, tile, excess_db, model_id, a_db, b_db, mp, best_rsrp, best_idx, pow_sum, per_cell,
+    win, tile, excess_db, path_db, model_id, a_db, b_db, mp, best_rsrp, best_idx, pow_sum, per_cell,
 ):  # fmt: skip
     """Fold the cells ``members`` (one path group) into the tile accumulators.
 
@@ -221,7 +223,11 @@ def _accumulate_group(
 
     ``win`` = (row0, row1, col0, col1) in full-grid pixels; ``tile`` = (row0,
     col0) of the accumulators in the full grid; ``excess_db`` the terrain loss
-    over the window (float32, shape of the window) or a (0, 0) array for none.
+    over the window (float32, shape of the window) or a (0, 0) array for none;
+    ``path_db`` the clutter loss weighted along the path (float64, shape of
+    the window; :mod:`propagation.engine.path_clutter`) or (0, 0) for none,
+    added to the loss after the free-space floor and never scaled by K4 /
+    ``k_diff`` (it is no terrain loss).
     ``per_cell`` is (n_cells, tile rows, tile cols) or (0, 0, 0).
 
     Per pixel the group's loss, bearing and elevation are computed once (a
@@ -248,6 +254,7 @@ def _accumulate_group(
     spm_ground = mp[MP_HEFF_GROUND] > 0.5
     log_h_ground = math.log10(h_tx)
     has_excess = excess_db.shape[0] > 0
+    has_path = path_db.shape[0] > 0
     has_clutter = clutter_db.shape[0] > 0
     c_plane = f_idx if clutter_db.shape[0] > 1 else 0
     has_stat = stat_mask.shape[0] > 0
@@ -314,6 +321,8 @@ def _accumulate_group(
                 h_eff = _spm_h_eff_m(h_tx, z_tx, z_px, mp)
                 loss = _model_loss_db(model_id, a_db, b_db, freq, dist_km, log_d, h_tx, h_eff, diff, has_excess, mp)
             loss = max(loss, fspl_a + 20.0 * log_d)
+            if has_path:
+                loss += path_db[r - r0, c - cc0]
             if has_clutter:
                 loss += clutter_db[c_plane, r, c]
             if has_stat:

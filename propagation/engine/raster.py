@@ -56,6 +56,13 @@ from propagation.engine.combine import (
     _combine,
 )
 from propagation.engine.server_terrain import _take_server_excess, check_best_terrain, member_masks
+from propagation.engine.path_clutter import (
+    PathClutterGrid,
+    check_path_clutter,
+    path_clutter_keys,
+    path_clutter_window,
+    split_by_path_clutter,
+)
 from propagation.engine.terrain import _sweep_window, default_n_rays
 from propagation.engine.terrain_itm import _itm_sweep_window
 from propagation.units import THERMAL_NOISE_DBM_PER_HZ
@@ -110,6 +117,7 @@ def _check_region(region, grid: GridSpec) -> tuple[int, int, int, int]:
 def iter_coverage_tiles(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
     clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None, surface_m=None,
+    path_clutter: PathClutterGrid | None = None,
     best_terrain_db: bool = False,
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:  # fmt: skip
     """Yield ``(row0, col0, bands, per_cell)`` tile by tile (bounded memory).
@@ -132,6 +140,9 @@ def iter_coverage_tiles(
     q_inv = stat_q_inverse(config)
     groups = _path_groups(cells)
     config.check_k_cells(cells.shape[0])
+    pclut = check_path_clutter(path_clutter, grid.shape, cells.shape[0], grid.pixel_m)  # issue 12 item 3
+    pc_keys = path_clutter_keys(pclut, cells.shape[0])
+    no_path = np.zeros((0, 0))
     n_freq = _n_freq(cells)
     noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
     n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
@@ -143,7 +154,8 @@ def iter_coverage_tiles(
     itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else None
     # per-group constants
     gconst = []
-    for sweep_id, members in _k_groups(groups, config):
+    grouped = split_by_path_clutter(_k_groups(groups, config), pc_keys)
+    for sweep_id, members in grouped:
         c0 = members[0]
         freq, h_tx = cells[c0, C_FREQ], cells[c0, C_HEIGHT]
         mp = config.model_params(freq, int(c0))
@@ -159,7 +171,7 @@ def iter_coverage_tiles(
         )
         n_rays = default_n_rays(radius_m, p, config.rays_per_pixel)
         gconst.append((sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays))
-    masks = member_masks(cells.shape[0], _k_groups(groups, config)) if keep_terrain else None
+    masks = member_masks(cells.shape[0], grouped) if keep_terrain else None
     tp = int(config.tile_px)
     for tr0 in range(reg[0], reg[1], tp):
         for tc0 in range(reg[2], reg[3], tp):
@@ -172,6 +184,7 @@ def iter_coverage_tiles(
             tile = np.array([tr0, tc0], np.int64)
             last_sweep, excess = -1, None
             terrain = np.full(shape, np.nan, np.float32) if keep_terrain else None
+            last_path, path_db = None, no_path
             for gi, (sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays) in enumerate(gconst):
                 win = np.array([max(bbox[0], tr0), min(bbox[1], tr1), max(bbox[2], tc0), min(bbox[3], tc1)], np.int64)
                 if win[0] >= win[1] or win[2] >= win[3]:
@@ -190,9 +203,18 @@ def iter_coverage_tiles(
                 else:
                     excess = np.zeros((0, 0), np.float32)
                 last_sweep = sweep_id
+                # issue 12 item 3: clutter along the path, once per mast, radius and loss table (groups of one
+                # mast follow each other: its carriers and K sub-groups share the walk when their tables agree)
+                pkey = (cells[c0, C_X], cells[c0, C_Y], radius_m, int(pc_keys[c0]))
+                if pkey[3] < 0:
+                    path_db = no_path
+                elif pkey != last_path:
+                    path_db = path_clutter_window(pclut, int(c0), grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X],
+                                                  cells[c0, C_Y], radius_m, win)  # fmt: skip
+                last_path = pkey
                 _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,
-                                  grid.pixel_m, win, tile, excess, model_id, a_db, b_db, mp, best_rsrp, best_idx,
-                                  pow_sum, pc)  # fmt: skip
+                                  grid.pixel_m, win, tile, excess, path_db, model_id, a_db, b_db, mp, best_rsrp,
+                                  best_idx, pow_sum, pc)  # fmt: skip
                 if keep_terrain:
                     _take_server_excess(best_idx, tr0, tc0, win, masks[gi], excess, terrain)
             bands = np.empty((6 if keep_terrain else 5,) + shape, np.float32)
@@ -206,7 +228,8 @@ def iter_coverage_tiles(
 def predict_coverage(
     cells, elev_m, grid: GridSpec, config: EngineConfig = EngineConfig(), *,
     clutter_db=None, patterns=None, per_cell: bool = False, clutter_stat_mask=None, region=None, surface_m=None,
-    on_tile: Callable[[int, int], None] | None = None, best_terrain_db: bool = False,
+    path_clutter: PathClutterGrid | None = None, on_tile: Callable[[int, int], None] | None = None,
+    best_terrain_db: bool = False,
 ) -> Coverage:  # fmt: skip
     """Best-server RSRP, best cell, SINR and DL/UL throughput over a grid.
 
@@ -249,6 +272,13 @@ def predict_coverage(
         receiver stay on the ground (the receiver's own building is the
         clutter model's job; :mod:`propagation.engine.terrain`).  Without a
         terrain method it has no effect. [m]
+    path_clutter : PathClutterGrid, optional
+        Per-cell clutter losses weighted by each class's share of the path
+        (the last ``near_m`` and the whole path from the mast;
+        :mod:`propagation.engine.path_clutter`): the class codes on this grid
+        and (n_cells, n_codes) loss tables.  Added to each cell's path loss
+        at each pixel before the best-server and SINR combination, never
+        scaled by K4.  Cells whose tables are all 0 cost nothing.
     on_tile : callable, optional
         Called as ``on_tile(done, total)`` after each tile (progress).
     best_terrain_db : bool
@@ -294,7 +324,7 @@ def predict_coverage(
     for done, (r0, c0, bands, pc) in enumerate(
         iter_coverage_tiles(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns, per_cell=per_cell,
                             clutter_stat_mask=clutter_stat_mask, region=(reg_r0, reg_r1, reg_c0, reg_c1),
-                            surface_m=surface_m, best_terrain_db=keep_terrain),
+                            surface_m=surface_m, best_terrain_db=keep_terrain, path_clutter=path_clutter),
         start=1,
     ):
         if n_tiles == 1:  # one tile covers the region: its arrays are the result (no copy)
@@ -317,6 +347,7 @@ __all__ = [
     "Coverage",
     "EngineConfig",
     "GridSpec",
+    "PathClutterGrid",
     "PathLossModel",
     "TerrainMethod",
     "cell_matrix",

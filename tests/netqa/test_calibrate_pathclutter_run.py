@@ -109,14 +109,6 @@ def test_points_loss_is_share_times_loss(pworld):
                                    atol=1e-9)  # fmt: skip
 
 
-def test_predict_refuses_a_model_with_path_losses(pworld):
-    from netqa.io._pathclutter import refuse_path_clutter
-
-    with pytest.raises(ConfigError, match=r"path-clutter losses .*netqa predict"):
-        refuse_path_clutter(read_model_file(pworld / "path.toml"), pworld / "path.toml", "netqa predict (rasters)")
-    refuse_path_clutter(read_model_file(pworld / "plain.toml"), pworld / "plain.toml", "netqa predict")
-
-
 def test_cli_flags_and_their_errors(pworld, tmp_path, capsys):
     from netqa.cli import main
 
@@ -154,7 +146,7 @@ def test_bad_path_clutter_table_in_a_model_file_is_refused(pworld, tmp_path):
         read_model_file(tmp_path / "bad.toml")
 
 
-def test_project_preflight_refuses_path_clutter_that_predict_cannot_apply(tmp_path):
+def test_project_preflight_path_clutter_needs_clutter_and_predict_may_use_it(tmp_path):
     from netqa.config import load_project
     from netqa.preflight import check_project
 
@@ -167,21 +159,30 @@ def test_project_preflight_refuses_path_clutter_that_predict_cannot_apply(tmp_pa
     with pytest.raises(ConfigError, match=r"path_clutter = 'near' needs \[inputs\] clutter"):
         check_project(load_project(p))
     p.write_text(inputs + clutter + "[calibrate]\npath_clutter = 'near'\n[predict]\nuse_calibrated = true\n")
-    with pytest.raises(ConfigError, match=r"cannot apply path-clutter losses on rasters yet"):
-        check_project(load_project(p))
+    check_project(load_project(p))  # netqa predict applies the path losses on rasters now
 
 
-def test_cli_predict_fails_loudly_on_a_model_with_path_losses(tmp_path, capsys):
+def test_cli_predict_applies_a_model_with_path_losses(tmp_path, capsys):
     from netqa.cli import main
 
     t = Path(__file__).resolve().parents[2] / "testdata"
-    mf = tmp_path / "m.toml"
-    mf.write_text("[spm]\nk1 = 23.0\nk2 = 44.9\nk3 = -13.82\nk4 = 1.0\nk5 = -6.55\nk6 = 0.0\nk7 = 0.0\n"
-                  "f_ref_mhz = 1800.0\nk_freq_db_per_decade = 23.0\n[path_clutter]\nnear_m = 300.0\n"
-                  "[path_clutter.near_db]\nurban = 6.0\n")  # fmt: skip
-    argv = ["predict", "--cells", str(t / "cells.csv"), "--dem", str(t / "dem.tif"), "--clutter", str(t / "clutter.tif"),
-            "--clutter-table", str(t / "clutter_classes.csv"), "--model", "spm", "--model-file", str(mf),
-            "--out", str(tmp_path / "cov.tif"), "--radius-km", "2", "-q"]  # fmt: skip
+    spm = ("[spm]\nk1 = 23.0\nk2 = 44.9\nk3 = -13.82\nk4 = 1.0\nk5 = -6.55\nk6 = 0.0\nk7 = 0.0\n"
+           "f_ref_mhz = 1800.0\nk_freq_db_per_decade = 23.0\n")  # fmt: skip
+    (tmp_path / "m.toml").write_text(spm + "[path_clutter]\nnear_m = 300.0\n[path_clutter.near_db]\nurban = 6.0\n")
+    (tmp_path / "p.toml").write_text(spm)
+    out = {}
+    for name in ("m", "p"):
+        argv = ["predict", "--cells", str(t / "cells.csv"), "--dem", str(t / "dem.tif"), "--clutter",
+                str(t / "clutter.tif"), "--clutter-table", str(t / "clutter_classes.csv"), "--model", "spm",
+                "--model-file", str(tmp_path / f"{name}.toml"), "--out", str(tmp_path / f"{name}.tif"),
+                "--radius-km", "2", "-q"]  # fmt: skip
+        assert main(argv) == 0, capsys.readouterr().err
+        with rasterio.open(tmp_path / f"{name}.tif") as ds:
+            out[name] = ds.read(1, masked=True)
+    drop = out["p"] - out["m"]
+    assert float(drop.min()) > -1e-3 and 0.5 < float(drop.max()) <= 6.0 + 1e-3  # at most the urban near loss
+    argv[argv.index("--clutter"):argv.index("--clutter-table") + 2] = []
+    argv[argv.index("--model-file") + 1] = str(tmp_path / "m.toml")
+    argv[argv.index("--out") + 1] = str(tmp_path / "none.tif")
     assert main(argv) == 2
-    assert "path-clutter losses" in capsys.readouterr().err
-    assert not (tmp_path / "cov.tif").exists()
+    assert "holds path-clutter losses" in capsys.readouterr().err
