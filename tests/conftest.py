@@ -23,13 +23,23 @@ def realdata() -> Path:
     return REALDATA
 
 
+import logging  # noqa: E402
+
+#: The ``netqa`` logger as the package leaves it (no handler, propagating), before any test configures it.
+_NETQA_LOGGER_PRISTINE = (list(logging.getLogger("netqa").handlers), logging.getLogger("netqa").level,
+                          logging.getLogger("netqa").propagate)  # fmt: skip
+
+
+def _pristine_netqa_logger():
+    logger = logging.getLogger("netqa")
+    logger.handlers[:], logger.level, logger.propagate = list(_NETQA_LOGGER_PRISTINE[0]), *_NETQA_LOGGER_PRISTINE[1:]
+
+
 @pytest.fixture(autouse=True)
 def _restore_netqa_logger():
-    """Tests that call the CLI in-process configure the ``netqa`` logger (own handler, no propagation);
-    restore it afterwards so that ``caplog`` in later tests still sees netqa's records."""
-    import logging
-
-    logger = logging.getLogger("netqa")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
+    """Tests (and module-scoped fixtures) that call the CLI in-process configure the ``netqa`` logger (own
+    handler, no propagation); every test starts and ends with it as the package leaves it, so that ``caplog``
+    sees netqa's records whatever ran before."""
+    _pristine_netqa_logger()
     yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+    _pristine_netqa_logger()

@@ -42,7 +42,8 @@ def check_surface(path, pixel_m: float, terrain: str, *, flag: str = "--surface"
     except Exception as exc:
         raise InputError(f"{flag} {path}: cannot read ({exc})") from exc
     if terrain == "none":
-        log.warning("%s %s: without --terrain the surface has no effect; add --terrain delta-bullington", flag, path)
+        log.warning("%s %s: without --terrain the surface obstructs no path (only a learned correction's building "
+                    "height reads it); add --terrain delta-bullington for obstruction", flag, path)  # fmt: skip
     if src_px and pixel_m > 1.5 * src_px:
         log.warning("%s %s: %.0f m pixels sampled onto a %.0f m grid; streets narrower than the grid vanish under "
                     "buildings; use a resolution near %.0f m", flag, path, src_px, pixel_m, src_px)  # fmt: skip
