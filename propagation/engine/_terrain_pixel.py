@@ -55,7 +55,7 @@ def _hull_pred(kind, hx, hy, step_km, dist_km, q, i):
     return hy[i + 1] - hy[i] > q * (hx[i + 1] - hx[i]) * step_km
 
 
-@jit_inline
+@jit  # not inlined: its three call sites x four inlined predicates cost ~6 s of compile, for no speed
 def _hull_search(kind, hx, hy, n, step_km, dist_km, q, s):
     """Hull *position* of the optimum of :func:`_hull_pred`'s objective (binary search, the objective is unimodal).
 
