@@ -34,7 +34,7 @@ import pandas as pd
 from netqa.errors import CRSError, InputError
 from netqa.timings import phase
 from propagation.engine import EngineConfig, GridSpec
-from propagation.engine.points import predict_points
+from propagation.engine.points import PreparedTerrain, predict_points, prepare_terrain
 from propagation.engine.config import SUBCARRIER_HZ, _n_prb
 from propagation.pathloss import free_space_loss_db
 from propagation.throughput import SHANNON_DL, SHANNON_UL, truncated_shannon_bps_hz
@@ -62,6 +62,17 @@ class PointWorld:
     clutter_table: object = None  # the ClutterTable (for the P.2108 clutter models: point_clutter)
     surface_m: np.ndarray | None = None  # ground + buildings (rows, cols): the obstruction profile (issue 12, --surface)
     obstacle_m: np.ndarray | None = None  # buildings/obstacles above ground (rows, cols), the engine's ``surface_m`` [m]
+    _prepared: tuple | None = field(default=None, repr=False, compare=False)
+
+    def terrain(self) -> PreparedTerrain:
+        """``elev_m`` and ``obstacle_m`` checked once for the engine's points mode (rebuilt when either is replaced).
+
+        Calibration and comparison call the points mode once per serving cell and band; checking a
+        large DEM (and building the ground + obstacle profile) on every call cost more than the kernel.
+        """
+        if self._prepared is None or self._prepared[0] is not self.elev_m or self._prepared[1] is not self.obstacle_m:
+            self._prepared = (self.elev_m, self.obstacle_m, prepare_terrain(self.elev_m, self.spec, self.obstacle_m))
+        return self._prepared[2]
 
     @property
     def cell_ids(self) -> np.ndarray:
@@ -218,7 +229,7 @@ def _surface_grid(surface, grid) -> np.ndarray:
 def profile_grid(world: PointWorld) -> np.ndarray:
     """The heights terrain diffraction runs over: ground + obstacles with a surface raster, else the DEM. [m]
 
-    The engine takes the DEM and the obstacles apart (``predict_points(..., surface_m=world.obstacle_m)``),
+    The engine takes the DEM and the obstacles apart (``world.terrain()``: ``prepare_terrain(elev_m, spec, obstacle_m)``),
     so that the profile's samples within one pixel of the receiver stay on the ground, as in ``netqa predict``.
     """
     return world.surface_m if world.surface_m is not None else world.elev_m
@@ -328,14 +339,12 @@ def predict_samples(world: PointWorld, x, y, serving, config: EngineConfig, *, c
     for a in range(0, n, CHUNK_POINTS):
         sl = slice(a, min(a + CHUNK_POINTS, n))
         if groups is None:
-            p = predict_points(m, world.elev_m, world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
-                               surface_m=world.obstacle_m,
+            p = predict_points(m, world.terrain(), world.spec, x[sl], y[sl], config, ground_m=z[sl], clutter_db=clut[..., sl],
                                patterns=world.patterns, clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         else:
             p = np.full((sl.stop - sl.start, m.shape[0]), -np.inf)
             for rows, cfg_g, clut_g in groups:
-                p[:, rows] = predict_points(m[rows], world.elev_m, world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
-                                            surface_m=world.obstacle_m,
+                p[:, rows] = predict_points(m[rows], world.terrain(), world.spec, x[sl], y[sl], cfg_g, ground_m=z[sl],
                                             clutter_db=np.asarray(clut_g, np.float64)[..., sl], patterns=world.patterns,
                                             clutter_stat_mask=None if stat is None else stat[sl])  # fmt: skip
         if extra_loss is not None:
@@ -406,12 +415,11 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
         one = m[i : i + 1].copy()
         one[0, 2] = ground_site[i]
         dist_km = np.maximum(np.hypot(x[idx] - one[0, 0], y[idx] - one[0, 1]) * 1e-3, config.min_dist_km)
-        p_free = predict_points(one, world.elev_m, world.spec, x[idx], y[idx], fspl_cfg, ground_m=z[idx],
+        p_free = predict_points(one, world.terrain(), world.spec, x[idx], y[idx], fspl_cfg, ground_m=z[idx],
                                 patterns=world.patterns)[:, 0]  # fmt: skip
         eirp = p_free + free_space_loss_db(one[0, 7], dist_km, strict=False)
         if config.terrain != "none":
-            p_terr = predict_points(one, world.elev_m, world.spec, x[idx], y[idx], terr_cfg, ground_m=z[idx],
-                                    surface_m=world.obstacle_m,
+            p_terr = predict_points(one, world.terrain(), world.spec, x[idx], y[idx], terr_cfg, ground_m=z[idx],
                                     patterns=world.patterns)[:, 0]  # fmt: skip
             out["diffraction_db"][idx] = np.maximum(p_free - p_terr, 0.0)
         else:

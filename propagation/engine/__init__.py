@@ -6,7 +6,8 @@ numba kernels:
 * :func:`predict_coverage` / :func:`iter_coverage_tiles` -- the coverage
   raster (closed-form model + terrain method + antenna + clutter, best server,
   SINR, throughput), tile by tile;
-* :func:`predict_points` -- the same physics at arbitrary points;
+* :func:`predict_points` -- the same physics at arbitrary points (:func:`prepare_terrain`
+  checks a large DEM once for many calls);
 * :func:`terrain_loss_sweep` -- the radial-sweep delta-Bullington kernel, and
   :func:`terrain_loss_reference`, its slow per-pixel reference;
 * :func:`path_clutter_loss_db` -- clutter losses weighted along the path from a
@@ -18,7 +19,7 @@ from propagation.engine._common import CELL_FIELDS, MODEL_IDS, TERRAIN_IDS, Path
 from propagation.engine.config import BANDS, Coverage, EngineConfig, GridSpec, cell_matrix
 from propagation.engine.path_clutter import PathClutterGrid, path_clutter_loss_db
 from propagation.engine.raster import iter_coverage_tiles, predict_coverage
-from propagation.engine.points import predict_points
+from propagation.engine.points import PreparedTerrain, predict_points, prepare_terrain
 from propagation.engine.terrain import default_n_rays, terrain_loss_reference, terrain_loss_sweep
 from propagation.engine.terrain_itm import itm_loss_reference, itm_loss_sweep
 
@@ -32,6 +33,7 @@ __all__ = [
     "GridSpec",
     "PathClutterGrid",
     "PathLossModel",
+    "PreparedTerrain",
     "TerrainMethod",
     "cell_matrix",
     "default_n_rays",
@@ -41,6 +43,7 @@ __all__ = [
     "path_clutter_loss_db",
     "predict_coverage",
     "predict_points",
+    "prepare_terrain",
     "terrain_loss_reference",
     "terrain_loss_sweep",
 ]

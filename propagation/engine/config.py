@@ -374,15 +374,21 @@ def stat_q_inverse(config) -> float:
     return float(_q_inverse(np.array(config.clutter_location_pct / 100.0)))
 
 
-def _check_inputs(cells, elev_m, grid, clutter_db, patterns):
-    cells = np.ascontiguousarray(cells, dtype=np.float64)
-    if cells.ndim != 2 or cells.shape[1] != N_CELL_FIELDS:
-        raise ValueError(f"cells must be a (n, {N_CELL_FIELDS}) matrix from cell_matrix(), got shape {cells.shape}")
+def _check_elev(elev_m, grid):
+    """``elev_m`` as contiguous float32 on ``grid``, finite everywhere (ValueError otherwise)."""
     elev = np.ascontiguousarray(elev_m, dtype=np.float32)
     if elev.shape != grid.shape:
         raise ValueError(f"elev_m has shape {elev.shape}, the grid is {grid.shape}")
     if not np.isfinite(elev).all():
         raise ValueError("elev_m has NaN/inf pixels (DEM voids); fill or crop them before predicting")
+    return elev
+
+
+def _check_inputs(cells, elev_m, grid, clutter_db, patterns, elev_checked=False):
+    cells = np.ascontiguousarray(cells, dtype=np.float64)
+    if cells.ndim != 2 or cells.shape[1] != N_CELL_FIELDS:
+        raise ValueError(f"cells must be a (n, {N_CELL_FIELDS}) matrix from cell_matrix(), got shape {cells.shape}")
+    elev = elev_m if elev_checked else _check_elev(elev_m, grid)
     clutter = _check_clutter(clutter_db, grid.shape, _n_freq(cells))
     if patterns is None:
         patterns = np.zeros((0, 2, 360))

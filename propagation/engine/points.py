@@ -32,6 +32,7 @@ from propagation.engine.config import (
     EngineConfig,
     GridSpec,
     _check_clutter,
+    _check_elev,
     _check_inputs,
     _check_stat_mask,
     _n_freq,
@@ -42,6 +43,69 @@ from propagation.p2108 import P2108_CAP_DIST_KM, P2108_MIN_DIST_KM, _l_ctt_w_db,
 from propagation.pathloss import FSPL_CONST_MHZ_KM_DB
 
 _RAD2DEG = 180.0 / math.pi
+
+
+class PreparedTerrain:
+    """A DEM (and optional obstacle heights) checked once, for many :func:`predict_points` calls.
+
+    :func:`predict_points` checks its whole terrain grid on every call (finite heights; with a
+    surface, obstacle heights within bounds and the ground + obstacle profile built), which costs
+    tens of milliseconds for a 5000 x 5000 DEM and about a second with a surface -- more than the
+    kernel itself when a caller evaluates a few hundred points per cell for hundreds of cells
+    (calibration, drive-test comparison).  Build one with :func:`prepare_terrain` and pass it as
+    ``elev_m``; the results are identical.  The arrays are private copies, read-only, so the
+    checks stay true.
+
+    Attributes
+    ----------
+    elev_m : numpy.ndarray, (rows, cols) float32
+        Terrain heights. [m]
+    profile_m : numpy.ndarray or None, (rows, cols) float32
+        Ground + obstacles (the obstruction profile), or None without a surface. [m]
+    grid : GridSpec
+    """
+
+    __slots__ = ("elev_m", "profile_m", "grid")
+
+    def __init__(self, elev_m, profile_m, grid):
+        self.elev_m, self.profile_m, self.grid = elev_m, profile_m, grid
+
+    def __repr__(self) -> str:
+        return f"PreparedTerrain({self.grid!r}, surface={'yes' if self.profile_m is not None else 'no'})"
+
+
+def _frozen_copy(a):
+    a = np.array(a, dtype=np.float32, order="C", copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def prepare_terrain(elev_m, grid: GridSpec, surface_m=None) -> PreparedTerrain:
+    """Check a terrain grid (and obstacle heights) once for many :func:`predict_points` calls.
+
+    Parameters
+    ----------
+    elev_m : numpy.ndarray, (rows, cols)
+        Terrain heights above sea level on ``grid``, finite. [m]
+    grid : GridSpec
+    surface_m : numpy.ndarray, (rows, cols), optional
+        Obstacle heights above ground on the same grid, finite, 0..1000 m (as
+        :func:`predict_points`' ``surface_m``). [m]
+
+    Returns
+    -------
+    PreparedTerrain
+        Pass it as ``elev_m`` to :func:`predict_points` (with the same ``grid`` and no
+        ``surface_m``).
+
+    Raises
+    ------
+    ValueError
+        As :func:`predict_points` would for the same arrays.
+    """
+    elev = _check_elev(elev_m, grid)
+    prof = surface_profile(elev, surface_m, grid.shape)
+    return PreparedTerrain(_frozen_copy(elev), None if prof is None else _frozen_copy(prof), grid)
 
 
 @jit_parallel
@@ -120,8 +184,9 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
     ----------
     cells : numpy.ndarray
         Cell matrix from :func:`cell_matrix`.
-    elev_m : numpy.ndarray
-        Terrain grid (for the site heights and the terrain profiles). [m]
+    elev_m : numpy.ndarray or PreparedTerrain
+        Terrain grid (for the site heights and the terrain profiles), or the same checked once
+        by :func:`prepare_terrain` (faster for repeated calls on a large grid). [m]
     grid : GridSpec
     x_m, y_m : array_like
         Point coordinates in the grid's CRS. [m]
@@ -159,8 +224,16 @@ def predict_points(cells, elev_m, grid: GridSpec, x_m, y_m, config: EngineConfig
     >>> round(float(predict_points(cells, np.zeros(grid.shape), grid, [0.0], [1450.0])[0, 0]), 2)
     -117.09
     """
-    cells, elev, _, patterns = _check_inputs(cells, elev_m, grid, None, patterns)
-    prof = surface_profile(elev, surface_m, grid.shape)
+    if isinstance(elev_m, PreparedTerrain):
+        if elev_m.grid != grid:
+            raise ValueError(f"elev_m was prepared on {elev_m.grid!r}, not on grid = {grid!r}")
+        if surface_m is not None:
+            raise ValueError("surface_m is given twice: pass it to prepare_terrain only (the PreparedTerrain holds it)")
+        cells, elev, _, patterns = _check_inputs(cells, elev_m.elev_m, grid, None, patterns, elev_checked=True)
+        prof = elev_m.profile_m
+    else:
+        cells, elev, _, patterns = _check_inputs(cells, elev_m, grid, None, patterns)
+        prof = surface_profile(elev, surface_m, grid.shape)
     x = np.ascontiguousarray(x_m, dtype=np.float64).ravel()
     y = np.ascontiguousarray(y_m, dtype=np.float64).ravel()
     if x.shape != y.shape:

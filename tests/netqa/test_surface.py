@@ -95,3 +95,16 @@ def test_building_truth_rows_match_the_drive():
     loss = pd.read_parquet(DISTRICT / "truth_buildings.parquet")["building_loss_db"].to_numpy()
     assert len(drive) == len(base) == loss.size
     np.testing.assert_allclose(base["rsrp_dbm"] - drive["rsrp_dbm"], loss, atol=0.11)
+
+
+def test_world_terrain_is_checked_once_and_follows_its_arrays():
+    """The points mode gets the DEM + buildings checked once per world (not once per serving cell)."""
+    cells = pd.read_csv(DISTRICT / "cells.csv", dtype={"cell_id": str})
+    world, _ = load_world(cells, DISTRICT / "dem.tif", samples_lonlat=_lonlat(cells), resolution_m=10.0,
+                          surface=DISTRICT / "buildings.tif")  # fmt: skip
+    t = world.terrain()
+    assert world.terrain() is t  # cached
+    np.testing.assert_array_equal(t.profile_m, profile_grid(world))
+    world.obstacle_m = np.zeros_like(world.obstacle_m)  # a replaced array: rebuilt, not stale
+    t2 = world.terrain()
+    assert t2 is not t and np.array_equal(t2.profile_m, world.elev_m)
