@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,7 +135,9 @@ def _warp(values, mask, src_transform, src_crs, grid: Grid, resampling: str, wha
         out_mask, dst = _slice(values, mask, offset, grid, is_int)
         return dst, grid, out_mask
     method = RESAMPLING[resampling]
-    common = dict(src_transform=src_transform, src_crs=src_crs, dst_transform=grid.transform, dst_crs=grid.crs)
+    # GDAL warps output chunks on several threads; every pixel is computed as with one (tested identical)
+    common = dict(src_transform=src_transform, src_crs=src_crs, dst_transform=grid.transform, dst_crs=grid.crs,
+                  num_threads=_WARP_THREADS)  # fmt: skip
     if is_int:
         src = np.where(mask, _INT_SENTINEL, values).astype(np.int32)
         dst = np.full(grid.shape, _INT_SENTINEL, dtype=np.int32)
@@ -157,6 +160,9 @@ def _warp(values, mask, src_transform, src_crs, grid: Grid, resampling: str, wha
         dst[out_mask] = np.nan
     return dst, grid, out_mask
 
+
+#: Threads for GDAL's warper (the machine's cores, at most 8).
+_WARP_THREADS = max(1, min(os.cpu_count() or 1, 8))
 
 #: Methods whose result on a grid of the same CRS, pixel size and pixel alignment is the source pixel itself.
 _ALIGNED_EXACT = ("nearest", "bilinear")

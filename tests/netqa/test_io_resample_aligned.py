@@ -57,3 +57,28 @@ def test_aligned_grid_takes_no_warp_and_a_shifted_one_does(dem, monkeypatch):
     calls.clear()
     resample_to_grid(dem, Grid(dem.grid.crs, dem.grid.transform * Affine.translation(4, 4), 30, 30), "cubic")
     assert calls  # only nearest and bilinear take the slice
+
+
+@pytest.mark.parametrize("method", ["bilinear", "cubic", "nearest", "average"])
+@pytest.mark.parametrize("crs", ["EPSG:32630", "EPSG:32629"])
+def test_threaded_warp_equals_one_thread(monkeypatch, method, crs):
+    """GDAL's warper on several threads (the default) gives every pixel as one thread does, voids included."""
+    g = Grid.from_bounds("EPSG:32630", (480000.0, 4470000.0, 480000.0 + 700 * 30.0, 4470000.0 + 600 * 30.0), 30.0)
+    rng = np.random.default_rng(4)
+    vals = 300.0 + np.cumsum(rng.normal(size=g.shape), axis=1)
+    mask = np.zeros(g.shape, bool)
+    mask[100:140, 200:260] = True
+    vals[mask] = np.nan
+    src = Raster(vals, g, mask, name="elev_m", unit="m")
+    if crs == "EPSG:32629":  # the same area in the next UTM zone: a real reprojection
+        from rasterio.warp import transform_bounds
+
+        dst = Grid.from_bounds(crs, transform_bounds(g.crs, crs, *g.bounds), 25.0)
+    else:  # a fraction of a pixel off: a resampling
+        dst = Grid(g.crs, g.transform * Affine.translation(0.37, 0.61), 650, 560)
+    many = resample_to_grid(src, dst, method)
+    monkeypatch.setattr(rb, "_WARP_THREADS", 1)
+    one = resample_to_grid(src, dst, method)
+    assert rb._WARP_THREADS == 1 and np.isfinite(many.values).sum() > 100_000
+    assert np.array_equal(many.nodata_mask, one.nodata_mask)
+    assert np.array_equal(many.values, one.values, equal_nan=True)
