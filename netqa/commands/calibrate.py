@@ -75,7 +75,10 @@ def run(args) -> int:
     import math
     from pathlib import Path
 
-    from netqa.calibrate.run import CalibrateOptions, calibrate
+    from netqa.timings import phase
+
+    with phase("imports"):  # numpy, pandas, rasterio, numba (and its one-off set-up): what a run must load
+        from netqa.calibrate.run import CalibrateOptions, calibrate
     from netqa.errors import ConfigError, InputError
 
     if args.model != "spm":

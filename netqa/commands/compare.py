@@ -121,7 +121,10 @@ def filters_from_args(args):
 def run(args) -> int:
     from pathlib import Path
 
-    from netqa.compare.run import CompareConfig, compare
+    from netqa.timings import phase
+
+    with phase("imports"):  # numpy, pandas, rasterio, numba (and its one-off set-up): what a run must load
+        from netqa.compare.run import CompareConfig, compare
     from netqa.fileio import check_output
     from netqa.modelcheck import check_model_file_flags
 

@@ -70,7 +70,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from netqa.predict import PredictConfig, predict_to_file
+    from netqa.timings import phase
+
+    with phase("imports"):  # numpy, pandas, rasterio, numba (and its one-off set-up): what a run must load
+        from netqa.predict import PredictConfig, predict_to_file
 
     check_workers(args)
     from netqa.modelcheck import check_model_file_flags

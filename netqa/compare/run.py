@@ -56,6 +56,7 @@ from netqa.compare.select import DEFAULT_FILTERS, Selection
 from netqa.compare.stats import error_stats, percentiles_side_by_side, stats_table
 from netqa.errors import InputError
 from netqa.fileio import atomic_set, check_output
+from netqa.timings import phase
 from propagation import ValidityRangeWarning
 from propagation.engine import EngineConfig
 
@@ -341,7 +342,9 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
     with atomic_set([stats_path, out / "residuals.parquet", *(out / n for n in PLOT_NAMES)]) as outputs:
         res.to_parquet(outputs.path(out / "residuals.parquet"), index=False)
         if config.plots:
-            result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite, outputs=outputs)]
+            with phase("plots"):
+                result["plots"] = [p.name for p in write_plots(res[keep], result, out, overwrite=overwrite,
+                                                               outputs=outputs)]  # fmt: skip
         outputs.path(stats_path).write_text(json.dumps(_clean(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("compare: n %d, mean error %+.2f dB, std %.2f dB, rmse %.2f dB, r %.2f", result["n"],
              result["mean_error_db"] or math.nan, result["std_error_db"] or math.nan, result["rmse_db"] or math.nan,
