@@ -9,13 +9,18 @@ run-time value of the cell matrix, every path-loss model's code), and a run
 after any edit of :mod:`propagation` does it again (the cache is stamped
 with the whole package).
 
-:func:`warm_up` runs :func:`netqa.predict.predict_to_file` and
-:func:`propagation.engine.predict_points` on a tiny synthetic area for each
-input combination that gives the kernels another signature (terrain on/off,
-clutter none / class table / P.2108, per-cell output, measured antenna
-patterns are not needed: their signature is that of sector patterns), so that
-the CLI's runs only load from the cache.  :func:`notice_if_cold` tells the user
-before a run compiles.
+:func:`warm_up` runs :func:`netqa.predict.predict_to_file` on a tiny
+synthetic area for each input combination that gives the kernels another
+signature (terrain none / delta-Bullington / ITM, clutter none / class table /
+P.2108, per-cell output; measured antenna patterns are not needed: their
+signature is that of sector patterns), then
+:func:`propagation.engine.predict_points` once (the points mode of compare,
+calibrate, audit and link: one signature for every model and terrain method),
+so that the CLI's runs only load from the cache.  :func:`notice_if_cold` tells
+the user before a run compiles (predict: the kernels of its terrain method;
+compare, calibrate, audit, link: the points kernel).  Not warmed: the kernels of
+a model file's clutter along the path (about 1 s of CPU to compile) and of the
+learned correction, compiled by the first run that uses them.
 
 Examples
 --------
@@ -36,8 +41,12 @@ log = logging.getLogger(__name__)
 
 #: The kernels a coverage run always calls: ``(module, function)``.
 COVERAGE_KERNELS = (("propagation.engine.closed_form", "_accumulate_group"), ("propagation.engine.combine", "_combine"))
-#: The kernel a terrain-aware run adds.
+#: The kernel a terrain-aware run adds (delta-Bullington).
 TERRAIN_KERNEL = ("propagation.engine.terrain", "_sweep")
+#: The kernel ``--terrain itm`` adds instead (about 23 s of CPU to compile).
+ITM_KERNEL = ("propagation.engine.terrain_itm", "_itm_sweep")
+#: The points mode of compare, calibrate, audit and link (every terrain method; about 12 s of CPU to compile).
+POINTS_KERNEL = ("propagation.engine.points", "_points_kernel")
 
 #: Input combinations compiled by :func:`warm_up`: (terrain, clutter model or None, per-cell output).
 COMBINATIONS = (
@@ -48,6 +57,7 @@ COMBINATIONS = (
     ("delta-bullington", "table", False),
     ("delta-bullington", "p2108", False),
     ("delta-bullington", "p2108-statistical", False),
+    ("itm", None, False),
 )
 
 
@@ -62,18 +72,31 @@ def _cached(module: str, name: str) -> bool | None:
         return None
 
 
-def kernels_cached(terrain: bool = True) -> bool | None:
-    """Whether the kernels of a coverage run (with the terrain sweep when ``terrain``) are compiled and cached."""
-    names = COVERAGE_KERNELS + ((TERRAIN_KERNEL,) if terrain else ())
-    states = [_cached(m, n) for m, n in names]
+def _run_kernels(terrain, points: bool) -> tuple:
+    """The kernels a run loads: a coverage run's (``terrain``: its method, True for delta-Bullington, False or
+    ``"none"`` for none), or the points mode's (``points``)."""
+    if points:
+        return (POINTS_KERNEL,)
+    if terrain == "itm":
+        return COVERAGE_KERNELS + (ITM_KERNEL,)
+    return COVERAGE_KERNELS + ((TERRAIN_KERNEL,) if terrain not in (False, None, "none") else ())
+
+
+def kernels_cached(terrain: bool | str = True, *, points: bool = False) -> bool | None:
+    """Whether the kernels of a run are compiled and cached (None: cannot tell).
+
+    ``terrain``: the coverage run's terrain method (True: delta-Bullington; False or ``"none"``: none);
+    ``points``: the points mode instead (compare, calibrate, audit, link).
+    """
+    states = [_cached(m, n) for m, n in _run_kernels(terrain, points)]
     if any(s is None for s in states):
         return None
     return all(states)
 
 
-def notice_if_cold(terrain: bool = True) -> bool:
+def notice_if_cold(terrain: bool | str = True, *, points: bool = False) -> bool:
     """Log a warning when this run will compile the kernels first; returns whether it did."""
-    if kernels_cached(terrain) is False:
+    if kernels_cached(terrain, points=points) is False:
         log.warning(
             "compiling the propagation kernels (the first run after an install or an update; 20-60 s, once). "
             "'make setup' or 'python -m netqa.warmup' does it ahead of time"
@@ -131,11 +154,29 @@ def warm_up(show_progress: bool = True) -> float:
             if show_progress:
                 what = f"terrain {terrain}, clutter {clutter_model or 'none'}{', per-cell' if per_cell else ''}"
                 print(f"netqa warm-up {k}/{steps}: {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        _points_mode()
+        if show_progress:
+            print(f"netqa warm-up: points mode (compare, calibrate, audit, link): {time.perf_counter() - t0:.1f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
     # the SPM's K1 at a carrier: EngineConfig.model_params calls it for SPM runs only (a Hata run compiles no SPM code)
     from propagation.spm import SPM_DEFAULT_K, spm_k1_at
 
     spm_k1_at(SPM_DEFAULT_K, 1800.0)
     return time.perf_counter() - t_all
+
+
+def _points_mode() -> None:
+    """The points kernel: one signature for every model, terrain method and clutter input (the engine casts them)."""
+    import numpy as np
+
+    from propagation.engine import EngineConfig, GridSpec, cell_matrix, predict_points
+
+    elev = np.full((20, 20), 100.0, np.float32)
+    cells = cell_matrix(x_m=[300.0], y_m=[300.0], height_m=[30.0], azimuth_deg=[0.0], freq_mhz=[1800.0],
+                        rs_power_dbm=[15.0], bandwidth_mhz=[20.0])  # fmt: skip
+    predict_points(cells, elev, GridSpec(0.0, 600.0, 30.0, 20, 20), [450.0], [150.0],
+                   EngineConfig(model="hata", terrain="delta-bullington"))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

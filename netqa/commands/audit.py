@@ -52,6 +52,9 @@ def run(args) -> int:
     from netqa.calibrate.antenna import AntennaFitConfig
     from netqa.calibrate.audit import AuditOptions, audit
     from netqa.errors import InputError
+    from netqa.warmup import notice_if_cold
+
+    notice_if_cold(points=True)
 
     try:
         fit = AntennaFitConfig(min_bins=args.min_bins, azimuth_threshold_deg=args.azimuth_threshold_deg,

@@ -80,6 +80,9 @@ def run(args) -> int:
     with phase("imports"):  # numpy, pandas, rasterio, numba (and its one-off set-up): what a run must load
         from netqa.calibrate.run import CalibrateOptions, calibrate
     from netqa.errors import ConfigError, InputError
+    from netqa.warmup import notice_if_cold
+
+    notice_if_cold(points=True)
 
     if args.model != "spm":
         raise InputError(f"--model {args.model}: netqa calibrate always fits the SPM (Standard Propagation Model); "

@@ -125,6 +125,9 @@ def run(args) -> int:
 
     with phase("imports"):  # numpy, pandas, rasterio, numba (and its one-off set-up): what a run must load
         from netqa.compare.run import CompareConfig, compare
+    from netqa.warmup import notice_if_cold
+
+    notice_if_cold(points=True)
     from netqa.fileio import check_output
     from netqa.modelcheck import check_model_file_flags
 

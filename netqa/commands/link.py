@@ -102,6 +102,9 @@ def _receiver(args):
 def run(args) -> int:
     from netqa.errors import InputError
     from netqa.link import analyse_link, site_cell_table, write_link
+    from netqa.warmup import notice_if_cold
+
+    notice_if_cold(points=True)
 
     lat, lon, serving, measured = _receiver(args)
     if args.site is not None:

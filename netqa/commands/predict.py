@@ -82,7 +82,7 @@ def run(args) -> int:
     if not (args.scheduler or args.workers > 1):  # Dask workers compile (or load) in their own processes
         from netqa.warmup import notice_if_cold
 
-        notice_if_cold(terrain=args.terrain != "none")
+        notice_if_cold(terrain=args.terrain)
 
     config = PredictConfig(
         model=args.model,
