@@ -81,6 +81,10 @@ def run(args) -> int:
 
         notice_if_cold(terrain=args.terrain != "none")
 
+    if args.surface:  # a surface that covers none of the DEM (wrong CRS or place) would read as 0 m everywhere
+        from netqa.predict.surface import check_dem_surface
+
+        check_dem_surface(args.surface, args.dem)
     config = PredictConfig(
         model=args.model,
         terrain=args.terrain,

@@ -209,9 +209,10 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
 
 def _surface_grid(surface, grid) -> np.ndarray:
     """Obstacle heights above ground on the grid (float32) [m], read as ``netqa predict`` reads them."""
-    from netqa.predict.surface import check_surface, read_surface
+    from netqa.predict.surface import check_surface, check_surface_area, read_surface
 
-    check_surface(surface, grid.pixel_size_m, "delta-bullington")
+    check_surface(surface, grid.pixel_size_m, "delta-bullington")  # terrain "none": warned by compare/calibrate
+    check_surface_area(surface, tuple(grid.bounds), grid.crs)
     return read_surface(surface, grid)
 
 

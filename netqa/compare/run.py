@@ -200,6 +200,10 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
                          "and --clutter-table CSV (code,name,loss_db,height_m[,p2108_type]), or leave --clutter-model "
                          "table")  # fmt: skip
     stats_path = check_output(out / "stats.json", overwrite)
+    if surface is not None:
+        from netqa.predict.surface import warn_if_unused
+
+        warn_if_unused(surface, config.terrain)
     check_output(out / "residuals.parquet", overwrite)
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
                    radius_km=config.radius_km, selection=config.selection, surface=surface)  # fmt: skip

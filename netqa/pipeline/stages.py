@@ -75,6 +75,10 @@ def predict(ctx: RunContext):
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
     config = PredictConfig.from_section(p, model="spm" if tuned else p.model, model_file=tuned or p.model_file)
+    if cfg.inputs.surface is not None:  # a surface that covers none of the DEM would read as 0 m everywhere
+        from netqa.predict.surface import check_dem_surface
+
+        check_dem_surface(cfg.inputs.surface, list(cfg.inputs.dem), flag="[inputs] surface")
     path = predict_to_file(
         cfg.inputs.cells,
         list(cfg.inputs.dem),
