@@ -81,6 +81,9 @@ def run(args) -> int:
 
         notice_if_cold(terrain=args.terrain != "none")
 
+    from netqa.predict.inputs import check_cells_ground
+
+    check_cells_ground(args.cells, args.dem)  # ground_m far from the DEM: antennas in or above the terrain
     if args.surface:  # a surface that covers none of the DEM (wrong CRS or place) would read as 0 m everywhere
         from netqa.predict.surface import check_dem_surface
 

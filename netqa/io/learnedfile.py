@@ -59,8 +59,10 @@ def check_lightgbm_text(text: str) -> None:
     import re
 
     m = re.search(r"^tree_sizes=([0-9 ]*)$", text, re.M)
-    if not text.startswith("tree\n") or m is None or "\nTree=0\n" not in text or "\nend of trees" not in text:
-        raise ConfigError("not a complete LightGBM text model (header, trees or 'end of trees' missing: truncated?)")
+    if not text.startswith("tree\n") or m is None or "\nTree=0\n" not in text or "\nend of trees" not in text \
+            or "\nend of parameters" not in text:
+        raise ConfigError("not a complete LightGBM text model (header, trees, 'end of trees' or 'end of parameters' "
+                          "missing: truncated?)")
     try:
         sizes = [int(x) for x in m.group(1).split()]
     except ValueError:

@@ -113,6 +113,7 @@ class TunedModel:
         """Whether any section holds path-clutter losses."""
         return self.path_clutter is not None or any(b.path_clutter is not None for b in self.bands.values())
     learned: dict = field(default_factory=dict)  # [learned]: the learned correction's record (netqa.io.learnedfile)
+    source: str = ""  # the file it was read from (for messages)
 
     def pattern_weight_for(self, tech, freq_mhz) -> float:
         """Weight of the assumed antenna pattern's attenuation for a cell: its band's, else the global one. [-]"""
@@ -418,7 +419,8 @@ def read_model_file(path) -> TunedModel:
     learned = data.get("learned", {})
     if not isinstance(learned, dict):
         raise ConfigError(f"--model-file {p}: [learned] must be a table (netqa calibrate --learned-correction)")
-    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path, dict(learned))
+    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path, dict(learned),
+                      str(p))
 
 
 def _weight(p: Path, where: str, v) -> float:

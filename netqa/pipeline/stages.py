@@ -75,6 +75,9 @@ def predict(ctx: RunContext):
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
     config = PredictConfig.from_section(p, model="spm" if tuned else p.model, model_file=tuned or p.model_file)
+    from netqa.predict.inputs import check_cells_ground
+
+    check_cells_ground(cfg.inputs.cells, list(cfg.inputs.dem))  # ground_m far from the DEM: a loud warning
     if cfg.inputs.surface is not None:  # a surface that covers none of the DEM would read as 0 m everywhere
         from netqa.predict.surface import check_dem_surface
 

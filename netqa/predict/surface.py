@@ -71,13 +71,14 @@ def check_surface(path, pixel_m: float, terrain: str, *, flag: str = "--surface"
         raise InputError(f"{flag} {path}: holds infinite heights; expected building/obstacle heights above ground, "
                          f"0..{SURFACE_MAX_M:.0f} m (nodata for unknown pixels)")  # fmt: skip
     vals = vals[np.isfinite(vals)]
+    lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 0.0)
+    if lo < -1.0 or hi > SURFACE_MAX_M:
+        raise InputError(f"{flag} {path}: heights {lo:.0f}..{hi:.0f} m; expected building/obstacle heights above "
+                         f"ground, 0..{SURFACE_MAX_M:.0f} m (subtract the DEM from a surface model)")  # fmt: skip
     if vals.size == 0 or not np.any(vals > 0):
         log.warning("%s %s: WARNING: holds no obstacle (every pixel is nodata or 0 m): it changes nothing", flag, path)
     else:
-        lo, hi, med = float(vals.min()), float(vals.max()), float(np.median(vals))
-        if lo < -1.0 or hi > SURFACE_MAX_M:
-            raise InputError(f"{flag} {path}: heights {lo:.0f}..{hi:.0f} m; expected building/obstacle heights above "
-                             f"ground, 0..{SURFACE_MAX_M:.0f} m (subtract the DEM from a surface model)")  # fmt: skip
+        med = float(np.median(vals))
         if med > ABSOLUTE_MEDIAN_M:
             raise InputError(f"{flag} {path}: median height {med:.0f} m (range {lo:.0f}..{hi:.0f} m): these look like "
                              "surface elevations above sea level, not obstacle heights above ground; subtract the "
