@@ -108,6 +108,8 @@ def build_inputs(w: Path) -> dict:
     c.to_csv(w / "c_rsonly.csv", index=False)
     c = cells.copy().assign(rs_power_dbm="abc")
     c.to_csv(w / "c_rs_string.csv", index=False)
+    c = cells.copy().assign(rs_power_dbm=30.0)  # 15 dB above what 46 dBm over 20 MHz gives
+    c.to_csv(w / "c_rs_mismatch.csv", index=False)
     c = cells.copy().assign(ground_m=-5.0)  # valid range but hundreds of metres below the DEM
     c.to_csv(w / "c_ground_low.csv", index=False)
     c = cells.copy().assign(ground_m=np.nan)
@@ -267,6 +269,11 @@ def cases(w: Path, p: dict) -> list[tuple]:
             add(f"link-model-{name}", [*link, "--cell", "10496001", "--to", "40.442,-2.873", "--model-file", path],
                 exp, warn)  # fmt: skip
     add("calibrate-prior-k2_neg", cal + ["--model-file", str(w / "m_k2_neg.toml")], "error")
+    # a model file calibrated without terrain/surface (base.toml), applied with delta-bullington and a surface
+    add("predict-model-terrain-mismatch", [*pred[:5], *spm, *pred[7:], "--model-file", str(w / "base.toml")],
+        "warn", r"calibrated with --terrain none")  # fmt: skip
+    add("compare-model-surface-mismatch", [*cmp_[:7], *spm, *cmp_[9:], "--model-file", str(w / "base.toml"),
+                                           "--surface", b], "warn", r"calibrated without --surface")  # fmt: skip
     ld = {"ok": ("ok", None), "missing_sidecar": "error", "sha": "error", "truncated": "error", "corrupt": "error",
           "features": "error", "version": "error", "library": "error", "lib_missing": "error", "nfeat": "error",
           "abs_path": "error"}  # fmt: skip
@@ -313,7 +320,7 @@ def cases(w: Path, p: dict) -> list[tuple]:
         "ok")  # fmt: skip
     add("calibrate-itm", [*cal[:7], "--terrain", "itm"], "ok")
     # --- cell tables ---
-    for name, exp, warn in (("rsonly", "ok", None), ("rs_string", "error", None), ("ground_low", "warn", r"ground_m"),
+    for name, exp, warn in (("rsonly", "ok", None), ("rs_string", "error", None), ("rs_mismatch", "warn", r"differs"), ("ground_low", "warn", r"ground_m"),
                             ("ground_nan", "ok", None), ("ground_str", "error", None), ("height_neg", "error", None)):  # fmt: skip
         cp = str(w / f"c_{name}.csv")
         add(f"predict-cells-{name}", [pred[0], "--cells", cp, *pred[3:]], exp, warn)
@@ -330,6 +337,9 @@ def cases(w: Path, p: dict) -> list[tuple]:
     add("calibrate-two-sites", cal + ["--sites", "D01,D02"], "warn", r"site|fold|held")
     add("calibrate-all-filtered", cal + ["--rsrp-floor-dbm", "0"])
     add("calibrate-few-samples", cal + ["--max-dist-km", "0.06", "--min-dist-km", "0.05"])
+    add("calibrate-cell-without-samples", cal + ["--cell-ids", "10496259"])
+    add("calibrate-cv-session-one", cal + ["--sites", "D01", "--cv-group", "session"], "warn", r"hold-out|held-out")
+    add("predict-resolution-huge", [*pred[:7], "--resolution-m", "5000", "--radius-km", "0.3"])
     add("calibrate-cv-cell-one", cal + ["--cell-ids", "10496001", "--cv-group", "cell"], "warn", r"fold|held|cell")
     for v in ("0", "-5", "nan", "inf", "1e7", "7"):
         add(f"compare-resolution-{v}", cmp_ + ["--resolution-m", v], "warn" if v == "7" else "error",

@@ -192,3 +192,23 @@ def check_tuned_cells(tuned, cells, model_file) -> list[str]:
                     "(e.g. %s): their own K1/K2 are not used", model_file, len(unknown), len(tuned.per_cell),
                     ", ".join(unknown[:3]))  # fmt: skip
     return missing
+
+
+def check_tuned_terrain(tuned, model_file, *, terrain: str, surface=None) -> bool:
+    """Warn when a tuned model is applied with another terrain method, or with/without a surface, than it was
+    calibrated with (its ``[calibration.provenance]``): K4 weighs one method's obstruction loss and K1 absorbed the
+    rest, so another method shifts every obstructed prediction.  Returns True when it warned."""
+    prov = (getattr(tuned, "calibration", None) or {}).get("provenance") or {}
+    warned = False
+    fitted = prov.get("terrain")
+    if fitted and fitted != terrain:
+        log.warning("--model-file %s: WARNING: calibrated with --terrain %s, applied with --terrain %s: its K4 (weight "
+                    "of the obstruction loss) and K1 were fitted to the other method's losses; use --terrain %s or "
+                    "recalibrate", model_file, fitted, terrain, fitted)  # fmt: skip
+        warned = True
+    if prov and ("surface" in prov) != (surface is not None):
+        log.warning("--model-file %s: WARNING: calibrated %s --surface, applied %s one: the buildings' obstruction "
+                    "loss is %s K1/K4's fit", model_file, "with" if "surface" in prov else "without",
+                    "without" if surface is None else "with", "missing from" if surface is None else "added on top of")  # fmt: skip
+        warned = True
+    return warned

@@ -81,13 +81,10 @@ def run(args) -> int:
 
         notice_if_cold(terrain=args.terrain != "none")
 
-    from netqa.predict.inputs import check_cells_ground
+    from netqa.predict.checks import check_predict_inputs
 
-    check_cells_ground(args.cells, args.dem)  # ground_m far from the DEM: antennas in or above the terrain
-    if args.surface:  # a surface that covers none of the DEM (wrong CRS or place) would read as 0 m everywhere
-        from netqa.predict.surface import check_dem_surface
-
-        check_dem_surface(args.surface, args.dem)
+    check_predict_inputs(args.cells, args.dem, resolution_m=args.resolution_m, terrain=args.terrain,
+                         model_file=args.model_file, surface=args.surface)  # fmt: skip
     config = PredictConfig(
         model=args.model,
         terrain=args.terrain,

@@ -136,7 +136,7 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
     """
     from netqa.grid import Grid, study_crs, to_projected
     from netqa.io.raster import read_clutter, read_dem, resample_to_grid
-    from netqa.predict.inputs import check_cells, check_cells_ground, dem_extent, read_cells_table
+    from netqa.predict.inputs import check_cells, check_cells_ground, check_resolution, dem_extent, read_cells_table
 
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
     df = read_cells_table(cells).reset_index(drop=True)
@@ -174,6 +174,7 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
             log.warning("--resolution-m %g: WARNING: not a whole multiple of the inputs' %.1f m pixels: the DEM is "
                         "interpolated and the clutter/surface classes resampled nearest onto shifted pixels; use "
                         "%.0f m or a multiple", resolution_m, native, native)  # fmt: skip
+    check_resolution(resolution_m, dem_ext)
     margin = 2.0 * resolution_m
     inside = ok & (sx > dem_ext[0] + margin) & (sx < dem_ext[2] - margin) & (sy > dem_ext[1] + margin) & (sy < dem_ext[3] - margin)
     if not inside.any():

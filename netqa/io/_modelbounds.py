@@ -45,8 +45,12 @@ def check_k_bounds(p, where: str, k, *, keys=("k2", "k3", "k4", "k5", "k6", "k7"
             continue
         b, v = bounds[name], float(getattr(k, name))
         if not b.contains(v):
+            hint = ""
+            if name == "k3" and v > 0:  # Atoll's K3 goes with d in metres: K3 + 3 K5 with d in km (netqa's)
+                hint = (f"; an Atoll-style K3 (distance in metres) is K3 + 3 K5 = {v + 3.0 * float(k.k5):.2f} with "
+                        "netqa's distance in km")  # fmt: skip
             raise ConfigError(f"--model-file {p}: [{where}] {name} = {v:g} is outside the physical range "
-                              f"{b.lo:g}..{b.hi:g} {b.unit} ({b.why}); netqa calibrate never writes it: "
+                              f"{b.lo:g}..{b.hi:g} {b.unit} ({b.why}){hint}; netqa calibrate never writes it: "
                               "correct the value or recalibrate")  # fmt: skip
 
 

@@ -305,7 +305,6 @@ def _coefficients(p: Path, where: str, table: dict, rule: bool) -> SpmCoefficien
         raise ConfigError(f"--model-file {p}: [{where}]: {exc}") from exc
     if rule and "k_freq_db_per_decade" not in table:
         k = k._replace(k_freq_db_per_decade=None)
-    check_k_bounds(p, where, k)
     return k
 
 
@@ -317,7 +316,6 @@ def _clutter(p: Path, where: str, table) -> dict:
         if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
             raise ConfigError(f"--model-file {p}: [{where}] {name} = {val!r} must be a finite number of dB")
         out[str(name)] = float(val)
-    check_clutter_losses(p, where, out)
     return out
 
 
@@ -396,31 +394,43 @@ def read_model_file(path) -> TunedModel:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ConfigError(f"--model-file {p}: [cells.{_key(str(cid))}] {kk} = {v!r} must be a finite number")
             vals[kk] = float(v)
-        if "k2" in vals:  # the cell's slope with its band's K5 (unknown here: refused only when no K5 of the file fits)
-            k5s = sorted({float(k.k5), *(float(b.k.k5) for b in bands.values())})
-            errors = []
-            for k5 in k5s:
-                try:
-                    check_slope(p, f"cells.{_key(str(cid))}", vals["k2"], k5)
-                except ConfigError as exc:
-                    errors.append(exc)
-            if len(errors) == len(k5s):
-                raise errors[0]
         cells[str(cid)] = vals
     antenna = data.get("antenna", {})
     if not isinstance(antenna, dict) or [x for x in antenna if x != "pattern_weight"]:
         raise ConfigError(f"--model-file {p}: [antenna] takes only pattern_weight, got {antenna!r}")
     weight = _weight(p, "antenna", antenna["pattern_weight"]) if "pattern_weight" in antenna else 1.0
     path = read_path_table(p, "path_clutter", data["path_clutter"]) if "path_clutter" in data else None
-    for where, pc in (("path_clutter", path), *((f"band.{_key(key)}.path_clutter", b.path_clutter)
-                                                 for key, b in bands.items())):  # fmt: skip
-        if pc is not None:
-            check_path_losses(p, where, pc)
     learned = data.get("learned", {})
     if not isinstance(learned, dict):
         raise ConfigError(f"--model-file {p}: [learned] must be a table (netqa calibrate --learned-correction)")
+    _check_physical(p, k, clutter, bands, cells, path)
     return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path, dict(learned),
                       str(p))
+
+
+def _check_physical(p: Path, k, clutter: dict, bands: dict, cells: dict, path) -> None:
+    """Values outside the fit's physical bounds (:mod:`netqa.io._modelbounds`), once the layout is known valid."""
+    check_k_bounds(p, "spm", k)
+    check_clutter_losses(p, "clutter_loss_db", clutter)
+    for key, b in bands.items():
+        check_k_bounds(p, f"band.{_key(key)}", b.k)
+        check_clutter_losses(p, f"band.{_key(key)}.clutter_loss_db", b.clutter_loss_db)
+        if b.path_clutter is not None:
+            check_path_losses(p, f"band.{_key(key)}.path_clutter", b.path_clutter)
+    if path is not None:
+        check_path_losses(p, "path_clutter", path)
+    k5s = sorted({float(k.k5), *(float(b.k.k5) for b in bands.values())})
+    for cid, vals in cells.items():
+        if "k2" not in vals:
+            continue
+        errors = []  # the cell's slope with its band's K5 (unknown here): refused only when no K5 of the file fits
+        for k5 in k5s:
+            try:
+                check_slope(p, f"cells.{_key(str(cid))}", vals["k2"], k5)
+            except ConfigError as exc:
+                errors.append(exc)
+        if len(errors) == len(k5s):
+            raise errors[0]
 
 
 def _weight(p: Path, where: str, v) -> float:

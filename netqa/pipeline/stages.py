@@ -75,13 +75,11 @@ def predict(ctx: RunContext):
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
     config = PredictConfig.from_section(p, model="spm" if tuned else p.model, model_file=tuned or p.model_file)
-    from netqa.predict.inputs import check_cells_ground
+    from netqa.predict.checks import check_predict_inputs
 
-    check_cells_ground(cfg.inputs.cells, list(cfg.inputs.dem))  # ground_m far from the DEM: a loud warning
-    if cfg.inputs.surface is not None:  # a surface that covers none of the DEM would read as 0 m everywhere
-        from netqa.predict.surface import check_dem_surface
-
-        check_dem_surface(cfg.inputs.surface, list(cfg.inputs.dem), flag="[inputs] surface")
+    check_predict_inputs(cfg.inputs.cells, list(cfg.inputs.dem), resolution_m=config.resolution_m,
+                         terrain=config.terrain, model_file=config.model_file, surface=cfg.inputs.surface,
+                         surface_flag="[inputs] surface")  # fmt: skip
     path = predict_to_file(
         cfg.inputs.cells,
         list(cfg.inputs.dem),

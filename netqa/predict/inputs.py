@@ -404,6 +404,13 @@ def check_cells_ground(cells, dem_paths, label: str | None = None) -> list[str]:
     import rasterio
     from rasterio.warp import transform as warp_transform
 
+    if not isinstance(cells, pd.DataFrame) and str(cells).lower().endswith(".csv"):
+        try:  # most tables have no ground_m: do not read (and log) the table a second time for nothing
+            with open(cells, encoding="utf-8-sig", errors="replace") as f:
+                if "ground_m" not in f.readline():
+                    return []
+        except OSError:
+            return []  # the table's own reader reports it
     df = read_cells_table(cells) if not isinstance(cells, pd.DataFrame) else cells
     label = label or (str(cells) if not isinstance(cells, pd.DataFrame) else "cells")
     if "ground_m" not in df.columns:
@@ -441,3 +448,12 @@ def check_cells_ground(cells, dem_paths, label: str | None = None) -> list[str]:
                 ", ".join(ids[:3]), diff[worst], ids[0] if len(ids) == 1 else str(df["cell_id"].astype(str).iloc[worst]),
                 g[worst], dem[worst], "below" if diff[worst] < 0 else "far above")  # fmt: skip
     return ids.tolist()
+
+
+def check_resolution(resolution_m: float, extent, *, flag: str = "--resolution-m", what: str = "the DEM") -> None:
+    """Refuse a grid spacing that leaves fewer than 4 pixels across the area (``extent`` (l, b, r, t) in metres):
+    the run would fail later with a message about empty bounds, or predict one meaningless pixel."""
+    side = min(extent[2] - extent[0], extent[3] - extent[1])
+    if resolution_m * 4.0 > side:
+        raise InputError(f"{flag} {resolution_m:g}: coarser than a quarter of {what}'s extent ({side:.0f} m across); "
+                         f"use at most {side / 4.0:.0f} m (typically the DEM's own pixel size)")  # fmt: skip

@@ -40,13 +40,14 @@ def warn_if_unused(path, terrain: str, *, flag: str = "--surface") -> None:
                     "height reads it); add --terrain delta-bullington for obstruction", flag, path)  # fmt: skip
 
 
-def check_surface(path, pixel_m: float, terrain: str, *, flag: str = "--surface") -> None:
+def check_surface(path, pixel_m: float, terrain: str, *, flag: str = "--surface", warn: bool = True) -> None:
     """Fail early on an unreadable surface raster or one the terrain method cannot use; warn on a coarse grid.
 
     ``terrain`` "itm" with a surface is refused in the raster engine (``netqa predict``).  Refused (one line,
     exit 2): no CRS, more than one band, heights below -1 m or above :data:`SURFACE_MAX_M`, absolute
     elevations (median of the valid pixels above :data:`ABSOLUTE_MEDIAN_M`).  Warned: a raster that holds
-    only nodata or 0 m (it changes nothing), pixels much finer or coarser than the grid.
+    only nodata or 0 m (it changes nothing), pixels much finer or coarser than the grid (``warn`` False: refuse
+    only, as the project preflight does before the stages that warn).
     """
     if terrain == "itm":
         raise InputError(f"{flag} {path}: --terrain itm does not run over a surface in netqa predict yet; use "
@@ -75,14 +76,15 @@ def check_surface(path, pixel_m: float, terrain: str, *, flag: str = "--surface"
     if lo < -1.0 or hi > SURFACE_MAX_M:
         raise InputError(f"{flag} {path}: heights {lo:.0f}..{hi:.0f} m; expected building/obstacle heights above "
                          f"ground, 0..{SURFACE_MAX_M:.0f} m (subtract the DEM from a surface model)")  # fmt: skip
+    med = float(np.median(vals)) if vals.size else 0.0
+    if med > ABSOLUTE_MEDIAN_M:
+        raise InputError(f"{flag} {path}: median height {med:.0f} m (range {lo:.0f}..{hi:.0f} m): these look like "
+                         "surface elevations above sea level, not obstacle heights above ground; subtract the "
+                         "DEM (gdal_calc.py -A dsm.tif -B dem.tif --calc='A-B')")  # fmt: skip
+    if not warn:
+        return
     if vals.size == 0 or not np.any(vals > 0):
         log.warning("%s %s: WARNING: holds no obstacle (every pixel is nodata or 0 m): it changes nothing", flag, path)
-    else:
-        med = float(np.median(vals))
-        if med > ABSOLUTE_MEDIAN_M:
-            raise InputError(f"{flag} {path}: median height {med:.0f} m (range {lo:.0f}..{hi:.0f} m): these look like "
-                             "surface elevations above sea level, not obstacle heights above ground; subtract the "
-                             "DEM (gdal_calc.py -A dsm.tif -B dem.tif --calc='A-B')")  # fmt: skip
     warn_if_unused(path, terrain, flag=flag)
     if src_px and pixel_m > 1.5 * src_px:
         log.warning("%s %s: %.0f m pixels sampled onto a %.0f m grid; streets narrower than the grid vanish under "

@@ -205,3 +205,61 @@ def test_check_output_creates_no_folder_and_refuses_a_file_as_folder(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(NotADirectoryError):
         check_output(tmp_path / "f" / "out.json", False)
+
+
+def test_atoll_style_k3_is_refused_with_the_conversion(tmp_path):
+    from netqa.io.modelfile import read_model_file
+
+    with pytest.raises(ConfigError, match=r"k3 = 5.83 .*Atoll-style K3 .* K3 \+ 3 K5 = -13.82"):
+        read_model_file(_model(tmp_path, _BASE.replace("k3 = -13.82", "k3 = 5.83")))
+
+
+def test_layout_errors_come_before_bounds(tmp_path):
+    from netqa.io.modelfile import read_model_file
+
+    with pytest.raises(ConfigError, match="unknown key"):  # the structural problem is named first
+        read_model_file(_model(tmp_path, _BASE.replace("k2 = 44.9", "k2 = -5.0") + "\n[tuning]\nx = 1\n"))
+
+
+@pytest.mark.skipif(not (DISTRICT / "cells.csv").exists(), reason="testdata/district not generated")
+@pytest.mark.parametrize("kind, match", [("bands", "3 bands"), ("far", "covers none of the area")])
+def test_project_surface_is_checked_before_the_stages(tmp_path, kind, match):
+    from netqa.config import load_project
+    from netqa.preflight import check_project
+
+    h = np.full((20, 20), 5.0, np.float32)
+    data = np.stack([h, h, h]) if kind == "bands" else h
+    _raster(tmp_path / "s.tif", data, x0=610000.0 if kind == "far" else 510000.0)
+    (tmp_path / "project.toml").write_text(
+        f'[inputs]\ncells = "{DISTRICT / "cells.csv"}"\ndem = "{DISTRICT / "dem.tif"}"\nsurface = "s.tif"\n'
+        '[predict]\nterrain = "delta-bullington"\n')  # fmt: skip
+    with pytest.raises(ConfigError, match=rf"\[inputs\] surface.*{match}"):
+        check_project(load_project(tmp_path / "project.toml"))
+
+
+def test_model_file_applied_with_another_terrain_or_surface_is_warned(tmp_path, caplog):
+    from netqa.io.modelfile import read_model_file
+    from netqa.modelcheck import check_tuned_terrain
+
+    text = _BASE + '\n[calibration.provenance]\nterrain = "delta-bullington"\nsurface = "b.tif"\n'
+    tm = read_model_file(_model(tmp_path, text))
+    with caplog.at_level(logging.WARNING, logger="netqa"):
+        assert not check_tuned_terrain(tm, "m.toml", terrain="delta-bullington", surface="b.tif")
+        assert check_tuned_terrain(tm, "m.toml", terrain="none", surface="b.tif")
+        assert check_tuned_terrain(tm, "m.toml", terrain="delta-bullington", surface=None)
+    assert "calibrated with --terrain delta-bullington, applied with --terrain none" in caplog.text
+    assert "calibrated with --surface, applied without one" in caplog.text
+
+
+@pytest.mark.skipif(not (DISTRICT / "cells.csv").exists(), reason="testdata/district not generated")
+def test_rs_power_contradicting_total_power_is_warned(tmp_path, caplog):
+    from netqa.io.cells import read_cells
+
+    cells = pd.read_csv(DISTRICT / "cells.csv", dtype={"cell_id": str}).head(2)
+    cells.assign(rs_power_dbm=15.2).to_csv(tmp_path / "ok.csv", index=False)  # 46 dBm over 100 RB: 15.2 dBm
+    cells.assign(rs_power_dbm=30.0).to_csv(tmp_path / "bad.csv", index=False)
+    with caplog.at_level(logging.WARNING, logger="netqa"):
+        read_cells(tmp_path / "ok.csv")
+        assert "rs_power_dbm" not in caplog.text
+        read_cells(tmp_path / "bad.csv")
+    assert "rs_power_dbm of 2 row(s) differs" in caplog.text
