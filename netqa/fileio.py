@@ -25,6 +25,7 @@ the next run that writes into the folder (:func:`clean_stale_parts`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -48,11 +49,23 @@ _JOURNAL_RE = re.compile(r"^\.netqa-commit\..+\.json$")
 
 
 def check_output(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Refuse to overwrite an existing ``path`` unless ``overwrite``; create its folder."""
+    """Refuse to overwrite an existing ``path`` unless ``overwrite``; check that its folder can be made.
+
+    The folder itself is created only when the output is written (:func:`atomic_path`,
+    :func:`atomic_set`): a run that fails before its outputs leaves no new (empty) folder behind.
+    A file standing where a folder of the path is expected, or a folder that cannot be written,
+    is refused here, before any work (the same ``OSError`` that creating it would raise).
+    """
     p = Path(path)
     if p.exists() and not overwrite:
         raise OutputExistsError(f"{p}: output exists; pass --overwrite to replace it")
-    p.parent.mkdir(parents=True, exist_ok=True)
+    anc = p.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if anc.exists() and not anc.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(anc))
+    if anc.is_dir() and anc != p.parent and not os.access(anc, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(anc))
     return p
 
 

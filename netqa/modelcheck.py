@@ -152,3 +152,63 @@ def check_tuned_clutter(tuned, model_file, clutter) -> None:
         raise InputError(f"--model-file {model_file} was fitted with clutter losses but no --clutter raster is "
                          "given: add --clutter RASTER --clutter-table CSV (the ones used by netqa calibrate), "
                          "or calibrate without clutter")  # fmt: skip
+
+
+def check_tuned_cells(tuned, cells, model_file) -> list[str]:
+    """Warn (loudly, one line each) where a tuned model file does not fit the cell table it is applied to.
+
+    * cells on a band the file has no ``[band.KEY]`` section for, while it has band sections: they take the
+      global ``[spm]`` (a model file from another network or band would otherwise apply silently);
+    * ``[cells.ID]`` entries whose id is not in the cell table: their K1/K2 are not used.
+
+    Parameters
+    ----------
+    tuned : netqa.io.modelfile.TunedModel
+        The parsed file.
+    cells : pandas.DataFrame
+        The whole cell table (``cell_id``, ``tech``, ``freq_mhz``).
+    model_file : path
+        For the messages.
+
+    Returns
+    -------
+    list of str
+        The band keys of the cells without a band section.
+    """
+    from netqa.io.modelfile import band_key
+
+    tech = cells["tech"].astype(str).tolist() if "tech" in cells.columns else ["LTE"] * len(cells)
+    freq = np.asarray(cells["freq_mhz"], dtype=np.float64) if "freq_mhz" in cells.columns else np.full(len(cells), np.nan)
+    keys = sorted({band_key(t, f) for t, f in zip(tech, freq) if np.isfinite(f)})
+    missing = [k for k in keys if k not in tuned.bands] if tuned.bands else []
+    if missing:
+        log.warning("--model-file %s: WARNING: no [band.KEY] section for the cells on %s (the file has %s): they take "
+                    "the global [spm]; a model file tuned on other bands or another network predicts them with "
+                    "coefficients fitted elsewhere", model_file, ", ".join(missing), ", ".join(sorted(tuned.bands)))  # fmt: skip
+    ids = set(cells["cell_id"].astype(str)) if "cell_id" in cells.columns else set()
+    unknown = sorted(c for c in tuned.per_cell if c not in ids)
+    if unknown:
+        log.warning("--model-file %s: WARNING: %d of its %d [cells.ID] entries are not among the cells of the table "
+                    "(e.g. %s): their own K1/K2 are not used", model_file, len(unknown), len(tuned.per_cell),
+                    ", ".join(unknown[:3]))  # fmt: skip
+    return missing
+
+
+def check_tuned_terrain(tuned, model_file, *, terrain: str, surface=None) -> bool:
+    """Warn when a tuned model is applied with another terrain method, or with/without a surface, than it was
+    calibrated with (its ``[calibration.provenance]``): K4 weighs one method's obstruction loss and K1 absorbed the
+    rest, so another method shifts every obstructed prediction.  Returns True when it warned."""
+    prov = (getattr(tuned, "calibration", None) or {}).get("provenance") or {}
+    warned = False
+    fitted = prov.get("terrain")
+    if fitted and fitted != terrain:
+        log.warning("--model-file %s: WARNING: calibrated with --terrain %s, applied with --terrain %s: its K4 (weight "
+                    "of the obstruction loss) and K1 were fitted to the other method's losses; use --terrain %s or "
+                    "recalibrate", model_file, fitted, terrain, fitted)  # fmt: skip
+        warned = True
+    if prov and ("surface" in prov) != (surface is not None):
+        log.warning("--model-file %s: WARNING: calibrated %s --surface, applied %s one: the buildings' obstruction "
+                    "loss is %s K1/K4's fit", model_file, "with" if "surface" in prov else "without",
+                    "without" if surface is None else "with", "missing from" if surface is None else "added on top of")  # fmt: skip
+        warned = True
+    return warned

@@ -103,6 +103,10 @@ def _content_checks(config: ProjectConfig) -> list[tuple[str, Callable[[], objec
         checks.append(("[inputs] clutter", _raster(i.clutter)))
     if i.clutter_table is not None:
         checks.append(("[inputs] clutter_table", lambda: _read_csv_head(i.clutter_table)))
+    if i.surface is not None:
+        checks.append(("[inputs] surface", lambda: _check_surface(config)))
+    if config.predict.model_file is not None:  # values outside their physical bounds, before any stage runs
+        checks.append(("[predict] model_file", lambda: _read_model_file(config.predict.model_file)))
     if i.complaints is not None:
         checks.append(("[inputs] complaints", lambda: _read_csv_head(i.complaints)))
     if i.regions is not None:
@@ -118,6 +122,23 @@ def _content_checks(config: ProjectConfig) -> list[tuple[str, Callable[[], objec
     if config.ingest.format not in ("auto", "netqa", "gnettrack", "networksurvey"):
         checks.append(("[ingest] format", lambda: _load_mapping(config.ingest.format)))
     return checks
+
+
+def _check_surface(config: ProjectConfig) -> None:
+    """The surface raster as ``netqa predict --surface`` checks it (one band, CRS, heights, overlap with the DEM)."""
+    from netqa.predict.surface import check_dem_surface, check_surface
+
+    i, p = config.inputs, config.predict
+    terrain = p.terrain if p.enabled else "delta-bullington"  # ITM over a surface: refused by predict only
+    check_surface(i.surface, p.resolution_m, terrain, flag="[inputs] surface", warn=False)
+    if i.dem:
+        check_dem_surface(i.surface, list(i.dem), flag="[inputs] surface")
+
+
+def _read_model_file(path: Path) -> None:
+    from netqa.io.modelfile import read_model_file
+
+    read_model_file(path)
 
 
 def _read_cells(path: Path) -> None:

@@ -38,7 +38,7 @@ def world(tmp_path: Path) -> Path:
     (tmp_path / "garbage.gpkg").write_bytes(os.urandom(2048))
     (tmp_path / "bad_scheme.toml").write_text("[schem]\nname = 'x'\n")
     (tmp_path / "tuned.toml").write_text("# a tuned model\n")
-    k = "\n".join(f"{n} = {v!r}" for n, v in (("k1", 23.5), ("k2", 44.9), ("k3", 5.83), ("k4", 0.5), ("k5", -6.55),
+    k = "\n".join(f"{n} = {v!r}" for n, v in (("k1", 23.5), ("k2", 44.9), ("k3", -13.82), ("k4", 0.5), ("k5", -6.55),
                                                ("k6", 0.0), ("k7", 0.0), ("f_ref_mhz", 900.0)))  # fmt: skip
     (tmp_path / "tuned_clutter.toml").write_text(f"[spm]\n{k}\n[clutter_loss_db]\nurban = 12.0\n")
     os.symlink(tmp_path / "loop.csv", tmp_path / "loop.csv")

@@ -171,6 +171,10 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         reason, used).
     """
     out = check_output(out, overwrite)
+    if surface is not None:
+        from netqa.predict.surface import warn_if_unused
+
+        warn_if_unused(surface, options.terrain)
     tm = read_model_file(options.model_file) if options.model_file else None
     prior = tm.k if tm is not None else SPM_DEFAULT_K
     extras = {} if options.learned_correction else None

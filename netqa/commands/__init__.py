@@ -142,6 +142,9 @@ POSITIVE = number(lo=0.0, lo_open=True)
 NON_NEGATIVE = number(lo=0.0)
 FINITE = number()
 COUNT = number(lo=1, integer=True)
+#: A grid or profile spacing [m]: positive and at most 10 km (a coarser grid holds no useful detail, and a huge
+#: value would only fail later as "no sample inside the DEM").
+RESOLUTION_M = number(lo=0.0, lo_open=True, hi=10_000.0, unit="m")
 
 
 def not_built(command: str, issue: int) -> int:

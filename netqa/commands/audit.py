@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from netqa.commands import add_overwrite
+from netqa.commands import FINITE, RESOLUTION_M, add_overwrite, number
 from netqa.commands.compare import add_filter_flags, filters_from_args
 
 NAME = "audit"
@@ -32,15 +32,15 @@ def add_arguments(parser) -> None:
                              "effective beamwidths hpbw_h_deg/hpbw_v_deg) for predict/compare/calibrate")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (its table loss is removed first)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
-    parser.add_argument("--rx-height-m", type=float, default=1.5, help="receiver height above ground [m] (default 1.5)")
-    parser.add_argument("--resolution-m", type=float, default=10.0, help="DEM sampling for the angles [m] (default 10)")
-    parser.add_argument("--bin-m", type=float, default=20.0, help="bin size per serving cell [m] (default 20)")
+    parser.add_argument("--rx-height-m", type=number(lo=0.5, hi=50.0, unit="m"), default=1.5, help="receiver height above ground [m] (default 1.5)")
+    parser.add_argument("--resolution-m", type=RESOLUTION_M, default=10.0, help="DEM sampling for the angles [m] (default 10)")
+    parser.add_argument("--bin-m", type=FINITE, default=20.0, help="bin size per serving cell [m] (default 20)")
     parser.add_argument("--min-bins", type=int, default=30, help="cells with fewer bins are not judged (default 30)")
-    parser.add_argument("--azimuth-threshold-deg", type=float, default=30.0,
+    parser.add_argument("--azimuth-threshold-deg", type=FINITE, default=30.0,
                         help="flag an azimuth offset above this (and above 2 standard errors) [deg] (default 30)")
-    parser.add_argument("--tilt-threshold-deg", type=float, default=4.0,
+    parser.add_argument("--tilt-threshold-deg", type=FINITE, default=4.0,
                         help="flag a tilt offset above this (and above 5 standard errors) [deg] (default 4)")
-    parser.add_argument("--min-gain-db", type=float, default=1.0,
+    parser.add_argument("--min-gain-db", type=FINITE, default=1.0,
                         help="an azimuth finding must lower the cell's RMSE by this much [dB] (default 1; tilt: half)")
     # nearer and weaker samples than compare/calibrate keep: a tilt shows in the first hundred metres
     add_filter_flags(parser, min_dist_km=0.05, max_dist_km=10.0, rsrp_floor_dbm=-140.0, min_bin_samples=1,

@@ -60,7 +60,7 @@ def add_arguments(parser) -> None:
                         help="also try per-class clutter losses weighted by each class's share of the path: near (the "
                              "last --path-clutter-near-m metres), whole (the whole path) or both; each kept only when "
                              "the held-out error drops (needs --clutter; applied by compare, refused by predict)")
-    parser.add_argument("--path-clutter-near-m", type=float, default=300.0, metavar="M",
+    parser.add_argument("--path-clutter-near-m", type=float, default=None, metavar="M",
                         help="length of the near stretch before the receiver for --path-clutter near/both [m] "
                              "(default 300)")
     parser.add_argument("--learned-correction", action="store_true",
@@ -89,6 +89,10 @@ def run(args) -> int:
                          "drop --model or give --model spm")  # fmt: skip
 
     near_m = args.path_clutter_near_m
+    if near_m is not None and args.path_clutter not in ("near", "both"):  # would be ignored
+        raise ConfigError(f"--path-clutter-near-m {near_m:g} applies only with --path-clutter near or both "
+                          f"(--path-clutter is {args.path_clutter}); add one or drop --path-clutter-near-m")  # fmt: skip
+    near_m = 300.0 if near_m is None else near_m
     if not (math.isfinite(near_m) and near_m > 0):
         raise ConfigError(f"--path-clutter-near-m {near_m!r}: must be a distance > 0 m")
     options = CalibrateOptions(terrain=args.terrain, rx_height_m=args.rx_height_m,
@@ -96,7 +100,7 @@ def run(args) -> int:
                                filters=filters_from_args(args), resolution_m=args.resolution_m,
                                selection=selection_from_args(args), cv_group=args.cv_group,
                                pattern_weight=args.fit_pattern_weight, path_clutter=args.path_clutter,
-                               path_clutter_near_m=args.path_clutter_near_m,
+                               path_clutter_near_m=near_m,
                                learned_correction=args.learned_correction)  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               surface=args.surface,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netqa.commands import (
     COUNT,
+    RESOLUTION_M,
     add_clutter_model_flags,
     add_deprecated_alias,
     add_model_flags,
@@ -82,7 +83,7 @@ def add_selection_flags(parser) -> None:
                         "comma-separated, or @FILE with one id a line; every cell still transmits")
     parser.add_argument("--exclude-sites", metavar="IDS", help="leave out samples served by these sites (as --sites)")
     parser.add_argument("--cell-ids", metavar="IDS", help="keep only samples served by these cells (cell_id; as --sites)")
-    parser.add_argument("--resolution-m", type=float, default=None, metavar="M",
+    parser.add_argument("--resolution-m", type=RESOLUTION_M, default=None, metavar="M",
                         help="grid the DEM and clutter are resampled onto [m] (default: their native pixel size, "
                              "no resampling to a coarser grid); samples keep their exact positions")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import add_overwrite
+from netqa.commands import FINITE, RESOLUTION_M, add_overwrite, number
 
 NAME = "link"
 HELP = "path profile of one link: terrain, Fresnel zone, obstacles, losses by every model (PNG/SVG + JSON)"
@@ -41,15 +41,15 @@ def add_arguments(parser) -> None:
     tx.add_argument("--cells", metavar="CELLS", help="cell table (CSV, GeoPackage, OpenCelliD CSV)")
     tx.add_argument("--cell", metavar="CELL_ID", help="the transmitting cell (default with --sample: its serving cell)")
     tx.add_argument("--site", metavar="LAT,LON", help="a bare omni site instead of --cells/--cell (WGS84 degrees)")
-    tx.add_argument("--height-m", type=float, help="--site: antenna height above ground [m]")
-    tx.add_argument("--freq-mhz", type=float, help="--site: carrier frequency [MHz]")
-    tx.add_argument("--rs-power-dbm", type=float, default=15.0, help="--site: RS power per resource element [dBm] (default 15)")
-    tx.add_argument("--gain-dbi", type=float, default=0.0, help="--site: antenna gain [dBi] (default 0)")
+    tx.add_argument("--height-m", type=FINITE, help="--site: antenna height above ground [m]")
+    tx.add_argument("--freq-mhz", type=number(lo=0.0, lo_open=True, unit="MHz"), help="--site: carrier frequency [MHz]")
+    tx.add_argument("--rs-power-dbm", type=FINITE, default=15.0, help="--site: RS power per resource element [dBm] (default 15)")
+    tx.add_argument("--gain-dbi", type=FINITE, default=0.0, help="--site: antenna gain [dBi] (default 0)")
     rx = parser.add_argument_group("receiver (a position, or a sample of a log)")
     rx.add_argument("--to", metavar="LAT,LON", help="receiver position (WGS84 degrees)")
     rx.add_argument("--samples", metavar="SAMPLES.parquet", help="samples from 'netqa ingest'")
     rx.add_argument("--sample", type=int, metavar="ROW", help="row of --samples (0-based)")
-    rx.add_argument("--rx-height-m", type=float, default=1.5, help="receiver height above ground [m] (default 1.5)")
+    rx.add_argument("--rx-height-m", type=FINITE, default=1.5, help="receiver height above ground [m] (default 1.5)")
     parser.add_argument("--dem", required=True, metavar="DEM", help="digital elevation model (GeoTIFF, SRTM .hgt)")
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
@@ -62,8 +62,8 @@ def add_arguments(parser) -> None:
                              "cell's carrier; spm with --model-file)")  # fmt: skip
     parser.add_argument("--terrain", default="delta-bullington", choices=["none", "delta-bullington", "itm"],
                         help="terrain method of the 'netqa predict' row (default delta-bullington)")  # fmt: skip
-    parser.add_argument("--k-factor", type=float, default=4.0 / 3.0, help="effective earth-radius factor (default 4/3)")
-    parser.add_argument("--resolution-m", type=float, default=30.0, help="profile sample spacing [m] (default 30)")
+    parser.add_argument("--k-factor", type=FINITE, default=4.0 / 3.0, help="effective earth-radius factor (default 4/3)")
+    parser.add_argument("--resolution-m", type=RESOLUTION_M, default=30.0, help="profile sample spacing [m] (default 30)")
     parser.add_argument("--out", required=True, metavar="PROFILE.png", help="picture to write (.png or .svg)")
     parser.add_argument("--json", metavar="PROFILE.json", help="also write the profile and the losses as JSON")
     add_overwrite(parser)

@@ -84,6 +84,10 @@ def run(args) -> int:
 
         notice_if_cold(terrain=args.terrain)
 
+    from netqa.predict.checks import check_predict_inputs
+
+    check_predict_inputs(args.cells, args.dem, resolution_m=args.resolution_m, terrain=args.terrain,
+                         model_file=args.model_file, surface=args.surface)  # fmt: skip
     config = PredictConfig(
         model=args.model,
         terrain=args.terrain,

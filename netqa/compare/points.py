@@ -147,12 +147,13 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
     """
     from netqa.grid import Grid, study_crs, to_projected
     from netqa.io.raster import read_clutter, read_dem, resample_to_grid
-    from netqa.predict.inputs import check_cells, dem_extent, read_cells_table
+    from netqa.predict.inputs import check_cells, check_cells_ground, check_resolution, dem_extent, read_cells_table
 
     label = str(cells) if not isinstance(cells, pd.DataFrame) else "cells"
     df = read_cells_table(cells).reset_index(drop=True)
     check_cells(df, label)
     dem_paths = [dem] if isinstance(dem, (str, bytes)) or hasattr(dem, "__fspath__") else list(dem)
+    check_cells_ground(df, dem_paths, label)
     s_lon, s_lat = (np.asarray(v, dtype=np.float64) for v in samples_lonlat)
     check_sample_coordinates(s_lat, s_lon)
     c_lon = pd.to_numeric(df["lon"]).to_numpy(np.float64)
@@ -177,6 +178,14 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
                  " and clutter" if clutter is not None else "")  # fmt: skip
     elif not (math.isfinite(resolution_m) and resolution_m > 0):
         raise InputError(f"--resolution-m {resolution_m!r}: must be a positive number of metres")
+    else:
+        native = native_pixel_m([*dem_paths, clutter, surface], float(np.mean(c_lat)))
+        ratio = resolution_m / native
+        if abs(ratio - round(ratio)) > 0.01 or ratio < 0.99:
+            log.warning("--resolution-m %g: WARNING: not a whole multiple of the inputs' %.1f m pixels: the DEM is "
+                        "interpolated and the clutter/surface classes resampled nearest onto shifted pixels; use "
+                        "%.0f m or a multiple", resolution_m, native, native)  # fmt: skip
+    check_resolution(resolution_m, dem_ext)
     margin = 2.0 * resolution_m
     inside = ok & (sx > dem_ext[0] + margin) & (sx < dem_ext[2] - margin) & (sy > dem_ext[1] + margin) & (sy < dem_ext[3] - margin)
     if not inside.any():
@@ -220,9 +229,10 @@ def load_world(cells, dem, *, samples_lonlat, clutter=None, clutter_table=None, 
 
 def _surface_grid(surface, grid) -> np.ndarray:
     """Obstacle heights above ground on the grid (float32) [m], read as ``netqa predict`` reads them."""
-    from netqa.predict.surface import check_surface, read_surface
+    from netqa.predict.surface import check_surface, check_surface_area, read_surface
 
-    check_surface(surface, grid.pixel_size_m, "delta-bullington")
+    check_surface(surface, grid.pixel_size_m, "delta-bullington")  # terrain "none": warned by compare/calibrate
+    check_surface_area(surface, tuple(grid.bounds), grid.crs)
     return read_surface(surface, grid)
 
 

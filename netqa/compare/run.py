@@ -139,6 +139,10 @@ def _model_setup(world, config: CompareConfig, table_db):
     from netqa.modelcheck import check_tuned_clutter
 
     check_tuned_clutter(tm, config.model_file, None if world.clutter_code is None else "clutter")
+    from netqa.modelcheck import check_tuned_cells, check_tuned_terrain
+
+    check_tuned_cells(tm, world.cells, config.model_file)
+    check_tuned_terrain(tm, config.model_file, terrain=config.terrain, surface=world.obstacle_m)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
                         noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method,
                         clutter_location_pct=pct)  # fmt: skip
@@ -201,6 +205,10 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
                          "and --clutter-table CSV (code,name,loss_db,height_m[,p2108_type]), or leave --clutter-model "
                          "table")  # fmt: skip
     stats_path = check_output(out / "stats.json", overwrite)
+    if surface is not None:
+        from netqa.predict.surface import warn_if_unused
+
+        warn_if_unused(surface, config.terrain)
     check_output(out / "residuals.parquet", overwrite)
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, resolution_m=config.resolution_m,
                    radius_km=config.radius_km, selection=config.selection, surface=surface)  # fmt: skip

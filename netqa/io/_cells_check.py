@@ -123,6 +123,26 @@ def rs_power_from_total(tx_power_dbm, bandwidth_mhz, tech) -> np.ndarray:
         return p - 10.0 * np.log10(12.0 * n_rb)
 
 
+#: Largest gap between a given rs_power_dbm and the one its tx_power_dbm and bandwidth imply, before a warning. [dB]
+#: (RS power boosting is at most +6 dB in 3GPP TS 36.213 Table 5.2-1's p_b/p_a settings.)
+RS_POWER_TOLERANCE_DB = 6.0
+
+
+def _warn_power_mismatch(df: pd.DataFrame, rs_from_total: np.ndarray, source: str) -> None:
+    """A loud warning when both powers are given and disagree by more than :data:`RS_POWER_TOLERANCE_DB`: the
+    engine takes rs_power_dbm for RSRP, so a wrong bandwidth or a per-port/total mix-up would pass unseen."""
+    given = pd.to_numeric(df["rs_power_dbm"], errors="coerce").to_numpy(np.float64)
+    gap = given - np.asarray(rs_from_total, dtype=np.float64)
+    bad = np.isfinite(gap) & (np.abs(gap) > RS_POWER_TOLERANCE_DB)
+    if bad.any():
+        i = int(np.argmax(np.where(bad, np.abs(gap), -1.0)))
+        log.warning("%s: WARNING: rs_power_dbm of %d row(s) differs from what tx_power_dbm and bandwidth_mhz imply by "
+                    "more than %g dB (%s: rs_power_dbm %.1f, tx_power_dbm %.1f at %g MHz gives %.1f): RSRP uses "
+                    "rs_power_dbm; check both columns (total vs per-port power, bandwidth)", source, int(bad.sum()),
+                    RS_POWER_TOLERANCE_DB, df[WHERE].iat[i], given[i], float(df["tx_power_dbm"].iat[i]),
+                    float(df["bandwidth_mhz"].iat[i]), rs_from_total[i])  # fmt: skip
+
+
 def finalize(df: pd.DataFrame, source: str, *, defaults: dict | None = None, units: dict | None = None, value_maps: dict | None = None) -> pd.DataFrame:
     """Canonical, validated Cells DataFrame (no geometry yet) with a ``flags`` column."""
     defaults = dict(defaults or {})
@@ -175,6 +195,7 @@ def finalize(df: pd.DataFrame, source: str, *, defaults: dict | None = None, uni
     if "rs_power_dbm" not in df.columns:
         df["rs_power_dbm"] = rs
     else:
+        _warn_power_mismatch(df, rs, source)
         df["rs_power_dbm"] = df["rs_power_dbm"].fillna(pd.Series(rs, index=df.index))
     if "flags" in df.columns:  # a table written by write_cells keeps its earlier flags
         for i, prior in enumerate(df["flags"].astype(object)):

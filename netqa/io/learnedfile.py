@@ -53,6 +53,27 @@ def learned_record(corr, sidecar: Path, blob: bytes) -> dict:
             "holdout": s["holdout"]}  # fmt: skip
 
 
+def check_lightgbm_text(text: str) -> None:
+    """Refuse a LightGBM text model that is not complete (ConfigError): header, every tree of ``tree_sizes`` at its
+    offset, ``end of trees``.  LightGBM itself aborts the process (no Python exception) on a truncated model."""
+    import re
+
+    m = re.search(r"^tree_sizes=([0-9 ]*)$", text, re.M)
+    if not text.startswith("tree\n") or m is None or "\nTree=0\n" not in text or "\nend of trees" not in text \
+            or "\nend of parameters" not in text:
+        raise ConfigError("not a complete LightGBM text model (header, trees, 'end of trees' or 'end of parameters' "
+                          "missing: truncated?)")
+    try:
+        sizes = [int(x) for x in m.group(1).split()]
+    except ValueError:
+        raise ConfigError("not a LightGBM text model (bad tree_sizes line)") from None
+    start = text.index("\nTree=0\n") + 1
+    end = text.index("\nend of trees") + 1
+    offsets = [start + sum(sizes[:i]) for i in range(len(sizes))]
+    if start + sum(sizes) != end or not all(text.startswith(f"Tree={i}\n", o) for i, o in enumerate(offsets)):
+        raise ConfigError(f"its {len(sizes)} trees do not match their recorded sizes (truncated or edited)")
+
+
 def _major_minor(v: str) -> tuple:
     return tuple(str(v).split(".")[:2])
 
@@ -95,14 +116,22 @@ def load_learned(model_file, record: dict):
         raise ConfigError(f"{where} model file {side} cannot be read ({exc.strerror or exc}); keep it beside the TOML") from exc
     if hashlib.sha256(blob).hexdigest() != record["sha256"]:
         raise ConfigError(f"{where} model file {side} does not match its sha256 (altered or from another run)")
-    if lib == "lightgbm":
-        import lightgbm as lgb
+    try:
+        if lib == "lightgbm":
+            import lightgbm as lgb
 
-        model = lgb.Booster(model_str=blob.decode("utf-8"))
-        n_feat = model.num_feature()
-    else:
-        model = pickle.loads(blob)  # noqa: S301 -- the user's own calibration output, sha256-checked
-        n_feat = int(model.n_features_in_)
+            text = blob.decode("utf-8")
+            check_lightgbm_text(text)  # LightGBM aborts the whole process on a malformed model string
+            model = lgb.Booster(model_str=text)
+            n_feat = model.num_feature()
+        else:
+            model = pickle.loads(blob)  # noqa: S301 -- the user's own calibration output, sha256-checked
+            n_feat = int(model.n_features_in_)
+    except ConfigError as exc:
+        raise ConfigError(f"{where} model file {side}: {exc}; rerun netqa calibrate --learned-correction") from exc
+    except Exception as exc:  # the library's own parse error (LightGBMError, UnpicklingError, ...)
+        raise ConfigError(f"{where} model file {side} is not a readable {lib} model ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:200]}); rerun netqa calibrate --learned-correction") from exc
     if n_feat != len(spec.names):
         raise ConfigError(f"{where} model file {side} takes {n_feat} features, the record lists {len(spec.names)}")
     return LearnedCorrection(spec, lib, have, model, True, "loaded", dict(record.get("training", {})),

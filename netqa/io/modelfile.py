@@ -51,6 +51,7 @@ from pathlib import Path
 
 from netqa.errors import ConfigError, InputError
 from netqa.fileio import check_output, write_text_atomic
+from netqa.io._modelbounds import check_clutter_losses, check_k_bounds, check_path_losses, check_slope
 from netqa.io._pathclutter import PathClutter, path_table, read_path_table
 from propagation import SpmCoefficients
 
@@ -112,6 +113,7 @@ class TunedModel:
         """Whether any section holds path-clutter losses."""
         return self.path_clutter is not None or any(b.path_clutter is not None for b in self.bands.values())
     learned: dict = field(default_factory=dict)  # [learned]: the learned correction's record (netqa.io.learnedfile)
+    source: str = ""  # the file it was read from (for messages)
 
     def pattern_weight_for(self, tech, freq_mhz) -> float:
         """Weight of the assumed antenna pattern's attenuation for a cell: its band's, else the global one. [-]"""
@@ -401,7 +403,34 @@ def read_model_file(path) -> TunedModel:
     learned = data.get("learned", {})
     if not isinstance(learned, dict):
         raise ConfigError(f"--model-file {p}: [learned] must be a table (netqa calibrate --learned-correction)")
-    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path, dict(learned))
+    _check_physical(p, k, clutter, bands, cells, path)
+    return TunedModel(k, clutter, cells, dict(data.get("calibration", {})), bands, h_eff, weight, path, dict(learned),
+                      str(p))
+
+
+def _check_physical(p: Path, k, clutter: dict, bands: dict, cells: dict, path) -> None:
+    """Values outside the fit's physical bounds (:mod:`netqa.io._modelbounds`), once the layout is known valid."""
+    check_k_bounds(p, "spm", k)
+    check_clutter_losses(p, "clutter_loss_db", clutter)
+    for key, b in bands.items():
+        check_k_bounds(p, f"band.{_key(key)}", b.k)
+        check_clutter_losses(p, f"band.{_key(key)}.clutter_loss_db", b.clutter_loss_db)
+        if b.path_clutter is not None:
+            check_path_losses(p, f"band.{_key(key)}.path_clutter", b.path_clutter)
+    if path is not None:
+        check_path_losses(p, "path_clutter", path)
+    k5s = sorted({float(k.k5), *(float(b.k.k5) for b in bands.values())})
+    for cid, vals in cells.items():
+        if "k2" not in vals:
+            continue
+        errors = []  # the cell's slope with its band's K5 (unknown here): refused only when no K5 of the file fits
+        for k5 in k5s:
+            try:
+                check_slope(p, f"cells.{_key(str(cid))}", vals["k2"], k5)
+            except ConfigError as exc:
+                errors.append(exc)
+        if len(errors) == len(k5s):
+            raise errors[0]
 
 
 def _weight(p: Path, where: str, v) -> float:

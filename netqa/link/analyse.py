@@ -395,7 +395,11 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
         from netqa.predict.inputs import read_tuned_model, tuned_engine_settings
 
         tuned = read_tuned_model(model_file)
-        spm_tuned = tuned_engine_settings(tuned, world.cells.iloc[[i]])
+        from netqa.modelcheck import check_tuned_cells, check_tuned_terrain
+
+        check_tuned_cells(tuned, world.cells, model_file)
+        check_tuned_terrain(tuned, model_file, terrain=terrain)
+        spm_tuned = tuned_engine_settings(tuned, world.cells.iloc[[i]], check=False)
         total(f"SPM (tuned: {model_file})", "netqa calibrate", EngineConfig(model="spm", terrain="none", **base, **spm_tuned))
         path_db = _path_clutter_row(world, i, xs, ys, tuned, model_file, rows)  # issue 12 item 3
     p_fs_terr = engine_rsrp(EngineConfig(model="fspl", terrain="delta-bullington", **base))

@@ -75,6 +75,11 @@ def predict(ctx: RunContext):
     p = cfg.predict
     tuned = ctx.products.get("tuned_model") if p.use_calibrated else None
     config = PredictConfig.from_section(p, model="spm" if tuned else p.model, model_file=tuned or p.model_file)
+    from netqa.predict.checks import check_predict_inputs
+
+    check_predict_inputs(cfg.inputs.cells, list(cfg.inputs.dem), resolution_m=config.resolution_m,
+                         terrain=config.terrain, model_file=config.model_file, surface=cfg.inputs.surface,
+                         surface_flag="[inputs] surface")  # fmt: skip
     path = predict_to_file(
         cfg.inputs.cells,
         list(cfg.inputs.dem),

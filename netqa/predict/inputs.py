@@ -129,12 +129,18 @@ def read_tuned_model(path):
     return read_model_file(p)
 
 
-def tuned_engine_settings(tuned, df) -> dict:
+def tuned_engine_settings(tuned, df, *, check: bool = True) -> dict:
     """EngineConfig fields from a tuned model: global K, one K per band present in the cells, each cell's own
     K1/K2 (shrunk toward its band by calibrate) over its band's K, h_eff method.
 
     ``df`` rows are the engine's cell rows (``spm_k_cells`` is keyed by row), as :func:`engine_cells` keeps them.
+    ``check``: warn where the file does not fit the cells (:func:`netqa.modelcheck.check_tuned_cells`; ``df``
+    must then be the whole table).
     """
+    if check:
+        from netqa.modelcheck import check_tuned_cells
+
+        check_tuned_cells(tuned, df, getattr(tuned, "source", "") or "(tuned model)")
     tech = df["tech"].astype(str).tolist() if "tech" in df.columns else ["LTE"] * len(df)
     ids = df["cell_id"].astype(str).tolist() if "cell_id" in df.columns else [None] * len(df)
     bands, own = {}, []
@@ -382,3 +388,72 @@ def engine_cells(df: pd.DataFrame, label: str, x_m, y_m, *, radius_km: float, lo
         hpbw_v_deg=np.nan_to_num(cell_column(df, "hpbw_v_deg"), nan=CELL_DEFAULTS["hpbw_v_deg"]),
     )  # fmt: skip
     return matrix, patterns
+
+
+#: Largest difference between a cell's ``ground_m`` and the DEM at its mast before a warning. [m]
+GROUND_TOLERANCE_M = 50.0
+
+
+def check_cells_ground(cells, dem_paths, label: str | None = None) -> list[str]:
+    """Warn when a cell table's ``ground_m`` disagrees with the DEM at the mast by more than
+    :data:`GROUND_TOLERANCE_M` (another datum, feet for metres, a wrong site), or puts the antenna below the DEM's
+    ground: the engine takes ``ground_m`` over the DEM, so the mast would float above or sink into the terrain.
+
+    ``cells``: a path or a table; ``dem_paths``: a path or a list.  Returns the ids of the cells warned about.
+    """
+    import rasterio
+    from rasterio.warp import transform as warp_transform
+
+    if not isinstance(cells, pd.DataFrame) and str(cells).lower().endswith(".csv"):
+        try:  # most tables have no ground_m: do not read (and log) the table a second time for nothing
+            with open(cells, encoding="utf-8-sig", errors="replace") as f:
+                if "ground_m" not in f.readline():
+                    return []
+        except OSError:
+            return []  # the table's own reader reports it
+    df = read_cells_table(cells) if not isinstance(cells, pd.DataFrame) else cells
+    label = label or (str(cells) if not isinstance(cells, pd.DataFrame) else "cells")
+    if "ground_m" not in df.columns:
+        return []
+    g = pd.to_numeric(df["ground_m"], errors="coerce").to_numpy(np.float64)
+    if not np.isfinite(g).any():
+        return []
+    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(np.float64)
+    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(np.float64)
+    dem = np.full(len(df), np.nan)
+    paths = [dem_paths] if isinstance(dem_paths, (str, bytes)) or hasattr(dem_paths, "__fspath__") else list(dem_paths)
+    for path in paths:
+        try:
+            with rasterio.open(path) as ds:
+                if ds.crs is None:
+                    continue
+                xs, ys = warp_transform("EPSG:4326", ds.crs, lon.tolist(), lat.tolist())
+                b = ds.bounds
+                for i, (x, y) in enumerate(zip(xs, ys)):
+                    if np.isnan(dem[i]) and b.left <= x < b.right and b.bottom < y <= b.top:
+                        v = next(ds.sample([(x, y)], masked=True))[0]
+                        dem[i] = np.nan if np.ma.is_masked(v) or not np.isfinite(float(v)) else float(v)
+        except Exception:  # noqa: BLE001 -- the DEM's own reader reports an unreadable file
+            continue
+    h = pd.to_numeric(df.get("height_m", pd.Series(np.zeros(len(df)))), errors="coerce").to_numpy(np.float64)
+    diff = g - dem
+    bad = np.isfinite(diff) & ((np.abs(diff) > GROUND_TOLERANCE_M) | (g + np.nan_to_num(h) < dem))
+    if not bad.any():
+        return []
+    ids = df["cell_id"].astype(str).to_numpy()[bad] if "cell_id" in df.columns else np.flatnonzero(bad).astype(str)
+    worst = int(np.argmax(np.where(bad, np.abs(diff), -1.0)))
+    log.warning("%s: WARNING: ground_m of %d cell(s) (e.g. %s) differs from the DEM at the mast by up to %+.0f m (%s: "
+                "ground_m %.1f m, DEM %.1f m): the engine takes ground_m, so those antennas stand %s the terrain; "
+                "check the column's datum and unit, or leave it empty to take the DEM", label, int(bad.sum()),
+                ", ".join(ids[:3]), diff[worst], ids[0] if len(ids) == 1 else str(df["cell_id"].astype(str).iloc[worst]),
+                g[worst], dem[worst], "below" if diff[worst] < 0 else "far above")  # fmt: skip
+    return ids.tolist()
+
+
+def check_resolution(resolution_m: float, extent, *, flag: str = "--resolution-m", what: str = "the DEM") -> None:
+    """Refuse a grid spacing that leaves fewer than 4 pixels across the area (``extent`` (l, b, r, t) in metres):
+    the run would fail later with a message about empty bounds, or predict one meaningless pixel."""
+    side = min(extent[2] - extent[0], extent[3] - extent[1])
+    if resolution_m * 4.0 > side:
+        raise InputError(f"{flag} {resolution_m:g}: coarser than a quarter of {what}'s extent ({side:.0f} m across); "
+                         f"use at most {side / 4.0:.0f} m (typically the DEM's own pixel size)")  # fmt: skip

@@ -174,8 +174,8 @@ def test_model_file_bad_keys_are_named(tmp_path, text, match):
 
 def test_model_file_hand_written_top_level_ks(tmp_path):
     path = tmp_path / "hand.toml"
-    path.write_text("k1=1\nk2=2\nk3=3\nk4=4\nk5=5\nk6=6\nk7=7\n")
-    assert read_model_file(path).k.k7 == 7.0
+    path.write_text("k1=120\nk2=44.9\nk3=-13.82\nk4=1\nk5=-6.55\nk6=-2.55\nk7=-7\n")  # physical values (bounds)
+    assert read_model_file(path).k.k7 == -7.0
 
 
 def test_not_toml_is_input_error(tmp_path):
