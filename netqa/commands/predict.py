@@ -33,7 +33,8 @@ Large areas: the tiles (--tile-px) run as Dask tasks with --workers N (a local c
 --scheduler ADDRESS (a cluster); every worker must read the DEM and clutter files at the same paths. The
 output is identical to the run in this process. --tasks sites splits the work by site instead: one task per
 site (mast) reads and sweeps its own radius once, then one reduction per output tile folds the sites that
-reach it (same pixels; pays when the radius is much larger than the tile; not with a learned correction).
+reach it (the same pixels up to the last-bit rounding another --tile-px also brings; for a radius much
+larger than the tile; not with a learned correction).
 
 Clutter models (with --clutter and --clutter-table):
   table              the class table's loss_db (a --model-file's tuned clutter losses replace it); a model file
@@ -76,7 +77,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tasks", choices=["tiles", "sites"], default=None,
                         help="how the work is split: tiles = one task per output tile, reading its terrain widened "
                              "by the radius; sites = one task per site over its own radius, then one reduction per "
-                             "tile (same output; default: %s)" % DEFAULT_TASKS)  # fmt: skip
+                             "tile (same output to the last bits; default: %s)" % DEFAULT_TASKS)  # fmt: skip
     add_overwrite(parser)
 
 
