@@ -11,6 +11,10 @@ from netqa.commands import (
     number,
 )
 
+#: --tasks default, stated here so that --help imports nothing heavy (a test checks it is
+#: netqa.predict.sites.DEFAULT_TASKS, the library's).
+DEFAULT_TASKS = "tiles"
+
 NAME = "predict"
 HELP = "coverage prediction: best-server RSRP, SINR and throughput GeoTIFF"
 EXAMPLE = r"""
@@ -19,6 +23,7 @@ netqa predict --cells testdata/cells.csv --dem testdata/dem.tif --out coverage.t
     --terrain delta-bullington --clutter testdata/clutter.tif --clutter-table testdata/clutter_classes.csv \
     --clutter-model p2108
 netqa predict --cells cells.csv --dem dem.tif --out coverage.tif --radius-km 30 --workers 8
+netqa predict --cells cells.csv --dem dem.tif --out coverage.tif --radius-km 15 --tile-px 512 --tasks sites --workers 2
 netqa predict --cells testdata/district/cells.csv --dem testdata/district/dem.tif --out district.tif \
     --surface testdata/district/buildings.tif --terrain delta-bullington --model fspl --resolution-m 5 --radius-km 1.5
 netqa predict --cells /shared/cells.csv --dem /shared/dem.tif --clutter /shared/clutter.tif \
@@ -26,7 +31,10 @@ netqa predict --cells /shared/cells.csv --dem /shared/dem.tif --clutter /shared/
 
 Large areas: the tiles (--tile-px) run as Dask tasks with --workers N (a local cluster of N processes) or
 --scheduler ADDRESS (a cluster); every worker must read the DEM and clutter files at the same paths. The
-output is identical to the run in this process.
+output is identical to the run in this process. --tasks sites splits the work by site instead: one task per
+site (mast) reads and sweeps its own radius once, then one reduction per output tile folds the sites that
+reach it (the same pixels up to the last-bit rounding another --tile-px also brings; for a radius much
+larger than the tile; not with a learned correction).
 
 Clutter models (with --clutter and --clutter-table):
   table              the class table's loss_db (a --model-file's tuned clutter losses replace it); a model file
@@ -66,6 +74,10 @@ def add_arguments(parser) -> None:
                         help="side of the tiles computed and written one at a time [px] (default 4096); memory grows "
                              "as (tile + 2 x radius / resolution)^2, x the number of cells with --per-cell")  # fmt: skip
     add_dask_flags(parser)
+    parser.add_argument("--tasks", choices=["tiles", "sites"], default=None,
+                        help="how the work is split: tiles = one task per output tile, reading its terrain widened "
+                             "by the radius; sites = one task per site over its own radius, then one reduction per "
+                             "tile (same output to the last bits; default: %s)" % DEFAULT_TASKS)  # fmt: skip
     add_overwrite(parser)
 
 
@@ -105,6 +117,6 @@ def run(args) -> int:
     predict_to_file(
         args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table, config=config,
         per_cell_out=args.per_cell, overwrite=args.overwrite, workers=args.workers, scheduler=args.scheduler,
-        surface=args.surface,
+        surface=args.surface, **({"tasks": args.tasks} if args.tasks else {}),
     )  # fmt: skip
     return 0

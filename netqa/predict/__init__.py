@@ -47,6 +47,8 @@ Package layout (arrows point down; nothing imports upward)::
 
     run         predict(), predict_to_file(): plan once, walk the tiles, assemble or stream
     dask_tiles  the tiles as Dask tasks (--workers / --scheduler)
+    dask_sites  --tasks sites on Dask: one task per site, one reduction per tile
+    sites       --tasks sites: a site's pieces per tile (compute_site), a tile's fold (reduce_tile)
     tiles       make_plan() and compute_tile(): the one per-tile code path
     write       the coverage and per-cell GeoTIFFs (file arguments defined once)
     inputs      cell checks, the engine's cell matrix, clutter physics (shared with netqa.compare)

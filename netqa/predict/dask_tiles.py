@@ -99,12 +99,7 @@ def _submit_tile(client, plan_f, tile, k: int, per_cell: bool, numba_threads, fi
 
 def _tile_task(plan, tile, per_cell: bool, numba_threads, files):
     """On a worker: check the input files, compute the tile, return it with the warnings it raised."""
-    for what, path in files:
-        if not _readable(path):
-            raise InputError(
-                f"{path}: the {what} is not readable on Dask worker {_worker_name()}; the DEM and the clutter "
-                "raster must be readable from every worker at the same path (a shared or copied file system)"
-            )
+    _readable_or_raise(files)
     if numba_threads:
         import numba
 
@@ -116,6 +111,16 @@ def _tile_task(plan, tile, per_cell: bool, numba_threads, files):
         warnings.simplefilter("always")
         out = compute_tile(plan, tile, per_cell)
     return out, [(w.category, str(w.message)) for w in caught]
+
+
+def _readable_or_raise(files) -> None:
+    """On a worker: an InputError naming the first input file it cannot read."""
+    for what, path in files:
+        if not _readable(path):
+            raise InputError(
+                f"{path}: the {what} is not readable on Dask worker {_worker_name()}; the DEM and the clutter "
+                "raster must be readable from every worker at the same path (a shared or copied file system)"
+            )
 
 
 def _readable(path) -> bool:

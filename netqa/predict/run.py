@@ -16,6 +16,7 @@ import numpy as np
 from netqa.errors import InputError
 from netqa.grid import Grid
 from netqa.predict.config import CoverageResult, PredictConfig
+from netqa.predict.sites import DEFAULT_TASKS, check_tasks
 from netqa.predict.tiles import Plan, TileStats, compute_tile, make_plan
 from netqa.predict.write import coverage_file_args, per_cell_file_args, write_coverage_style
 from netqa.progress import Progress
@@ -25,7 +26,8 @@ from propagation.engine import BANDS
 log = logging.getLogger("netqa.predict")
 
 
-def _iter_tiles(plan: Plan, *, per_cell: bool, stats: TileStats, bar=None, workers: int = 1, scheduler=None):
+def _iter_tiles(plan: Plan, *, per_cell: bool, stats: TileStats, bar=None, workers: int = 1, scheduler=None,
+                tasks: str = "tiles"):
     """Yield ``(tile, bands, per_cell)`` for every tile of ``plan.grid`` in row-major order, reading per tile.
 
     In this process (:func:`compute_tile` tile after tile) unless ``workers > 1``
@@ -33,7 +35,15 @@ def _iter_tiles(plan: Plan, *, per_cell: bool, stats: TileStats, bar=None, worke
     order (:func:`netqa.predict.dask_tiles.iter_tiles_dask`).  Use it inside
     ``contextlib.closing`` so that a cluster is shut down when the consumer fails.
     """
-    if scheduler or workers > 1:
+    if tasks == "sites" and (scheduler or workers > 1):
+        from netqa.predict.dask_sites import iter_sites_dask
+
+        tiles = iter_sites_dask(plan, per_cell=per_cell, workers=workers, scheduler=scheduler)
+    elif tasks == "sites":
+        from netqa.predict.sites import iter_tiles_sites
+
+        tiles = iter_tiles_sites(plan, per_cell=per_cell)
+    elif scheduler or workers > 1:
         from netqa.predict.dask_tiles import iter_tiles_dask
 
         tiles = iter_tiles_dask(plan, per_cell=per_cell, workers=workers, scheduler=scheduler)
@@ -74,6 +84,7 @@ def predict(
     workers: int = 1,
     scheduler: str | None = None,
     surface=None,
+    tasks: str = DEFAULT_TASKS,
 ) -> CoverageResult:
     """Predict best-server RSRP, SINR and throughput over an area.
 
@@ -102,6 +113,13 @@ def predict(
         Address of a Dask scheduler (``tcp://host:8786``) to run the tiles on
         instead; its workers must read the DEM and clutter files at the same
         paths.  Results are identical whatever the workers.
+    tasks : str
+        How the work is split (:mod:`netqa.predict.sites`): ``"tiles"``, one
+        task per output tile reading its terrain widened by the radius; or
+        ``"sites"``, one task per site (mast) over its own radius, then one
+        reduction per output tile.  Same pixels (see :mod:`netqa.predict.sites`
+        for when); default :data:`DEFAULT_TASKS`.  A tuned model's learned
+        correction needs ``"tiles"``.
     surface : path, optional
         Building/obstacle heights ABOVE GROUND [m] (``--surface``: a surface
         model minus the DEM, nodata = 0), read per tile like the DEM
@@ -130,12 +148,15 @@ def predict(
     equal that file's bands pixel for pixel; only the result arrays are whole.
     """
     _check_workers(workers)
+    check_tasks(tasks)
     plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid, surface=surface)
+    check_tasks(tasks, plan)
     g = plan.grid
     stats = TileStats()
     bands = pcs = None
     bar = _progress(plan, show_progress)
-    tiles = _iter_tiles(plan, per_cell=per_cell, stats=stats, bar=bar, workers=workers, scheduler=scheduler)
+    tiles = _iter_tiles(plan, per_cell=per_cell, stats=stats, bar=bar, workers=workers, scheduler=scheduler,
+                        tasks=tasks)  # fmt: skip
     try:
         for tile, tile_bands, pc in tiles:
             if plan.n_tiles == 1:  # the tile is the grid: its arrays are the result (no copy)
@@ -173,6 +194,7 @@ def predict_to_file(
     workers: int = 1,
     scheduler: str | None = None,
     surface=None,
+    tasks: str = DEFAULT_TASKS,
 ) -> Path:
     """Predict coverage tile by tile straight into the coverage GeoTIFF (bounded memory, any area).
 
@@ -198,7 +220,7 @@ def predict_to_file(
         Also write one ``rsrp_dbm`` band per cell there (as :func:`write_per_cell`).
     overwrite : bool
         Replace existing outputs (else they are refused before any work).
-    show_progress, workers, scheduler
+    show_progress, workers, scheduler, tasks
         As :func:`predict`.  On Dask the tiles are computed by the workers and
         written here in tile order as they come back, with at most
         :data:`netqa.predict.dask_tiles.TILES_IN_FLIGHT_PER_THREAD` tiles per worker
@@ -221,12 +243,14 @@ def predict_to_file(
     from netqa.io.raster import open_raster_writer
 
     _check_workers(workers)
+    check_tasks(tasks)
     check_output(out, overwrite)
     if per_cell_out is not None:
         check_output(per_cell_out, overwrite)
     with phase("input"):  # cells, antenna patterns, DEM extent
         plan = make_plan(cells, dem, clutter=clutter, clutter_table=clutter_table, config=config, grid=grid,
                          surface=surface)  # fmt: skip
+    check_tasks(tasks, plan)
     stats = TileStats()
     bar = _progress(plan, show_progress)
     with contextlib.ExitStack() as stack:
@@ -239,7 +263,8 @@ def predict_to_file(
         if per_cell_out is not None:
             pc_w = stack.enter_context(open_raster_writer(per_cell_out, plan.cell_ids, plan.grid, **per_cell_file_args(plan.cell_ids), overwrite=overwrite, outputs=outputs))  # fmt: skip
         tiles = stack.enter_context(contextlib.closing(_iter_tiles(
-            plan, per_cell=pc_w is not None, stats=stats, bar=bar, workers=workers, scheduler=scheduler)))  # fmt: skip
+            plan, per_cell=pc_w is not None, stats=stats, bar=bar, workers=workers, scheduler=scheduler,
+            tasks=tasks)))  # fmt: skip
         for tile, bands, pc in tiles:
             cov_w.write(tile.row_off, tile.col_off, bands)
             if pc_w is not None:

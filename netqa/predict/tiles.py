@@ -309,6 +309,25 @@ def tile_read_env():
             set_gdal_config("GDAL_CACHEMAX", before, normalize=False)
 
 
+def read_window_inputs(plan: Plan, sub: Grid):
+    """``(elev_m, clutter_db, clutter_stat_mask, pixels without a class, surface_m, path_clutter)`` on ``sub``
+    (a window of the plan's grid): what the engine reads, for a tile (:func:`compute_tile`) or a site
+    (:mod:`netqa.predict.sites`)."""
+    with tile_read_env(), phase("input"):
+        elev = read_elevation(plan, sub)
+        clutter_db, stat_mask, n_no_class = tile_clutter(plan, sub)
+        surface_m = None
+        needs_surface = plan.learned is not None and plan.learned.spec.building  # issue 12 item 5: building height
+        if plan.surface_path is not None and (plan.engine.terrain != "none" or needs_surface):
+            from netqa.predict.surface import read_surface
+
+            surface_m = read_surface(plan.surface_path, sub)
+        from netqa.predict.pathclutter import tile_path_clutter  # issue 12 item 3
+
+        path_clutter = tile_path_clutter(plan, sub)
+    return elev, clutter_db, stat_mask, n_no_class, surface_m, path_clutter
+
+
 def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
     """Read one tile's inputs and run the engine on it: the per-tile work of :func:`predict` (any process).
 
@@ -323,18 +342,7 @@ def compute_tile(plan: Plan, tile, per_cell: bool) -> TileOut:
     m = plan.margin_px
     sub = grid.window(tile.row_off - m, tile.col_off - m, tile.rows + 2 * m, tile.cols + 2 * m)
     r_off, c_off = max(0, tile.row_off - m), max(0, tile.col_off - m)
-    with tile_read_env(), phase("input"):
-        elev = read_elevation(plan, sub)
-        clutter_db, stat_mask, n_no_class = tile_clutter(plan, sub)
-        surface_m = None
-        needs_surface = plan.learned is not None and plan.learned.spec.building  # issue 12 item 5: building height
-        if plan.surface_path is not None and (plan.engine.terrain != "none" or needs_surface):
-            from netqa.predict.surface import read_surface
-
-            surface_m = read_surface(plan.surface_path, sub)
-        from netqa.predict.pathclutter import tile_path_clutter  # issue 12 item 3
-
-        path_clutter = tile_path_clutter(plan, sub)
+    elev, clutter_db, stat_mask, n_no_class, surface_m, path_clutter = read_window_inputs(plan, sub)
     spec = GridSpec(sub.transform.c, sub.transform.f, grid.pixel_size_m, sub.height, sub.width)
     region = (tile.row_off - r_off, tile.row_off - r_off + tile.rows, tile.col_off - c_off, tile.col_off - c_off + tile.cols)
     with phase("engine"):

@@ -12,7 +12,9 @@ numba kernels:
   :func:`terrain_loss_reference`, its slow per-pixel reference;
 * :func:`path_clutter_loss_db` -- clutter losses weighted along the path from a
   mast to every pixel (:class:`PathClutterGrid` passes them to the coverage run);
-* :func:`itm_loss_sweep` / :func:`itm_loss_reference` -- the same for ITM (``terrain="itm"``).
+* :func:`itm_loss_sweep` / :func:`itm_loss_reference` -- the same for ITM (``terrain="itm"``);
+* :mod:`propagation.engine.sites` -- the coverage run split by site: each path group's
+  contribution over its own disk, folded per output tile into the same accumulators.
 """
 
 from propagation.engine._common import CELL_FIELDS, MODEL_IDS, TERRAIN_IDS, PathLossModel, TerrainMethod

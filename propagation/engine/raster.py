@@ -20,98 +20,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from propagation.diffraction import EARTH_RADIUS_KM, POLARIZATIONS
-from propagation.engine._common import (
-    C_FREQ,
-    C_GROUND,
-    C_HEIGHT,
-    C_RADIUS,
-    C_X,
-    C_Y,
-    CELL_FIELDS,
-    PathLossModel,
-    TerrainMethod,
-    surface_profile,
-)
-from propagation.engine.config import (
-    BANDS,
-    CELL_DEFAULTS,
-    SUBCARRIER_HZ,
-    Coverage,
-    EngineConfig,
-    GridSpec,
-    _check_inputs,
-    _check_stat_mask,
-    _n_freq,
-    _n_prb,
-    cell_matrix,
-    stat_q_inverse,
-)
-from propagation.engine.closed_form import _accumulate_group, affine_loss_coefficients
-from propagation.engine.combine import (
-    SHANNON_DL_CAP_DB,
-    SHANNON_DL_PARAMS,
-    SHANNON_UL_CAP_DB,
-    SHANNON_UL_PARAMS,
-    _combine,
-)
+from propagation.engine._common import PathLossModel, TerrainMethod
+from propagation.engine._groups import check_region, combine_bands, combine_constants, group_pass, new_cache, prepare
+from propagation.engine.config import BANDS, CELL_DEFAULTS, Coverage, EngineConfig, GridSpec, cell_matrix
+from propagation.engine.path_clutter import PathClutterGrid
 from propagation.engine.server_terrain import _take_server_excess, check_best_terrain, member_masks
-from propagation.engine.path_clutter import (
-    PathClutterGrid,
-    check_path_clutter,
-    path_clutter_keys,
-    path_clutter_window,
-    split_by_path_clutter,
-)
-from propagation.engine.terrain import _sweep_window, default_n_rays
-from propagation.engine.terrain_itm import _itm_sweep_window
-from propagation.units import THERMAL_NOISE_DBM_PER_HZ
-
-def _path_groups(cells: np.ndarray) -> list[np.ndarray]:
-    """Rows of cells that share one path-loss computation (same mast, height, frequency, radius)."""
-    key = cells[:, [C_X, C_Y, C_GROUND, C_HEIGHT, C_FREQ, C_RADIUS]]
-    _, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
-    return [np.flatnonzero(inverse == g).astype(np.int64) for g in range(inverse.max() + 1)]
-
-
-def _k_groups(groups, config) -> list[tuple[int, np.ndarray]]:
-    """``(sweep id, rows)``: each path group split by the cells' own SPM coefficients (``config.spm_k_cells``).
-
-    The sub-groups of one path group share its sweep id (one terrain sweep) and follow each other.
-    """
-    if not config.spm_k_cells:
-        return list(enumerate(groups))
-    own = {int(row): k for row, k in config.spm_k_cells}
-    out = []
-    for g, members in enumerate(groups):
-        keys = [own.get(int(m)) for m in members]
-        for k in dict.fromkeys(keys):
-            out.append((g, members[np.array([kk == k for kk in keys])]))
-    return out
-
-
-def _check_region(region, grid: GridSpec) -> tuple[int, int, int, int]:
-    """``region`` as ``(row0, row1, col0, col1)`` ints inside ``grid``; the whole grid when None.
-
-    Raises ``ValueError`` naming the region, the grid shape and the rule.
-    """
-    if region is None:
-        return 0, grid.n_rows, 0, grid.n_cols
-    try:
-        vals = tuple(region)
-    except TypeError:
-        vals = ()
-    if len(vals) != 4 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):
-        raise ValueError(f"region must be 4 integers (row0, row1, col0, col1) in grid pixels, got {region!r}")
-    r0, r1, c0, c1 = (int(v) for v in vals)
-    if not (0 <= r0 < r1 <= grid.n_rows and 0 <= c0 < c1 <= grid.n_cols):
-        raise ValueError(
-            f"region (row0, row1, col0, col1) = {(r0, r1, c0, c1)} must satisfy 0 <= row0 < row1 <= {grid.n_rows} "
-            f"and 0 <= col0 < col1 <= {grid.n_cols} (the grid is {grid.n_rows} x {grid.n_cols} px); "
-            "give a non-empty window inside the grid, or None for the whole grid"
-        )
-    return r0, r1, c0, c1
 
 
 def iter_coverage_tiles(
@@ -129,49 +42,12 @@ def iter_coverage_tiles(
     region's first row and column.  Arguments as :func:`predict_coverage`; with
     ``best_terrain_db`` ``bands`` has a sixth plane, the best server's terrain excess loss [dB].
     """
-    reg = _check_region(region, grid)
+    reg = check_region(region, grid)
     keep_terrain = check_best_terrain(best_terrain_db)  # issue 12 item 5 (propagation.engine.server_terrain)
-    cells, elev, clutter, patterns = _check_inputs(cells, elev_m, grid, clutter_db, patterns)
-    prof = surface_profile(elev, surface_m, grid.shape)
-    if prof is not None and config.terrain_id == TerrainMethod.ITM:
-        raise ValueError("surface_m works with terrain 'delta-bullington' in the raster engine (not yet with 'itm'); "
-                         "use delta-bullington, or leave the surface out")  # fmt: skip
-    stat_mask = _check_stat_mask(clutter_stat_mask, grid.shape, cells)
-    q_inv = stat_q_inverse(config)
-    groups = _path_groups(cells)
-    config.check_k_cells(cells.shape[0])
-    pclut = check_path_clutter(path_clutter, grid.shape, cells.shape[0], grid.pixel_m)  # issue 12 item 3
-    pc_keys = path_clutter_keys(pclut, cells.shape[0])
-    no_path = np.zeros((0, 0))
-    n_freq = _n_freq(cells)
-    noise_re_dbm = THERMAL_NOISE_DBM_PER_HZ + 10.0 * math.log10(SUBCARRIER_HZ)
-    n_sc = 12.0 * np.array([_n_prb(bw) for bw in cells[:, CELL_FIELDS.index("bandwidth_mhz")]])
-    ul_offset = config.ue_power_dbm - 10.0 * np.log10(n_sc) - cells[:, CELL_FIELDS.index("rs_power_dbm")]
-    sh = np.array(SHANNON_DL_PARAMS + SHANNON_UL_PARAMS + (SHANNON_DL_CAP_DB, SHANNON_UL_CAP_DB))
-    ae_km = EARTH_RADIUS_KM * config.k_factor
-    pol_id = POLARIZATIONS[config.polarization]
-    model_id = config.model_id
-    itm_prm = config.itm_params() if config.terrain_id == TerrainMethod.ITM else None
-    # per-group constants
-    gconst = []
-    grouped = split_by_path_clutter(_k_groups(groups, config), pc_keys)
-    for sweep_id, members in grouped:
-        c0 = members[0]
-        freq, h_tx = cells[c0, C_FREQ], cells[c0, C_HEIGHT]
-        mp = config.model_params(freq, int(c0))
-        a_db, b_db = affine_loss_coefficients(model_id, freq, h_tx, mp)
-        radius_m = cells[c0, C_RADIUS] * 1000.0
-        x, y = cells[c0, C_X], cells[c0, C_Y]
-        p = grid.pixel_m
-        bbox = (
-            max(0, int(math.floor((grid.y0_m - (y + radius_m)) / p))),
-            min(grid.n_rows, int(math.ceil((grid.y0_m - (y - radius_m)) / p))),
-            max(0, int(math.floor((x - radius_m - grid.x0_m) / p))),
-            min(grid.n_cols, int(math.ceil((x + radius_m - grid.x0_m) / p))),
-        )
-        n_rays = default_n_rays(radius_m, p, config.rays_per_pixel)
-        gconst.append((sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays))
-    masks = member_masks(cells.shape[0], grouped) if keep_terrain else None
+    run = prepare(cells, elev_m, grid, config, clutter_db=clutter_db, patterns=patterns,
+                  clutter_stat_mask=clutter_stat_mask, surface_m=surface_m, path_clutter=path_clutter)  # fmt: skip
+    cc = combine_constants(run.cells, config)
+    masks = member_masks(run.cells.shape[0], run.groups) if keep_terrain else None
     tp = int(config.tile_px)
     for tr0 in range(reg[0], reg[1], tp):
         for tc0 in range(reg[2], reg[3], tp):
@@ -179,49 +55,21 @@ def iter_coverage_tiles(
             shape = (tr1 - tr0, tc1 - tc0)
             best_rsrp = np.full(shape, -np.inf)
             best_idx = np.full(shape, -1, np.int32)
-            pow_sum = np.zeros((n_freq,) + shape)
-            pc = np.full((cells.shape[0],) + shape, np.nan, np.float32) if per_cell else np.zeros((0, 0, 0), np.float32)
+            pow_sum = np.zeros((cc.n_freq,) + shape)
+            n_cells = run.cells.shape[0]
+            pc = np.full((n_cells,) + shape, np.nan, np.float32) if per_cell else np.zeros((0, 0, 0), np.float32)
             tile = np.array([tr0, tc0], np.int64)
-            last_sweep, excess = -1, None
             terrain = np.full(shape, np.nan, np.float32) if keep_terrain else None
-            last_path, path_db = None, no_path
-            for gi, (sweep_id, members, mp, a_db, b_db, radius_m, bbox, n_rays) in enumerate(gconst):
+            cache = new_cache()
+            for gi, g in enumerate(run.gconst):
+                bbox = g[6]
                 win = np.array([max(bbox[0], tr0), min(bbox[1], tr1), max(bbox[2], tc0), min(bbox[3], tc1)], np.int64)
                 if win[0] >= win[1] or win[2] >= win[3]:
                     continue
-                c0 = members[0]
-                if sweep_id == last_sweep:
-                    pass  # cells of one mast with their own K: the terrain sweep is the same
-                elif config.terrain_id == TerrainMethod.DELTA_BULLINGTON:
-                    excess = _sweep_window(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X], cells[c0, C_Y],
-                                           cells[c0, C_GROUND], cells[c0, C_HEIGHT], config.rx_height_m,
-                                           cells[c0, C_FREQ], radius_m, win, ae_km, pol_id, n_rays, prof)  # fmt: skip
-                elif config.terrain_id == TerrainMethod.ITM:
-                    excess = _itm_sweep_window(elev, grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X], cells[c0, C_Y],
-                                               cells[c0, C_GROUND], cells[c0, C_HEIGHT], config.rx_height_m,
-                                               cells[c0, C_FREQ], radius_m, win, itm_prm, n_rays)  # fmt: skip
-                else:
-                    excess = np.zeros((0, 0), np.float32)
-                last_sweep = sweep_id
-                # issue 12 item 3: clutter along the path, once per mast, radius and loss table (groups of one
-                # mast follow each other: its carriers and K sub-groups share the walk when their tables agree)
-                pkey = (cells[c0, C_X], cells[c0, C_Y], radius_m, int(pc_keys[c0]))
-                if pkey[3] < 0:
-                    path_db = no_path
-                elif pkey != last_path:
-                    path_db = path_clutter_window(pclut, int(c0), grid.x0_m, grid.y0_m, grid.pixel_m, cells[c0, C_X],
-                                                  cells[c0, C_Y], radius_m, win)  # fmt: skip
-                last_path = pkey
-                _accumulate_group(cells, members, patterns, elev, clutter, stat_mask, q_inv, grid.x0_m, grid.y0_m,
-                                  grid.pixel_m, win, tile, excess, path_db, model_id, a_db, b_db, mp, best_rsrp,
-                                  best_idx, pow_sum, pc)  # fmt: skip
+                excess = group_pass(run, gi, win, tile, best_rsrp, best_idx, pow_sum, pc, cache)
                 if keep_terrain:
                     _take_server_excess(best_idx, tr0, tc0, win, masks[gi], excess, terrain)
-            bands = np.empty((6 if keep_terrain else 5,) + shape, np.float32)
-            if keep_terrain:
-                bands[5] = terrain
-            _combine(cells, ul_offset, best_rsrp, best_idx, pow_sum, noise_re_dbm + config.noise_figure_db,
-                     noise_re_dbm + config.bs_noise_figure_db, config.ul_margin_db, sh, bands)  # fmt: skip
+            bands = combine_bands(cc, best_rsrp, best_idx, pow_sum, terrain)
             yield tr0, tc0, bands, (pc if per_cell else None)
 
 
@@ -315,7 +163,7 @@ def predict_coverage(
     >>> round(float(cov.rsrp_dbm[0, 15]), 1)   # 1.45 km north: 15 dBm - Hata(900 MHz, 30 m, 1.5 m)
     -117.1
     """
-    reg_r0, reg_r1, reg_c0, reg_c1 = _check_region(region, grid)
+    reg_r0, reg_r1, reg_c0, reg_c1 = check_region(region, grid)
     rows, cols = reg_r1 - reg_r0, reg_c1 - reg_c0
     pcs = None
     n_tiles = math.ceil(rows / config.tile_px) * math.ceil(cols / config.tile_px)
