@@ -95,11 +95,11 @@ def check_surface(path, pixel_m: float, terrain: str, *, flag: str = "--surface"
                     pixel_m, src_px)  # fmt: skip
 
 
-def check_surface_area(path, bounds, crs, *, flag: str = "--surface") -> float:
+def check_surface_area(path, bounds, crs, *, flag: str = "--surface", warn: bool = True) -> float:
     """Refuse a surface raster that covers none of the area (wrong CRS or place); warn when it covers part of it.
 
     ``bounds`` ``(left, bottom, right, top)`` in ``crs``: the area computed (the DEM's, for predict).
-    Returns the share of the area it covers [0..1].
+    ``warn=False``: refuse only (a caller that already warned).  Returns the share of the area it covers [0..1].
     """
     import rasterio
     from rasterio.warp import transform_bounds
@@ -128,7 +128,7 @@ def check_surface_area(path, bounds, crs, *, flag: str = "--surface") -> float:
         raise InputError(f"{flag} {path}: covers none of the area (its bounds {tuple(round(v, 1) for v in b)} vs "
                          f"{tuple(round(float(v), 1) for v in bounds)} in "
                          f"{crs.to_string() if hasattr(crs, 'to_string') else crs}): wrong CRS or another place")  # fmt: skip
-    if share < 0.9:
+    if share < 0.9 and warn:
         log.warning("%s %s: WARNING: covers %.0f %% of the area; obstacles elsewhere count as 0 m", flag, path,
                     100.0 * share)  # fmt: skip
     return share

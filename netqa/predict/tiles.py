@@ -181,9 +181,11 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
         **spm,
     )  # fmt: skip
     if surface is not None:
-        from netqa.predict.surface import check_surface
+        from netqa.predict.surface import check_surface, check_surface_area
 
         check_surface(surface, grid.pixel_size_m, config.terrain)
+        # none of the area covered: refused here too (Python API); the CLI and projects warned of partial cover
+        check_surface_area(surface, tuple(grid.bounds), grid.crs, warn=False)
     learned = None
     if tuned is not None:  # issue 12 item 5
         from netqa.predict.learned import usable_correction

@@ -263,3 +263,16 @@ def test_rs_power_contradicting_total_power_is_warned(tmp_path, caplog):
         assert "rs_power_dbm" not in caplog.text
         read_cells(tmp_path / "bad.csv")
     assert "rs_power_dbm of 2 row(s) differs" in caplog.text
+
+
+@pytest.mark.skipif(not (DISTRICT / "cells.csv").exists(), reason="testdata/district not generated")
+def test_python_api_refuses_a_surface_that_covers_none_of_the_area(tmp_path):
+    """predict_to_file (no CLI pre-checks): a surface elsewhere would read as 0 m everywhere; refused instead."""
+    from netqa.predict import PredictConfig, predict_to_file
+
+    _raster(tmp_path / "s.tif", np.full((20, 20), 5.0, np.float32), x0=610000.0)
+    cfg = PredictConfig(model="fspl", terrain="delta-bullington", radius_km=0.5, resolution_m=10.0)
+    with pytest.raises(InputError, match="covers none of the area"):
+        predict_to_file(DISTRICT / "cells.csv", DISTRICT / "dem.tif", tmp_path / "c.tif", config=cfg,
+                        surface=tmp_path / "s.tif", show_progress=False)  # fmt: skip
+    assert not (tmp_path / "c.tif").exists()
