@@ -42,7 +42,7 @@ import warnings
 import numpy as np
 
 from propagation import _itm_core as _c
-from propagation._itm_profile import DELTA_H_MAX_POINTS, delta_h_core
+from propagation._itm_profile import DELTA_H_SCRATCH, delta_h_core
 from propagation._jit import jit_inline, jit_parallel, prange
 from propagation._validity import ValidityRangeWarning
 from propagation.engine._common import _bilinear
@@ -157,7 +157,7 @@ def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z
         tx_y = np.empty(n_max + 1)
         rx_x = np.empty(n_max + 1, np.int64)
         rx_y = np.empty(n_max + 1)
-        scratch = np.empty(DELTA_H_MAX_POINTS)
+        scratch = np.empty(DELTA_H_SCRATCH)
         hints = np.zeros(2, np.int64)
         dh_state = np.zeros(4)  # (delta_h, n) at the knots before and after the pixel
         for j in range(j0, j1):
