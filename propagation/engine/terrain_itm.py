@@ -63,6 +63,7 @@ from propagation.engine._itm_pixel import (  # the P_* slots: points.py imports 
     _pixel_horizons,
     _pixel_itm_db,
 )
+from propagation.engine._itm_fast import sweep_constants
 from propagation.engine._profile import straight_profiles
 from propagation.engine._terrain_pixel import _hull_push
 from propagation.engine.terrain import (
@@ -123,7 +124,7 @@ def _extend(hr, k_hr, upto, elev_m, fx0, fy0, sin_t, cos_t, lim_c, lim_r, x0_m, 
 
 
 @jit_parallel
-def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z_g, prm, win, n_rays, order, start,
+def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z_g, prm, kc, win, n_rays, order, start,
                dist_of, out):  # fmt: skip
     """Evaluate every assigned pixel ray by ray (parallel over ray blocks); ``out`` is the window, float32."""
     r0, c0, c1 = win[0], win[2], win[3]
@@ -235,7 +236,7 @@ def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z
                 u = (n - dh_state[1]) / (dh_state[3] - dh_state[1])
                 dh = dh_state[0] + (dh_state[2] - dh_state[0]) * u
                 out[rr, cc] = _pixel_itm_db(h, s0, s1, k, n, d_m, th_tx, th_rx, dh_tx, dh_rx, gamma, n_s, dh, h_tx,
-                                            h_rx, f_mhz, z_g, prm)  # fmt: skip
+                                            h_rx, f_mhz, z_g, kc)  # fmt: skip
 
 
 def _ground_impedance(f_mhz, prm):
@@ -252,8 +253,10 @@ def _itm_sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius
     _assign_rays(x0, y0, px, xs, ys, radius_m, win, n_rays, ray_of, dist_of)
     order, start = _order_by_ray(ray_of, dist_of, n_rays, px, radius_m)
     out = np.full((nr, nc), np.nan, np.float32)
-    _itm_sweep(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, _ground_impedance(freq, prm), prm, win, n_rays,
-               order, start, dist_of, out)  # fmt: skip
+    z_g = _ground_impedance(freq, prm)
+    kc = sweep_constants(freq, z_g, prm[P_ZT], prm[P_ZL], prm[P_ZS], prm[P_CLIMATE], prm[P_MDVAR])
+    _itm_sweep(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, z_g, prm, kc, win, n_rays, order, start, dist_of,
+               out)  # fmt: skip
     return out
 
 
