@@ -24,6 +24,7 @@ from propagation._itm_core import (
     variability_db,
 )
 from propagation._jit import jit
+from propagation._select import select2
 
 #: Slots of the intermediate-value vector written by :func:`itm_p2p_kernel`.
 (I_LOSS, I_AREF, I_AFS, I_D_M, I_TH_TX, I_TH_RX, I_DH_TX, I_DH_RX, I_HE_TX, I_HE_RX, I_DELTA_H, I_NS, I_MODE,
@@ -92,38 +93,13 @@ def lls_fit(z, xi, d_start, d_end):
 
 #: Most resampled points of :func:`delta_h_m` (10 x 25 - 5).
 DELTA_H_MAX_POINTS = 245
-
-
-@jit
-def _select(a, n, k):
-    """The k-th smallest of a[:n] (0-based), by quickselect; reorders a[:n]."""
-    lo = 0
-    hi = n - 1
-    while lo < hi:
-        pivot = a[(lo + hi) >> 1]
-        i = lo
-        j = hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            return a[k]
-    return a[k]
+#: Scratch length :func:`delta_h_core` needs (the points and the select's second buffer).
+DELTA_H_SCRATCH = 2 * DELTA_H_MAX_POINTS
 
 
 @jit
 def delta_h_core(z, n, z_last, xi, d_start, d_end, s):
-    """:func:`delta_h_m` of the profile z[0..n-1], z_last (at index n), with scratch ``s`` (>= 245 values)."""
+    """:func:`delta_h_m` of the profile z[0..n-1], z_last (at index n), with scratch ``s`` (>= DELTA_H_SCRATCH values)."""
     x0 = d_start / xi
     x1 = d_end / xi
     if x1 - x0 < 2.0:
@@ -156,9 +132,8 @@ def delta_h_core(z, n, z_last, xi, d_start, d_end, s):
     slope = s_xy
     for j in range(m):
         s[j] -= y1 + slope * j
-    # p10-th largest minus (p90 + 1)-th largest residual
-    hi_q = _select(s, m, m - p10)
-    lo_q = _select(s, m, m - 1 - p90)
+    # p10-th largest minus (p90 + 1)-th largest residual (exact order statistics, one shared select)
+    lo_q, hi_q = select2(s, s[DELTA_H_MAX_POINTS:], m, m - 1 - p90, m - p10)
     return (hi_q - lo_q) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
 
 
@@ -170,7 +145,7 @@ def delta_h_m(z, xi, d_start, d_end):
     interdecile range of the residuals scaled up to its asymptotic value, [ERL 79-ITS 67 eq. (3)] inverted.
     """
     n = z.size - 1
-    return delta_h_core(z, n, z[n], xi, d_start, d_end, np.empty(DELTA_H_MAX_POINTS))
+    return delta_h_core(z, n, z[n], xi, d_start, d_end, np.empty(DELTA_H_SCRATCH))
 
 
 @jit

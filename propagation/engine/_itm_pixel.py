@@ -15,6 +15,7 @@ import numpy as np
 
 from propagation import _itm_core as _c
 from propagation._jit import jit, jit_inline
+from propagation.engine import _itm_fast as _f
 from propagation.engine._terrain_pixel import _hull_search
 
 #: ITM parameter vector of the kernels (``ITM_PARAMS`` slots; :func:`.terrain_itm.itm_params` fills it).
@@ -116,8 +117,12 @@ def _pixel_horizons(h, s0, s1, k, tx_x, tx_y, n_tx, rx_x, rx_y, n_rx, c_ray, n, 
 
 
 @jit_inline
-def _pixel_itm_db(h, s0, s1, k, n, d_m, th_tx, th_rx, dh_tx, dh_rx, gamma, n_s, dh, h_tx, h_rx, f_mhz, z_g, prm):
-    """ITM attenuation relative to free space of one pixel, from its horizons and delta_h. [dB]"""
+def _pixel_itm_db(h, s0, s1, k, n, d_m, th_tx, th_rx, dh_tx, dh_rx, gamma, n_s, dh, h_tx, h_rx, f_mhz, z_g, kc):
+    """ITM attenuation relative to free space of one pixel, from its horizons and delta_h. [dB]
+
+    ``kc``: the sweep's constants (:func:`._itm_fast.sweep_constants`); line-of-sight paths (d < d_sML, every
+    pixel of a short-range sweep from a mast) take :func:`._itm_fast.a_ref_los_db`, the others
+    :func:`_a_ref_db`."""
     xi = d_m / n
     a_e = 1.0 / gamma
     z_site = h[0]
@@ -146,12 +151,15 @@ def _pixel_itm_db(h, s0, s1, k, n, d_m, th_tx, th_rx, dh_tx, dh_rx, gamma, n_s, 
         he_tx = h_tx + max(z_site - fit_tx, 0.0)
         _, fit_rx = _fit(s0, s1, h, k, n, xi, d_m - 0.9 * dh_rx, d_end)
         he_rx = h_rx + max(z_px - fit_rx, 0.0)
-    a_ref = _a_ref_db(th_tx, th_rx, f_mhz, z_g, dh_tx, dh_rx, he_tx, he_rx, gamma, n_s, dh, h_tx, h_rx, d_m)
-    if math.isnan(a_ref):
-        return np.nan
-    a, _w2 = _c.variability_db(prm[P_ZT], prm[P_ZL], prm[P_ZS], he_tx, he_rx, dh, f_mhz, d_m, a_ref,
-                               int(prm[P_CLIMATE]), int(prm[P_MDVAR]))  # fmt: skip
-    return a
+    d_sml = math.sqrt(2.0 * he_tx * a_e) + math.sqrt(2.0 * he_rx * a_e)
+    if (d_m < d_sml and 150.0 <= n_s <= 400.0 and 4000000.0 <= a_e <= 13333333.0
+            and kc[_f.K_Z_RE] > abs(kc[_f.K_Z_IM])):  # fmt: skip
+        a_ref = _f.a_ref_los_db(th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx, a_e, d_sml, dh, h_tx, h_rx, d_m, kc)
+    else:
+        a_ref = _a_ref_db(th_tx, th_rx, f_mhz, z_g, dh_tx, dh_rx, he_tx, he_rx, gamma, n_s, dh, h_tx, h_rx, d_m)
+        if math.isnan(a_ref):
+            return np.nan
+    return _f.variability_db(kc, he_tx, he_rx, dh, d_m, a_ref)
 
 
 @jit

@@ -151,3 +151,37 @@ def test_pixel_a_ref_equals_longley_rice_including_the_troposcatter_skip():
     assert np.isnan(_a_ref_db(0.01, 0.01, 900.0, complex(0.1, 0.5), 5e3, 5e3, 30.0, 3.0, 1.0 / 8.5e6, 301.0, 50.0,
                               30.0, 1.5, 20e3))  # fmt: skip
 
+
+
+def test_sweep_los_a_ref_and_variability_equal_the_model_kernels():
+    """The sweep's per-pixel ITM (constants hoisted per sweep, no pow) is longley_rice + variability_db to rounding."""
+    from propagation import _itm_core as _c
+    from propagation.engine import _itm_fast as _f
+    from propagation.engine.terrain_itm import _ground_impedance, itm_params
+
+    rng = np.random.default_rng(11)
+    n_los = n_two = 0
+    for _ in range(4000):
+        f = float(rng.choice([100.0, 900.0, 3500.0, 12000.0]))
+        pol = str(rng.choice(["vertical", "horizontal"]))
+        prm = itm_params(polarization=pol, climate=int(rng.integers(1, 8)), mdvar=int(rng.choice([0, 1, 2, 3, 12, 23])),
+                         time_pct=rng.uniform(1, 99), location_pct=rng.uniform(1, 99), situation_pct=rng.uniform(1, 99))  # fmt: skip
+        z_g = _ground_impedance(f, prm)
+        kc = _f.sweep_constants(f, z_g, prm[6], prm[7], prm[8], prm[0], prm[5])
+        h_tx, h_rx = rng.uniform(2.0, 100.0), rng.uniform(1.0, 10.0)
+        he_tx, he_rx = h_tx + rng.uniform(0.0, 50.0), h_rx + rng.uniform(0.0, 20.0)
+        gamma = rng.uniform(1.0 / 9e6, 1.0 / 7e6)
+        d_sml = np.sqrt(2 * he_tx / gamma) + np.sqrt(2 * he_rx / gamma)
+        d_m = d_sml * rng.uniform(0.02, 0.999)
+        dh_tx, dh_rx = rng.uniform(100.0, 0.8 * d_m), rng.uniform(30.0, 0.5 * d_m)
+        th_tx, th_rx, n_s, dh = rng.uniform(-0.01, 0.03), rng.uniform(-0.01, 0.05), rng.uniform(260.0, 350.0), rng.uniform(0.0, 300.0)
+        a_ref, mode, _w, err = _c.longley_rice(th_tx, th_rx, f, z_g, dh_tx, dh_rx, he_tx, he_rx, gamma, n_s, dh, h_tx,
+                                               h_rx, d_m)  # fmt: skip
+        assert err == 0 and mode == _c.MODE_LOS
+        fast = _f.a_ref_los_db(th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx, 1.0 / gamma, d_sml, dh, h_tx, h_rx, d_m, kc)
+        assert fast == pytest.approx(a_ref, rel=1e-11, abs=1e-9)
+        var, _w2 = _c.variability_db(prm[6], prm[7], prm[8], he_tx, he_rx, dh, f, d_m, a_ref, int(prm[0]), int(prm[5]))
+        assert _f.variability_db(kc, he_tx, he_rx, dh, d_m, a_ref) == pytest.approx(var, rel=1e-12, abs=1e-10)
+        n_los += 1
+        n_two += a_ref > 0.0
+    assert n_two > 1000  # not only the clipped zero
