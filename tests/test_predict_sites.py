@@ -26,6 +26,8 @@ CASES = {
     "cost231-statistical": (dict(model="cost231", clutter_model="p2108-statistical", location_pct=80.0), True),
     "hata-itm-no-clutter": (dict(model="hata", terrain="itm"), False),
 }
+ITM_CASES = [k for k, (settings, _) in CASES.items() if settings.get("terrain") == "itm"]
+EXACT_CASES = [k for k in CASES if k not in ITM_CASES]
 
 
 def _quiet(fn, *args, **kw):
@@ -60,21 +62,19 @@ def _differ(a, b):
     return int(bad.sum()), float(np.nanmax(np.abs(a[bad] - b[bad]))) if bad.any() else 0.0
 
 
+@pytest.mark.parametrize("pair", EXACT_CASES, indirect=True)
 def test_sites_in_this_process_equal_the_tiles_pixel_for_pixel(pair):
     tiles, sites, kw = pair
-    if kw["config"].terrain == "itm":
-        pytest.skip("ITM: today's per-tile run depends on the tile layout (the next test)")
     for name in BANDS:
         np.testing.assert_array_equal(getattr(sites, name), getattr(tiles, name), err_msg=name)
     assert np.isfinite(tiles.rsrp_dbm).mean() > 0.3 and len(set(np.unique(tiles.best_cell)) - {-1}) > 3
 
 
+@pytest.mark.parametrize("pair", ITM_CASES, indirect=True)
 def test_itm_sites_differ_from_one_tile_less_than_todays_tile_layouts_do(pair):
     """ITM's sweep over a window depends on the window: today 64-px tiles and one tile differ by up to 5.4 dB at
     ~6 % of the pixels of this case; the sites (each over its own disk) differ from one tile far less."""
     tiles, sites, kw = pair
-    if kw["config"].terrain != "itm":
-        pytest.skip("the other terrain methods are pixel-identical (the previous test)")
     one = _quiet(predict, CELLS, DEM, tasks="tiles", **{**kw, "config": dataclasses.replace(kw["config"], tile_px=4096)})
     n_tiles, d_tiles = _differ(tiles.rsrp_dbm, one.rsrp_dbm)
     n_sites, d_sites = _differ(sites.rsrp_dbm, one.rsrp_dbm)
