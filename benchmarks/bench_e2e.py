@@ -243,6 +243,11 @@ def bench_cold_start(tmp: Path) -> None:
     warm = min(_run(args, NUMBA_CACHE_DIR=str(cache))[0] for _ in range(2))
     print(f"cold start, test world predict (Hata + delta-Bullington, clutter table): first run {cold:.1f} s, "
           f"warm {warm:.1f} s: +{cold - warm:.1f} s (goal <= +10 s: {'met' if cold - warm <= 10 else 'not met'})")  # fmt: skip
+    if cold - warm > 10:
+        print("  why not: numba compiles the parallel kernels a run loads (the delta-Bullington sweep, the coverage "
+              "kernel, the ray ordering: their parfor and inlining passes); cutting more costs run time (measured in "
+              "benchmarks/README.md). `make setup` compiles them at install (python -m netqa.warmup), so a user's first "
+              "run after it is warm, and a run that must compile says so first")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
