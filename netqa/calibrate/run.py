@@ -79,6 +79,9 @@ class CalibrateOptions:
     #: ``learned.min_gain_db``; None: ``LearnedConfig()`` defaults.
     learned_correction: bool = False
     learned: object = None
+    #: Longley-Rice settings of ``terrain="itm"`` (:class:`netqa.predict.PredictConfig`'s ``itm``); give the same
+    #: to ``netqa predict`` with the tuned model.
+    itm: tuple = ()
 
     def __post_init__(self):
         if self.h_eff not in H_EFF_METHOD:
@@ -86,6 +89,9 @@ class CalibrateOptions:
         object.__setattr__(self, "h_eff", H_EFF_METHOD[self.h_eff])
         check_cv_group(self.cv_group)
         CalibrationConfig(path_clutter=self.path_clutter, near_m=self.path_clutter_near_m)  # validates both
+        from netqa.predict.config import check_itm_pairs
+
+        check_itm_pairs(self.itm, self.terrain)
 
 
 def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
@@ -97,7 +103,7 @@ def calibration_data(samples, cells, dem, *, clutter=None, clutter_table=None,
     with ``extras`` (a dict), also the learned correction's ``spec`` and features ``X`` of the kept samples."""
     prep = prepare(samples, cells, dem, clutter=clutter, clutter_table=clutter_table, surface=surface,
                    resolution_m=options.resolution_m, selection=options.selection)  # fmt: skip
-    cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m)
+    cfg = EngineConfig(model="spm", terrain=options.terrain, rx_height_m=options.rx_height_m, **dict(options.itm))
     geo = calibration_geometry(prep.world, prep.x_m, prep.y_m, prep.serving, cfg)
     rsrp = pd.to_numeric(prep.df["rsrp_dbm"], errors="coerce").to_numpy(np.float64)
     keep, removed = filter_samples(geo["dist_km"], rsrp, options.filters)

@@ -174,6 +174,7 @@ def add_model_flags(parser) -> None:
         "relative to free space; with --model fspl the plain ITM prediction)",
     )
     parser.add_argument("--model-file", metavar="TUNED.toml", help="tuned model parameters from 'netqa calibrate'")
+    add_itm_flags(parser)
     parser.add_argument("--clutter", metavar="RASTER", help="clutter class raster (GeoTIFF)")
     parser.add_argument("--clutter-table", metavar="CSV", help="clutter class table: code,name,loss_db,height_m")
     parser.add_argument("--rx-height-m", type=number(lo=0.5, hi=50.0, unit="m"), default=1.5, help="receiver height above ground [m] (default 1.5)")
@@ -203,3 +204,66 @@ def check_workers(args) -> None:
 
     if args.workers < 1:
         raise InputError(f"--workers {args.workers}: must be >= 1")
+
+
+#: ITM flag -> EngineConfig field (propagation.engine.EngineConfig.itm_*; the meanings of propagation.itm_p2p_loss_db).
+ITM_FLAGS = {
+    "itm_climate": "itm_climate", "itm_n0": "itm_refractivity_n0", "itm_permittivity": "itm_permittivity",
+    "itm_conductivity": "itm_conductivity_s_per_m", "itm_mdvar": "itm_mdvar", "itm_time_pct": "itm_time_pct",
+    "itm_location_pct": "itm_location_pct", "itm_situation_pct": "itm_situation_pct", "polarization": "polarization",
+}  # fmt: skip
+
+
+def add_itm_flags(parser) -> None:
+    """Longley-Rice settings of ``--terrain itm`` (defaults: the NTIA model's, median time, location and situation)."""
+    g = parser.add_argument_group("Longley-Rice (--terrain itm)")
+    g.add_argument("--itm-climate", type=number(lo=1, hi=7, integer=True), default=None, metavar="1..7",
+                   help="radio climate: 1 equatorial, 2 continental subtropical, 3 maritime subtropical, 4 desert, "
+                        "5 continental temperate (default), 6 maritime temperate over land, 7 maritime over sea")
+    g.add_argument("--itm-n0", type=number(lo=250, hi=400, unit="N-units"), default=None, metavar="N",
+                   help="surface refractivity at sea level (default 301)")
+    g.add_argument("--itm-permittivity", type=number(lo=1, hi=100), default=None, metavar="EPS",
+                   help="relative permittivity of the ground (default 15: average ground)")
+    g.add_argument("--itm-conductivity", type=number(lo=0, hi=100, lo_open=True, unit="S/m"), default=None,
+                   metavar="S_PER_M", help="ground conductivity (default 0.005: average ground)")
+    g.add_argument("--itm-mdvar", type=number(lo=0, hi=33, integer=True), default=None, metavar="MODE",
+                   help="mode of variability: 0 single message, 1 accidental, 2 mobile, 3 broadcast; +10 location "
+                        "variability eliminated, +20 direct situation variability eliminated (default 12)")
+    for key, what in (("time", "time"), ("location", "locations"), ("situation", "situations")):
+        g.add_argument(f"--itm-{key}-pct", type=number(lo=0, hi=100, lo_open=True, hi_open=True, unit="%"),
+                       default=None, metavar="PCT", help=f"percentage of {what} of the loss quantile (default 50: "
+                                                         "the median; 90 gives the loss exceeded 10 %% of the time)"
+                       if key == "time" else f"percentage of {what} (default 50)" + (
+                           "; needs a mode of variability without +10, e.g. --itm-mdvar 2" if key == "location" else ""))  # fmt: skip
+    g.add_argument("--polarization", choices=["horizontal", "vertical"], default=None,
+                   help="polarisation of the ground reflection in ITM and delta-Bullington (default horizontal)")
+
+
+def itm_settings(args, terrain: str | None = None) -> tuple:
+    """``EngineConfig`` keyword pairs of the ITM flags given, checked by the engine; an InputError (exit 2) when
+    they would be ignored (``terrain`` not ``itm``; ``--polarization`` also counts with ``delta-bullington``)
+    or when the model refuses a value.  ``terrain=None``: always used (``netqa link``'s ITM row)."""
+    from netqa.errors import InputError
+
+    given = [(flag, field, getattr(args, flag)) for flag, field in ITM_FLAGS.items() if getattr(args, flag, None) is not None]
+    if not given:
+        return ()
+    if terrain is not None:
+        used = {"itm"} | ({"delta-bullington"} if [f for f, _, _ in given] == ["polarization"] else set())
+        if terrain not in used:
+            flags = ", ".join("--" + f.replace("_", "-") for f, _, _ in given)
+            raise InputError(f"{flags}: Longley-Rice settings are only used with --terrain itm (here --terrain "
+                             f"{terrain}); add --terrain itm or drop them")  # fmt: skip
+    pairs = tuple((field, value) for _, field, value in given)
+    mdvar = dict(pairs).get("itm_mdvar", 12)
+    if "itm_location_pct" in dict(pairs) and (mdvar % 100) // 10 in (1, 3):
+        raise InputError(f"--itm-location-pct has no effect with mode of variability {mdvar} (+10: location "
+                         "variability eliminated, as in the default 12); give --itm-mdvar 2 (mobile with location "
+                         "variability) or drop it")  # fmt: skip
+    from propagation.engine import EngineConfig
+
+    try:
+        EngineConfig(terrain="itm", **dict(pairs))
+    except ValueError as exc:
+        raise InputError(f"Longley-Rice flags: {exc}") from None
+    return pairs

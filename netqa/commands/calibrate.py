@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import DeprecatedChoice, add_model_flags, add_overwrite
+from netqa.commands import DeprecatedChoice, add_model_flags, add_overwrite, itm_settings
 from netqa.commands.compare import add_filter_flags, add_selection_flags, filters_from_args, selection_from_args
 
 NAME = "calibrate"
@@ -101,7 +101,8 @@ def run(args) -> int:
                                selection=selection_from_args(args), cv_group=args.cv_group,
                                pattern_weight=args.fit_pattern_weight, path_clutter=args.path_clutter,
                                path_clutter_near_m=near_m,
-                               learned_correction=args.learned_correction)  # fmt: skip
+                               learned_correction=args.learned_correction,
+                               itm=itm_settings(args, args.terrain))  # fmt: skip
     calibrate(args.samples, args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table,
               surface=args.surface,
               options=options, overwrite=args.overwrite)

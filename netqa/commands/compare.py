@@ -9,6 +9,7 @@ from netqa.commands import (
     add_deprecated_alias,
     add_model_flags,
     add_overwrite,
+    itm_settings,
     number,
 )
 
@@ -140,7 +141,8 @@ def run(args) -> int:
                            model_file=Path(args.model_file) if args.model_file else None, filters=filters,
                            plots=not args.no_plots, clutter_model=args.clutter_model,
                            location_pct=args.location_pct, street_width_m=args.street_width_m,
-                           resolution_m=args.resolution_m, selection=selection_from_args(args))  # fmt: skip
+                           resolution_m=args.resolution_m, selection=selection_from_args(args),
+                           itm=itm_settings(args, args.terrain))  # fmt: skip
     compare(args.samples, args.cells, args.dem, args.out, events=args.events, clutter=args.clutter,
             clutter_table=args.clutter_table, regions=args.regions, config=config, overwrite=args.overwrite,
             surface=args.surface)

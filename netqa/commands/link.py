@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netqa.commands import FINITE, RESOLUTION_M, add_overwrite, number
+from netqa.commands import FINITE, RESOLUTION_M, add_itm_flags, add_overwrite, itm_settings, number
 
 NAME = "link"
 HELP = "path profile of one link: terrain, Fresnel zone, obstacles, losses by every model (PNG/SVG + JSON)"
@@ -62,6 +62,7 @@ def add_arguments(parser) -> None:
                              "cell's carrier; spm with --model-file)")  # fmt: skip
     parser.add_argument("--terrain", default="delta-bullington", choices=["none", "delta-bullington", "itm"],
                         help="terrain method of the 'netqa predict' row (default delta-bullington)")  # fmt: skip
+    add_itm_flags(parser)  # the ITM row's settings (always drawn)
     parser.add_argument("--k-factor", type=FINITE, default=4.0 / 3.0, help="effective earth-radius factor (default 4/3)")
     parser.add_argument("--resolution-m", type=RESOLUTION_M, default=30.0, help="profile sample spacing [m] (default 30)")
     parser.add_argument("--out", required=True, metavar="PROFILE.png", help="picture to write (.png or .svg)")
@@ -129,6 +130,6 @@ def run(args) -> int:
     link = analyse_link(cells, args.dem, cell_id=cell, rx_lonlat=(lon, lat), rx_height_m=args.rx_height_m,
                         k_factor=args.k_factor, clutter=args.clutter, clutter_table=args.clutter_table,
                         model_file=args.model_file, resolution_m=args.resolution_m, model=args.model,
-                        terrain=args.terrain, measured_rsrp_dbm=measured)  # fmt: skip
+                        terrain=args.terrain, measured_rsrp_dbm=measured, itm=itm_settings(args))  # fmt: skip
     write_link(link, args.out, json_out=args.json, overwrite=args.overwrite)
     return 0

@@ -96,8 +96,10 @@ def run(args) -> int:
 
         notice_if_cold(terrain=args.terrain)
 
+    from netqa.commands import itm_settings
     from netqa.predict.checks import check_predict_inputs
 
+    itm = itm_settings(args, args.terrain)  # before any file is read
     check_predict_inputs(args.cells, args.dem, resolution_m=args.resolution_m, terrain=args.terrain,
                          model_file=args.model_file, surface=args.surface)  # fmt: skip
     config = PredictConfig(
@@ -113,6 +115,7 @@ def run(args) -> int:
         location_pct=args.location_pct,
         street_width_m=args.street_width_m,
         tile_px=args.tile_px,
+        itm=itm,
     )
     predict_to_file(
         args.cells, args.dem, args.out, clutter=args.clutter, clutter_table=args.clutter_table, config=config,

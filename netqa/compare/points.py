@@ -42,6 +42,10 @@ from propagation.units import THERMAL_NOISE_DBM_PER_HZ
 
 log = logging.getLogger(__name__)
 
+#: The Longley-Rice settings of an EngineConfig that the calibration geometry carries over.
+_ITM_ENGINE_FIELDS = ("itm_climate", "itm_refractivity_n0", "itm_permittivity", "itm_conductivity_s_per_m", "itm_mdvar",
+                      "itm_time_pct", "itm_location_pct", "itm_situation_pct")  # fmt: skip
+
 #: Points per engine call (bounds the (points x cells) matrix in memory).
 CHUNK_POINTS = 100_000
 
@@ -416,7 +420,8 @@ def calibration_geometry(world: PointWorld, x, y, serving, config: EngineConfig)
     out = {k: np.full(n, np.nan) for k in ("dist_km", "h_tx_eff_m", "diffraction_db", "eirp_dbm", "freq_mhz")}
     fspl_cfg = EngineConfig(model="fspl", terrain="none", rx_height_m=config.rx_height_m, min_dist_km=config.min_dist_km)
     terr_cfg = EngineConfig(model="fspl", terrain=config.terrain, rx_height_m=config.rx_height_m,
-                            min_dist_km=config.min_dist_km, k_factor=config.k_factor, polarization=config.polarization)  # fmt: skip
+                            min_dist_km=config.min_dist_km, k_factor=config.k_factor, polarization=config.polarization,
+                            **{f: getattr(config, f) for f in _ITM_ENGINE_FIELDS})  # fmt: skip
     ground_site = m[:, 2].copy()
     if np.isnan(ground_site).any():
         ground_site = np.where(np.isnan(ground_site), ground_heights(world, m[:, 0], m[:, 1]), ground_site)

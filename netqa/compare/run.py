@@ -78,7 +78,8 @@ class CompareConfig:
     (percentage of locations of the statistical loss, 0 < p < 100) [%] and
     ``street_width_m`` (street width w_s of the P.2108 height-gain model) [m]
     as ``netqa predict`` (:class:`netqa.predict.PredictConfig`); ``selection``:
-    the serving sites/cells whose samples are compared (:mod:`netqa.compare.select`).
+    the serving sites/cells whose samples are compared (:mod:`netqa.compare.select`); ``itm``: Longley-Rice
+    settings of ``terrain="itm"`` as :class:`netqa.predict.PredictConfig`'s.
 
     Raises
     ------
@@ -104,13 +105,14 @@ class CompareConfig:
     clutter_model: str = "table"
     location_pct: float = 50.0
     street_width_m: float = 27.0
+    itm: tuple = ()
 
     def __post_init__(self):
         from netqa.predict import PredictConfig
 
-        # the clutter settings mean what they mean in netqa predict: one validation, one set of messages
+        # the clutter and ITM settings mean what they mean in netqa predict: one validation, one set of messages
         PredictConfig(clutter_model=self.clutter_model, location_pct=self.location_pct,
-                      street_width_m=self.street_width_m)  # fmt: skip
+                      street_width_m=self.street_width_m, terrain=self.terrain, itm=self.itm)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def _model_setup(world, config: CompareConfig, table_db):
     if config.clutter_model == "p2108-statistical":
         clutter_used["location_pct"] = config.location_pct
     base = EngineConfig(model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
-                        noise_figure_db=config.noise_figure_db, clutter_location_pct=pct)  # fmt: skip
+                        noise_figure_db=config.noise_figure_db, clutter_location_pct=pct, **dict(config.itm))  # fmt: skip
     if not config.model_file:
         return base, None, None, {"model": config.model, "terrain": config.terrain, **clutter_used}
     from netqa.io.modelfile import band_key, read_model_file
@@ -145,7 +147,7 @@ def _model_setup(world, config: CompareConfig, table_db):
     check_tuned_terrain(tm, config.model_file, terrain=config.terrain, surface=world.obstacle_m)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
                         noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method,
-                        clutter_location_pct=pct)  # fmt: skip
+                        clutter_location_pct=pct, **dict(config.itm))  # fmt: skip
     if config.clutter_model != "table" and (tm.clutter_loss_db or any(b.clutter_loss_db for b in tm.bands.values())):
         log.warning("--clutter-model %s: the model file's clutter losses are not used (they belong to the class "
                     "table model)", config.clutter_model)  # fmt: skip
@@ -162,7 +164,8 @@ def _model_setup(world, config: CompareConfig, table_db):
         losses = {**table_db, **tm.clutter_loss_db, **(b.clutter_loss_db if b is not None else {})}
         groups.append((rows, EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m,
                                           spm_k=k, noise_figure_db=config.noise_figure_db,
-                                          spm_h_eff=tm.h_eff_method, clutter_location_pct=pct), losses))  # fmt: skip
+                                          spm_h_eff=tm.h_eff_method, clutter_location_pct=pct,
+                                          **dict(config.itm)), losses))  # fmt: skip
         k_cell.extend((r, k) for r in rows)
     k_of = dict(k_cell)
     ids = world.cell_ids
@@ -218,7 +221,8 @@ def compare(samples, cells, dem, out, *, events=None, clutter=None, clutter_tabl
 
     check_model_file_flags(config.model, config.model_file)
     if not config.model_file:  # auto -> the band's model; an explicit one out of its range: a loud warning
-        config = dataclasses.replace(config, model=resolve_model(config.model, world.cells["freq_mhz"], what="compare"))
+        config = dataclasses.replace(config, model=resolve_model(config.model, world.cells["freq_mhz"], what="compare",
+                                                                  terrain=config.terrain))  # fmt: skip
     base, groups, extra, model_used = _model_setup(world, config, table_db)
     from netqa.compare.points import predict_samples
 

@@ -215,13 +215,18 @@ def _validity_note(name: str, ranges: dict, values: dict) -> str:
     return (f"{name} extrapolated: " + "; ".join(outside)) if outside else ""
 
 
-def _itm_note(ground_m, step_m, h_tx_m, h_rx_m, freq_mhz) -> str:
-    """ITM's mode of propagation, terrain irregularity and warnings on this profile (``itm_p2p``'s intermediates)."""
+def _itm_note(ground_m, step_m, h_tx_m, h_rx_m, freq_mhz, cfg) -> str:
+    """ITM's mode of propagation, terrain irregularity and warnings on this profile (``itm_p2p``'s intermediates),
+    with the Longley-Rice settings of ``cfg`` (an EngineConfig: those of the ITM row)."""
     from propagation import itm_p2p
 
+    settings = dict(climate=cfg.itm_climate, refractivity_n0=cfg.itm_refractivity_n0, polarization=cfg.polarization,
+                    permittivity=cfg.itm_permittivity, conductivity_s_per_m=cfg.itm_conductivity_s_per_m,
+                    mdvar=cfg.itm_mdvar, time_pct=cfg.itm_time_pct, location_pct=cfg.itm_location_pct,
+                    situation_pct=cfg.itm_situation_pct)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ValidityRangeWarning)
-        r = itm_p2p(ground_m, step_m, h_tx_m, h_rx_m, freq_mhz, strict=False)
+        r = itm_p2p(ground_m, step_m, h_tx_m, h_rx_m, freq_mhz, strict=False, **settings)
     note = f"{r.mode.name.lower().replace('_', ' ')}, delta h {r.delta_h_m:.0f} m"
     if caught:
         note += "; " + str(caught[0].message).split(";")[0]
@@ -259,7 +264,7 @@ def _p2108_row(world, xs, ys, one, clutter_model, name, source, rx_height_m, dis
 def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.5, k_factor: float = 4.0 / 3.0,
                  clutter=None, clutter_table=None, model_file=None, resolution_m: float = 30.0,
                  model: str = "auto", terrain: str = "delta-bullington", measured_rsrp_dbm: float | None = None,
-                 max_obstacle_levels: int = 2) -> LinkAnalysis:  # fmt: skip
+                 max_obstacle_levels: int = 2, itm: tuple = ()) -> LinkAnalysis:  # fmt: skip
     """Analyse the path from one cell to one receiver position.
 
     Parameters
@@ -292,6 +297,9 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
         A measurement at the receiver, shown beside the predictions. [dBm]
     max_obstacle_levels : int
         Deygout levels of obstacles (1: the principal edge; 2: and one per side).
+    itm : tuple of (str, value)
+        Longley-Rice settings of the ITM row (and of ``terrain="itm"``), as
+        :class:`netqa.predict.PredictConfig`'s ``itm`` (``polarization`` also sets delta-Bullington's).
 
     Returns
     -------
@@ -370,7 +378,10 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
         return float(predict_points(one, world.elev_m, world.spec, xs, ys, cfg, ground_m=z_pt, patterns=world.patterns,
                                     clutter_db=clutter_db, clutter_stat_mask=stat_mask)[0, 0])  # fmt: skip
 
-    base = {"rx_height_m": rx_height_m, "k_factor": k_factor}
+    from netqa.predict.config import check_itm_pairs
+
+    check_itm_pairs(itm, "itm")  # the ITM row is always drawn: the settings are never ignored
+    base = {"rx_height_m": rx_height_m, "k_factor": k_factor, **dict(itm)}
     dist_km = dist_m / 1000.0
     p_free = engine_rsrp(EngineConfig(model="fspl", terrain="none", **base))
     eirp = p_free + float(free_space_loss_db(freq_mhz, max(dist_km, EngineConfig().min_dist_km), strict=False))
@@ -407,9 +418,10 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
                         float("nan"), "over the profile, k = {:.3g}".format(k_factor)))  # fmt: skip
     total("free space + delta-Bullington", "ITU-R P.525-4 + P.526-15 §4.5",
           EngineConfig(model="fspl", terrain="delta-bullington", **base))  # fmt: skip
-    p_fs_itm = engine_rsrp(EngineConfig(model="fspl", terrain="itm", **base))
+    itm_cfg = EngineConfig(model="fspl", terrain="itm", **base)
+    p_fs_itm = engine_rsrp(itm_cfg)
     rows.append(LossRow("Longley-Rice ITM", "NTIA ITM 1.2.2 point to point (Hufford 1995)", "total", eirp - p_fs_itm,
-                        p_fs_itm, _itm_note(ground, pixel_m, h_tx, rx_height_m, freq_mhz)))  # fmt: skip
+                        p_fs_itm, _itm_note(ground, pixel_m, h_tx, rx_height_m, freq_mhz, itm_cfg)))  # fmt: skip
     settings = {"model": model, "terrain": terrain, "clutter_model": "table" if world.clutter_code is not None else "none",
                 "rx_height_m": rx_height_m, "k_factor": k_factor, "resolution_m": pixel_m}  # fmt: skip
     clutter_db = None
@@ -424,7 +436,7 @@ def analyse_link(cells, dem, *, cell_id: str, rx_lonlat, rx_height_m: float = 1.
             rows.append(_p2108_row(world, xs, ys, one, clutter_model, name, source, rx_height_m, dist_km, rx_class))
     from netqa.modelcheck import resolve_model
 
-    model = "spm" if model_file is not None and model == "auto" else resolve_model(model, [freq_mhz], what="link")
+    model = "spm" if model_file is not None and model == "auto" else resolve_model(model, [freq_mhz], what="link", terrain=terrain)
     settings["model"] = model
     chosen = EngineConfig(model=model, terrain=terrain, **base, **(spm_tuned if model == "spm" else {}))
     predicted = engine_rsrp(chosen, clutter_db=clutter_db) - (path_db if model == "spm" else 0.0)

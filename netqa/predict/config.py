@@ -30,6 +30,35 @@ BAND_UNITS = {
 }
 NODATA = -9999.0
 
+ITM_FIELDS = ("itm_climate", "itm_refractivity_n0", "itm_permittivity", "itm_conductivity_s_per_m", "itm_mdvar",
+              "itm_time_pct", "itm_location_pct", "itm_situation_pct", "polarization")  # fmt: skip
+
+
+def check_itm_pairs(itm, terrain: str) -> None:
+    """ConfigError unless ``itm`` is ``(field, value)`` pairs of :data:`ITM_FIELDS` that the engine accepts and
+    that ``terrain`` uses (``itm``; ``polarization`` alone also counts for ``delta-bullington``)."""
+    from propagation.engine import EngineConfig
+
+    try:
+        pairs = dict(itm)
+    except (TypeError, ValueError):
+        raise ConfigError(f"itm = {itm!r} must be (field, value) pairs, e.g. (('itm_climate', 6),)") from None
+    bad = sorted(set(pairs) - set(ITM_FIELDS))
+    if bad:
+        raise ConfigError(f"itm: unknown setting(s) {', '.join(bad)}; choose from {', '.join(ITM_FIELDS)}")
+    if pairs and terrain != "itm" and not (set(pairs) == {"polarization"} and terrain == "delta-bullington"):
+        raise ConfigError(f"itm: {', '.join(pairs)} would be ignored with terrain {terrain!r}; they are "
+                          "Longley-Rice settings (terrain 'itm')")  # fmt: skip
+    try:
+        EngineConfig(terrain="itm", **pairs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"itm: {exc}") from None
+    mdvar = pairs.get("itm_mdvar", 12)
+    if "itm_location_pct" in pairs and (int(mdvar) % 100) // 10 in (1, 3):
+        raise ConfigError(f"itm: itm_location_pct has no effect with itm_mdvar {mdvar} (+10: location variability "
+                          "eliminated, as in the default 12); set itm_mdvar 2 or drop it")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PredictConfig:
     """Settings of :func:`predict` (the ``[predict]`` project section and ``netqa predict`` flags).
@@ -44,7 +73,11 @@ class PredictConfig:
     computed and written one at a time [px]; ``clutter_model``
     table, p2108 or p2108-statistical (module docstring); ``location_pct``
     percentage of locations of the statistical clutter loss (0 < p < 100)
-    [%]; ``street_width_m`` street width w_s of the P.2108 height-gain model [m].
+    [%]; ``street_width_m`` street width w_s of the P.2108 height-gain model [m];
+    ``itm`` Longley-Rice settings of ``terrain="itm"`` as ``(field, value)`` pairs of
+    :class:`propagation.engine.EngineConfig` (``itm_climate``, ``itm_refractivity_n0``,
+    ``itm_permittivity``, ``itm_conductivity_s_per_m``, ``itm_mdvar``, ``itm_time_pct``,
+    ``itm_location_pct``, ``itm_situation_pct``, ``polarization``; the CLI's ``--itm-*`` flags).
     """
 
     model: str = "hata"
@@ -61,6 +94,7 @@ class PredictConfig:
     clutter_model: str = "table"
     location_pct: float = 50.0
     street_width_m: float = 27.0
+    itm: tuple = ()
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -77,6 +111,7 @@ class PredictConfig:
                               "(smaller tiles hold less memory, larger ones re-read less terrain margin)")  # fmt: skip
         if self.terrain not in TERRAIN_METHODS:
             raise ConfigError(f"--terrain {self.terrain!r} is unknown; choose one of {', '.join(TERRAIN_METHODS)}")
+        check_itm_pairs(self.itm, self.terrain)
         for name, lo, hi, unit in (("resolution_m", 1.0, 10_000.0, "m"), ("radius_km", 0.1, 200.0, "km"),
                                    ("rx_height_m", 0.5, 50.0, "m"), ("noise_figure_db", 0.0, 20.0, "dB"),
                                    ("cell_load", 0.0, 1.0, ""), ("street_width_m", 1.0, 1000.0, "m")):  # fmt: skip

@@ -114,7 +114,8 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
 
     check_model_file_flags(config.model, config.model_file)
     if config.model_file is None:
-        config = dataclasses.replace(config, model=resolve_model(config.model, df["freq_mhz"], what="predict"))
+        config = dataclasses.replace(config, model=resolve_model(config.model, df["freq_mhz"], what="predict",
+                                                                  terrain=config.terrain))  # fmt: skip
     dem_paths = [dem] if isinstance(dem, (str, Path)) else list(dem)
     lon, lat = cell_column(df, "lon"), cell_column(df, "lat")
     if grid is None:
@@ -178,7 +179,7 @@ def make_plan(cells, dem, *, clutter, clutter_table, config: PredictConfig, grid
     engine_cfg = EngineConfig(
         model=config.model, terrain=config.terrain, rx_height_m=config.rx_height_m,
         noise_figure_db=config.noise_figure_db, tile_px=config.tile_px, clutter_location_pct=config.location_pct,
-        **spm,
+        **spm, **dict(config.itm),
     )  # fmt: skip
     if surface is not None:
         from netqa.predict.surface import check_surface, check_surface_area

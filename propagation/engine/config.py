@@ -147,12 +147,17 @@ class EngineConfig:
     spm_k_cells: tuple = ()
     #: P.2108-1 section 3.2: percentage of locations of the statistical clutter loss (``clutter_stat_mask``). [%]
     clutter_location_pct: float = 50.0
-    #: ``terrain="itm"`` (Longley-Rice; median time, location and situation, mdvar 12, ``polarization`` above):
-    #: radio climate 1..7, surface refractivity [N-units], ground relative permittivity and conductivity [S/m].
+    #: ``terrain="itm"`` (Longley-Rice, ``polarization`` above): radio climate 1..7, surface refractivity
+    #: [N-units], ground relative permittivity and conductivity [S/m], mode of variability, and the time,
+    #: location and situation percentages of the quantile (50: the median) [%], as :func:`propagation.itm_p2p_loss_db`.
     itm_climate: int = 5
     itm_refractivity_n0: float = 301.0
     itm_permittivity: float = 15.0
     itm_conductivity_s_per_m: float = 0.005
+    itm_mdvar: int = 12
+    itm_time_pct: float = 50.0
+    itm_location_pct: float = 50.0
+    itm_situation_pct: float = 50.0
 
     def __post_init__(self):
         p = self.clutter_location_pct
@@ -196,7 +201,8 @@ class EngineConfig:
         """The ITM parameter vector of ``terrain="itm"`` (:func:`propagation.engine.terrain_itm.itm_params`)."""
         try:
             return itm_params(self.itm_climate, self.itm_refractivity_n0, self.polarization, self.itm_permittivity,
-                              self.itm_conductivity_s_per_m)  # fmt: skip
+                              self.itm_conductivity_s_per_m, self.itm_mdvar, self.itm_time_pct, self.itm_location_pct,
+                              self.itm_situation_pct)  # fmt: skip
         except ValueError as exc:
             raise ValueError(f"itm_* setting: {exc}") from None
 
