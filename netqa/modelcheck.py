@@ -204,7 +204,7 @@ def check_tuned_cells(tuned, cells, model_file) -> list[str]:
     return missing
 
 
-def check_tuned_terrain(tuned, model_file, *, terrain: str, surface=None) -> bool:
+def check_tuned_terrain(tuned, model_file, *, terrain: str, surface=None, itm=()) -> bool:
     """Warn when a tuned model is applied with another terrain method, or with/without a surface, than it was
     calibrated with (its ``[calibration.provenance]``): K4 weighs one method's obstruction loss and K1 absorbed the
     rest, so another method shifts every obstructed prediction.  Returns True when it warned."""
@@ -220,5 +220,10 @@ def check_tuned_terrain(tuned, model_file, *, terrain: str, surface=None) -> boo
         log.warning("--model-file %s: WARNING: calibrated %s --surface, applied %s one: the buildings' obstruction "
                     "loss is %s K1/K4's fit", model_file, "with" if "surface" in prov else "without",
                     "without" if surface is None else "with", "missing from" if surface is None else "added on top of")  # fmt: skip
+        warned = True
+    if terrain == "itm" and fitted == "itm" and dict(prov.get("itm") or {}) != dict(itm):
+        log.warning("--model-file %s: WARNING: calibrated with the Longley-Rice settings %s, applied with %s: K1 and "
+                    "K4 absorbed the other settings' losses; give the same --itm-* flags or recalibrate", model_file,
+                    dict(prov.get("itm") or {}) or "defaults", dict(itm) or "defaults")  # fmt: skip
         warned = True
     return warned

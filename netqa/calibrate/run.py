@@ -230,6 +230,7 @@ def calibrate(samples, cells, dem, out, *, clutter=None, clutter_table=None,
         "cells": str(cells) if not isinstance(cells, pd.DataFrame) else "DataFrame",
         "dem": str(dem), **({"surface": str(surface)} if surface is not None else {}), "terrain": options.terrain,
         "rx_height_m": options.rx_height_m, "cv_group": options.cv_group, "grid_resolution_m": grid_m,
+        **({"itm": dict(options.itm)} if options.itm else {}),
         **({"path_clutter": options.path_clutter, "path_clutter_near_m": options.path_clutter_near_m}
            if options.path_clutter != "none" else {}),
         **({"selection": {k: list(v) for k, v in vars(options.selection).items() if v is not None}}

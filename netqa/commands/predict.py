@@ -101,7 +101,7 @@ def run(args) -> int:
 
     itm = itm_settings(args, args.terrain)  # before any file is read
     check_predict_inputs(args.cells, args.dem, resolution_m=args.resolution_m, terrain=args.terrain,
-                         model_file=args.model_file, surface=args.surface)  # fmt: skip
+                         model_file=args.model_file, surface=args.surface, itm=itm)  # fmt: skip
     config = PredictConfig(
         model=args.model,
         terrain=args.terrain,

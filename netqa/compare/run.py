@@ -144,7 +144,7 @@ def _model_setup(world, config: CompareConfig, table_db):
     from netqa.modelcheck import check_tuned_cells, check_tuned_terrain
 
     check_tuned_cells(tm, world.cells, config.model_file)
-    check_tuned_terrain(tm, config.model_file, terrain=config.terrain, surface=world.obstacle_m)
+    check_tuned_terrain(tm, config.model_file, terrain=config.terrain, surface=world.obstacle_m, itm=config.itm)
     base = EngineConfig(model="spm", terrain=config.terrain, rx_height_m=config.rx_height_m, spm_k=tm.k,
                         noise_figure_db=config.noise_figure_db, spm_h_eff=tm.h_eff_method,
                         clutter_location_pct=pct, **dict(config.itm))  # fmt: skip

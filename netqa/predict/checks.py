@@ -12,7 +12,7 @@ from __future__ import annotations
 
 
 def check_predict_inputs(cells, dem, *, resolution_m: float, terrain: str, model_file=None, surface=None,
-                         surface_flag: str = "--surface") -> None:  # fmt: skip
+                         surface_flag: str = "--surface", itm=()) -> None:  # fmt: skip
     """Refuse (InputError/ConfigError, exit 2) or warn before a prediction; ``dem`` a path or a list of paths."""
     import rasterio
 
@@ -31,7 +31,7 @@ def check_predict_inputs(cells, dem, *, resolution_m: float, terrain: str, model
         from netqa.modelcheck import check_tuned_terrain
         from netqa.predict.inputs import read_tuned_model
 
-        check_tuned_terrain(read_tuned_model(model_file), model_file, terrain=terrain, surface=surface)
+        check_tuned_terrain(read_tuned_model(model_file), model_file, terrain=terrain, surface=surface, itm=itm)
     check_cells_ground(cells, dem_paths)  # ground_m far from the DEM: antennas in or above the terrain
     if surface is not None:  # a surface that covers none of the DEM (wrong CRS or place) would read as 0 m everywhere
         from netqa.predict.surface import check_dem_surface

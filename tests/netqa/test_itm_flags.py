@@ -95,3 +95,18 @@ def test_tr38901_with_itm_is_warned(caplog):
         resolve_model("auto", [3500.0], what="predict", terrain="delta-bullington")
         resolve_model("hata", [900.0], what="predict", terrain="itm")
     assert "LOS and NLOS flip" not in caplog.text
+
+
+def test_tuned_model_applied_with_other_itm_settings_is_warned(caplog):
+    import logging
+    from types import SimpleNamespace
+
+    from netqa.modelcheck import check_tuned_terrain
+
+    tuned = SimpleNamespace(calibration={"provenance": {"terrain": "itm", "itm": {"itm_climate": 6}}})
+    with caplog.at_level(logging.WARNING, logger="netqa"):
+        assert not check_tuned_terrain(tuned, "t.toml", terrain="itm", itm=(("itm_climate", 6),))
+        assert check_tuned_terrain(tuned, "t.toml", terrain="itm")
+    assert "calibrated with the Longley-Rice settings {'itm_climate': 6}, applied with defaults" in caplog.text
+    plain = SimpleNamespace(calibration={"provenance": {"terrain": "itm"}})
+    assert not check_tuned_terrain(plain, "t.toml", terrain="itm")
