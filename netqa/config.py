@@ -108,6 +108,18 @@ class PredictSection:
     street_width_m: float = field(default=27.0, metadata=_meta(kind="float", lo=1.0, hi=1000.0, unit="m"))
     #: side of a computation tile in pixels (memory ~ (tile + 2 x radius / resolution)^2 x 50 bytes)
     tile_px: int = field(default=4096, metadata=_meta(kind="int", lo=16, hi=65536, unit="px"))
+    #: terrain = "itm": Longley-Rice settings, as the --itm-* flags (unset: the model's defaults); also used by the
+    #: compare and calibrate stages
+    itm_climate: int | None = field(default=None, metadata=_meta(kind="int", lo=1, hi=7))
+    itm_n0: float | None = field(default=None, metadata=_meta(kind="float", lo=250.0, hi=400.0, unit="N-units"))
+    itm_permittivity: float | None = field(default=None, metadata=_meta(kind="float", lo=1.0, hi=100.0))
+    itm_conductivity: float | None = field(default=None, metadata=_meta(kind="float", lo=1e-6, hi=100.0, unit="S/m"))
+    itm_mdvar: int | None = field(default=None, metadata=_meta(kind="int", lo=0, hi=33))
+    itm_time_pct: float | None = field(default=None, metadata=_meta(kind="float", lo=0.001, hi=99.999, unit="%"))
+    itm_location_pct: float | None = field(default=None, metadata=_meta(kind="float", lo=0.001, hi=99.999, unit="%"))
+    itm_situation_pct: float | None = field(default=None, metadata=_meta(kind="float", lo=0.001, hi=99.999, unit="%"))
+    #: ground-reflection polarisation of ITM and delta-Bullington (unset: horizontal)
+    polarization: str | None = field(default=None, metadata=_meta(kind="str", choices=("horizontal", "vertical")))
 
 
 _PREDICT_FIELDS = {f.name: f for f in fields(PredictSection)}

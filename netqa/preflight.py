@@ -52,6 +52,12 @@ def check_project(config: ProjectConfig) -> None:
 
 def _check_clashes(config: ProjectConfig, where: str) -> None:
     p, i = config.predict, config.inputs
+    from netqa.predict.config import check_itm_pairs, itm_pairs
+
+    try:  # Longley-Rice keys with another terrain method, or values the model refuses
+        check_itm_pairs(itm_pairs(p), p.terrain)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: [predict] {exc}") from None
     if p.model_file is not None and p.model != "spm":
         raise ConfigError(f"{where}: [predict] model_file is set but [predict] model = {p.model!r}: a tuned model "
                           "file holds SPM coefficients; set model = \"spm\" or remove model_file")  # fmt: skip

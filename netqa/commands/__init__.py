@@ -206,12 +206,6 @@ def check_workers(args) -> None:
         raise InputError(f"--workers {args.workers}: must be >= 1")
 
 
-#: ITM flag -> EngineConfig field (propagation.engine.EngineConfig.itm_*; the meanings of propagation.itm_p2p_loss_db).
-ITM_FLAGS = {
-    "itm_climate": "itm_climate", "itm_n0": "itm_refractivity_n0", "itm_permittivity": "itm_permittivity",
-    "itm_conductivity": "itm_conductivity_s_per_m", "itm_mdvar": "itm_mdvar", "itm_time_pct": "itm_time_pct",
-    "itm_location_pct": "itm_location_pct", "itm_situation_pct": "itm_situation_pct", "polarization": "polarization",
-}  # fmt: skip
 
 
 def add_itm_flags(parser) -> None:
@@ -244,8 +238,9 @@ def itm_settings(args, terrain: str | None = None) -> tuple:
     they would be ignored (``terrain`` not ``itm``; ``--polarization`` also counts with ``delta-bullington``)
     or when the model refuses a value.  ``terrain=None``: always used (``netqa link``'s ITM row)."""
     from netqa.errors import InputError
+    from netqa.predict.config import ITM_KEYS
 
-    given = [(flag, field, getattr(args, flag)) for flag, field in ITM_FLAGS.items() if getattr(args, flag, None) is not None]
+    given = [(flag, field, getattr(args, flag)) for flag, field in ITM_KEYS.items() if getattr(args, flag, None) is not None]
     if not given:
         return ()
     if terrain is not None:

@@ -99,6 +99,7 @@ def compare(ctx: RunContext):
     if not (cfg.compare.enabled and "samples" in ctx.products and cfg.inputs.cells and cfg.inputs.dem):
         return None
     from netqa.compare.run import CompareConfig, compare as run_compare
+    from netqa.predict.config import itm_pairs
 
     p, c = cfg.predict, cfg.compare
     inputs = dict(events=ctx.products.get("events"), clutter=cfg.inputs.clutter, clutter_table=cfg.inputs.clutter_table,
@@ -108,7 +109,8 @@ def compare(ctx: RunContext):
                   cell_load=p.cell_load, noise_figure_db=p.noise_figure_db,
                   clutter_model=c.clutter_model if c.clutter_model is not None else p.clutter_model,
                   location_pct=c.location_pct if c.location_pct is not None else p.location_pct,
-                  street_width_m=c.street_width_m if c.street_width_m is not None else p.street_width_m)  # fmt: skip
+                  street_width_m=c.street_width_m if c.street_width_m is not None else p.street_width_m,
+                  itm=itm_pairs(p))  # fmt: skip
     out = ctx.out_dir / "compare"
     run_compare(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out,
                 config=CompareConfig(model=p.model, model_file=p.model_file, **common), **inputs)  # fmt: skip
@@ -133,6 +135,7 @@ def calibrate(ctx: RunContext):
     if not (cfg.calibrate.enabled and "samples" in ctx.products and cfg.inputs.cells and cfg.inputs.dem):
         return None
     from netqa.calibrate.run import CalibrateOptions, calibrate as run_calibrate
+    from netqa.predict.config import itm_pairs
 
     p = cfg.predict
     out = ctx.out_dir / "tuned_model.toml"
@@ -141,7 +144,7 @@ def calibrate(ctx: RunContext):
     options = CalibrateOptions(terrain=p.terrain, rx_height_m=p.rx_height_m, resolution_m=None, h_eff="ground",
                                path_clutter=cfg.calibrate.path_clutter,
                                path_clutter_near_m=cfg.calibrate.path_clutter_near_m,
-                               learned_correction=cfg.calibrate.learned_correction)  # fmt: skip
+                               learned_correction=cfg.calibrate.learned_correction, itm=itm_pairs(p))  # fmt: skip
     run_calibrate(ctx.products["samples"], cfg.inputs.cells, list(cfg.inputs.dem), out, clutter=cfg.inputs.clutter,
                   clutter_table=cfg.inputs.clutter_table, options=options, overwrite=ctx.overwrite,
                   surface=cfg.inputs.surface)  # fmt: skip

@@ -30,6 +30,21 @@ BAND_UNITS = {
 }
 NODATA = -9999.0
 
+#: ``--itm-*`` flag / ``[predict]`` key -> :class:`propagation.engine.EngineConfig` field.
+ITM_KEYS = {
+    "itm_climate": "itm_climate", "itm_n0": "itm_refractivity_n0", "itm_permittivity": "itm_permittivity",
+    "itm_conductivity": "itm_conductivity_s_per_m", "itm_mdvar": "itm_mdvar", "itm_time_pct": "itm_time_pct",
+    "itm_location_pct": "itm_location_pct", "itm_situation_pct": "itm_situation_pct", "polarization": "polarization",
+}  # fmt: skip
+
+
+def itm_pairs(source) -> tuple:
+    """The ``itm`` pairs of the :data:`ITM_KEYS` attributes of ``source`` (CLI args or a ``[predict]`` section)
+    that are set (not None)."""
+    return tuple((field_, getattr(source, key)) for key, field_ in ITM_KEYS.items()
+                 if getattr(source, key, None) is not None)  # fmt: skip
+
+
 ITM_FIELDS = ("itm_climate", "itm_refractivity_n0", "itm_permittivity", "itm_conductivity_s_per_m", "itm_mdvar",
               "itm_time_pct", "itm_location_pct", "itm_situation_pct", "polarization")  # fmt: skip
 
@@ -141,6 +156,7 @@ class PredictConfig:
                         raise ConfigError(f"[predict] {f.name} = {v!r} must be a whole number")
                     v = int(v)
                 values[f.name] = v
+        values["itm"] = itm_pairs(section)
         values.update(overrides)
         return cls(**values)
 

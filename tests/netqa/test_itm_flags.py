@@ -110,3 +110,20 @@ def test_tuned_model_applied_with_other_itm_settings_is_warned(caplog):
     assert "calibrated with the Longley-Rice settings {'itm_climate': 6}, applied with defaults" in caplog.text
     plain = SimpleNamespace(calibration={"provenance": {"terrain": "itm"}})
     assert not check_tuned_terrain(plain, "t.toml", terrain="itm")
+
+
+def test_project_predict_section_carries_the_itm_settings(tmp_path):
+    from netqa.config import load_project
+    from netqa.preflight import check_project
+
+    (tmp_path / "project.toml").write_text(
+        f'[inputs]\ncells = "{TESTDATA / "cells.csv"}"\ndem = "{TESTDATA / "dem.tif"}"\n'
+        '[predict]\nterrain = "itm"\nitm_climate = 6\nitm_situation_pct = 90\npolarization = "vertical"\n')  # fmt: skip
+    cfg = load_project(tmp_path / "project.toml")
+    config = PredictConfig.from_section(cfg.predict)
+    assert dict(config.itm) == {"itm_climate": 6, "itm_situation_pct": 90.0, "polarization": "vertical"}
+    (tmp_path / "bad.toml").write_text(
+        f'[inputs]\ncells = "{TESTDATA / "cells.csv"}"\ndem = "{TESTDATA / "dem.tif"}"\n'
+        '[predict]\nterrain = "none"\nitm_climate = 6\n')  # fmt: skip
+    with pytest.raises(ConfigError, match="would be ignored"):
+        check_project(load_project(tmp_path / "bad.toml"))
