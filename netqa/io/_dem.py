@@ -239,6 +239,12 @@ def _assemble(sources: list[_Source], mosaic: _Mosaic, win) -> np.ndarray:
     return out
 
 
+def _contains(outer, inner) -> bool:
+    """Whether window ``outer`` (row0, col0, rows, cols) contains window ``inner``."""
+    return (outer[0] <= inner[0] and outer[1] <= inner[1] and inner[0] + inner[2] <= outer[0] + outer[2]
+            and inner[1] + inner[3] <= outer[1] + outer[3])  # fmt: skip
+
+
 def _uncovered(region, extent) -> list[str]:
     """Human-readable parts of ``region`` outside ``extent`` (both left, bottom, right, top)."""
     left, bottom, right, top = region
@@ -314,9 +320,6 @@ def read_dem(paths, *, bounds=None, crs=None, resolution_m: float | None = None,
         src_region = region if bcrs == src_crs else transform_bounds(bcrs, src_crs, *region, densify_pts=21)
         _check_coverage(label, region, bcrs, src_region, src_crs, mosaic)
         strict = mosaic.window_for(src_region)
-        voids = np.isnan(_assemble(sources, mosaic, strict))
-        if voids.any():
-            raise RasterError(_void_message(label, voids, strict, mosaic, src_crs, region, bcrs))
         # Target grid first, then the source area it needs.
         if is_square_metric(mosaic.transform, src_crs):
             need = src_region
@@ -326,11 +329,20 @@ def read_dem(paths, *, bounds=None, crs=None, resolution_m: float | None = None,
             grid = metric_grid_for(bcrs, region, crs, res)
             need = transform_bounds(grid.crs, src_crs, *grid.bounds, densify_pts=21)
         win = mosaic.window_for(need, margin=_MARGIN_PX if grid is not None else 0)
+        # the area asked for must hold no void: checked on the window read anyway when it contains it (one read)
+        values = _assemble(sources, mosaic, win) if _contains(win, strict) else None
+        inner = _assemble(sources, mosaic, strict) if values is None else values[
+            strict[0] - win[0] : strict[0] - win[0] + strict[2], strict[1] - win[1] : strict[1] - win[1] + strict[3]]
+        voids = np.isnan(inner)
+        if voids.any():
+            raise RasterError(_void_message(label, voids, strict, mosaic, src_crs, region, bcrs))
     else:
         grid = None
         win = (0, 0, mosaic.height, mosaic.width)
+        values = None
 
-    values = _assemble(sources, mosaic, win)
+    if values is None:
+        values = _assemble(sources, mosaic, win)
     r0, c0, rows, cols = win
     win_transform = mosaic.transform @ Affine.translation(c0, r0)
     mask = np.isnan(values)

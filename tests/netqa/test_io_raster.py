@@ -156,6 +156,20 @@ def test_projected_geotiff_dem_keeps_its_grid(tmp_path, utm_grid):
     assert crop.values[0, 0] == elev[6, 3]
 
 
+def test_dem_window_is_read_once_and_voids_under_the_bounds_still_refused(tmp_path, utm_grid, monkeypatch):
+    from netqa.io import _dem
+
+    elev = np.arange(utm_grid.height * utm_grid.width, dtype=float).reshape(utm_grid.shape)
+    elev[20, 30] = np.nan  # outside the bounds below
+    p = write_raster(tmp_path / "dem.tif", {"elev_m": elev}, utm_grid, units={"elev_m": "m"})
+    calls, real = [], _dem._assemble
+    monkeypatch.setattr(_dem, "_assemble", lambda *a: calls.append(a[2]) or real(*a))
+    crop = read_dem(p, bounds=(500_100.0, 5_749_500.0, 500_400.0, 5_749_800.0))
+    assert len(calls) == 1 and crop.values[0, 0] == elev[6, 3]  # the void check used the same read
+    with pytest.raises(RasterError, match="void"):
+        read_dem(p, bounds=(500_800.0, 5_749_300.0, 501_000.0, 5_749_500.0))  # holds pixel (20, 30)
+
+
 def test_geographic_geotiff_dem_is_reprojected(tmp_path):
     t = Affine(1 / 1200, 0, -8.6, 0, -1 / 1200, 52.0)
     lon = -8.6 + (np.arange(240) + 0.5) / 1200
