@@ -206,8 +206,6 @@ def check_workers(args) -> None:
         raise InputError(f"--workers {args.workers}: must be >= 1")
 
 
-
-
 def add_itm_flags(parser) -> None:
     """Longley-Rice settings of ``--terrain itm`` (defaults: the NTIA model's, median time, location and situation)."""
     g = parser.add_argument_group("Longley-Rice (--terrain itm)")
@@ -247,6 +245,9 @@ def itm_settings(args, terrain: str | None = None) -> tuple:
         used = {"itm"} | ({"delta-bullington"} if [f for f, _, _ in given] == ["polarization"] else set())
         if terrain not in used:
             flags = ", ".join("--" + f.replace("_", "-") for f, _, _ in given)
+            if [f for f, _, _ in given] == ["polarization"]:
+                raise InputError(f"--polarization is only used by a terrain method (here --terrain {terrain}); add "
+                                 "--terrain itm or delta-bullington, or drop it")  # fmt: skip
             raise InputError(f"{flags}: Longley-Rice settings are only used with --terrain itm (here --terrain "
                              f"{terrain}); add --terrain itm or drop them")  # fmt: skip
     pairs = tuple((field, value) for _, field, value in given)

@@ -45,8 +45,8 @@ def itm_pairs(source) -> tuple:
                  if getattr(source, key, None) is not None)  # fmt: skip
 
 
-ITM_FIELDS = ("itm_climate", "itm_refractivity_n0", "itm_permittivity", "itm_conductivity_s_per_m", "itm_mdvar",
-              "itm_time_pct", "itm_location_pct", "itm_situation_pct", "polarization")  # fmt: skip
+#: The EngineConfig fields an ``itm`` pair may set.
+ITM_FIELDS = tuple(ITM_KEYS.values())
 
 
 def check_itm_pairs(itm, terrain: str) -> None:
@@ -127,6 +127,7 @@ class PredictConfig:
         if self.terrain not in TERRAIN_METHODS:
             raise ConfigError(f"--terrain {self.terrain!r} is unknown; choose one of {', '.join(TERRAIN_METHODS)}")
         check_itm_pairs(self.itm, self.terrain)
+        object.__setattr__(self, "itm", tuple(dict(self.itm).items()))  # hashable, one pair per field
         for name, lo, hi, unit in (("resolution_m", 1.0, 10_000.0, "m"), ("radius_km", 0.1, 200.0, "km"),
                                    ("rx_height_m", 0.5, 50.0, "m"), ("noise_figure_db", 0.0, 20.0, "dB"),
                                    ("cell_load", 0.0, 1.0, ""), ("street_width_m", 1.0, 1000.0, "m")):  # fmt: skip
