@@ -13,8 +13,11 @@ RUN_ONLY = {"enabled", "use_calibrated"}
 
 
 def test_every_predict_key_is_a_predict_config_field():
+    from netqa.predict.config import ITM_KEYS
+
     keys = {f.name for f in dataclasses.fields(PredictSection)} - RUN_ONLY
-    assert keys <= {f.name for f in dataclasses.fields(PredictConfig)}
+    assert keys - set(ITM_KEYS) <= {f.name for f in dataclasses.fields(PredictConfig)}
+    assert set(ITM_KEYS) <= keys  # the Longley-Rice keys go into PredictConfig.itm (from_section), as the --itm-* flags
 
 
 def test_from_section_copies_every_key_and_applies_overrides(tmp_path):
