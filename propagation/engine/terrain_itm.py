@@ -20,9 +20,11 @@ that only grows as the sweep moves out, the ray's samples standing for the profi
   sub-range [d_a, d_b]: O(1) from *running sums* sum z_i and sum i z_i (trapezoid ends as ``zlsq1``);
 * delta_h (interdecile range of the deviations from a straight line of the profile between
   min(15 h_tx, 0.1 d_Lt) and D - min(15 h_rx, 0.1 d_Lr), resampled at up to 245 points) is evaluated
-  exactly (quickselect) at *knots* on the ray's own samples, each knot taken ahead of the pixels
-  (``max(DH_KNOT_MIN, DH_KNOT_REL n)`` samples beyond the pixel that starts it, with that pixel's
-  end offsets), and interpolated linearly in n between the knots around each pixel: delta_h moves
+  exactly (quickselect) at *knots* on the ray's own samples, at fixed sample indices along every ray
+  (:func:`knot_schedule`: from n = 2, each ``max(DH_KNOT_MIN, DH_KNOT_REL n)`` beyond the last, so a
+  tile that starts mid-ray takes the whole disk's knot positions), each knot taken ahead of the pixels
+  with the end offsets of the pixel that starts it, and interpolated linearly in n between the knots
+  around each pixel (where pixels are sparse, the last knot is reused as the lower one): delta_h moves
   slowly with D, and this O(245) step then runs once per knot instead of once per pixel (holding the
   last knot instead biased the loss low by 0.1-0.2 dB); rays go in groups of ``DH_SHARE`` (2): the group's
   first ray takes the knots, from the group's nearest pixel to its farthest, and the others (at most half a
@@ -136,7 +138,7 @@ def _n_of(d_m, inv_px):
 
 @jit_parallel
 def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z_g, prm, kc, win, n_rays, order, start,
-               dist_of, out):  # fmt: skip
+               dist_of, knot_n, knot_at, out):  # fmt: skip
     """Evaluate every assigned pixel ray by ray (parallel over ray blocks); ``out`` is the window, float32."""
     r0, c0, c1 = win[0], win[2], win[3]
     nc = c1 - c0
@@ -255,8 +257,9 @@ def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z
                 off_start = min(15.0 * h_tx, 0.1 * dh_tx)
                 off_end = min(15.0 * h_rx, 0.1 * dh_rx)
                 if n >= dh_state[3]:
-                    if dh_state[3] < 0.0:  # first pixel of the ray: a knot at its own n (the group's first n)
-                        n_a = min(n, g_lo) if master else n
+                    first = dh_state[3] < 0.0
+                    if first:  # the ray's first pixel here: a knot at the schedule point at or below it
+                        n_a = knot_n[knot_at[min(n, g_lo) if master else n]]
                         k_hr = _extend(hr, k_hr, n_a, elev_m, fx0, fy0, sin_t, cos_t, lim_c, lim_r, x0_m, y0_m,
                                        pixel_m, xs, ys)  # fmt: skip
                         dh_state[0] = delta_h_core(hr, n_a, hr[n_a], pixel_m, off_start, n_a * pixel_m - off_end,
@@ -270,7 +273,7 @@ def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z
                         dh_state[0] = dh_state[2]
                         dh_state[1] = dh_state[3]
                     # one knot per trigger: where the ray's pixels are sparse, the last knot is reused
-                    n_b = n + max(DH_KNOT_MIN, int(DH_KNOT_REL * n))
+                    n_b = knot_n[knot_at[n] + 1]
                     k_hr = _extend(hr, k_hr, n_b, elev_m, fx0, fy0, sin_t, cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m,
                                    xs, ys)  # fmt: skip
                     dh_state[2] = delta_h_core(hr, n_b, hr[n_b], pixel_m, off_start, n_b * pixel_m - off_end,
@@ -287,7 +290,7 @@ def _itm_sweep(elev_m, x0_m, y0_m, pixel_m, xs, ys, z_site, h_tx, h_rx, f_mhz, z
             # the group's first ray: knots on to the group's farthest pixel (the last pixel's end offsets)
             while master and n_tab >= 2 and tab_n[n_tab - 1] < g_hi:
                 n_l = int(tab_n[n_tab - 1])
-                n_b = n_l + max(DH_KNOT_MIN, int(DH_KNOT_REL * n_l))
+                n_b = knot_n[knot_at[n_l] + 1]
                 k_hr = _extend(hr, k_hr, n_b, elev_m, fx0, fy0, sin_t, cos_t, lim_c, lim_r, x0_m, y0_m, pixel_m, xs, ys)
                 tab_n[n_tab] = n_b
                 tab_dh[n_tab] = delta_h_core(hr, n_b, hr[n_b], pixel_m, off_start, n_b * pixel_m - off_end, scratch)
@@ -310,9 +313,26 @@ def _itm_sweep_window(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, radius
     out = np.full((nr, nc), np.nan, np.float32)
     z_g = _ground_impedance(freq, prm)
     kc = sweep_constants(freq, z_g, prm[P_ZT], prm[P_ZL], prm[P_ZS], prm[P_CLIMATE], prm[P_MDVAR])
+    knot_n, knot_at = knot_schedule(int(math.ceil(radius_m / px)) + 4)
     _itm_sweep(elev, x0, y0, px, xs, ys, z_site, h_tx, h_rx, freq, z_g, prm, kc, win, n_rays, order, start, dist_of,
-               out)  # fmt: skip
+               knot_n, knot_at, out)  # fmt: skip
     return out
+
+
+def knot_schedule(n_cap: int):
+    """The delta_h knots' sample indices along every ray, and for each n <= ``n_cap`` the index of the knot at or
+    below it: ``(knot_n, knot_at)``, ``knot_n[0] = 2``, ``knot_n[i + 1] = knot_n[i] + max(DH_KNOT_MIN,
+    DH_KNOT_REL knot_n[i])`` (the names avoid numba's parfor argument ``sched``).
+
+    Fixed positions (not the first pixel a window holds on a ray) make the knots, and so the raster, the same
+    whatever the tile layout, except where a knot's end offsets (the pixel's horizon distances) differ.
+    """
+    s = [2]
+    while s[-1] <= n_cap + 1:
+        s.append(s[-1] + max(DH_KNOT_MIN, int(DH_KNOT_REL * s[-1])))
+    knot_n = np.array(s, np.int64)
+    knot_at = np.maximum(np.searchsorted(knot_n, np.arange(n_cap + 2), side="right") - 1, 0).astype(np.int64)
+    return knot_n, knot_at
 
 
 def _check_common(elev_m, pixel_m, h_tx_m, h_rx_m, freq_mhz, radius_m=1.0):
